@@ -1,0 +1,53 @@
+package warehouse
+
+import "time"
+
+// Run statuses in sync_runs.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+)
+
+// ScorecardRow is one row of the scorecards table: one KPI of one manager in
+// one period. The overall score is stored as KPI "score" with a nil Target.
+type ScorecardRow struct {
+	PeriodKind  string
+	PeriodStart time.Time
+	Manager     string
+	KPI         string
+	Value       *float64
+	Target      *float64
+	Attainment  *float64
+	Reason      string
+	ComputedAt  time.Time
+}
+
+// SlackMessage is the outbox row of one posted Slack message, so a second
+// notify for the same period updates the message instead of posting again.
+type SlackMessage struct {
+	PeriodKey string // e.g. "month:2026-10-01"
+	Recipient string // manager key, or "channel:#sales-kpi" / "team:enterprise"
+	Channel   string // the channel id Slack answered with (D... for DMs)
+	TS        string
+	Hash      string // hash of the payload, to skip unchanged updates
+	UpdatedAt time.Time
+}
+
+// ObjectStatus is what `crmkpi status` shows for one connector and object.
+type ObjectStatus struct {
+	Connector string
+	Object    string
+	// LastRun is the newest row of sync_runs for this object.
+	LastRunID  int64
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Status     string // RunRunning, RunSucceeded or RunFailed
+	Records    int
+	Error      string
+	// LastSuccess is the finish time of the newest succeeded run, nil if none.
+	LastSuccess *time.Time
+	// NewestData is the newest updated_at stored for this object, nil if
+	// no rows (for objects that map to a record table).
+	NewestData *time.Time
+}

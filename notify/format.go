@@ -1,0 +1,312 @@
+package notify
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/crmkpi/crmkpi/scoring"
+)
+
+// Status emoji, as Slack shortcodes. Colour is never the only signal: the
+// number and the status word are always printed beside them.
+const (
+	emojiGreen = ":large_green_circle:"
+	emojiAmber = ":large_yellow_circle:"
+	emojiRed   = ":large_red_circle:"
+	emojiNone  = ":white_circle:"
+)
+
+// escaper escapes the three characters Slack treats as control characters
+// in any text. slack-go never escapes text inside blocks, so every string
+// from a CRM goes through it.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// esc escapes a CRM-sourced string for Slack text.
+func esc(s string) string { return escaper.Replace(s) }
+
+// escTrunc escapes s and truncates the result to at most limit runes,
+// ending in "…" when it cut. It never cuts an entity such as &amp; in half,
+// so the result stays well-formed.
+func escTrunc(s string, limit int) string {
+	e := esc(s)
+	if utf8.RuneCountInString(e) <= limit {
+		return e
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		piece := string(r)
+		switch r {
+		case '&':
+			piece = "&amp;"
+		case '<':
+			piece = "&lt;"
+		case '>':
+			piece = "&gt;"
+		}
+		w := utf8.RuneCountInString(piece)
+		if n+w > limit-1 { // keep room for the ellipsis
+			break
+		}
+		b.WriteString(piece)
+		n += w
+	}
+	return strings.TrimRightFunc(b.String(), isSpace) + "…"
+}
+
+// truncRunes cuts s (already escaped, or containing no CRM text) to limit
+// runes with a trailing "…".
+func truncRunes(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	rs := []rune(s)
+	out := string(rs[:limit-1])
+	// Don't leave half an entity behind.
+	if i := strings.LastIndexByte(out, '&'); i >= 0 && !strings.Contains(out[i:], ";") {
+		out = out[:i]
+	}
+	return out + "…"
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' }
+
+// statusOf returns the status of a score: sc.Status when scoring set one,
+// else derived from the score with the thresholds of KPIS.md.
+func statusOf(status string, score *float64) string {
+	switch status {
+	case scoring.StatusGreen, scoring.StatusAmber, scoring.StatusRed:
+		return status
+	}
+	return statusFor(score)
+}
+
+// statusFor maps a percentage to green (>=100), amber (>=80), red or none.
+func statusFor(pct *float64) string {
+	switch {
+	case pct == nil || math.IsNaN(*pct):
+		return scoring.StatusNone
+	case *pct >= 100:
+		return scoring.StatusGreen
+	case *pct >= 80:
+		return scoring.StatusAmber
+	default:
+		return scoring.StatusRed
+	}
+}
+
+func statusEmoji(status string) string {
+	switch status {
+	case scoring.StatusGreen:
+		return emojiGreen
+	case scoring.StatusAmber:
+		return emojiAmber
+	case scoring.StatusRed:
+		return emojiRed
+	}
+	return emojiNone
+}
+
+// statusWord is the status for people; "no data" rather than an empty string.
+func statusWord(status string) string {
+	switch status {
+	case scoring.StatusGreen:
+		return "green"
+	case scoring.StatusAmber:
+		return "amber"
+	case scoring.StatusRed:
+		return "red"
+	}
+	return "no data"
+}
+
+// number formats v with the given decimals and thousands separators:
+// 1234567.891, 1 → "1,234,567.9". Negative zero prints as zero.
+func number(v float64, decimals int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg && strings.Trim(out, "0.,") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
+// signed is number with an explicit "+" for positive values, for differences.
+func signed(v float64, decimals int) string {
+	s := number(v, decimals)
+	if s != "n/a" && !strings.HasPrefix(s, "-") && strings.Trim(s, "0.,") != "" {
+		s = "+" + s
+	}
+	return s
+}
+
+// pct formats a percentage with one decimal: "87.5%".
+func pct(v float64) string { return number(v, 1) + "%" }
+
+// money formats an amount in the reporting currency: "1,234,567 RUB".
+// Whole units are enough for a scorecard.
+func money(v float64, currency string) string {
+	s := number(v, 0)
+	if currency != "" {
+		s += " " + currency
+	}
+	return s
+}
+
+// sparkTicks are the eight levels of a sparkline, lowest first.
+var sparkTicks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws values as block characters scaled between their minimum
+// and maximum; NaN (no data) is drawn as "·". It returns "" when no value
+// has data.
+func sparkline(values []float64) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range values {
+		if !math.IsNaN(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return ""
+	}
+	var b strings.Builder
+	for _, v := range values {
+		switch {
+		case math.IsNaN(v):
+			b.WriteRune('·')
+		case hi == lo:
+			b.WriteRune(sparkTicks[len(sparkTicks)/2-1])
+		default:
+			i := int(math.Round((v - lo) / (hi - lo) * float64(len(sparkTicks)-1)))
+			b.WriteRune(sparkTicks[i])
+		}
+	}
+	return b.String()
+}
+
+// trendArrow is ▲ for a rise, ▼ for a fall and ▶ for no change.
+func trendArrow(diff float64) string {
+	switch {
+	case diff > 0:
+		return "▲"
+	case diff < 0:
+		return "▼"
+	}
+	return "▶"
+}
+
+// periodKey is the outbox key of a period, "month:2026-10-01". It uses
+// scoring's own Key method when the Period type has one, so both packages
+// agree on the format.
+func periodKey(p scoring.Period) string {
+	if k, ok := any(p).(interface{ Key() string }); ok {
+		return k.Key()
+	}
+	return string(p.Kind) + ":" + p.Start.Format(time.DateOnly)
+}
+
+// periodLabel names a period for people: "October 2026", "2026-W43",
+// "2026-Q3". It prefers scoring's Label method when there is one.
+func periodLabel(p scoring.Period) string {
+	if l, ok := any(p).(interface{ Label() string }); ok {
+		return l.Label()
+	}
+	switch p.Kind {
+	case scoring.Month:
+		return p.Start.Format("January 2006")
+	case scoring.Week:
+		y, w := p.Start.ISOWeek()
+		return fmt.Sprintf("%d-W%02d", y, w)
+	case scoring.Quarter:
+		return fmt.Sprintf("%d-Q%d", p.Start.Year(), (int(p.Start.Month())-1)/3+1)
+	}
+	if p.Start.IsZero() {
+		return "unknown period"
+	}
+	return p.Start.Format(time.DateOnly)
+}
+
+// detail reads a numeric detail. Details come from scoring as Go numbers or,
+// after a JSON round trip, as float64, so every numeric kind is accepted.
+func detail(d map[string]any, key string) (float64, bool) {
+	v, ok := d[key]
+	if !ok || v == nil {
+		return 0, false
+	}
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case int32:
+		f = float64(x)
+	case uint:
+		f = float64(x)
+	case uint64:
+		f = float64(x)
+	case *float64:
+		if x == nil {
+			return 0, false
+		}
+		f = *x
+	case interface{ Float64() (float64, error) }: // json.Number
+		var err error
+		if f, err = x.Float64(); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// truthy reads a boolean detail such as "manual".
+func truthy(d map[string]any, key string) bool {
+	switch x := d[key].(type) {
+	case bool:
+		return x
+	case string:
+		return x == "true"
+	}
+	f, ok := detail(d, key)
+	return ok && f != 0
+}
+
+// plural picks "deal" or "deals".
+func plural(n float64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// valid reports whether p points at a usable number.
+func valid(p *float64) bool { return p != nil && !math.IsNaN(*p) && !math.IsInf(*p, 0) }

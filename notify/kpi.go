@@ -1,0 +1,285 @@
+package notify
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/crmkpi/crmkpi/scoring"
+)
+
+// kpiSpec says how one KPI reads for people: its label, its unit and which
+// direction is better, and which of its details are worth a line.
+type kpiSpec struct {
+	label       string
+	lowerBetter bool
+	// value formats a value of this KPI, diff a difference between two.
+	value func(v float64, currency string) string
+	diff  func(d float64, currency string) string
+	// note is a short line from the details (win rate, sample size); "" for none.
+	note func(d map[string]any, currency string) string
+	// sample is the sample size for the context line, e.g. "12 NPS answers".
+	sample func(d map[string]any) string
+}
+
+// kpiSpecs covers every key of scoring.KPIKeys; units follow KPIS.md.
+var kpiSpecs = map[string]kpiSpec{
+	scoring.KPISatisfaction: {
+		label: "Customer satisfaction (NPS)",
+		value: func(v float64, _ string) string { return number(v, 1) + " NPS" },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " NPS" },
+		note: func(d map[string]any, _ string) string {
+			n, ok := detail(d, "answers")
+			if !ok {
+				return ""
+			}
+			s := count(n, "answer", "answers")
+			p, okP := detail(d, "promoters")
+			de, okD := detail(d, "detractors")
+			if okP && okD {
+				s += fmt.Sprintf(" (%s promoters, %s detractors)", number(p, 0), number(de, 0))
+			}
+			return s
+		},
+		sample: func(d map[string]any) string {
+			if n, ok := detail(d, "answers"); ok {
+				return count(n, "NPS answer", "NPS answers")
+			}
+			return ""
+		},
+	},
+	scoring.KPIRetention: {
+		label: "Customer retention",
+		value: func(v float64, _ string) string { return pct(v) },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+		note: func(d map[string]any, _ string) string {
+			a, okA := detail(d, "active_start")
+			r, okR := detail(d, "retained")
+			if !okA || !okR {
+				return ""
+			}
+			return fmt.Sprintf("%s of %s retained", number(r, 0), count(a, "client", "clients"))
+		},
+		sample: func(d map[string]any) string {
+			if n, ok := detail(d, "active_start"); ok {
+				return count(n, "active client", "active clients")
+			}
+			return ""
+		},
+	},
+	scoring.KPIKeyClientGrowth: {
+		label: "Key-client revenue growth",
+		value: func(v float64, _ string) string { return pct(v) },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+		note: func(d map[string]any, cur string) string {
+			n, okN := detail(d, "key_clients")
+			r, okR := detail(d, "revenue")
+			p, okP := detail(d, "revenue_previous")
+			switch {
+			case okN && okR && okP:
+				return fmt.Sprintf("%s: %s vs %s", count(n, "key client", "key clients"), money(r, cur), money(p, cur))
+			case okN:
+				return count(n, "key client", "key clients")
+			}
+			return ""
+		},
+		sample: func(d map[string]any) string {
+			if n, ok := detail(d, "key_clients"); ok {
+				return count(n, "key client", "key clients")
+			}
+			return ""
+		},
+	},
+	scoring.KPIPenetration: {
+		label: "Account penetration",
+		value: func(v float64, _ string) string { return pct(v) },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+		note: func(d map[string]any, cur string) string {
+			e, okE := detail(d, "expansion_revenue")
+			r, okR := detail(d, "revenue")
+			if !okE || !okR {
+				return ""
+			}
+			return fmt.Sprintf("expansion %s of %s", money(e, cur), money(r, cur))
+		},
+	},
+	scoring.KPIClosedWon: {
+		label: "Closed-won deals",
+		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
+		diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+		note: func(d map[string]any, _ string) string {
+			wr, ok := detail(d, "win_rate")
+			if !ok {
+				return ""
+			}
+			s := "win rate " + pct(wr)
+			if l, ok := detail(d, "lost"); ok {
+				s += fmt.Sprintf(" (%s lost)", number(l, 0))
+			}
+			return s
+		},
+		sample: func(d map[string]any) string {
+			w, okW := detail(d, "won")
+			l, okL := detail(d, "lost")
+			if okW && okL {
+				return count(w+l, "closed deal", "closed deals")
+			}
+			return ""
+		},
+	},
+	scoring.KPIResponseTime: {
+		label:       "Response time (median)",
+		lowerBetter: true,
+		value:       func(v float64, _ string) string { return number(v, 1) + " h" },
+		diff:        func(d float64, _ string) string { return signed(d, 1) + " h" },
+		note: func(d map[string]any, _ string) string {
+			n, ok := detail(d, "inbound")
+			if !ok {
+				return ""
+			}
+			s := count(n, "inbound", "inbound")
+			if u, ok := detail(d, "unanswered"); ok && u > 0 {
+				s += fmt.Sprintf(", %s unanswered", number(u, 0))
+			}
+			return s
+		},
+		sample: func(d map[string]any) string {
+			if n, ok := detail(d, "inbound"); ok {
+				return count(n, "inbound message", "inbound messages")
+			}
+			return ""
+		},
+	},
+	scoring.KPITeamContribution: {
+		label: "Team contribution",
+		value: func(v float64, _ string) string { return count(v, "task", "tasks") },
+		diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+		note: func(d map[string]any, _ string) string {
+			if truthy(d, "manual") {
+				return "entered by hand"
+			}
+			return ""
+		},
+	},
+	scoring.KPINewDeals: {
+		label: "New-business deals",
+		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
+		diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+	},
+	scoring.KPICostPerClient: {
+		label:       "Cost per client (estimate)",
+		lowerBetter: true,
+		value:       func(v float64, cur string) string { return money(v, cur) },
+		diff: func(d float64, cur string) string {
+			s := signed(d, 0)
+			if cur != "" {
+				s += " " + cur
+			}
+			return s
+		},
+		note: func(d map[string]any, cur string) string {
+			c, okC := detail(d, "cost")
+			n, okN := detail(d, "clients")
+			if !okC || !okN {
+				return ""
+			}
+			return fmt.Sprintf("%s over %s", money(c, cur), count(n, "client", "clients"))
+		},
+		sample: func(d map[string]any) string {
+			if n, ok := detail(d, "clients"); ok {
+				return count(n, "client served", "clients served")
+			}
+			return ""
+		},
+	},
+}
+
+// decimals is 0 for whole numbers and 1 otherwise, so counts read "7", not "7.0".
+func decimals(v float64) int {
+	if v == math.Trunc(v) {
+		return 0
+	}
+	return 1
+}
+
+// count formats a counted quantity with its noun: "1 deal", "7 deals".
+func count(n float64, one, many string) string {
+	return number(n, decimals(n)) + " " + plural(n, one, many)
+}
+
+// kpiView is one KPI ready to print; the Slack and terminal renderers share it.
+// Its strings hold no CRM text except Reason, which the caller escapes.
+type kpiView struct {
+	Key, Label string
+	Status     string // of the attainment
+	Value      string // "" when NA
+	NA         bool
+	Reason     string // why NA, unescaped
+	Target     string // "≥ 8 deals", "≤ 4.0 h"
+	Attainment string // "87.5%" or "—"
+	Trend      string // "▲ +2", "▶ 0.0 pp" or "" without a previous value
+	Previous   string // "5 deals", "" when none
+	Note       string
+}
+
+func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
+	spec, ok := kpiSpecs[key]
+	if !ok { // a KPI this package doesn't know yet: still show it, plainly
+		spec = kpiSpec{
+			label: key,
+			value: func(v float64, _ string) string { return number(v, decimals(v)) },
+			diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+		}
+	}
+	v := kpiView{Key: key, Label: spec.label, Attainment: "—"}
+	if k == nil {
+		v.NA, v.Reason = true, "not computed"
+		return v
+	}
+	rel := "≥ "
+	if spec.lowerBetter {
+		rel = "≤ "
+	}
+	v.Target = rel + spec.value(k.Target, currency)
+	if valid(k.Attainment) {
+		v.Attainment = pct(*k.Attainment)
+		v.Status = statusFor(k.Attainment)
+	}
+	if valid(k.Previous) {
+		v.Previous = spec.value(*k.Previous, currency)
+	}
+	if !valid(k.Value) {
+		v.NA = true
+		if k.Reason != nil && strings.TrimSpace(*k.Reason) != "" {
+			v.Reason = *k.Reason
+		} else {
+			v.Reason = "no data"
+		}
+		v.Status = scoring.StatusNone
+	} else {
+		v.Value = spec.value(*k.Value, currency)
+		if valid(k.Previous) {
+			d := *k.Value - *k.Previous
+			v.Trend = trendArrow(d) + " " + spec.diff(d, currency)
+		}
+	}
+	if spec.note != nil && k.Details != nil {
+		v.Note = spec.note(k.Details, currency)
+	}
+	return v
+}
+
+// samples lists the sample sizes of a scorecard for its context line.
+func samples(sc scoring.Scorecard) []string {
+	var out []string
+	for _, key := range scoring.KPIKeys {
+		spec, k := kpiSpecs[key], sc.KPIs[key]
+		if spec.sample == nil || k == nil || k.Details == nil {
+			continue
+		}
+		if s := spec.sample(k.Details); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

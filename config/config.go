@@ -1,0 +1,299 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// DefaultPath is the config file read when neither --config nor
+// $CRMKPI_CONFIG names one.
+const DefaultPath = "crmkpi.yaml"
+
+// EnvPath is the environment variable that names the config file.
+const EnvPath = "CRMKPI_CONFIG"
+
+// Connector types.
+const (
+	TypeHubSpot  = "hubspot"
+	TypeAmoCRM   = "amocrm"
+	TypeBitrix24 = "bitrix24"
+)
+
+// Scoring period kinds.
+const (
+	PeriodWeek    = "week"
+	PeriodMonth   = "month"
+	PeriodQuarter = "quarter"
+)
+
+// KPIKeys lists the nine KPI keys of KPIS.md, in scorecard order. The
+// scoring package has the same list; config keeps its own so that it stays a
+// leaf package that anything can import.
+var KPIKeys = []string{
+	"satisfaction", "retention", "key_client_growth", "penetration", "closed_won",
+	"response_time", "team_contribution", "new_deals", "cost_per_client",
+}
+
+// Config is a parsed, validated config file. Zero values of optional
+// settings have been replaced by their defaults (see docs/config.md), except
+// KPI targets and weights, whose defaults belong to the scoring package.
+type Config struct {
+	Timezone   string             `yaml:"timezone"`
+	Location   *time.Location     `yaml:"-"` // Timezone, loaded
+	Currency   string             `yaml:"currency"`
+	FXRates    map[string]float64 `yaml:"fx_rates,omitempty"` // units of Currency per one unit of the key currency
+	Warehouse  Warehouse          `yaml:"warehouse"`
+	Connectors []Connector        `yaml:"connectors"`
+	Managers   []Manager          `yaml:"managers"`
+	Scoring    Scoring            `yaml:"scoring"`
+	Notify     Notify             `yaml:"notify"`
+	Listen     string             `yaml:"listen"` // address of crmkpi serve
+}
+
+// Warehouse says where the warehouse is.
+type Warehouse struct {
+	// DSN is "postgres://...", "postgresql://..." or "sqlite:PATH". It is a
+	// Secret because a PostgreSQL URL may carry a password.
+	DSN Secret `yaml:"dsn"`
+}
+
+// Driver returns "postgres" or "sqlite", from the DSN's scheme.
+func (w Warehouse) Driver() string {
+	if strings.HasPrefix(w.DSN.Value(), "sqlite:") {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+// Connector is one CRM account to sync. Durations and limits that are 0
+// mean "the connector's own default" where this package does not fill one in.
+type Connector struct {
+	Name       string `yaml:"name"` // unique; the key of its rows in every warehouse table
+	Type       string `yaml:"type"` // TypeHubSpot, TypeAmoCRM or TypeBitrix24
+	Token      Secret `yaml:"token,omitempty"`
+	WebhookURL Secret `yaml:"webhook_url,omitempty"` // Bitrix24 inbound webhook, secret in its path
+	OAuth      *OAuth `yaml:"oauth,omitempty"`       // nil without an oauth: block
+	BaseURL    string `yaml:"base_url,omitempty"`    // "" means the vendor's API host
+	Schedule   string `yaml:"schedule"`              // standard 5-field cron
+	// RateLimit is in requests per second; 0 means the vendor's documented limit.
+	RateLimit float64       `yaml:"rate_limit,omitempty"`
+	Burst     int           `yaml:"burst,omitempty"` // 0 means the connector's default
+	Timeout   time.Duration `yaml:"timeout"`         // per HTTP request
+	// Currency overrides the account currency (amoCRM) or the portal's
+	// default currency (HubSpot); "" means the CRM's own.
+	Currency string `yaml:"currency,omitempty"`
+	Fields   Fields `yaml:"fields,omitempty"`
+	// StaleAfter is how old the newest synced data may get before
+	// crmkpi status reports the connector as stale.
+	StaleAfter time.Duration `yaml:"stale_after"`
+	// Overlap is how far back before the saved cursor an incremental sync
+	// starts again, against records committed late in the CRM.
+	Overlap time.Duration `yaml:"overlap"`
+
+	// HubSpot only.
+	AssociationsEvery time.Duration `yaml:"associations_every,omitempty"` // full re-read of associations
+	SearchRateLimit   float64       `yaml:"search_rate_limit,omitempty"`  // requests/s for the search API
+
+	// Bitrix24 only.
+	ReconcileEvery time.Duration `yaml:"reconcile_every,omitempty"` // full ID listing to find deletions
+	Bucket         int           `yaml:"bucket,omitempty"`          // leaky-bucket size of the REST API
+}
+
+// OAuth holds OAuth 2.0 refresh-token credentials.
+type OAuth struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret Secret `yaml:"client_secret"`
+	RefreshToken Secret `yaml:"refresh_token"`
+	RedirectURI  string `yaml:"redirect_uri,omitempty"`
+	TokenURL     string `yaml:"token_url,omitempty"` // "" means the vendor's; set by tests
+}
+
+// Fields maps canonical custom fields to the CRM's own field names (HubSpot
+// property names, Bitrix24 UF_ codes) or ids (amoCRM custom field ids,
+// written as numbers in YAML and kept as strings). "" means not mapped.
+type Fields struct {
+	NPSScore    string `yaml:"nps_score,omitempty"`    // contact field, 0-10
+	NPSDate     string `yaml:"nps_date,omitempty"`     // contact field, date of the answer
+	DealExpense string `yaml:"deal_expense,omitempty"` // deal field, money
+	KeyClient   string `yaml:"key_client,omitempty"`   // company field, truthy = key client
+}
+
+// Manager gives a manager, found in the CRMs by e-mail, a name, team and
+// Slack user.
+type Manager struct {
+	Email   string `yaml:"email"` // lower-case
+	Name    string `yaml:"name,omitempty"`
+	Team    string `yaml:"team,omitempty"`
+	SlackID string `yaml:"slack_id,omitempty"`
+}
+
+// Scoring configures the KPIs and the weighted score of KPIS.md.
+type Scoring struct {
+	Period       string     `yaml:"period"`        // PeriodWeek, PeriodMonth or PeriodQuarter
+	LookbackDays int        `yaml:"lookback_days"` // days of 24 hours
+	Cap          float64    `yaml:"cap"`           // attainment cap, percent
+	KeyClients   KeyClients `yaml:"key_clients"`
+	TeamTag      string     `yaml:"team_tag"` // case-sensitive substring of team tasks
+	Costs        Costs      `yaml:"costs"`
+	// KPIs overrides targets and weights by KPI key.
+	KPIs map[string]KPI `yaml:"kpis,omitempty"`
+	// Teams overrides KPIs per team; a team's entry wins over KPIs.
+	Teams map[string]Team `yaml:"teams,omitempty"`
+	// Manual holds figures entered by hand, which win over computed ones:
+	// period spec ("2026-10", "2026-W43", "2026-Q3") → manager key (lower-case
+	// e-mail or CONNECTOR:USER_ID) → KPI key → value.
+	Manual map[string]map[string]map[string]float64 `yaml:"manual,omitempty"`
+}
+
+// KeyClients configures the key-client growth KPI.
+type KeyClients struct {
+	Top int `yaml:"top"` // how many of a manager's clients by revenue are key clients
+}
+
+// Costs are the costs behind the cost-per-client KPI, in the reporting currency.
+type Costs struct {
+	Call              float64 `yaml:"call"`
+	Email             float64 `yaml:"email"`
+	Meeting           float64 `yaml:"meeting"`
+	Message           float64 `yaml:"message"`
+	Task              float64 `yaml:"task"`
+	Note              float64 `yaml:"note"`
+	MonthlyPerManager float64 `yaml:"monthly_per_manager"`
+}
+
+// KPI overrides a KPI's target or weight. A nil field is not set in the
+// file; the scoring package then uses its default.
+type KPI struct {
+	Target *float64 `yaml:"target,omitempty"`
+	Weight *float64 `yaml:"weight,omitempty"`
+}
+
+// Team holds one team's overrides.
+type Team struct {
+	KPIs map[string]KPI `yaml:"kpis,omitempty"`
+}
+
+// Notify configures delivery of scorecards.
+type Notify struct {
+	Slack Slack `yaml:"slack"`
+}
+
+// Slack configures posting to Slack. Without a Token nothing is posted.
+type Slack struct {
+	Token          Secret `yaml:"token,omitempty"`
+	Channel        string `yaml:"channel,omitempty"` // team leaderboard and summaries
+	DirectMessages bool   `yaml:"direct_messages"`   // each manager gets their scorecard by DM
+	Schedule       string `yaml:"schedule,omitempty"`
+	// APIURL is the Web API base URL, ending in "/".
+	APIURL string `yaml:"api_url"`
+	// TeamChannels sends each team's leaderboard to its own channel.
+	TeamChannels map[string]string `yaml:"team_channels,omitempty"`
+}
+
+// Default returns the config of an empty file: every default set, no
+// connectors, no managers.
+func Default() *Config {
+	return &Config{
+		Timezone:  "UTC",
+		Location:  time.UTC,
+		Currency:  "USD",
+		Warehouse: Warehouse{DSN: "sqlite:crmkpi.db"},
+		Scoring: Scoring{
+			Period:       PeriodMonth,
+			LookbackDays: 365,
+			Cap:          150,
+			KeyClients:   KeyClients{Top: 10},
+			TeamTag:      "#team",
+			Costs:        Costs{Call: 300, Email: 50, Meeting: 2000, Message: 20},
+		},
+		Notify: Notify{Slack: Slack{
+			DirectMessages: true,
+			APIURL:         "https://slack.com/api/",
+		}},
+		Listen: ":9090",
+	}
+}
+
+// defaultConnector returns a connector of type typ with its defaults set;
+// an unknown type gets the settings common to all.
+func defaultConnector(typ string) Connector {
+	c := Connector{
+		Type:       typ,
+		Schedule:   "*/30 * * * *",
+		Timeout:    30 * time.Second,
+		StaleAfter: 24 * time.Hour,
+	}
+	switch typ {
+	case TypeHubSpot:
+		c.Overlap = 10 * time.Minute
+		c.AssociationsEvery = 24 * time.Hour
+		c.SearchRateLimit = 5
+	case TypeAmoCRM:
+		c.Overlap = time.Second
+	case TypeBitrix24:
+		c.Overlap = time.Hour
+		c.ReconcileEvery = 24 * time.Hour
+		c.Bucket = 50
+	}
+	return c
+}
+
+// Connector returns the connector called name, or nil. The pointer is into
+// c.Connectors, so changes through it change c.
+func (c *Config) Connector(name string) *Connector {
+	for i := range c.Connectors {
+		if c.Connectors[i].Name == name {
+			return &c.Connectors[i]
+		}
+	}
+	return nil
+}
+
+// Path returns the config file to read: flagValue (from --config) when set,
+// else $CRMKPI_CONFIG, else DefaultPath.
+func Path(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := os.Getenv(EnvPath); p != "" {
+		return p
+	}
+	return DefaultPath
+}
+
+// Load reads and parses the config file at path, expanding ${VAR} from the
+// process environment. Problems in the file come back as an ErrorList; a
+// file that cannot be read gives the *fs.PathError.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Parse reads a config from r, expanding ${VAR} from the process
+// environment. filename is only used in error messages.
+func Parse(r io.Reader, filename string) (*Config, error) {
+	return ParseWithEnv(r, filename, os.LookupEnv)
+}
+
+// ParseWithEnv is Parse with the environment given by lookup, which has the
+// signature of os.LookupEnv. It returns every problem in the file at once, as
+// an ErrorList sorted by line, and a nil *Config with it.
+func ParseWithEnv(r io.Reader, filename string, lookup func(string) (string, bool)) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filename, err)
+	}
+	d := &decoder{file: filename, lookup: lookup}
+	cfg := d.decodeFile(data)
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

@@ -57,6 +57,9 @@ type KPI struct {
 	Previous   *float64       `json:"previous"`
 	Reason     *string        `json:"reason"`
 	Details    map[string]any `json:"details"`
+	// Manual is true when the value is a figure entered by hand in the
+	// config's scoring.manual, which replaces the computed one.
+	Manual bool `json:"manual,omitempty"`
 }
 
 // Scorecard is one manager's scorecard for one period.

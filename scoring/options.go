@@ -1,0 +1,210 @@
+package scoring
+
+import (
+	"math"
+	"strings"
+	"time"
+)
+
+// Target is the target and weight of one KPI. A nil field leaves the value
+// from the level below in place: DefaultTargets, then Options.KPIs, then
+// Options.Teams of the manager's team.
+type Target struct {
+	Target *float64
+	Weight *float64
+}
+
+// Manager is one entry of the config's `managers:` list. It gives the
+// manager with that e-mail (case-insensitive) a name, team and Slack id.
+type Manager struct {
+	Email   string
+	Name    string
+	Team    string
+	SlackID string
+}
+
+// Options is what scoring needs from the config. The cmd package maps the
+// `scoring:` section and the top-level timezone, currency, fx_rates and
+// managers into it; scoring does not read the config itself. Zero values
+// mean the documented defaults.
+type Options struct {
+	// Location is the reporting time zone; nil means the location of the
+	// period's Start. Only used for the pro rata days of the monthly cost.
+	Location *time.Location
+	// Currency is the reporting currency (ISO code).
+	Currency string
+	// FXRates gives units of Currency per one unit of each other currency.
+	FXRates map[string]float64
+	// LookbackDays is the lookback of "active client" and of the key-client
+	// ranking, in days of 24 hours; 0 means 365.
+	LookbackDays int
+	// Cap is the attainment cap in percent; 0 means 150.
+	Cap float64
+	// KeyClientsTop is how many top clients by revenue are key clients;
+	// 0 means 10.
+	KeyClientsTop int
+	// TeamTag marks team-initiative tasks (case-sensitive); "" means "#team".
+	TeamTag string
+	// Costs is the cost of one activity by type plus the key
+	// "monthly_per_manager"; missing keys take the value of DefaultCosts.
+	Costs map[string]float64
+	// KPIs overrides DefaultTargets for everyone.
+	KPIs map[string]Target
+	// Teams overrides KPIs per team: team → KPI key → target.
+	Teams map[string]map[string]Target
+	// Manual holds figures entered by hand, which replace computed values:
+	// period spec as written in the config ("2026-10", "2026-W43",
+	// "2026-Q3") → manager key → KPI key → value.
+	Manual map[string]map[string]map[string]float64
+	// Managers gives names, teams and Slack ids to managers by e-mail.
+	Managers []Manager
+	// KeyClientConnectors names the connectors that map fields.key_client;
+	// their key clients are the flagged companies instead of the top ones by
+	// revenue.
+	KeyClientConnectors map[string]bool
+}
+
+// CostMonthly is the key of Options.Costs holding the fixed cost of one
+// manager per month.
+const CostMonthly = "monthly_per_manager"
+
+// DefaultCosts are the costs of DESIGN.md's example config, in units of the
+// reporting currency: a call, an e-mail, a meeting, a message, and no fixed
+// monthly cost.
+var DefaultCosts = map[string]float64{
+	"call": 300, "email": 50, "meeting": 2000, "message": 20, "task": 0, "note": 0,
+	CostMonthly: 0,
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// DefaultTargets holds the target and weight of every KPI when the config
+// sets none. Targets are per period of the configured kind and are sized for
+// the default, a month; weights add up to 100 so each reads as a share of
+// the score. Why these numbers is in docs/kpis.md.
+var DefaultTargets = map[string]Target{
+	// An NPS of 50 is a good B2B account book; most sit at 30-40.
+	KPISatisfaction: {ptr(50.0), ptr(10.0)},
+	// Keeping nine of ten paying clients over a year.
+	KPIRetention: {ptr(90.0), ptr(15.0)},
+	// 10% more from the key accounts than in the period before.
+	KPIKeyClientGrowth: {ptr(10.0), ptr(10.0)},
+	// A third of revenue from existing accounts.
+	KPIPenetration: {ptr(30.0), ptr(10.0)},
+	// DESIGN.md's example: 8 won deals a month, weight 15.
+	KPIClosedWon: {ptr(8.0), ptr(15.0)},
+	// DESIGN.md's example: answer within 4 hours, weight 10.
+	KPIResponseTime: {ptr(4.0), ptr(10.0)},
+	// Two team-initiative tasks a month; a small weight, it is a soft goal.
+	KPITeamContribution: {ptr(2.0), ptr(5.0)},
+	// 3 of the 8 won deals from new clients.
+	KPINewDeals: {ptr(3.0), ptr(15.0)},
+	// In the reporting currency; with the default activity costs a month of
+	// 20 calls, 40 e-mails and 2 meetings for 3 clients is about 5,000 RUB.
+	KPICostPerClient: {ptr(5000.0), ptr(10.0)},
+}
+
+// lowerIsBetter marks the KPIs whose attainment is target / value.
+var lowerIsBetter = map[string]bool{KPIResponseTime: true, KPICostPerClient: true}
+
+// settings is Options with the defaults filled in and lookups prepared.
+type settings struct {
+	Options
+	lookback time.Duration
+	costs    map[string]float64
+	rates    map[string]float64 // upper-case currency → rate; only usable rates
+	managers map[string]Manager // lower-case e-mail → config entry
+	manual   map[string]map[string]map[string]float64
+}
+
+func newSettings(o Options) *settings {
+	s := &settings{Options: o}
+	if s.LookbackDays <= 0 {
+		s.LookbackDays = 365
+	}
+	if !(s.Cap > 0) || math.IsInf(s.Cap, 0) {
+		s.Cap = 150
+	}
+	if s.KeyClientsTop <= 0 {
+		s.KeyClientsTop = 10
+	}
+	if s.TeamTag == "" {
+		s.TeamTag = "#team"
+	}
+	s.Currency = strings.ToUpper(strings.TrimSpace(s.Currency))
+	s.lookback = time.Duration(s.LookbackDays) * 24 * time.Hour
+	s.costs = make(map[string]float64, len(DefaultCosts))
+	for k, v := range DefaultCosts {
+		s.costs[k] = v
+	}
+	for k, v := range o.Costs {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			s.costs[k] = v
+		}
+	}
+	s.rates = make(map[string]float64, len(o.FXRates))
+	for k, v := range o.FXRates {
+		// A rate that is not a positive number is as good as none.
+		if v > 0 && !math.IsInf(v, 0) {
+			s.rates[strings.ToUpper(strings.TrimSpace(k))] = v
+		}
+	}
+	s.managers = make(map[string]Manager, len(o.Managers))
+	for _, m := range o.Managers {
+		s.managers[strings.ToLower(strings.TrimSpace(m.Email))] = m
+	}
+	// Manager keys in the config may be written with any case of the
+	// e-mail; CONNECTOR:USER_ID keys are kept as written.
+	s.manual = make(map[string]map[string]map[string]float64, len(o.Manual))
+	for spec, byMgr := range o.Manual {
+		m := make(map[string]map[string]float64, len(byMgr))
+		for k, v := range byMgr {
+			if strings.Contains(k, "@") {
+				k = strings.ToLower(strings.TrimSpace(k))
+			}
+			m[k] = v
+		}
+		s.manual[strings.TrimSpace(spec)] = m
+	}
+	return s
+}
+
+// rate is the FX rate of currency into the reporting currency; ok is false
+// when the config has none. A deal with no currency is taken to be in the
+// reporting currency, as CRMs leave it empty for the account's default.
+func (s *settings) rate(currency string) (float64, bool) {
+	c := strings.ToUpper(strings.TrimSpace(currency))
+	if c == "" || c == s.Currency {
+		return 1, true
+	}
+	r, ok := s.rates[c]
+	return r, ok
+}
+
+// target resolves the target and weight of kpi for a manager of team.
+func (s *settings) target(team, kpi string) (target, weight float64) {
+	apply := func(t Target) {
+		if t.Target != nil {
+			target = *t.Target
+		}
+		if t.Weight != nil {
+			weight = *t.Weight
+		}
+	}
+	apply(DefaultTargets[kpi])
+	apply(s.KPIs[kpi])
+	if team != "" {
+		apply(s.Teams[team][kpi])
+	}
+	return target, weight
+}
+
+// manualValue is the hand-entered value of kpi for manager in the period
+// with the given spec.
+func (s *settings) manualValue(spec, manager, kpi string) (float64, bool) {
+	v, ok := s.manual[spec][manager][kpi]
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}

@@ -1,0 +1,46 @@
+package scoring
+
+import (
+	"time"
+
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// KPIScore is the KPI name under which Rows stores a manager's overall
+// score.
+const KPIScore = "score"
+
+// reasonNoScore is the reason stored with a score that no KPI has data for.
+const reasonNoScore = "no KPI has data"
+
+// Rows flattens r into scorecards table rows: per manager the nine KPIs in
+// KPIKeys order, then the overall score as KPI "score" with a nil target.
+// Values keep full precision.
+func Rows(r *Report, computedAt time.Time) []warehouse.ScorecardRow {
+	rows := make([]warehouse.ScorecardRow, 0, len(r.Managers)*(len(KPIKeys)+1))
+	for _, sc := range r.Managers {
+		for _, key := range KPIKeys {
+			k := sc.KPIs[key]
+			if k == nil {
+				continue
+			}
+			row := warehouse.ScorecardRow{
+				PeriodKind: string(r.Period.Kind), PeriodStart: r.Period.Start, Manager: sc.Manager, KPI: key,
+				Value: k.Value, Target: ptr(k.Target), Attainment: k.Attainment, ComputedAt: computedAt,
+			}
+			if k.Reason != nil {
+				row.Reason = *k.Reason
+			}
+			rows = append(rows, row)
+		}
+		row := warehouse.ScorecardRow{
+			PeriodKind: string(r.Period.Kind), PeriodStart: r.Period.Start, Manager: sc.Manager, KPI: KPIScore,
+			Value: sc.Score, ComputedAt: computedAt,
+		}
+		if sc.Score == nil {
+			row.Reason = reasonNoScore
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -296,4 +297,28 @@ func ParseWithEnv(r io.Reader, filename string, lookup func(string) (string, boo
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// String shows the set values, so that %v of a Config prints numbers rather
+// than the addresses of Target and Weight.
+func (k KPI) String() string {
+	f := func(p *float64) string {
+		if p == nil {
+			return "unset"
+		}
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	}
+	return fmt.Sprintf("{Target:%s Weight:%s}", f(k.Target), f(k.Weight))
+}
+
+// Format implements fmt.Formatter. fmt prints a nested pointer with a verb
+// it does not expect (%s of a Config) through its error path, which skips
+// the Secret fields' own methods; printing a method-less copy keeps them.
+func (o *OAuth) Format(f fmt.State, verb rune) {
+	type plain OAuth
+	if o == nil {
+		fmt.Fprint(f, "<nil>")
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), (*plain)(o))
 }

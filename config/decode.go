@@ -203,6 +203,11 @@ func (d *decoder) fields(n *yaml.Node, path string, known map[string]field) (pre
 	}
 	for _, e := range es {
 		f, ok := known[e.key]
+		if !ok && path == "" && strings.HasPrefix(e.key, "x-") {
+			// Top-level "x-" keys hold YAML anchors for merge keys, as in
+			// Docker Compose files; they are not read.
+			continue
+		}
 		if !ok {
 			d.unknownKey(e.k, join(path, e.key), "key", slices.Collect(maps.Keys(known)))
 			continue
@@ -225,6 +230,10 @@ func (d *decoder) unknownKey(k *yaml.Node, path, what string, names []string) {
 	}
 	if best != "" {
 		d.errorf(k, "%s: unknown %s (did you mean %s?)", path, what, best)
+		return
+	}
+	if what == "KPI" {
+		d.errorf(k, "%s: unknown KPI (want one of %s)", path, strings.Join(names, ", "))
 		return
 	}
 	d.errorf(k, "%s: unknown %s", path, what)
@@ -407,8 +416,9 @@ func (d *decoder) int(n *yaml.Node, path string, dst *int) bool {
 	if !ok {
 		return false
 	}
+	// yaml.v3 truncates a float into an int; 2.5 must be an error instead.
 	var i int
-	if err := s.Decode(&i); err != nil || s.ShortTag() == "!!null" || s.ShortTag() == "!!bool" {
+	if err := s.Decode(&i); err != nil || s.ShortTag() != "!!int" {
 		d.errorf(s, "%s: want an integer, got %s", path, quote(s.Value))
 		return false
 	}

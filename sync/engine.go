@@ -1,0 +1,415 @@
+// Package sync runs connectors into the warehouse: cursors, run history,
+// locks, concurrency, progress, schedules and metrics.
+//
+// Each page a connector emits is stored with its cursor in one warehouse
+// transaction, so a sync killed at any moment resumes from the last stored
+// page without loss or duplicates. Writing a page overlaps with fetching the
+// next one.
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// Store is what the engine needs of the warehouse.
+type Store interface {
+	Cursor(ctx context.Context, connector string, obj connectors.Object) (string, error)
+	SetCursor(ctx context.Context, connector string, obj connectors.Object, cursor string) error
+	ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error
+	MarkMissingDeleted(ctx context.Context, connector string, obj connectors.Object, live []string, at time.Time) (int, error)
+	StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error)
+	FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error
+	TryLock(ctx context.Context, connector, holder string) (release func() error, heldBy string, ok bool, err error)
+}
+
+// Job is one connector to sync.
+type Job struct {
+	Connector connectors.Connector
+	// Full ignores saved cursors and reconciles deletions where the CRM
+	// has no deletion feed.
+	Full bool
+	// Objects limits the run to these objects; nil means all.
+	Objects []connectors.Object
+	// ReconcileEvery is how often a Reconciler's deletion scan runs
+	// without --full; 0 means daily.
+	ReconcileEvery time.Duration
+}
+
+// Engine runs jobs. The zero value is not usable: set Store.
+type Engine struct {
+	Store    Store
+	Logger   *slog.Logger
+	Progress Progress
+	Metrics  *Metrics
+	// Holder names this process in lock messages; default host:pid.
+	Holder string
+	Now    func() time.Time
+	// Pipeline is how many fetched pages may wait for the warehouse while
+	// the connector fetches the next; default 2. It bounds memory.
+	Pipeline int
+	// StopGrace is how long pages already fetched may still be written
+	// after ctx is cancelled; default 20s.
+	StopGrace time.Duration
+}
+
+// ObjectResult is the outcome of one object of one connector.
+type ObjectResult struct {
+	Connector string
+	Object    connectors.Object
+	Records   int
+	Pages     int
+	Requests  int
+	Deleted   int // records flagged by reconciliation
+	Duration  time.Duration
+	Err       error
+}
+
+// ConnectorResult is the outcome of one connector.
+type ConnectorResult struct {
+	Connector string
+	// Skipped is set when another process holds the connector's lock.
+	Skipped string
+	Objects []ObjectResult
+	Err     error // lock or setup failure
+}
+
+// Summary is the outcome of a Run.
+type Summary struct {
+	Connectors []ConnectorResult
+}
+
+// Failed reports whether any connector or object failed.
+func (s *Summary) Failed() bool {
+	for _, c := range s.Connectors {
+		if c.Err != nil {
+			return true
+		}
+		for _, o := range c.Objects {
+			if o.Err != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Err joins every failure into one error, naming connector and object.
+func (s *Summary) Err() error {
+	var errs []error
+	for _, c := range s.Connectors {
+		if c.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Connector, c.Err))
+		}
+		for _, o := range c.Objects {
+			if o.Err != nil {
+				errs = append(errs, o.Err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (e *Engine) grace() time.Duration {
+	if e.StopGrace > 0 {
+		return e.StopGrace
+	}
+	return 20 * time.Second
+}
+
+func (e *Engine) holder() string {
+	if e.Holder != "" {
+		return e.Holder
+	}
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", h, os.Getpid())
+}
+
+// Run syncs every job concurrently and returns when all are done. A failed
+// object does not stop the others; connectors are independent, so one CRM's
+// failure never cancels another's run. The returned Summary lists every
+// outcome; Run itself returns an error only for ctx cancellation.
+func (e *Engine) Run(ctx context.Context, jobs []Job) (*Summary, error) {
+	results := make([]ConnectorResult, len(jobs))
+	var wg gosync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() { results[i] = e.runConnector(ctx, j) })
+	}
+	wg.Wait()
+	return &Summary{Connectors: results}, ctx.Err()
+}
+
+func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
+	name := j.Connector.Name()
+	log := e.logger().With("connector", name)
+	res := ConnectorResult{Connector: name}
+	release, heldBy, ok, err := e.Store.TryLock(ctx, name, e.holder())
+	if err != nil {
+		res.Err = fmt.Errorf("take sync lock: %w", err)
+		return res
+	}
+	if !ok {
+		res.Skipped = fmt.Sprintf("another sync holds the lock (%s)", heldBy)
+		log.WarnContext(ctx, "connector skipped: locked", "held_by", heldBy)
+		return res
+	}
+	defer func() {
+		if err := release(); err != nil {
+			log.Error("release sync lock", "error", err)
+		}
+	}()
+
+	objs := j.Objects
+	if objs == nil {
+		objs = j.Connector.Objects()
+	}
+	rec, _ := j.Connector.(connectors.Reconciler)
+	reconcile := map[connectors.Object]bool{}
+	if rec != nil {
+		for _, o := range rec.ReconcileObjects() {
+			reconcile[o] = true
+		}
+	}
+	res.Objects = make([]ObjectResult, len(objs))
+	var wg gosync.WaitGroup
+	for i, obj := range objs {
+		// Objects run concurrently; the connector's one client keeps all
+		// of them inside the CRM's rate limit.
+		wg.Go(func() {
+			r := e.runObject(ctx, j, obj, log)
+			if r.Err == nil && reconcile[obj] {
+				n, err := e.reconcile(ctx, j, rec, obj, log)
+				r.Deleted = n
+				if err != nil {
+					r.Err = err
+				}
+			}
+			res.Objects[i] = r
+		})
+	}
+	wg.Wait()
+	return res
+}
+
+func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, log *slog.Logger) (r ObjectResult) {
+	name := j.Connector.Name()
+	log = log.With("object", string(obj))
+	r = ObjectResult{Connector: name, Object: obj}
+	start := e.now()
+	// Run history and progress survive cancellation: record the outcome of
+	// an interrupted run as such.
+	bg := context.WithoutCancel(ctx)
+	runID, err := e.Store.StartRun(ctx, name, obj, start)
+	if err != nil {
+		r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("record run start: %w", err)}
+		return r
+	}
+	if e.Progress != nil {
+		e.Progress.Begin(name, obj)
+	}
+	defer func() {
+		r.Duration = e.now().Sub(start)
+		status, errText := warehouse.RunSucceeded, ""
+		if r.Err != nil {
+			status, errText = warehouse.RunFailed, r.Err.Error()
+		}
+		if err := e.Store.FinishRun(bg, runID, e.now(), status, r.Records, errText); err != nil {
+			log.Error("record run end", "error", err)
+		}
+		if e.Progress != nil {
+			e.Progress.End(name, obj, r.Err)
+		}
+		if e.Metrics != nil {
+			e.Metrics.observeRun(name, obj, status, r, e.now())
+		}
+		if r.Err != nil {
+			log.ErrorContext(bg, "sync failed", "records", r.Records, "pages", r.Pages, "duration", r.Duration, "error", r.Err)
+		} else {
+			log.InfoContext(bg, "sync done", "records", r.Records, "pages", r.Pages, "requests", r.Requests, "duration", r.Duration)
+		}
+	}()
+
+	cursor := ""
+	if !j.Full {
+		if cursor, err = e.Store.Cursor(ctx, name, obj); err != nil {
+			r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("read cursor: %w", err)}
+			return r
+		}
+	}
+
+	// The writer stores pages in order while the connector fetches ahead.
+	depth := e.Pipeline
+	if depth <= 0 {
+		depth = 2
+	}
+	pages := make(chan *connectors.Page, depth)
+	// Pages already fetched are still stored after a cancellation (SIGTERM),
+	// for a bounded grace period, so a stop loses no work it has paid for.
+	wctx, cancelWrite := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrite()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(e.grace(), cancelWrite) })
+	defer stopGrace()
+	var writeErr error
+	var mu gosync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p := range pages {
+			mu.Lock()
+			failed := writeErr != nil
+			mu.Unlock()
+			if failed {
+				continue // drain: the pull is being stopped
+			}
+			if err := e.Store.ApplyPage(wctx, name, obj, p); err != nil {
+				mu.Lock()
+				writeErr = &connectors.Error{Connector: name, Object: obj, Page: r.Pages + 1, Err: fmt.Errorf("store page: %w", err)}
+				mu.Unlock()
+				continue
+			}
+			n := p.Len()
+			r.Records += n
+			r.Pages++
+			r.Requests += p.Requests
+			if e.Progress != nil {
+				e.Progress.Page(name, obj, n, p.Total)
+			}
+			if e.Metrics != nil {
+				e.Metrics.records.WithLabelValues(name, string(obj)).Add(float64(n))
+			}
+		}
+	}()
+	emit := func(ctx context.Context, p *connectors.Page) error {
+		mu.Lock()
+		err := writeErr
+		mu.Unlock()
+		if err != nil {
+			return err
+		}
+		select {
+		case pages <- p:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	pullErr := j.Connector.Pull(ctx, obj, cursor, emit)
+	close(pages)
+	<-done
+	switch {
+	case writeErr != nil:
+		r.Err = writeErr
+	case pullErr != nil:
+		r.Err = pullErr
+		if errors.Is(pullErr, context.Canceled) || errors.Is(pullErr, context.DeadlineExceeded) {
+			r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("interrupted: %w", pullErr)}
+		}
+	}
+	return r
+}
+
+// reconcileKey is the sync_state object under which the time of the last
+// deletion scan of obj is kept.
+func reconcileKey(obj connectors.Object) connectors.Object { return "reconcile:" + obj }
+
+func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, log *slog.Logger) (int, error) {
+	name := j.Connector.Name()
+	every := j.ReconcileEvery
+	if every <= 0 {
+		every = 24 * time.Hour
+	}
+	now := e.now()
+	if !j.Full {
+		last, err := e.Store.Cursor(ctx, name, reconcileKey(obj))
+		if err != nil {
+			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("read reconcile time: %w", err)}
+		}
+		if t, err := time.Parse(time.RFC3339, last); err == nil && now.Sub(t) < every {
+			return 0, nil
+		}
+	}
+	// IDs only; a few megabytes even for a million records.
+	var live []string
+	err := rec.ListIDs(ctx, obj, func(ids []string) error {
+		live = append(live, ids...)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n, err := e.Store.MarkMissingDeleted(ctx, name, obj, live, now)
+	if err != nil {
+		return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("flag deleted records: %w", err)}
+	}
+	if err := e.Store.SetCursor(ctx, name, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
+		return n, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
+	}
+	log.InfoContext(ctx, "deletions reconciled", "object", string(obj), "live", len(live), "flagged", n)
+	return n, nil
+}
+
+// WriteSummary prints one line per connector and object, then the failures.
+func WriteSummary(w interface{ Write([]byte) (int, error) }, s *Summary) {
+	var b strings.Builder
+	cs := append([]ConnectorResult(nil), s.Connectors...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Connector < cs[j].Connector })
+	for _, c := range cs {
+		switch {
+		case c.Skipped != "":
+			fmt.Fprintf(&b, "%s: skipped, %s\n", c.Connector, c.Skipped)
+			continue
+		case c.Err != nil:
+			fmt.Fprintf(&b, "%s: FAILED: %v\n", c.Connector, c.Err)
+			continue
+		}
+		for _, o := range c.Objects {
+			status := "ok"
+			if o.Err != nil {
+				status = "FAILED"
+			}
+			fmt.Fprintf(&b, "%s %-12s %-6s %8d records %6d pages %6d requests %8s", c.Connector, o.Object, status, o.Records, o.Pages, o.Requests, o.Duration.Round(time.Millisecond))
+			if o.Deleted > 0 {
+				fmt.Fprintf(&b, " %d flagged deleted", o.Deleted)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if s.Failed() {
+		b.WriteString("\nfailures:\n")
+		for _, c := range cs {
+			if c.Err != nil {
+				fmt.Fprintf(&b, "  %s: %v\n", c.Connector, c.Err)
+			}
+			for _, o := range c.Objects {
+				if o.Err != nil {
+					fmt.Fprintf(&b, "  %v\n", o.Err)
+				}
+			}
+		}
+	}
+	w.Write([]byte(b.String()))
+}

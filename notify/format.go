@@ -1,11 +1,9 @@
 package notify
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/crmkpi/crmkpi/scoring"
@@ -213,37 +211,6 @@ func trendArrow(diff float64) string {
 		return "▼"
 	}
 	return "▶"
-}
-
-// periodKey is the outbox key of a period, "month:2026-10-01". It uses
-// scoring's own Key method when the Period type has one, so both packages
-// agree on the format.
-func periodKey(p scoring.Period) string {
-	if k, ok := any(p).(interface{ Key() string }); ok {
-		return k.Key()
-	}
-	return string(p.Kind) + ":" + p.Start.Format(time.DateOnly)
-}
-
-// periodLabel names a period for people: "October 2026", "2026-W43",
-// "2026-Q3". It prefers scoring's Label method when there is one.
-func periodLabel(p scoring.Period) string {
-	if l, ok := any(p).(interface{ Label() string }); ok {
-		return l.Label()
-	}
-	switch p.Kind {
-	case scoring.Month:
-		return p.Start.Format("January 2006")
-	case scoring.Week:
-		y, w := p.Start.ISOWeek()
-		return fmt.Sprintf("%d-W%02d", y, w)
-	case scoring.Quarter:
-		return fmt.Sprintf("%d-Q%d", p.Start.Year(), (int(p.Start.Month())-1)/3+1)
-	}
-	if p.Start.IsZero() {
-		return "unknown period"
-	}
-	return p.Start.Format(time.DateOnly)
 }
 
 // detail reads a numeric detail. Details come from scoring as Go numbers or,

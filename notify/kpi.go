@@ -106,7 +106,7 @@ var kpiSpecs = map[string]kpiSpec{
 	scoring.KPIClosedWon: {
 		label: "Closed-won deals",
 		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
-		diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
 		note: func(d map[string]any, _ string) string {
 			wr, ok := detail(d, "win_rate")
 			if !ok {
@@ -153,7 +153,7 @@ var kpiSpecs = map[string]kpiSpec{
 	scoring.KPITeamContribution: {
 		label: "Team contribution",
 		value: func(v float64, _ string) string { return count(v, "task", "tasks") },
-		diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+		diff:  func(d float64, _ string) string { return signedCount(d, "task", "tasks") },
 		note: func(d map[string]any, _ string) string {
 			if truthy(d, "manual") {
 				return "entered by hand"
@@ -164,7 +164,7 @@ var kpiSpecs = map[string]kpiSpec{
 	scoring.KPINewDeals: {
 		label: "New-business deals",
 		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
-		diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
 	},
 	scoring.KPICostPerClient: {
 		label:       "Cost per client (estimate)",
@@ -205,6 +205,11 @@ func decimals(v float64) int {
 // count formats a counted quantity with its noun: "1 deal", "7 deals".
 func count(n float64, one, many string) string {
 	return number(n, decimals(n)) + " " + plural(n, one, many)
+}
+
+// signedCount is a difference of counts with its noun: "+2 deals", "-1 deal".
+func signedCount(d float64, one, many string) string {
+	return signed(d, decimals(d)) + " " + plural(math.Abs(d), one, many)
 }
 
 // kpiView is one KPI ready to print; the Slack and terminal renderers share it.

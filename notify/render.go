@@ -45,7 +45,7 @@ func (in RenderInput) label() string {
 	if in.PeriodLabel != "" {
 		return in.PeriodLabel
 	}
-	return periodLabel(in.Period)
+	return in.Period.Label()
 }
 
 const (

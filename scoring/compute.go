@@ -161,6 +161,10 @@ func computeFrom(d *dataset, opts Options, p Period) *Report {
 		if !cur[i].eligible {
 			continue
 		}
+		if mi.name == "" {
+			// Neither the config nor any CRM has a name: show the key.
+			mi.name = mi.key
+		}
 		sc := Scorecard{Manager: mi.key, Name: mi.name, Team: mi.team, Email: mi.email, SlackID: mi.slackID, KPIs: make(map[string]*KPI, len(KPIKeys))}
 		m.markSkipped(cur[i], before[i])
 		nowVals := m.kpiValues(&cur[i], p, mi.key)
@@ -786,7 +790,7 @@ func (m *model) warnings() []string {
 	slices.Sort(curs)
 	var w []string
 	for _, c := range curs {
-		w = append(w, fmt.Sprintf("no fx rate for %s into %s: %d won deals in %s left out of revenue and cost figures", c, m.s.Currency, len(m.skipped[c]), c))
+		w = append(w, fmt.Sprintf("no fx rate for %s into %s: %d won deal(s) left out of revenue and cost figures", c, m.s.Currency, len(m.skipped[c])))
 	}
 	return w
 }

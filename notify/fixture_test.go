@@ -53,7 +53,7 @@ func sampleReport() *scoring.Report {
 	boris.KPIs[scoring.KPIResponseTime] = &scoring.KPI{Value: f(9), Target: 4, Attainment: f(44.4), Weight: 10, Previous: f(6),
 		Details: map[string]any{"inbound": 8, "unanswered": 1}}
 
-	carl := scoring.Scorecard{Manager: "hubspot-eu:901", Name: "Carl", Team: "enterprise", Status: scoring.StatusNone, KPIs: map[string]*scoring.KPI{}}
+	carl := scoring.Scorecard{Manager: "hubspot-eu:901", Name: "Carl", Team: "enterprise", Email: "carl@example.com", Status: scoring.StatusNone, KPIs: map[string]*scoring.KPI{}}
 	for _, k := range scoring.KPIKeys {
 		carl.KPIs[k] = &scoring.KPI{Target: 1, Weight: 1, Reason: s("no activity in the period")}
 	}

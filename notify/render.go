@@ -421,8 +421,15 @@ func totalsFields(managers []scoring.Scorecard, currency string) []*slack.TextBl
 		mrkdwn("*Won deals*\n" + na(t.hasWon, number(t.won, decimals(t.won)))),
 		mrkdwn("*New-business deals*\n" + na(t.hasNew, number(t.newDeals, decimals(t.newDeals)))),
 		mrkdwn("*Retention*\n" + retention),
-		mrkdwn(fmt.Sprintf("*Managers*\n%d, average score %s", len(managers), avg)),
+		mrkdwn(managersField(len(managers), t.scored, avg)),
 	}
+}
+
+func managersField(all, scored int, avg string) string {
+	if scored == all {
+		return fmt.Sprintf("*Managers*\n%d, average score %s", all, avg)
+	}
+	return fmt.Sprintf("*Managers*\n%d (%d with a score), average score %s", all, scored, avg)
 }
 
 // laggard is a KPI with its mean attainment across a team.

@@ -1,0 +1,201 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// goldenJSON compares v, marshalled, with testdata/name as decoded JSON, so
+// key order and spacing don't matter; -update rewrites the file.
+func goldenJSON(t *testing.T, name string, v any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // keep <!date^…> and &amp; readable in the file
+	if err := enc.Encode(v); err != nil {
+		t.Fatalf("marshal %s: %v", name, err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update): %v", err)
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("golden file %s: %v", path, err)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+func goldenText(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// payload is a message as Slack receives it.
+func payload(m Message) map[string]any {
+	return map[string]any{"text": m.Text, "blocks": m.Blocks}
+}
+
+func TestManagerMessageGolden(t *testing.T) {
+	r := sampleReport()
+	in := sampleInput(r)
+	for _, sc := range r.Managers {
+		name := "dm_" + strings.NewReplacer("@example.com", "", ":", "_").Replace(sc.Manager) + ".json"
+		t.Run(name, func(t *testing.T) {
+			m := ManagerMessage(sc, in)
+			if err := Validate(m); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+			goldenJSON(t, name, payload(m))
+		})
+	}
+}
+
+func TestTeamMessageGolden(t *testing.T) {
+	r := sampleReport()
+	in := sampleInput(r)
+	for _, team := range []string{"", "enterprise", "nobody"} {
+		name := "team_" + cmpOr(team, "all") + ".json"
+		t.Run(name, func(t *testing.T) {
+			msgs := TeamMessage(r, team, in)
+			if len(msgs) != 1 {
+				t.Fatalf("TeamMessage(%q) gave %d messages, want 1", team, len(msgs))
+			}
+			if err := Validate(msgs[0]); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+			goldenJSON(t, name, payload(msgs[0]))
+		})
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func TestManagerMessageContent(t *testing.T) {
+	r := sampleReport()
+	in := sampleInput(r)
+	raw, _ := json.Marshal(ManagerMessage(r.Managers[0], in).Blocks) // Boris
+	got := string(raw)
+	for _, want := range []string{
+		`Boris \u0026lt;AT\u0026amp;T\u0026gt; Ivanov — October 2026`, // escaped name in the header
+		`smb \u0026amp; mid`,                                         // escaped team
+		`:large_yellow_circle: amber`,
+		`n/a — no survey answers in the period`,
+		`▲ +2 deals vs previous`,
+		`win rate 41.2%`,
+		`13,333 RUB`,
+		`\u003c!date^1793523600^{date_short_pretty} {time}|2026-11-01 09:00 UTC\u003e`,
+		"Last 3 periods: `▁▃█`",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("DM blocks lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "<AT&T>") || strings.Contains(got, `\u003cAT`) {
+		t.Errorf("DM blocks hold an unescaped CRM name")
+	}
+
+	in.HasLastSync = false
+	raw, _ = json.Marshal(ManagerMessage(r.Managers[0], in).Blocks)
+	if !strings.Contains(string(raw), "Data freshness unknown") {
+		t.Errorf("DM without a last sync doesn't say its freshness is unknown")
+	}
+}
+
+func TestWriteTableGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	goldenText(t, "table.txt", b.String())
+}
+
+func TestDryRunGolden(t *testing.T) {
+	r := sampleReport()
+	var b bytes.Buffer
+	if err := DryRun(&b, r, sampleInput(r), true); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Messages []struct {
+			Recipient, Channel, Text string
+			Blocks                   []json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("DryRun output is not JSON: %v\n%s", err, b.String())
+	}
+	var got []string
+	for _, m := range doc.Messages {
+		got = append(got, m.Recipient+" → "+m.Channel)
+		if m.Text == "" || len(m.Blocks) == 0 {
+			t.Errorf("message for %s has no text or blocks", m.Recipient)
+		}
+	}
+	want := []string{"channel → ", "boris@example.com → boris@example.com", "anna@example.com → U0ANNA", "hubspot-eu:901 → carl@example.com"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DryRun recipients (-want +got):\n%s", diff)
+	}
+	var v any
+	_ = json.Unmarshal(b.Bytes(), &v)
+	goldenJSON(t, "dryrun.json", v)
+
+	// The Notifier's variant uses its channels.
+	b.Reset()
+	n := &Notifier{Channel: "C0SALES", TeamChannels: map[string]string{"enterprise": "C0ENT"}}
+	if err := n.DryRun(&b, r, sampleInput(r)); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, m := range doc.Messages {
+		got = append(got, m.Recipient+" → "+m.Channel)
+	}
+	want = []string{"channel:C0SALES → C0SALES", "team:enterprise → C0ENT"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Notifier.DryRun recipients (-want +got):\n%s", diff)
+	}
+}

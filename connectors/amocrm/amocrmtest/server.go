@@ -147,7 +147,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	if s.tokens == nil {
-		s.tokens = map[string]bool{LongLivedToken(s.now().Add(365*24*time.Hour)): true}
+		s.tokens = map[string]bool{LongLivedToken(s.now().Add(365 * 24 * time.Hour)): true}
 	}
 	if s.oauth != nil {
 		s.oauth.seed = s.oauth.issue(s.now(), 0, nil)

@@ -1,0 +1,462 @@
+// Package amocrm is the amoCRM / Kommo connector: API v4 (HAL+JSON) on the
+// account's own domain, read incrementally by updated_at windows, with
+// deletions from with=only_deleted (leads) and the events log (the rest).
+//
+// Objects: users, stages, companies, contacts, deals (leads), tasks, notes
+// and events. The last three all produce activities; their ids are prefixed
+// ("task:9", "note:7", "event:01hz...") to stay unique within the connector.
+package amocrm
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// Objects of this connector beyond the canonical ones: each is pulled with
+// its own cursor and emits activities (and, for events, deletions).
+const (
+	ObjectTasks  connectors.Object = "tasks"
+	ObjectNotes  connectors.Object = "notes"
+	ObjectEvents connectors.Object = "events"
+)
+
+// Documented defaults.
+const (
+	DefaultRateLimit = 7 // requests per second (Kommo "Limitations")
+	pageLimit        = 250
+	eventsLimit      = 100
+	expiryWarning    = 14 * 24 * time.Hour
+)
+
+// OAuth configures an OAuth 2.0 integration. The refresh token rotates on
+// every refresh; the connector saves each new pair through
+// Options.TokenStore before it uses it, and a pair found in the TokenStore
+// wins over RefreshToken, which only seeds the first run.
+type OAuth struct {
+	ClientID     string
+	ClientSecret string
+	RedirectURI  string
+	RefreshToken string
+	// TokenURL overrides BaseURL + "/oauth2/access_token".
+	TokenURL string
+}
+
+// Options configure a Client. Zero values mean the documented defaults.
+type Options struct {
+	// Name is the connector's name from the config.
+	Name string
+	// BaseURL is the account's own URL: https://SUBDOMAIN.amocrm.ru,
+	// https://SUBDOMAIN.kommo.com or https://SUBDOMAIN.amocrm.com (they are
+	// not interchangeable). Required.
+	BaseURL string
+	// Token is a long-lived token (a JWT). Either Token or OAuth is
+	// required.
+	Token string
+	OAuth *OAuth
+	// TokenStore persists rotating OAuth tokens; required with OAuth.
+	TokenStore connectors.TokenStore
+	// RateLimit is requests/s for everything this client sends; default 7.
+	RateLimit float64
+	// Burst default 1: amoCRM counts per second, bursts earn 429s.
+	Burst int
+	// Timeout bounds one HTTP attempt; default 60s.
+	Timeout time.Duration
+	// MaxRetries, MinBackoff, MaxBackoff and MaxRetryAfter tune the shared
+	// client's retries (defaults 8, 500ms, 30s, 5m). A 429's retry_after
+	// above MaxRetryAfter fails the run instead of waiting.
+	MaxRetries             int
+	MinBackoff, MaxBackoff time.Duration
+	MaxRetryAfter          time.Duration
+	// Fields maps nps_score, nps_date (contact), deal_expense (lead) and
+	// key_client (company) to custom field ids (or field codes).
+	Fields map[string]string
+	// Overlap is how far each incremental window reaches back into the
+	// previous one; default 1s, since timestamps have 1-second resolution.
+	Overlap time.Duration
+	// Lag keeps each window's end this far behind the run's start; default
+	// 0 (amoCRM lists are read from the primary store).
+	Lag time.Duration
+	// Currency overrides the account currency (GET /api/v4/account) for
+	// deal amounts.
+	Currency string
+	// PageSize is the limit of list requests; default and maximum 250
+	// (events always use at most 100).
+	PageSize int
+	Logger   *slog.Logger
+	// Now is the clock for windows and token expiry; default time.Now.
+	Now       func() time.Time
+	Transport http.RoundTripper
+}
+
+// Client is the amoCRM connector. It is safe for concurrent Pulls of
+// different objects; all of them share one rate limiter.
+type Client struct {
+	opts   Options
+	name   string
+	http   *connectors.Client
+	log    *slog.Logger
+	now    func() time.Time
+	fields map[string]string
+
+	// banned is set by the first IP-ban answer; from then on no request
+	// leaves this client, as more requests would only prolong the ban.
+	banned atomic.Bool
+	saw429 atomic.Bool
+
+	oauth *tokenSource
+
+	curMu    sync.Mutex
+	currency string
+
+	warnOnce sync.Once
+}
+
+var _ connectors.Connector = (*Client)(nil)
+
+// New validates opts and returns a Client. It sends no request.
+func New(opts Options) (*Client, error) {
+	if opts.Name == "" {
+		opts.Name = "amocrm"
+	}
+	if opts.BaseURL == "" {
+		return nil, errors.New("amocrm: base_url is required (https://SUBDOMAIN.amocrm.ru or .kommo.com)")
+	}
+	if opts.Token == "" && opts.OAuth == nil {
+		return nil, errors.New("amocrm: a long-lived token or an oauth block is required")
+	}
+	if opts.OAuth != nil && opts.TokenStore == nil {
+		return nil, errors.New("amocrm: OAuth needs a token store, since every refresh rotates the refresh token")
+	}
+	if opts.RateLimit <= 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = time.Second
+	}
+	if opts.PageSize <= 0 || opts.PageSize > pageLimit {
+		opts.PageSize = pageLimit
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	c := &Client{opts: opts, name: opts.Name, now: opts.Now, fields: opts.Fields, log: opts.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.currency = strings.ToUpper(strings.TrimSpace(opts.Currency))
+	secrets := []string{opts.Token}
+	if o := opts.OAuth; o != nil {
+		secrets = append(secrets, o.ClientSecret, o.RefreshToken)
+	}
+	var err error
+	c.http, err = connectors.NewClient(connectors.ClientOptions{
+		Connector:     opts.Name,
+		BaseURL:       strings.TrimSuffix(opts.BaseURL, "/"),
+		RateLimit:     opts.RateLimit,
+		Burst:         opts.Burst,
+		Timeout:       opts.Timeout,
+		MaxRetries:    opts.MaxRetries,
+		MinBackoff:    opts.MinBackoff,
+		MaxBackoff:    opts.MaxBackoff,
+		MaxRetryAfter: opts.MaxRetryAfter,
+		Secrets:       secrets,
+		Authorize:     c.authorize,
+		Classify:      c.classify,
+		Transport:     opts.Transport,
+		Logger:        c.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("amocrm: %w", err)
+	}
+	if opts.OAuth != nil {
+		c.oauth, err = newTokenSource(c, secrets)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Name returns the connector's name.
+func (c *Client) Name() string { return c.name }
+
+// Objects lists users and stages first, then the records, then the
+// activity sources.
+func (c *Client) Objects() []connectors.Object {
+	return []connectors.Object{
+		connectors.ObjectUsers, connectors.ObjectStages, connectors.ObjectCompanies,
+		connectors.ObjectContacts, connectors.ObjectDeals, ObjectTasks, ObjectNotes, ObjectEvents,
+	}
+}
+
+// Stats returns the shared HTTP client's counters (requests, retries, 429s).
+func (c *Client) Stats() connectors.ClientStats { return c.http.Stats() }
+
+type counterKey struct{}
+
+// withCounter makes every HTTP attempt under ctx count into n, so a page
+// knows what it cost, retries included.
+func withCounter(ctx context.Context, n *int64) context.Context {
+	return context.WithValue(ctx, counterKey{}, n)
+}
+
+func (c *Client) authorize(ctx context.Context, req *http.Request) error {
+	if c.banned.Load() {
+		return c.banError()
+	}
+	tok := c.opts.Token
+	if c.oauth != nil && !strings.HasSuffix(req.URL.Path, "/oauth2/access_token") {
+		var err error
+		tok, err = c.oauth.access(ctx)
+		if err != nil {
+			return err
+		}
+	}
+	if n, ok := ctx.Value(counterKey{}).(*int64); ok {
+		atomic.AddInt64(n, 1)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return nil
+}
+
+func (c *Client) banError() error {
+	return &connectors.RateLimitError{
+		Status: http.StatusForbidden, Fatal: true,
+		Detail: "amoCRM has blocked this IP address (HTTP 403 with an HTML page after repeated 429s); " +
+			"the run stopped without further requests, since each one prolongs the ban: wait, then lower rate_limit",
+	}
+}
+
+// problem is amoCRM's application/problem+json error body.
+type problem struct {
+	Title      string          `json:"title"`
+	Detail     string          `json:"detail"`
+	Hint       string          `json:"hint"`
+	RetryAfter json.RawMessage `json:"retry_after"`
+}
+
+func parseProblem(body []byte) (problem, bool) {
+	var p problem
+	b := strings.TrimSpace(string(body))
+	if !strings.HasPrefix(b, "{") || json.Unmarshal(body, &p) != nil {
+		return p, false
+	}
+	return p, true
+}
+
+func (p problem) text() string {
+	s := p.Title
+	if p.Detail != "" && p.Detail != p.Title {
+		if s != "" {
+			s += ": "
+		}
+		s += p.Detail
+	}
+	if p.Hint != "" {
+		s += " (" + p.Hint + ")"
+	}
+	return s
+}
+
+func isHTML(h http.Header, body []byte) bool {
+	ct := strings.ToLower(h.Get("Content-Type"))
+	return strings.Contains(ct, "html") || strings.HasPrefix(strings.TrimSpace(string(body)), "<")
+}
+
+// classify reads amoCRM's answers before the shared client's generic rules.
+func (c *Client) classify(status int, h http.Header, body []byte) connectors.Verdict {
+	switch status {
+	case http.StatusTooManyRequests:
+		c.saw429.Store(true)
+		var wait time.Duration
+		p, ok := parseProblem(body)
+		if ok {
+			var n num
+			if json.Unmarshal(p.RetryAfter, &n) == nil && n > 0 {
+				wait = time.Duration(n) * time.Second
+			}
+		}
+		if wait == 0 {
+			// The header is undocumented but honoured when present; with
+			// neither, exponential backoff (the SDK's non-JSON 429 case).
+			wait, _ = connectors.ParseRetryAfter(h.Get("Retry-After"), c.now())
+		}
+		detail := "too many requests"
+		if ok {
+			detail = p.text()
+		}
+		return connectors.Verdict{Handled: true, Retry: true, Wait: wait,
+			Err: &connectors.RateLimitError{Status: status, RetryAfter: wait, Detail: detail}}
+	case http.StatusForbidden:
+		if isHTML(h, body) {
+			c.banned.Store(true)
+			return connectors.Verdict{Handled: true, Err: c.banError()}
+		}
+		p, _ := parseProblem(body)
+		return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: "access denied: " + p.text()}}
+	case http.StatusUnauthorized:
+		p, _ := parseProblem(body)
+		d := "wrong domain or token"
+		if t := p.text(); t != "" {
+			d += ": " + t
+		}
+		return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: d}}
+	case http.StatusPaymentRequired:
+		p, _ := parseProblem(body)
+		return connectors.Verdict{Handled: true, Err: &connectors.ResponseError{Status: status,
+			Snippet: "the amoCRM account is unpaid or its trial has ended (Payment Required): " + p.text()}}
+	}
+	return connectors.Verdict{}
+}
+
+// getJSON sends one GET and decodes a 2xx body with decode inside the retry
+// loop. It returns the status (204 = no content). With OAuth, a 401 makes
+// one forced refresh and one more try, for a token revoked before its
+// expiry.
+func (c *Client) getJSON(ctx context.Context, path string, q url.Values, decode func([]byte) error) (int, error) {
+	if c.banned.Load() {
+		return 0, c.banError()
+	}
+	req := &connectors.Request{URL: path, Query: q, Header: http.Header{"Accept": {"application/hal+json, application/json"}}}
+	req.Decode = func(status int, body []byte) error {
+		if status == http.StatusNoContent || len(strings.TrimSpace(string(body))) == 0 {
+			return nil
+		}
+		return decode(body)
+	}
+	for try := 0; ; try++ {
+		var used string
+		if c.oauth != nil {
+			used = c.oauth.current()
+		}
+		resp, err := c.http.Do(ctx, req)
+		if err != nil {
+			var ae *connectors.AuthError
+			if c.oauth != nil && try == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+				c.oauth.invalidate(used)
+				continue
+			}
+			if c.oauth != nil {
+				err = c.oauth.scrub(err)
+			}
+			return 0, err
+		}
+		return resp.Status, nil
+	}
+}
+
+// loadCurrency reads the account currency once (Options.Currency wins).
+func (c *Client) loadCurrency(ctx context.Context) (string, error) {
+	c.curMu.Lock()
+	defer c.curMu.Unlock()
+	if c.currency != "" {
+		return c.currency, nil
+	}
+	var acc struct {
+		Currency str `json:"currency"`
+	}
+	if _, err := c.getJSON(ctx, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
+		return "", fmt.Errorf("read account currency: %w", err)
+	}
+	cur := strings.ToUpper(strings.TrimSpace(string(acc.Currency)))
+	if cur == "" {
+		return "", &connectors.MalformedError{Detail: "the account has no currency; set the connector's currency"}
+	}
+	c.currency = cur
+	return cur, nil
+}
+
+// TokenExpiry returns the expiry of the long-lived token (the JWT's exp
+// claim, read without verifying the signature); ok is false for OAuth or a
+// token that is not a JWT with exp.
+func (c *Client) TokenExpiry() (time.Time, bool) {
+	if c.opts.Token == "" {
+		return time.Time{}, false
+	}
+	return jwtExpiry(c.opts.Token)
+}
+
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp num `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Exp <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(claims.Exp), 0).UTC(), true
+}
+
+// expiryWarning returns a warning when the long-lived token expires within
+// 14 days, and an error when it has expired.
+func (c *Client) expiryCheck() (string, error) {
+	exp, ok := c.TokenExpiry()
+	if !ok {
+		return "", nil
+	}
+	left := exp.Sub(c.now())
+	switch {
+	case left <= 0:
+		return "", &connectors.AuthError{Status: http.StatusUnauthorized,
+			Detail: fmt.Sprintf("the long-lived token expired on %s; generate a new one in the integration's keys", exp.Format(time.DateOnly))}
+	case left < expiryWarning:
+		return fmt.Sprintf("%s: the long-lived token expires on %s (in %d days); generate a new one in the integration's keys",
+			c.name, exp.Format(time.DateOnly), int(left.Hours()/24)), nil
+	}
+	return "", nil
+}
+
+// Check verifies the token with GET /api/v4/account and that its user is an
+// admin with GET /api/v4/users?limit=1 (the users list needs admin rights).
+// A long-lived token expiring within 14 days is a warning; an expired one an
+// error.
+func (c *Client) Check(ctx context.Context) ([]string, error) {
+	var warnings []string
+	w, err := c.expiryCheck()
+	if err != nil {
+		return nil, c.http.Wrap("", 0, err)
+	}
+	if w != "" {
+		warnings = append(warnings, w)
+	}
+	var acc struct {
+		Currency str `json:"currency"`
+	}
+	if _, err := c.getJSON(ctx, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
+		return warnings, c.http.Wrap("", 0, fmt.Errorf("check account: %w", err))
+	}
+	if acc.Currency == "" && c.currency == "" {
+		warnings = append(warnings, c.name+": the account reports no currency; set the connector's currency")
+	}
+	_, err = c.getJSON(ctx, "/api/v4/users", url.Values{"limit": {"1"}}, func([]byte) error { return nil })
+	var ae *connectors.AuthError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+		return warnings, c.http.Wrap(connectors.ObjectUsers, 0,
+			fmt.Errorf("the token's user is not an admin: GET /api/v4/users needs admin rights (use an admin's token): %w", err))
+	}
+	if err != nil {
+		return warnings, c.http.Wrap(connectors.ObjectUsers, 0, fmt.Errorf("check users: %w", err))
+	}
+	return warnings, nil
+}

@@ -1,0 +1,707 @@
+package amocrm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// The wire types below follow reference/amocrm.md. Numbers are read through
+// tolerant types because the API (and proxies in front of it) have been seen
+// sending numbers as strings and nulls where a number is documented.
+
+// num is an integer that may arrive as a JSON number (possibly with a
+// fraction), a numeric string, or null (0).
+type num int64
+
+func (n *num) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" || string(b) == `""` || string(b) == "false" {
+		*n = 0
+		return nil
+	}
+	if string(b) == "true" {
+		*n = 1
+		return nil
+	}
+	s := string(b)
+	if b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+	}
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*n = num(v)
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 9e18 {
+		return fmt.Errorf("not an integer: %.40q", s)
+	}
+	*n = num(f)
+	return nil
+}
+
+// id renders an id as a decimal string; 0 (amoCRM's "none") is "".
+func (n num) id() string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(n), 10)
+}
+
+// time reads Unix seconds; values too large for seconds are taken as
+// milliseconds. 0 is the zero time.
+func (n num) time() time.Time {
+	v := int64(n)
+	if v <= 0 {
+		return time.Time{}
+	}
+	if v > 1e11 {
+		return time.UnixMilli(v).UTC()
+	}
+	return time.Unix(v, 0).UTC()
+}
+
+// fnum is a float that may arrive as a number, a numeric string or null.
+type fnum struct {
+	V   float64
+	Set bool
+}
+
+func (f *fnum) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*f = fnum{}
+	if len(b) == 0 || string(b) == "null" || string(b) == `""` {
+		return nil
+	}
+	s := string(b)
+	if b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+		if s == "" {
+			return nil
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("not a number: %.40q", s)
+	}
+	*f = fnum{V: v, Set: true}
+	return nil
+}
+
+// str is a string that may arrive as a number or null.
+type str string
+
+func (s *str) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		*s = ""
+		return nil
+	}
+	if b[0] == '"' {
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = str(v)
+		return nil
+	}
+	if b[0] == '{' || b[0] == '[' {
+		return fmt.Errorf("not a string")
+	}
+	*s = str(b)
+	return nil
+}
+
+// flag is a boolean that may arrive as true/false, 0/1, "true"/"1" or null.
+type flag bool
+
+func (f *flag) UnmarshalJSON(b []byte) error {
+	v, _ := truthy(b)
+	*f = flag(v)
+	return nil
+}
+
+// truthy reads a JSON scalar as a yes/no; ok is false for null, "" and
+// non-scalars (no answer).
+func truthy(b []byte) (v, ok bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		return false, false
+	}
+	switch b[0] {
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case '"':
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return false, false
+		}
+		s = strings.ToLower(strings.TrimSpace(s))
+		switch s {
+		case "":
+			return false, false
+		case "true", "1", "yes", "y", "да":
+			return true, true
+		}
+		return false, true
+	case '{', '[':
+		return false, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	return err == nil && f != 0, err == nil
+}
+
+type customField struct {
+	FieldID   num       `json:"field_id"`
+	FieldCode str       `json:"field_code"`
+	Values    []cfValue `json:"values"`
+}
+
+type cfValue struct {
+	Value    json.RawMessage `json:"value"`
+	EnumID   num             `json:"enum_id"`
+	EnumCode str             `json:"enum_code"`
+}
+
+// customFields is custom_fields_values: an array, or null when empty.
+type customFields []customField
+
+// find returns the field that key names: its decimal field_id or its
+// field_code (case-insensitive).
+func (cf customFields) find(key string) *customField {
+	if key == "" {
+		return nil
+	}
+	for i := range cf {
+		f := &cf[i]
+		if f.FieldID.id() == key || (f.FieldCode != "" && strings.EqualFold(string(f.FieldCode), key)) {
+			return f
+		}
+	}
+	return nil
+}
+
+// first returns the first non-empty value of the field, as a string.
+func (cf customFields) first(key string) string {
+	f := cf.find(key)
+	if f == nil {
+		return ""
+	}
+	for _, v := range f.Values {
+		var s str
+		if json.Unmarshal(v.Value, &s) == nil && strings.TrimSpace(string(s)) != "" {
+			return strings.TrimSpace(string(s))
+		}
+	}
+	return ""
+}
+
+func (cf customFields) number(key string) *float64 {
+	f := cf.find(key)
+	if f == nil {
+		return nil
+	}
+	for _, v := range f.Values {
+		var n fnum
+		if json.Unmarshal(v.Value, &n) == nil && n.Set {
+			x := n.V
+			return &x
+		}
+	}
+	return nil
+}
+
+// date reads a date field: Unix seconds (number or string), RFC 3339 or
+// YYYY-MM-DD.
+func (cf customFields) date(key string) *time.Time {
+	s := cf.first(key)
+	if s == "" {
+		return nil
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		t := num(int64(n)).time()
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02", "02.01.2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			t = t.UTC()
+			return &t
+		}
+	}
+	return nil
+}
+
+// flagValue reads the key-client flag: a checkbox (true/false), or any
+// non-empty enum (select) value, or "true"/"1"/"yes"/"Y" in a text field.
+func (cf customFields) flagValue(key string) *bool {
+	f := cf.find(key)
+	if f == nil {
+		return nil
+	}
+	for _, v := range f.Values {
+		b, ok := truthy(v.Value)
+		if !ok {
+			continue
+		}
+		if !b && (v.EnumID != 0 || v.EnumCode != "") {
+			// A select with any chosen option counts as flagged.
+			var s str
+			if json.Unmarshal(v.Value, &s) == nil && s != "" && s != "0" && !strings.EqualFold(string(s), "false") {
+				b = true
+			}
+		}
+		return &b
+	}
+	return nil
+}
+
+type ref struct {
+	ID     num  `json:"id"`
+	IsMain flag `json:"is_main"`
+}
+
+type wireLead struct {
+	ID                num          `json:"id"`
+	Name              str          `json:"name"`
+	Price             fnum         `json:"price"`
+	PriceMinor        fnum         `json:"price_with_minor_units"`
+	ResponsibleUserID num          `json:"responsible_user_id"`
+	StatusID          num          `json:"status_id"`
+	PipelineID        num          `json:"pipeline_id"`
+	CreatedAt         num          `json:"created_at"`
+	UpdatedAt         num          `json:"updated_at"`
+	ClosedAt          num          `json:"closed_at"`
+	IsDeleted         flag         `json:"is_deleted"`
+	CustomFields      customFields `json:"custom_fields_values"`
+	Embedded          struct {
+		Companies []ref `json:"companies"`
+		Contacts  []ref `json:"contacts"`
+	} `json:"_embedded"`
+}
+
+type wireContact struct {
+	ID                num          `json:"id"`
+	Name              str          `json:"name"`
+	FirstName         str          `json:"first_name"`
+	LastName          str          `json:"last_name"`
+	ResponsibleUserID num          `json:"responsible_user_id"`
+	CreatedAt         num          `json:"created_at"`
+	UpdatedAt         num          `json:"updated_at"`
+	CustomFields      customFields `json:"custom_fields_values"`
+	Embedded          struct {
+		Companies []ref `json:"companies"`
+	} `json:"_embedded"`
+}
+
+type wireUser struct {
+	ID     num `json:"id"`
+	Name   str `json:"name"`
+	Email  str `json:"email"`
+	Rights struct {
+		IsActive json.RawMessage `json:"is_active"`
+	} `json:"rights"`
+}
+
+type wirePipeline struct {
+	ID       num `json:"id"`
+	Name     str `json:"name"`
+	Embedded struct {
+		Statuses []struct {
+			ID         num `json:"id"`
+			Name       str `json:"name"`
+			Sort       num `json:"sort"`
+			PipelineID num `json:"pipeline_id"`
+		} `json:"statuses"`
+	} `json:"_embedded"`
+}
+
+type wireTask struct {
+	ID                num  `json:"id"`
+	ResponsibleUserID num  `json:"responsible_user_id"`
+	CreatedBy         num  `json:"created_by"`
+	UpdatedAt         num  `json:"updated_at"`
+	EntityID          num  `json:"entity_id"`
+	EntityType        str  `json:"entity_type"`
+	IsCompleted       flag `json:"is_completed"`
+	TaskTypeID        num  `json:"task_type_id"`
+	Text              str  `json:"text"`
+	Duration          num  `json:"duration"`
+	CompleteTill      num  `json:"complete_till"`
+	// result is {"text": ...} or [] (pitfall 8); not needed, so not decoded.
+}
+
+type wireNote struct {
+	ID                num             `json:"id"`
+	EntityID          num             `json:"entity_id"`
+	CreatedBy         num             `json:"created_by"`
+	ResponsibleUserID num             `json:"responsible_user_id"`
+	CreatedAt         num             `json:"created_at"`
+	UpdatedAt         num             `json:"updated_at"`
+	NoteType          str             `json:"note_type"`
+	Params            json.RawMessage `json:"params"`
+}
+
+type noteParams struct {
+	Duration       num             `json:"duration"`
+	Income         json.RawMessage `json:"income"`
+	Subject        str             `json:"subject"`
+	ContentSummary str             `json:"content_summary"`
+	Text           str             `json:"text"`
+	CallResult     str             `json:"call_result"`
+}
+
+type wireEvent struct {
+	ID         str `json:"id"`
+	Type       str `json:"type"`
+	EntityID   num `json:"entity_id"`
+	EntityType str `json:"entity_type"`
+	CreatedBy  num `json:"created_by"`
+	CreatedAt  num `json:"created_at"`
+}
+
+// mapper turns wire records into canonical ones.
+type mapper struct {
+	fields   map[string]string
+	currency string
+	now      time.Time // observation time for records without a modified time
+}
+
+func stageID(pipeline, status num) string {
+	return strconv.FormatInt(int64(pipeline), 10) + ":" + strconv.FormatInt(int64(status), 10)
+}
+
+// statusOf is amoCRM's stage semantics: the system stages 142 and 143 exist
+// in every pipeline and mean won and lost.
+func statusOf(status num) string {
+	switch status {
+	case 142:
+		return connectors.StatusWon
+	case 143:
+		return connectors.StatusLost
+	}
+	return connectors.StatusOpen
+}
+
+func meta(id string, updated time.Time, raw json.RawMessage) connectors.Meta {
+	return connectors.Meta{ID: id, UpdatedAt: updated, Raw: append(json.RawMessage(nil), raw...)}
+}
+
+func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
+	var w wireLead
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return connectors.Deal{}, err
+	}
+	if w.ID == 0 {
+		return connectors.Deal{}, fmt.Errorf("lead without id")
+	}
+	d := connectors.Deal{
+		Meta:       meta(w.ID.id(), w.UpdatedAt.time(), raw),
+		Name:       string(w.Name),
+		PipelineID: w.PipelineID.id(),
+		StageID:    stageID(w.PipelineID, w.StatusID),
+		Status:     statusOf(w.StatusID),
+		Currency:   m.currency,
+		OwnerID:    w.ResponsibleUserID.id(),
+		CreatedAt:  w.CreatedAt.time(),
+		Expense:    w.CustomFields.number(m.fields["deal_expense"]),
+	}
+	d.Deleted = bool(w.IsDeleted)
+	if w.Price.Set || w.PriceMinor.Set {
+		amount := w.Price.V
+		// price_with_minor_units carries the kopecks/cents that price
+		// drops; use it only when it agrees with price, in case it turns
+		// out to be in minor units after all.
+		if w.PriceMinor.Set && math.Abs(w.PriceMinor.V-w.Price.V) < 1 {
+			amount = w.PriceMinor.V
+		}
+		d.Amount = &amount
+	}
+	if t := w.ClosedAt.time(); !t.IsZero() {
+		d.ClosedAt = &t
+	}
+	if len(w.Embedded.Companies) > 0 {
+		d.CompanyID = w.Embedded.Companies[0].ID.id()
+	}
+	for _, c := range w.Embedded.Contacts {
+		if c.IsMain {
+			d.ContactID = c.ID.id()
+			break
+		}
+	}
+	if d.ContactID == "" && len(w.Embedded.Contacts) > 0 {
+		d.ContactID = w.Embedded.Contacts[0].ID.id()
+	}
+	return d, nil
+}
+
+func (m *mapper) contact(raw json.RawMessage) (connectors.Contact, error) {
+	var w wireContact
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return connectors.Contact{}, err
+	}
+	if w.ID == 0 {
+		return connectors.Contact{}, fmt.Errorf("contact without id")
+	}
+	name := strings.TrimSpace(string(w.Name))
+	if name == "" {
+		name = strings.TrimSpace(string(w.FirstName) + " " + string(w.LastName))
+	}
+	c := connectors.Contact{
+		Meta:      meta(w.ID.id(), w.UpdatedAt.time(), raw),
+		Name:      name,
+		Email:     w.CustomFields.first("EMAIL"),
+		OwnerID:   w.ResponsibleUserID.id(),
+		NPSScore:  w.CustomFields.number(m.fields["nps_score"]),
+		NPSAt:     w.CustomFields.date(m.fields["nps_date"]),
+		CreatedAt: w.CreatedAt.time(),
+	}
+	if len(w.Embedded.Companies) > 0 {
+		c.CompanyID = w.Embedded.Companies[0].ID.id()
+	}
+	return c, nil
+}
+
+func (m *mapper) company(raw json.RawMessage) (connectors.Company, error) {
+	var w wireContact // companies are contacts without the name parts
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return connectors.Company{}, err
+	}
+	if w.ID == 0 {
+		return connectors.Company{}, fmt.Errorf("company without id")
+	}
+	return connectors.Company{
+		Meta:      meta(w.ID.id(), w.UpdatedAt.time(), raw),
+		Name:      strings.TrimSpace(string(w.Name)),
+		OwnerID:   w.ResponsibleUserID.id(),
+		KeyClient: w.CustomFields.flagValue(m.fields["key_client"]),
+		CreatedAt: w.CreatedAt.time(),
+	}, nil
+}
+
+// user: amoCRM users have no modified time, so UpdatedAt is when the pull
+// saw them; that lets a deactivation overwrite the stored row.
+func (m *mapper) user(raw json.RawMessage) (connectors.User, error) {
+	var w wireUser
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return connectors.User{}, err
+	}
+	if w.ID == 0 {
+		return connectors.User{}, fmt.Errorf("user without id")
+	}
+	active, ok := truthy(w.Rights.IsActive)
+	return connectors.User{
+		Meta:   meta(w.ID.id(), m.now, raw),
+		Email:  strings.TrimSpace(string(w.Email)),
+		Name:   string(w.Name),
+		Active: active || !ok, // absent is_active: the API lists active users
+	}, nil
+}
+
+// stages flattens one pipeline; Stage.ID is "PIPELINE:STATUS" because 142
+// and 143 repeat in every pipeline. Raw is the status object.
+func (m *mapper) stages(raw json.RawMessage) ([]connectors.Stage, error) {
+	var w wirePipeline
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, err
+	}
+	var rawSt struct {
+		Embedded struct {
+			Statuses []json.RawMessage `json:"statuses"`
+		} `json:"_embedded"`
+	}
+	if err := json.Unmarshal(raw, &rawSt); err != nil {
+		return nil, err
+	}
+	out := make([]connectors.Stage, 0, len(w.Embedded.Statuses))
+	for i, s := range w.Embedded.Statuses {
+		pid := s.PipelineID
+		if pid == 0 {
+			pid = w.ID
+		}
+		out = append(out, connectors.Stage{
+			Meta:         meta(stageID(pid, s.ID), m.now, rawSt.Embedded.Statuses[i]),
+			PipelineID:   pid.id(),
+			PipelineName: string(w.Name),
+			Name:         string(s.Name),
+			Status:       statusOf(s.ID),
+			Sort:         int(s.Sort),
+		})
+	}
+	return out, nil
+}
+
+// bind sets the record an activity hangs on from an entity type (plural in
+// tasks and note paths, singular in events) and id.
+func bind(a *connectors.Activity, entityType string, id num) {
+	switch strings.ToLower(entityType) {
+	case "leads", "lead":
+		a.DealID = id.id()
+	case "contacts", "contact":
+		a.ContactID = id.id()
+	case "companies", "company":
+		a.CompanyID = id.id()
+	}
+}
+
+// task: type by task_type_id (1 call, 2 meeting, others task); OccurredAt is
+// the due date (complete_till); Subject is the text, where "#team" lives.
+func (m *mapper) task(raw json.RawMessage) (connectors.Activity, error) {
+	var w wireTask
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return connectors.Activity{}, err
+	}
+	if w.ID == 0 {
+		return connectors.Activity{}, fmt.Errorf("task without id")
+	}
+	a := connectors.Activity{
+		Meta:       meta("task:"+w.ID.id(), w.UpdatedAt.time(), raw),
+		Type:       connectors.ActivityTask,
+		Subject:    string(w.Text),
+		OwnerID:    w.ResponsibleUserID.id(),
+		OccurredAt: w.CompleteTill.time(),
+		Completed:  bool(w.IsCompleted),
+	}
+	switch w.TaskTypeID {
+	case 1:
+		a.Type = connectors.ActivityCall
+	case 2:
+		a.Type = connectors.ActivityMeeting
+	}
+	if w.Duration > 0 {
+		d := int(w.Duration)
+		a.DurationS = &d
+	}
+	bind(&a, string(w.EntityType), w.EntityID)
+	return a, nil
+}
+
+// note maps call_in/call_out (calls), amomail_message (e-mail; params.income
+// true = inbound, false = outbound, absent = unknown direction) and common
+// (note). Every other note type (service_message, message_cashier,
+// attachment, sms_in/sms_out, geolocation, invoice_paid, chat, site_visit,
+// targeting_in/out, transaction, ...) is system chatter, not a manager's
+// activity: ok is false and the note is skipped.
+func (m *mapper) note(raw json.RawMessage, entityType string) (a connectors.Activity, ok bool, err error) {
+	var w wireNote
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return a, false, err
+	}
+	if w.ID == 0 {
+		return a, false, fmt.Errorf("note without id")
+	}
+	var p noteParams
+	if len(w.Params) > 0 && w.Params[0] == '{' {
+		if err := json.Unmarshal(w.Params, &p); err != nil {
+			return a, false, fmt.Errorf("note %d params: %w", w.ID, err)
+		}
+	}
+	owner := w.ResponsibleUserID
+	if owner == 0 {
+		owner = w.CreatedBy
+	}
+	a = connectors.Activity{
+		Meta:       meta("note:"+w.ID.id(), w.UpdatedAt.time(), raw),
+		OwnerID:    owner.id(),
+		OccurredAt: w.CreatedAt.time(),
+		Completed:  true,
+	}
+	switch w.NoteType {
+	case "call_in", "call_out":
+		a.Type = connectors.ActivityCall
+		a.Direction = connectors.DirectionInbound
+		if w.NoteType == "call_out" {
+			a.Direction = connectors.DirectionOutbound
+		}
+		d := int(max(p.Duration, 0))
+		a.DurationS = &d
+		a.Subject = string(p.CallResult)
+	case "amomail_message":
+		a.Type = connectors.ActivityEmail
+		if in, known := truthy(p.Income); known {
+			a.Direction = connectors.DirectionOutbound
+			if in {
+				a.Direction = connectors.DirectionInbound
+			}
+		}
+		a.Subject = string(p.Subject)
+		if a.Subject == "" {
+			a.Subject = string(p.ContentSummary)
+		}
+	case "common":
+		a.Type = connectors.ActivityNote
+		a.Subject = string(p.Text)
+	default:
+		return a, false, nil
+	}
+	bind(&a, entityType, w.EntityID)
+	return a, true, nil
+}
+
+// Event types the events object reads.
+const (
+	evIncomingChat   = "incoming_chat_message"
+	evOutgoingChat   = "outgoing_chat_message"
+	evLeadDeleted    = "lead_deleted"
+	evContactDeleted = "contact_deleted"
+	evCompanyDeleted = "company_deleted"
+)
+
+// eventTypes is the filter[type] of the events object.
+var eventTypes = []string{evIncomingChat, evOutgoingChat, evLeadDeleted, evContactDeleted, evCompanyDeleted}
+
+// event maps a chat message event to a message activity, or a *_deleted
+// event to a deletion. Other types yield neither.
+func (m *mapper) event(raw json.RawMessage) (*connectors.Activity, *connectors.Deletion, error) {
+	var w wireEvent
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, nil, err
+	}
+	if w.ID == "" {
+		return nil, nil, fmt.Errorf("event without id")
+	}
+	at := w.CreatedAt.time()
+	switch w.Type {
+	case evIncomingChat, evOutgoingChat:
+		a := &connectors.Activity{
+			Meta:       meta("event:"+string(w.ID), at, raw),
+			Type:       connectors.ActivityMessage,
+			Direction:  connectors.DirectionInbound,
+			OccurredAt: at,
+			Completed:  true,
+		}
+		if w.Type == evOutgoingChat {
+			a.Direction = connectors.DirectionOutbound
+			// The sender of an outgoing message is the manager who wrote
+			// it; an incoming one is created by the client (0).
+			a.OwnerID = w.CreatedBy.id()
+		}
+		bind(a, string(w.EntityType), w.EntityID)
+		return a, nil, nil
+	case evLeadDeleted, evContactDeleted, evCompanyDeleted:
+		obj := map[str]connectors.Object{
+			evLeadDeleted: connectors.ObjectDeals, evContactDeleted: connectors.ObjectContacts, evCompanyDeleted: connectors.ObjectCompanies,
+		}[w.Type]
+		if w.EntityID == 0 {
+			return nil, nil, fmt.Errorf("event %s without entity_id", w.ID)
+		}
+		return nil, &connectors.Deletion{Object: obj, ID: w.EntityID.id(), At: at}, nil
+	}
+	return nil, nil, nil
+}

@@ -1,0 +1,301 @@
+// Package hubspot pulls a HubSpot portal (owners, deal pipelines, companies,
+// contacts, deals and the five engagement types with their associations)
+// into crmkpi's canonical records.
+//
+// First syncs read the list endpoints (100 per page); later syncs read the
+// search endpoint over a closed window of last-modified times, sorted by
+// hs_object_id and restarted above the last id before the 10,000-result
+// cap. Associations come from the v4 batch-read endpoint (1,000 ids per
+// call) and, since their changes do not move a record's modified time, are
+// re-read on their own cadence. See reference/hubspot.md.
+package hubspot
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// DefaultBaseURL is HubSpot's API host.
+const DefaultBaseURL = "https://api.hubapi.com"
+
+// Object names of the engagements, pulled as separate objects so each has
+// its own cursor and they run concurrently; their records are activities.
+const (
+	ObjectCalls    connectors.Object = "calls"
+	ObjectEmails   connectors.Object = "emails"
+	ObjectMeetings connectors.Object = "meetings"
+	ObjectNotes    connectors.Object = "notes"
+	ObjectTasks    connectors.Object = "tasks"
+)
+
+// Options configure a Client. Zero values mean HubSpot's documented
+// defaults.
+type Options struct {
+	// Name is the connector's name from the config.
+	Name string
+	// BaseURL defaults to DefaultBaseURL.
+	BaseURL string
+	// Token is a private app (static) token. Exactly one of Token and
+	// OAuth is required.
+	Token string
+	// OAuth configures a public app's refresh-token flow.
+	OAuth *OAuth
+	// RateLimit is the steady request rate in requests per second shared
+	// by every request (search included); default 9.5, which with the
+	// default Burst of 5 keeps any 10-second window within HubSpot's 100
+	// (burst + 10 × rate ≤ 100). For a Professional portal (190 per 10 s)
+	// use 18.
+	RateLimit float64
+	// Burst is how many requests may go at once; default 5.
+	Burst int
+	// SearchRateLimit is the rate of search requests (HubSpot: 5 per
+	// second per account); default 4, so with a burst of 1 no second sees
+	// more than 5.
+	SearchRateLimit float64
+	// Timeout bounds one HTTP attempt; default 60 s.
+	Timeout time.Duration
+	// MaxRetries, MinBackoff and MaxBackoff tune the shared client's
+	// retries (defaults 8, 500 ms, 30 s); tests make them tiny.
+	MaxRetries             int
+	MinBackoff, MaxBackoff time.Duration
+	// Fields maps nps_score, nps_date (contact properties), deal_expense
+	// (deal property) and key_client (company property) to HubSpot
+	// property names. nps_score and nps_date default to
+	// hs_feedback_last_nps_rating and hs_feedback_last_survey_date.
+	Fields map[string]string
+	// Overlap is how far each incremental window reaches back before the
+	// previous one ended, for the search index's lag; default 10 minutes.
+	Overlap time.Duration
+	// SearchLag keeps the window's end this far behind now, since the
+	// search index is eventually consistent; default 1 minute.
+	SearchLag time.Duration
+	// AssociationsEvery is how often associations of all records are
+	// re-read (their changes do not move modified times); default 24 h.
+	// Full loads read them anyway.
+	AssociationsEvery time.Duration
+	// Currency is the portal's company currency, used for deals without
+	// deal_currency_code; default: asked from /account-info/v3/details
+	// when first needed.
+	Currency string
+	// TokenStore persists OAuth tokens, rotated refresh tokens included.
+	TokenStore connectors.TokenStore
+	// Logger receives debug and warning lines; default discards.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Transport is the HTTP transport; default a clone of
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+}
+
+// OAuth holds a public app's credentials. The access token lives 30
+// minutes and is refreshed 5 minutes before it expires.
+type OAuth struct {
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+	// TokenURL defaults to BaseURL + /oauth/v1/token.
+	TokenURL string
+}
+
+// Client is a HubSpot connector. It is safe for concurrent Pull calls on
+// different objects; they share one rate limiter and one search limiter.
+type Client struct {
+	opts   Options
+	http   *connectors.Client
+	auth   *auth
+	search *rate.Limiter
+	log    *slog.Logger
+	fields map[string]string
+	kinds  map[connectors.Object]*kind
+
+	mu       sync.Mutex
+	currency string
+}
+
+var _ connectors.Connector = (*Client)(nil)
+
+// fieldKeys are the mappings Options.Fields may hold.
+var fieldKeys = []string{"nps_score", "nps_date", "deal_expense", "key_client"}
+
+// maxPropertyQuery keeps the properties of a list URL far below the ~8 KB
+// where HubSpot answers 414 URI Too Long.
+const maxPropertyQuery = 3000
+
+// New returns a HubSpot connector.
+func New(opts Options) (*Client, error) {
+	if opts.Name == "" {
+		opts.Name = "hubspot"
+	}
+	if (opts.Token == "") == (opts.OAuth == nil) {
+		return nil, errors.New("hubspot: exactly one of token and oauth is required")
+	}
+	if opts.OAuth != nil && (opts.OAuth.ClientID == "" || opts.OAuth.ClientSecret == "" || opts.OAuth.RefreshToken == "") {
+		return nil, errors.New("hubspot: oauth needs client_id, client_secret and refresh_token")
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	if opts.RateLimit <= 0 {
+		opts.RateLimit = 9.5
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = 5
+	}
+	if opts.SearchRateLimit <= 0 {
+		opts.SearchRateLimit = 4
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = 10 * time.Minute
+	}
+	if opts.SearchLag <= 0 {
+		opts.SearchLag = time.Minute
+	}
+	if opts.AssociationsEvery <= 0 {
+		opts.AssociationsEvery = 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	fields := map[string]string{
+		"nps_score": "hs_feedback_last_nps_rating",
+		"nps_date":  "hs_feedback_last_survey_date",
+	}
+	for k, v := range opts.Fields {
+		if !slices.Contains(fieldKeys, k) {
+			return nil, fmt.Errorf("hubspot: unknown fields key %q (want one of %s)", k, strings.Join(fieldKeys, ", "))
+		}
+		fields[k] = strings.TrimSpace(v)
+	}
+	c := &Client{opts: opts, fields: fields, log: opts.Logger, currency: strings.ToUpper(opts.Currency)}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("connector", opts.Name)
+	c.kinds = c.buildKinds()
+	for _, k := range c.kinds {
+		if n := len(url.QueryEscape(strings.Join(k.props, ","))); n > maxPropertyQuery {
+			return nil, fmt.Errorf("hubspot: %s properties take %d characters in a URL; shorten the fields mappings", k.path, n)
+		}
+	}
+	c.auth = &auth{opts: opts, now: opts.Now}
+	secrets := []string{opts.Token}
+	if o := opts.OAuth; o != nil {
+		secrets = append(secrets, o.ClientSecret, o.RefreshToken)
+	}
+	hc, err := connectors.NewClient(connectors.ClientOptions{
+		Connector:  opts.Name,
+		BaseURL:    opts.BaseURL,
+		RateLimit:  opts.RateLimit,
+		Burst:      opts.Burst,
+		Timeout:    opts.Timeout,
+		MaxRetries: opts.MaxRetries,
+		MinBackoff: opts.MinBackoff,
+		MaxBackoff: opts.MaxBackoff,
+		Secrets:    secrets,
+		Authorize:  c.auth.authorize,
+		Classify:   c.classify,
+		Transport:  opts.Transport,
+		Logger:     c.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hubspot: %w", err)
+	}
+	c.http = hc
+	c.auth.http = hc
+	c.search = rate.NewLimiter(rate.Limit(opts.SearchRateLimit), 1)
+	return c, nil
+}
+
+// Name returns the connector's name.
+func (c *Client) Name() string { return c.opts.Name }
+
+// Objects lists users and stages first, then the CRM objects; each
+// engagement type is its own object.
+func (c *Client) Objects() []connectors.Object {
+	return []connectors.Object{
+		connectors.ObjectUsers, connectors.ObjectStages, connectors.ObjectCompanies,
+		connectors.ObjectContacts, connectors.ObjectDeals,
+		ObjectCalls, ObjectEmails, ObjectMeetings, ObjectNotes, ObjectTasks,
+	}
+}
+
+// Stats returns the shared HTTP client's counters.
+func (c *Client) Stats() connectors.ClientStats { return c.http.Stats() }
+
+// errorBody is HubSpot's error shape (spec Error plus the 429 fields).
+type errorBody struct {
+	Status     string `json:"status"`
+	Message    string `json:"message"`
+	Category   string `json:"category"`
+	ErrorType  string `json:"errorType"`
+	PolicyName string `json:"policyName"`
+	Errors     []struct {
+		Context map[string][]string `json:"context"`
+	} `json:"errors"`
+}
+
+// dailyLimitMessage is what a run stopped by the daily quota says.
+const dailyLimitMessage = "HubSpot daily API limit reached; resets at midnight portal time"
+
+// classify reads HubSpot's error bodies before the shared client's generic
+// status rules.
+func (c *Client) classify(status int, h http.Header, body []byte) connectors.Verdict {
+	if status < 400 {
+		return connectors.Verdict{}
+	}
+	var e errorBody
+	_ = jsonUnmarshal(body, &e) // an unreadable body falls back to the snippet
+	switch status {
+	case http.StatusTooManyRequests:
+		if e.PolicyName == "DAILY" {
+			return connectors.Verdict{Handled: true, Err: &connectors.RateLimitError{Status: status, Fatal: true, Detail: dailyLimitMessage}}
+		}
+		// Retry-After is often missing: then the client's exponential
+		// backoff applies.
+		wait, _ := connectors.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+		detail := e.Message
+		if e.PolicyName != "" {
+			detail = e.PolicyName + ": " + detail
+		}
+		return connectors.Verdict{Handled: true, Retry: true, Wait: wait, Err: &connectors.RateLimitError{Status: status, RetryAfter: wait, Detail: detail}}
+	case http.StatusUnauthorized:
+		detail := strings.TrimSpace(e.Category + ": " + e.Message)
+		if e.Category == "" {
+			detail = c.http.Snippet(h, body)
+		}
+		// An OAuth token may be refused before its expiry; refresh once
+		// and retry (HubSpot says a 401 is not a reliable expiry signal,
+		// so expiry is tracked too).
+		if c.auth.on401() {
+			return connectors.Verdict{Handled: true, Retry: true, Err: &connectors.AuthError{Status: status, Detail: detail}}
+		}
+		return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: detail}}
+	case http.StatusForbidden:
+		if e.Category == "MISSING_SCOPES" {
+			var need []string
+			for _, er := range e.Errors {
+				need = append(need, er.Context["requiredGranularScopes"]...)
+				need = append(need, er.Context["requiredScopes"]...)
+			}
+			return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: "token lacks scope " + strings.Join(need, " or ")}}
+		}
+	case 530:
+		// Cloudflare's origin error: HubSpot answers it to a token of the
+		// wrong format instead of 401.
+		return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: "HubSpot rejected the token's format"}}
+	}
+	return connectors.Verdict{}
+}

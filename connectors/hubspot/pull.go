@@ -1,0 +1,831 @@
+package hubspot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// Page sizes and batch limits HubSpot documents.
+const (
+	listLimit     = 100   // list endpoints' maximum
+	searchLimit   = 200   // search's maximum
+	searchCap     = 10000 // search answers 400 at after >= 10,000
+	assocBatchMax = 1000  // v4 batch-read inputs per call
+	// batchRecords is how many records one emitted page gathers, so that
+	// one association call per target type serves the whole page.
+	batchRecords = assocBatchMax
+)
+
+// kind describes one pulled CRM object type.
+type kind struct {
+	pull     connectors.Object // the object the engine asks for
+	obj      connectors.Object // the canonical kind of its records
+	path     string            // HubSpot object type
+	modProp  string            // last-modified property for search
+	created  string            // created-date property
+	activity string            // activity type, for engagements
+	props    []string
+	assocTo  []string
+}
+
+func (c *Client) buildKinds() map[connectors.Object]*kind {
+	base := []string{"hs_object_id", "hubspot_owner_id"}
+	eng := cat(base, "hs_timestamp", "hs_createdate", "hs_lastmodifieddate")
+	engAssoc := []string{"companies", "contacts", "deals"}
+	ks := []*kind{
+		{pull: connectors.ObjectCompanies, obj: connectors.ObjectCompanies, path: "companies", modProp: "hs_lastmodifieddate", created: "createdate",
+			props: cat(base, "name", "domain", "createdate", "hs_lastmodifieddate", "hs_merged_object_ids", c.fields["key_client"])},
+		{pull: connectors.ObjectContacts, obj: connectors.ObjectContacts, path: "contacts", modProp: "lastmodifieddate", created: "createdate",
+			props:   cat(base, "firstname", "lastname", "email", "createdate", "lastmodifieddate", "hs_merged_object_ids", c.fields["nps_score"], c.fields["nps_date"]),
+			assocTo: []string{"companies"}},
+		{pull: connectors.ObjectDeals, obj: connectors.ObjectDeals, path: "deals", modProp: "hs_lastmodifieddate", created: "createdate",
+			props: cat(base, "dealname", "amount", "deal_currency_code", "pipeline", "dealstage", "closedate", "createdate",
+				"hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won", "hs_merged_object_ids", c.fields["deal_expense"]),
+			assocTo: []string{"companies", "contacts"}},
+		{pull: ObjectCalls, path: "calls", activity: connectors.ActivityCall,
+			props: cat(eng, "hs_call_direction", "hs_call_duration", "hs_call_status", "hs_call_title")},
+		{pull: ObjectEmails, path: "emails", activity: connectors.ActivityEmail,
+			props: cat(eng, "hs_email_direction", "hs_email_subject", "hs_email_status")},
+		{pull: ObjectMeetings, path: "meetings", activity: connectors.ActivityMeeting,
+			props: cat(eng, "hs_meeting_title", "hs_meeting_start_time", "hs_meeting_end_time", "hs_meeting_outcome")},
+		{pull: ObjectNotes, path: "notes", activity: connectors.ActivityNote,
+			props: cat(eng, "hs_note_body")},
+		{pull: ObjectTasks, path: "tasks", activity: connectors.ActivityTask,
+			props: cat(eng, "hs_task_subject", "hs_task_body", "hs_task_status", "hs_task_type")},
+	}
+	out := map[connectors.Object]*kind{}
+	for _, k := range ks {
+		if k.activity != "" {
+			k.obj, k.modProp, k.created, k.assocTo = connectors.ObjectActivities, "hs_lastmodifieddate", "hs_createdate", engAssoc
+		}
+		k.props = dedupe(k.props)
+		out[k.pull] = k
+	}
+	return out
+}
+
+// cat joins without sharing a backing array between the kinds.
+func cat(a []string, b ...string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	return append(append(out, a...), b...)
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Cursor modes and phases.
+const (
+	modeFull    = "full"    // first sync: list endpoints
+	modeInc     = "inc"     // later syncs: search over [From, To)
+	modeIdle    = "idle"    // between runs
+	modeRefresh = "refresh" // owners: re-read whole each run
+
+	phaseRecords  = "records"
+	phaseArchived = "archived"
+	phaseAssoc    = "assoc"
+	phaseDone     = "done"
+)
+
+// cursor is the JSON state a pull resumes from. A run walks the phases
+// records → archived → assoc (when due) and ends with an idle cursor whose
+// Since is where the next run's window starts.
+type cursor struct {
+	V     int    `json:"v"`
+	Mode  string `json:"mode"`
+	Phase string `json:"phase,omitempty"`
+	// Start is when this run began.
+	Start time.Time `json:"start,omitzero"`
+	// From and To bound the incremental window [From, To).
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// After is the list cursor or the search offset of the next request.
+	After string `json:"after,omitempty"`
+	// LastID is the search floor: ids above it remain (the 10k-cap
+	// restart point).
+	LastID string `json:"last_id,omitempty"`
+	// Since starts the next window (idle cursors).
+	Since time.Time `json:"since,omitzero"`
+	// AssocAt is when the last complete association re-read began.
+	AssocAt time.Time `json:"assoc_at,omitzero"`
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	if strings.TrimSpace(s) == "" {
+		return c, nil
+	}
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("cursor %q is not a HubSpot cursor: %w", s, err)
+	}
+	if c.V != 1 {
+		return c, fmt.Errorf("cursor version %d is not supported", c.V)
+	}
+	return c, nil
+}
+
+func (c cursor) encode() string {
+	c.V = 1
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// Pull implements connectors.Connector. Errors are *connectors.Error with
+// the page being fetched; a cursor from another connector is an error.
+func (c *Client) Pull(ctx context.Context, obj connectors.Object, raw string, emit func(context.Context, *connectors.Page) error) error {
+	cur, err := decodeCursor(raw)
+	if err != nil {
+		return c.http.Wrap(obj, 0, err)
+	}
+	p := &puller{c: c, obj: obj, emit: emit, cur: cur}
+	switch obj {
+	case connectors.ObjectUsers:
+		err = p.users(ctx)
+	case connectors.ObjectStages:
+		err = p.stages(ctx)
+	default:
+		k, ok := c.kinds[obj]
+		if !ok {
+			return c.http.Wrap(obj, 0, fmt.Errorf("object %q is not pulled by the HubSpot connector", obj))
+		}
+		p.k = k
+		err = p.objects(ctx)
+	}
+	if err != nil {
+		var ce *connectors.Error
+		if errors.As(err, &ce) {
+			return err // emit's own error, already located
+		}
+		return c.http.Wrap(obj, p.page+1, c.auth.scrub(err))
+	}
+	return nil
+}
+
+// puller is the state of one Pull.
+type puller struct {
+	c    *Client
+	obj  connectors.Object
+	k    *kind
+	emit func(context.Context, *connectors.Page) error
+	cur  cursor
+	page int
+	reqs int // requests spent since the last emitted page
+
+	stageStatus map[string]string // deals: stage id → status
+}
+
+func (p *puller) send(ctx context.Context, pg *connectors.Page) error {
+	pg.Requests = p.reqs
+	p.reqs = 0
+	if err := p.emit(ctx, pg); err != nil {
+		return err
+	}
+	p.page++
+	return nil
+}
+
+func (p *puller) get(ctx context.Context, path string, q url.Values, out any) error {
+	p.reqs++
+	_, err := p.c.http.DoJSON(ctx, &connectors.Request{URL: path, Query: q}, out)
+	return err
+}
+
+func (p *puller) post(ctx context.Context, path string, body any, out any, search bool) error {
+	p.reqs++
+	r := &connectors.Request{Method: http.MethodPost, URL: path, JSON: body, Idempotent: true}
+	if search {
+		r.Limiters = append(r.Limiters, p.c.search)
+	}
+	_, err := p.c.http.DoJSON(ctx, r, out)
+	return err
+}
+
+// --- users and stages ---
+
+func (p *puller) users(ctx context.Context) error {
+	cur := p.cur
+	if cur.Mode != modeRefresh {
+		cur = cursor{Mode: modeRefresh, Phase: "active"}
+	}
+	for {
+		q := url.Values{"limit": {"100"}}
+		if cur.After != "" {
+			q.Set("after", cur.After)
+		}
+		if cur.Phase == "archived" {
+			q.Set("archived", "true")
+		}
+		var oc ownerCollection
+		if err := p.get(ctx, "/crm/v3/owners", q, &oc); err != nil {
+			return fmt.Errorf("list owners: %w", err)
+		}
+		pg := &connectors.Page{}
+		for i := range oc.Results {
+			u, err := mapUser(&oc.Results[i])
+			if err != nil {
+				return &connectors.MalformedError{Detail: "owner", Err: err}
+			}
+			pg.Users = append(pg.Users, u)
+		}
+		next := ""
+		if oc.Paging != nil && oc.Paging.Next != nil {
+			next = oc.Paging.Next.After
+		}
+		if next != "" && next == cur.After {
+			return &connectors.MalformedError{Detail: "owners paging.next.after does not advance"}
+		}
+		cur.After = next
+		last := false
+		if next == "" {
+			if cur.Phase == "archived" {
+				cur, last = cursor{Mode: modeIdle}, true
+			} else {
+				cur = cursor{Mode: modeRefresh, Phase: "archived"}
+			}
+		}
+		pg.Cursor = cur.encode()
+		if err := p.send(ctx, pg); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+	}
+}
+
+func (p *puller) loadStages(ctx context.Context) ([]connectors.Stage, error) {
+	var pc pipelineCollection
+	if err := p.get(ctx, "/crm/v3/pipelines/deals", nil, &pc); err != nil {
+		return nil, fmt.Errorf("list deal pipelines: %w", err)
+	}
+	st, err := mapStages(&pc)
+	if err != nil {
+		return nil, &connectors.MalformedError{Detail: "pipelines", Err: err}
+	}
+	return st, nil
+}
+
+func (p *puller) stages(ctx context.Context) error {
+	st, err := p.loadStages(ctx)
+	if err != nil {
+		return err
+	}
+	return p.send(ctx, &connectors.Page{Stages: st, Cursor: cursor{Mode: modeIdle}.encode(), Total: len(st)})
+}
+
+// --- CRM objects ---
+
+func (p *puller) objects(ctx context.Context) error {
+	c := p.c
+	now := c.opts.Now().UTC()
+	switch p.cur.Mode {
+	case modeFull, modeInc:
+	case modeIdle:
+		p.cur = cursor{Mode: modeInc, Phase: phaseRecords, Start: now, From: p.cur.Since,
+			To: now.Add(-c.opts.SearchLag).Truncate(time.Millisecond), AssocAt: p.cur.AssocAt}
+		if !p.cur.To.After(p.cur.From) {
+			p.cur.Phase = phaseArchived
+		}
+	default:
+		p.cur = cursor{Mode: modeFull, Phase: phaseRecords, Start: now}
+	}
+	if p.k.obj == connectors.ObjectDeals {
+		st, err := p.loadStages(ctx)
+		if err != nil {
+			return err
+		}
+		p.stageStatus = map[string]string{}
+		for _, s := range st {
+			p.stageStatus[s.ID] = s.Status
+		}
+	}
+	for {
+		var err error
+		switch p.cur.Phase {
+		case phaseRecords:
+			if p.cur.Mode == modeFull {
+				err = p.listRecords(ctx)
+			} else {
+				err = p.searchRecords(ctx)
+			}
+		case phaseArchived:
+			err = p.archived(ctx)
+		case phaseAssoc:
+			err = p.assocRefresh(ctx)
+		case phaseDone:
+			return p.finish(ctx)
+		default:
+			return fmt.Errorf("cursor phase %q is unknown", p.cur.Phase)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// nextPhase moves the cursor to the phase after the current one.
+func (p *puller) nextPhase() {
+	p.cur.After, p.cur.LastID = "", ""
+	switch p.cur.Phase {
+	case phaseRecords:
+		p.cur.Phase = phaseArchived
+	case phaseArchived:
+		p.cur.Phase = phaseDone
+		if p.cur.Mode == modeInc && !p.cur.Start.Before(p.cur.AssocAt.Add(p.c.opts.AssociationsEvery)) {
+			p.cur.Phase = phaseAssoc
+		}
+	case phaseAssoc:
+		p.cur.Phase = phaseDone
+		p.cur.AssocAt = p.cur.Start
+	}
+}
+
+// finish emits the idle cursor that makes the next run incremental: its
+// window starts an overlap before where this one's ended (a full load's
+// data is as of its start).
+func (p *puller) finish(ctx context.Context) error {
+	end := p.cur.To
+	assocAt := p.cur.AssocAt
+	if p.cur.Mode == modeFull {
+		end, assocAt = p.cur.Start, p.cur.Start
+	}
+	idle := cursor{Mode: modeIdle, Since: end.Add(-p.c.opts.Overlap), AssocAt: assocAt}
+	return p.send(ctx, &connectors.Page{Cursor: idle.encode()})
+}
+
+func (p *puller) listQuery(after string, props []string, archived bool) url.Values {
+	q := url.Values{"limit": {strconv.Itoa(listLimit)}, "properties": {strings.Join(props, ",")}}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if archived {
+		q.Set("archived", "true")
+	}
+	return q
+}
+
+// listRecords reads the list endpoint, gathering pages up to batchRecords
+// so one association call per target type serves them all.
+func (p *puller) listRecords(ctx context.Context) error {
+	path := "/crm/v3/objects/" + p.k.path
+	for {
+		var buf []object
+		done := false
+		for !done && len(buf)+listLimit <= batchRecords {
+			var col collection
+			if err := p.get(ctx, path, p.listQuery(p.cur.After, p.k.props, false), &col); err != nil {
+				return fmt.Errorf("list %s: %w", p.k.path, err)
+			}
+			buf = append(buf, col.Results...)
+			next := col.next()
+			if next != "" && next == p.cur.After {
+				return &connectors.MalformedError{Detail: p.k.path + " paging.next.after does not advance"}
+			}
+			p.cur.After = next
+			done = next == ""
+		}
+		if err := p.emitRecords(ctx, buf, done, 0); err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+type searchFilter struct {
+	PropertyName string `json:"propertyName"`
+	Operator     string `json:"operator"`
+	Value        string `json:"value"`
+}
+
+type searchBody struct {
+	FilterGroups []struct {
+		Filters []searchFilter `json:"filters"`
+	} `json:"filterGroups"`
+	Sorts      []map[string]string `json:"sorts"`
+	Properties []string            `json:"properties"`
+	Limit      int                 `json:"limit"`
+	After      string              `json:"after,omitempty"`
+}
+
+// searchRecords reads the changes of [From, To) sorted by hs_object_id,
+// restarting above the last id before the 10k cap.
+func (p *puller) searchRecords(ctx context.Context) error {
+	path := "/crm/v3/objects/" + p.k.path + "/search"
+	for {
+		var buf []object
+		done, total := false, 0
+		for !done && len(buf)+searchLimit <= batchRecords {
+			floor := p.cur.LastID
+			if floor == "" {
+				floor = "0"
+			}
+			body := searchBody{Sorts: []map[string]string{{"propertyName": "hs_object_id", "direction": "ASCENDING"}},
+				Properties: p.k.props, Limit: searchLimit, After: p.cur.After}
+			body.FilterGroups = append(body.FilterGroups, struct {
+				Filters []searchFilter `json:"filters"`
+			}{Filters: []searchFilter{
+				{p.k.modProp, "GTE", strconv.FormatInt(p.cur.From.UnixMilli(), 10)},
+				{p.k.modProp, "LT", strconv.FormatInt(p.cur.To.UnixMilli(), 10)},
+				{"hs_object_id", "GT", floor},
+			}})
+			var col collection
+			if err := p.post(ctx, path, body, &col, true); err != nil {
+				return fmt.Errorf("search %s: %w", p.k.path, err)
+			}
+			total = col.Total
+			// The restart relies on ascending numeric ids; HubSpot's
+			// comparison is not documented as numeric, so check.
+			prev, _ := strconv.ParseUint(floor, 10, 64)
+			if len(buf) > 0 {
+				prev, _ = strconv.ParseUint(buf[len(buf)-1].ID, 10, 64)
+			}
+			for _, o := range col.Results {
+				id, err := strconv.ParseUint(o.ID, 10, 64)
+				if err != nil || id <= prev {
+					return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: id %q after %d breaks ascending hs_object_id order", p.k.path, o.ID, prev)}
+				}
+				prev = id
+			}
+			buf = append(buf, col.Results...)
+			next := col.next()
+			switch {
+			case next == "":
+				done = true
+			default:
+				n, err := strconv.Atoi(next)
+				cur, _ := strconv.Atoi(p.cur.After)
+				if err != nil || n <= cur && p.cur.After != "" {
+					return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: paging.next.after %q does not advance", p.k.path, next)}
+				}
+				if n+searchLimit > searchCap {
+					if len(buf) == 0 || buf[len(buf)-1].ID == p.cur.LastID {
+						return &connectors.MalformedError{Detail: "search " + p.k.path + ": no progress before the 10,000-result cap"}
+					}
+					p.cur.LastID, p.cur.After = buf[len(buf)-1].ID, ""
+				} else {
+					p.cur.After = next
+				}
+			}
+		}
+		if err := p.emitRecords(ctx, buf, done, total); err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// emitRecords maps buf with its associations and emits it; last moves the
+// cursor to the next phase.
+func (p *puller) emitRecords(ctx context.Context, buf []object, last bool, total int) error {
+	ids := make([]string, len(buf))
+	for i := range buf {
+		ids[i] = buf[i].ID
+	}
+	links, err := p.associations(ctx, ids)
+	if err != nil {
+		return err
+	}
+	pg := &connectors.Page{Total: total}
+	for i := range buf {
+		if err := p.add(ctx, pg, &buf[i], links); err != nil {
+			return err
+		}
+	}
+	if last {
+		p.nextPhase()
+	}
+	pg.Cursor = p.cur.encode()
+	return p.send(ctx, pg)
+}
+
+// archived lists archived records: all of them on a full load, those
+// archived within the window otherwise (search never returns them).
+func (p *puller) archived(ctx context.Context) error {
+	path := "/crm/v3/objects/" + p.k.path
+	for {
+		var col collection
+		if err := p.get(ctx, path, p.listQuery(p.cur.After, p.k.props, true), &col); err != nil {
+			return fmt.Errorf("list archived %s: %w", p.k.path, err)
+		}
+		pg := &connectors.Page{}
+		for i := range col.Results {
+			o := &col.Results[i]
+			o.Archived = true
+			at := timeOrZero(o.ArchivedAt)
+			if p.cur.Mode == modeInc && !at.IsZero() && at.Before(p.cur.From) {
+				continue
+			}
+			if err := p.add(ctx, pg, o, nil); err != nil {
+				return err
+			}
+		}
+		next := col.next()
+		if next != "" && next == p.cur.After {
+			return &connectors.MalformedError{Detail: p.k.path + " archived paging.next.after does not advance"}
+		}
+		p.cur.After = next
+		if next == "" {
+			p.nextPhase()
+		}
+		pg.Cursor = p.cur.encode()
+		if err := p.send(ctx, pg); err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+	}
+}
+
+// assocRefresh re-reads the associations of every live record and emits
+// them as Links, since association changes move no modified time.
+func (p *puller) assocRefresh(ctx context.Context) error {
+	if len(p.k.assocTo) == 0 {
+		p.nextPhase()
+		return nil
+	}
+	path := "/crm/v3/objects/" + p.k.path
+	for {
+		var ids []string
+		done := false
+		for !done && len(ids)+listLimit <= batchRecords {
+			var col collection
+			if err := p.get(ctx, path, p.listQuery(p.cur.After, []string{"hs_object_id"}, false), &col); err != nil {
+				return fmt.Errorf("list %s ids: %w", p.k.path, err)
+			}
+			for _, o := range col.Results {
+				ids = append(ids, o.ID)
+			}
+			next := col.next()
+			if next != "" && next == p.cur.After {
+				return &connectors.MalformedError{Detail: p.k.path + " paging.next.after does not advance"}
+			}
+			p.cur.After = next
+			done = next == ""
+		}
+		links, err := p.associations(ctx, ids)
+		if err != nil {
+			return err
+		}
+		pg := &connectors.Page{}
+		for _, id := range ids {
+			l := connectors.Links{Object: p.k.obj, ID: id}
+			for _, to := range p.k.assocTo {
+				v := choose(links[to][id])
+				switch to {
+				case "companies":
+					l.CompanyID = &v
+				case "contacts":
+					l.ContactID = &v
+				case "deals":
+					l.DealID = &v
+				}
+			}
+			pg.Links = append(pg.Links, l)
+		}
+		if done {
+			p.nextPhase()
+		}
+		pg.Cursor = p.cur.encode()
+		if err := p.send(ctx, pg); err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// associations reads, per target type, the associations of ids (≤1000)
+// through the v4 batch endpoint, following each result's own paging.
+func (p *puller) associations(ctx context.Context, ids []string) (map[string]map[string][]link, error) {
+	out := map[string]map[string][]link{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	type input struct {
+		ID    string `json:"id"`
+		After string `json:"after,omitempty"`
+	}
+	for _, to := range p.k.assocTo {
+		acc := map[string][]link{}
+		inputs := make([]input, len(ids))
+		for i, id := range ids {
+			inputs[i] = input{ID: id}
+		}
+		seen := map[input]bool{}
+		for len(inputs) > 0 {
+			n := min(len(inputs), assocBatchMax)
+			chunk := inputs[:n]
+			inputs = inputs[n:]
+			var b assocBatch
+			path := fmt.Sprintf("/crm/v4/associations/%s/%s/batch/read", p.k.path, to)
+			if err := p.post(ctx, path, map[string]any{"inputs": chunk}, &b, false); err != nil {
+				return nil, fmt.Errorf("read %s→%s associations: %w", p.k.path, to, err)
+			}
+			more, err := b.addLinks(acc)
+			if err != nil {
+				return nil, &connectors.MalformedError{Detail: "associations", Err: err}
+			}
+			for id, after := range more {
+				in := input{ID: id, After: after}
+				if seen[in] {
+					return nil, &connectors.MalformedError{Detail: fmt.Sprintf("associations of %s repeat cursor %q", id, after)}
+				}
+				seen[in] = true
+				inputs = append(inputs, in)
+			}
+		}
+		out[to] = acc
+	}
+	return out, nil
+}
+
+// --- mapping ---
+
+// add maps o into pg; links may be nil (archived records).
+func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links map[string]map[string][]link) error {
+	m, err := o.meta(p.k.modProp)
+	if err != nil {
+		return &connectors.MalformedError{Detail: p.k.path, Err: err}
+	}
+	if o.Archived {
+		m.Deleted = true
+		// Archiving may not move updatedAt; the archive is newer than any
+		// live version the warehouse holds.
+		if at := timeOrZero(o.ArchivedAt); at.After(m.UpdatedAt) {
+			m.UpdatedAt = at
+		}
+	}
+	link := func(to string) string { return choose(links[to][o.ID]) }
+	for _, id := range o.merged() {
+		pg.Deletions = append(pg.Deletions, connectors.Deletion{Object: p.k.obj, ID: id, At: m.UpdatedAt})
+	}
+	f := p.c.fields
+	switch p.k.obj {
+	case connectors.ObjectCompanies:
+		co := connectors.Company{Meta: m, Name: o.prop("name"), OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CreatedAt: o.created("createdate")}
+		if f["key_client"] != "" {
+			co.KeyClient = truthy(o.prop(f["key_client"]))
+		}
+		pg.Companies = append(pg.Companies, co)
+	case connectors.ObjectContacts:
+		pg.Contacts = append(pg.Contacts, mapContact(o, m, f, link("companies")))
+	case connectors.ObjectDeals:
+		d := mapDeal(o, m, f, p.stageStatus, link("companies"), link("contacts"))
+		if d.Currency == "" {
+			cur, err := p.c.portalCurrency(ctx, p)
+			if err != nil {
+				return err
+			}
+			d.Currency = cur
+		}
+		pg.Deals = append(pg.Deals, d)
+	default:
+		pg.Activities = append(pg.Activities, mapActivity(p.k.activity, o, m, link("companies"), link("contacts"), link("deals")))
+	}
+	return nil
+}
+
+func mapContact(o *object, m connectors.Meta, f map[string]string, companyID string) connectors.Contact {
+	ct := connectors.Contact{
+		Meta: m, Name: strings.TrimSpace(o.prop("firstname") + " " + o.prop("lastname")), Email: o.prop("email"),
+		CompanyID: companyID, OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CreatedAt: o.created("createdate"),
+		NPSScore: floatPtr(o.prop(f["nps_score"])),
+	}
+	if f["nps_date"] != "" {
+		ct.NPSAt = timePtr(o.prop(f["nps_date"]))
+	}
+	return ct
+}
+
+func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string, companyID, contactID string) connectors.Deal {
+	d := connectors.Deal{
+		Meta: m, Name: o.prop("dealname"), PipelineID: o.prop("pipeline"), StageID: o.prop("dealstage"),
+		Amount: floatPtr(o.prop("amount")), Currency: strings.ToUpper(strings.TrimSpace(o.prop("deal_currency_code"))),
+		OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CompanyID: companyID, ContactID: contactID,
+		CreatedAt: o.created("createdate"), Expense: floatPtr(o.prop(f["deal_expense"])),
+	}
+	status, ok := stages[d.StageID]
+	if !ok {
+		// A stage missing from the pipelines answer (archived): HubSpot's
+		// own read-only flags carry the same semantics.
+		status = connectors.StatusOpen
+		if o.prop("hs_is_closed") == "true" || o.prop("hs_is_closed_won") == "true" {
+			status = connectors.StatusLost
+			if o.prop("hs_is_closed_won") == "true" {
+				status = connectors.StatusWon
+			}
+		}
+	}
+	d.Status = status
+	if status != connectors.StatusOpen {
+		// On open deals closedate is the expected date, not a close.
+		d.ClosedAt = timePtr(o.prop("closedate"))
+	}
+	return d
+}
+
+func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID, dealID string) connectors.Activity {
+	a := connectors.Activity{
+		Meta: m, Type: typ, OwnerID: nonZeroID(o.prop("hubspot_owner_id")),
+		CompanyID: companyID, ContactID: contactID, DealID: dealID,
+		OccurredAt: timeOrZero(o.prop("hs_timestamp")),
+	}
+	switch typ {
+	case connectors.ActivityCall:
+		switch strings.ToUpper(o.prop("hs_call_direction")) {
+		case "INBOUND":
+			a.Direction = connectors.DirectionInbound
+		case "OUTBOUND":
+			a.Direction = connectors.DirectionOutbound
+		}
+		a.Subject = o.prop("hs_call_title")
+		a.Completed = strings.EqualFold(o.prop("hs_call_status"), "COMPLETED")
+		if ms := floatPtr(o.prop("hs_call_duration")); ms != nil && *ms >= 0 && *ms < 1e12 {
+			s := int((*ms + 500) / 1000)
+			a.DurationS = &s
+		}
+	case connectors.ActivityEmail:
+		switch strings.ToUpper(o.prop("hs_email_direction")) {
+		case "INCOMING_EMAIL":
+			a.Direction = connectors.DirectionInbound
+		case "EMAIL", "FORWARDED_EMAIL":
+			a.Direction = connectors.DirectionOutbound
+		}
+		a.Subject = o.prop("hs_email_subject")
+		st := strings.ToUpper(o.prop("hs_email_status"))
+		a.Completed = st != "SCHEDULED" && st != "FAILED" && st != "BOUNCED"
+	case connectors.ActivityMeeting:
+		a.Subject = o.prop("hs_meeting_title")
+		a.Completed = strings.EqualFold(o.prop("hs_meeting_outcome"), "COMPLETED")
+		start, end := timeOrZero(o.prop("hs_meeting_start_time")), timeOrZero(o.prop("hs_meeting_end_time"))
+		if !start.IsZero() && !end.Before(start) && !end.IsZero() {
+			s := int(end.Sub(start) / time.Second)
+			a.DurationS = &s
+		}
+		if a.OccurredAt.IsZero() {
+			a.OccurredAt = start
+		}
+	case connectors.ActivityNote:
+		a.Subject = o.prop("hs_note_body")
+		a.Completed = true
+	case connectors.ActivityTask:
+		// The task's text is its subject and body: the #team tag may be
+		// in either.
+		parts := []string{}
+		for _, s := range []string{o.prop("hs_task_subject"), o.prop("hs_task_body")} {
+			if strings.TrimSpace(s) != "" {
+				parts = append(parts, s)
+			}
+		}
+		a.Subject = strings.Join(parts, "\n")
+		a.Completed = strings.EqualFold(o.prop("hs_task_status"), "COMPLETED")
+	}
+	if a.OccurredAt.IsZero() {
+		a.OccurredAt = o.created("hs_createdate")
+	}
+	return a
+}
+
+// portalCurrency is Options.Currency, else the portal's company currency,
+// asked once per Client.
+func (c *Client) portalCurrency(ctx context.Context, p *puller) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.currency != "" {
+		return c.currency, nil
+	}
+	var d struct {
+		CompanyCurrency string `json:"companyCurrency"`
+	}
+	if err := p.get(ctx, "/account-info/v3/details", nil, &d); err != nil {
+		return "", fmt.Errorf("read the portal currency for deals without deal_currency_code (or set currency in the config): %w", err)
+	}
+	if d.CompanyCurrency == "" {
+		return "", &connectors.MalformedError{Detail: "account details without companyCurrency"}
+	}
+	c.currency = strings.ToUpper(d.CompanyCurrency)
+	return c.currency, nil
+}

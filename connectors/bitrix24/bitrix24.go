@@ -1,0 +1,341 @@
+// Package bitrix24 pulls a Bitrix24 portal (users, deal pipelines and
+// stages, companies, contacts, deals, activities) into canonical records
+// through the classic REST API.
+//
+// Every list is read with the documented fast method: order by ID, filter
+// ">ID", start=-1 (no COUNT), and up to 50 such calls chained inside one
+// batch request with $result references, so one HTTP request brings up to
+// 2,500 rows. Incremental pulls read closed windows of DATE_MODIFY
+// (activities: LAST_UPDATED) written in the portal's own offset. Bitrix24
+// has no feed of deletions, so the client implements connectors.Reconciler:
+// the sync engine lists every live id and flags the rest.
+package bitrix24
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// Vendor defaults (limits.md: the leaky bucket of non-Enterprise plans).
+const (
+	// DefaultRateLimit is the bucket's drain rate, requests per second.
+	DefaultRateLimit = 2
+	// DefaultBurst is how far ahead of the drain rate the client may run.
+	// The portal's bucket holds 50, but it is shared by every app and
+	// webhook on the portal (and every client on our IP), so we take a
+	// fifth of it and leave the rest as headroom for the others.
+	DefaultBurst = 10
+	// DefaultOverlap re-reads the last hour of every window: it covers
+	// clock skew and a DST change of the portal's offset between runs.
+	DefaultOverlap = time.Hour
+	// DefaultReconcileEvery is how often deletions are reconciled.
+	DefaultReconcileEvery = 24 * time.Hour
+	// DefaultTokenURL is Bitrix24's OAuth server.
+	DefaultTokenURL = "https://oauth.bitrix.info/oauth/token/"
+)
+
+// OAuth configures a local or Marketplace application. The access token
+// lives an hour and is refreshed only when a call answers 401
+// expired_token, as the vendor asks; the refresh token rotates on every
+// refresh and is saved to Options.TokenStore before it is used.
+type OAuth struct {
+	ClientID     string
+	ClientSecret string
+	// RefreshToken is the initial refresh token; a token in the TokenStore
+	// wins over it.
+	RefreshToken string
+	// TokenURL defaults to DefaultTokenURL.
+	TokenURL string
+}
+
+// Options configure a Client. Give WebhookURL, or BaseURL (the OAuth
+// client_endpoint, https://portal/rest/) with OAuth and/or Token.
+type Options struct {
+	// Name is the connector's name from the config.
+	Name string
+	// WebhookURL is the inbound webhook, https://portal/rest/{user}/{code}/.
+	// Its whole path is a secret and is redacted from every error and log.
+	WebhookURL string
+	// BaseURL is the REST endpoint for OAuth, https://portal/rest/.
+	BaseURL string
+	// Token is an OAuth access token to start with (optional with OAuth).
+	Token string
+	// OAuth enables refreshing Token.
+	OAuth *OAuth
+	// RateLimit and Burst shape the client-side limiter; defaults
+	// DefaultRateLimit and DefaultBurst. Enterprise portals drain 5/s into
+	// a bucket of 250: RateLimit 5, Burst 50.
+	RateLimit float64
+	Burst     int
+	// Timeout bounds one HTTP attempt; default 60s, the portal's own cap.
+	Timeout time.Duration
+	// MaxRetries, MinBackoff and MaxBackoff tune the shared client's
+	// retries (defaults 8, 500ms, 30s); tests make them tiny.
+	MaxRetries             int
+	MinBackoff, MaxBackoff time.Duration
+	// MaxRetryAfter is the longest OPERATION_TIME_LIMIT wait sat through;
+	// default 5 minutes, beyond that the pull fails with a rate-limit error.
+	MaxRetryAfter time.Duration
+	// Fields maps nps_score, nps_date (contact), deal_expense (deal) and
+	// key_client (company) to UF_CRM_* field codes.
+	Fields map[string]string
+	// Overlap is how much of the previous window the next one re-reads;
+	// default DefaultOverlap.
+	Overlap time.Duration
+	// ReconcileEvery is how often the sync engine should run ListIDs;
+	// default DefaultReconcileEvery.
+	ReconcileEvery time.Duration
+	// BatchSize is how many list calls one batch request chains, 1..50;
+	// default 50.
+	BatchSize int
+	// TokenStore persists rotated OAuth tokens.
+	TokenStore connectors.TokenStore
+	// Logger receives debug lines; default discards.
+	Logger *slog.Logger
+	// Now is the clock for window ends; default time.Now.
+	Now func() time.Time
+	// Transport is the HTTP transport; default http.DefaultTransport's clone.
+	Transport http.RoundTripper
+}
+
+// Client is a Bitrix24 connector. It is safe for concurrent Pull calls on
+// different objects; all of them share one rate limiter.
+type Client struct {
+	opts Options
+	http *connectors.Client
+	log  *slog.Logger
+	tok  *tokenSource // nil with a webhook
+
+	// offset is the portal's UTC offset in seconds, learned from the
+	// time.date_start of any answer; offsetKnown says whether it has been.
+	offset      atomic.Int64
+	offsetKnown atomic.Bool
+	// resetAt is the last operating_reset_at seen (Unix seconds), the
+	// fallback wait of an OPERATION_TIME_LIMIT answer without its own.
+	resetAt atomic.Int64
+
+	secretsMu sync.Mutex
+	secrets   []string // rotating tokens, redacted on top of the shared client's
+}
+
+var (
+	_ connectors.Connector  = (*Client)(nil)
+	_ connectors.Reconciler = (*Client)(nil)
+)
+
+// New returns a Client for opts.
+func New(opts Options) (*Client, error) {
+	if opts.Name == "" {
+		opts.Name = "bitrix24"
+	}
+	if opts.RateLimit <= 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = DefaultBurst
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = DefaultOverlap
+	}
+	if opts.ReconcileEvery <= 0 {
+		opts.ReconcileEvery = DefaultReconcileEvery
+	}
+	if opts.BatchSize <= 0 || opts.BatchSize > maxBatch {
+		opts.BatchSize = maxBatch
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	c := &Client{opts: opts, log: opts.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("connector", opts.Name)
+
+	var secrets []string
+	base := opts.BaseURL
+	switch {
+	case opts.WebhookURL != "":
+		u, err := url.Parse(opts.WebhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errors.New("webhook URL is not an http(s) URL")
+		}
+		parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+		if len(parts) < 3 || parts[len(parts)-3] != "rest" || parts[len(parts)-1] == "" {
+			return nil, errors.New("webhook URL is not of the form https://portal/rest/{user}/{code}/")
+		}
+		code := parts[len(parts)-1]
+		// Longest first: Redact replaces in order, so the full URL goes
+		// whole and the code alone catches any other rendering of it.
+		secrets = append(secrets, strings.TrimSuffix(opts.WebhookURL, "/")+"/", strings.TrimSuffix(opts.WebhookURL, "/"),
+			strings.TrimSuffix(u.Path, "/"), code, url.PathEscape(code))
+		base = strings.TrimSuffix(opts.WebhookURL, "/") + "/"
+	case base != "":
+		if opts.OAuth == nil && opts.Token == "" {
+			return nil, errors.New("base URL without webhook_url needs an OAuth token")
+		}
+		if opts.OAuth != nil {
+			secrets = append(secrets, opts.OAuth.ClientSecret, opts.OAuth.RefreshToken)
+		}
+		secrets = append(secrets, opts.Token)
+	default:
+		return nil, errors.New("webhook_url or base_url is required")
+	}
+	var authorize func(context.Context, *http.Request) error
+	if opts.WebhookURL == "" {
+		ts, err := newTokenSource(c, secrets)
+		if err != nil {
+			return nil, err
+		}
+		c.tok = ts
+		// The access token rides in the JSON body ("auth"), never in the
+		// URL, so no transport error or log line can carry it.
+		authorize = ts.authorize
+	}
+	hc, err := connectors.NewClient(connectors.ClientOptions{
+		Connector:     opts.Name,
+		BaseURL:       base,
+		RateLimit:     opts.RateLimit,
+		Burst:         opts.Burst,
+		Timeout:       opts.Timeout,
+		MaxRetries:    opts.MaxRetries,
+		MinBackoff:    opts.MinBackoff,
+		MaxBackoff:    opts.MaxBackoff,
+		MaxRetryAfter: opts.MaxRetryAfter,
+		Secrets:       secrets,
+		Authorize:     authorize,
+		Classify:      c.classify,
+		Transport:     opts.Transport,
+		Logger:        c.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.http = hc
+	return c, nil
+}
+
+// Name is the connector's name.
+func (c *Client) Name() string { return c.opts.Name }
+
+// Objects lists users and stages first, then the CRM records.
+func (c *Client) Objects() []connectors.Object {
+	return []connectors.Object{
+		connectors.ObjectUsers, connectors.ObjectStages, connectors.ObjectCompanies,
+		connectors.ObjectContacts, connectors.ObjectDeals, connectors.ObjectActivities,
+	}
+}
+
+// ReconcileObjects lists the objects whose deletions ListIDs finds.
+func (c *Client) ReconcileObjects() []connectors.Object {
+	return []connectors.Object{
+		connectors.ObjectCompanies, connectors.ObjectContacts,
+		connectors.ObjectDeals, connectors.ObjectActivities,
+	}
+}
+
+// ReconcileEvery is how often the sync engine should reconcile ids (it
+// also does on --full); Options.ReconcileEvery, default a day.
+func (c *Client) ReconcileEvery() time.Duration { return c.opts.ReconcileEvery }
+
+// Stats returns the shared HTTP client's counters.
+func (c *Client) Stats() connectors.ClientStats { return c.http.Stats() }
+
+// Check verifies the webhook (or token) with the scope method, which
+// returns the scopes it carries, requires crm and user among them, and
+// reads one page of users. It writes nothing.
+func (c *Client) Check(ctx context.Context) ([]string, error) {
+	var scopes []string
+	env, err := c.call(ctx, "scope", map[string]any{})
+	if err != nil {
+		return nil, c.fail("", 0, fmt.Errorf("check scopes: %w", err))
+	}
+	if err := decodeResult(env.Result, &scopes); err != nil {
+		return nil, c.fail("", 0, &connectors.MalformedError{Detail: "scope result", Err: err})
+	}
+	var missing []string
+	for _, need := range []string{"crm", "user"} {
+		if !slices.Contains(scopes, need) {
+			missing = append(missing, need)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, c.fail("", 0, &connectors.AuthError{Status: http.StatusForbidden,
+			Detail: "missing scopes " + strings.Join(missing, ", ") + " (has " + strings.Join(scopes, ", ") + ")"})
+	}
+	if _, err := c.call(ctx, "user.get", map[string]any{"SORT": "ID", "ORDER": "ASC", "start": 0}); err != nil {
+		return nil, c.fail(connectors.ObjectUsers, 0, fmt.Errorf("read users: %w", err))
+	}
+	return nil, nil
+}
+
+// fail locates err and scrubs the rotating OAuth tokens, which the shared
+// client's fixed secret list cannot know.
+func (c *Client) fail(obj connectors.Object, page int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return c.http.Wrap(obj, page, c.scrub(err))
+}
+
+func (c *Client) scrub(err error) error {
+	c.secretsMu.Lock()
+	secrets := slices.Clone(c.secrets)
+	c.secretsMu.Unlock()
+	if len(secrets) == 0 {
+		return err
+	}
+	red := func(s string) string {
+		for _, sec := range secrets {
+			if sec != "" {
+				s = strings.ReplaceAll(s, sec, "[REDACTED]")
+			}
+		}
+		return s
+	}
+	var (
+		ae *connectors.AuthError
+		re *connectors.RateLimitError
+		rs *connectors.ResponseError
+		me *connectors.MalformedError
+		te *connectors.TransportError
+	)
+	switch {
+	case errors.As(err, &ae):
+		ae.Detail = red(ae.Detail)
+	case errors.As(err, &re):
+		re.Detail = red(re.Detail)
+	case errors.As(err, &rs):
+		rs.Snippet = red(rs.Snippet)
+	case errors.As(err, &me):
+		me.Detail = red(me.Detail)
+	case errors.As(err, &te):
+		te.Msg = red(te.Msg)
+	}
+	if msg := err.Error(); red(msg) != msg {
+		return errors.New(red(msg))
+	}
+	return err
+}
+
+func (c *Client) addSecret(s string) {
+	if s == "" {
+		return
+	}
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	if !slices.Contains(c.secrets, s) {
+		c.secrets = append(c.secrets, s)
+	}
+}

@@ -1,0 +1,388 @@
+package bitrix24
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// mapper turns raw rows into canonical records, reading datetimes without
+// an offset at the portal's offset.
+type mapper struct {
+	loc    *time.Location
+	fields map[string]string // the fields: mappings (UF_CRM_* codes)
+	// seen is when the CRM answered, the UpdatedAt of users and stages,
+	// which have no modified time of their own.
+	seen time.Time
+}
+
+func (m *mapper) meta(f fields, raw json.RawMessage, modified string) (connectors.Meta, error) {
+	id := f.id("ID")
+	if id == "" {
+		return connectors.Meta{}, errors.New("record without ID")
+	}
+	meta := connectors.Meta{ID: id, Raw: raw}
+	if modified != "" {
+		meta.UpdatedAt = f.time(modified, m.loc)
+	} else {
+		meta.UpdatedAt = m.seen
+	}
+	return meta, nil
+}
+
+func joinName(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func (m *mapper) user(raw json.RawMessage) (connectors.User, error) {
+	f, err := decodeFields(raw)
+	if err != nil {
+		return connectors.User{}, err
+	}
+	meta, err := m.meta(f, raw, "")
+	if err != nil {
+		return connectors.User{}, err
+	}
+	return connectors.User{
+		Meta:   meta,
+		Email:  f.str("EMAIL"),
+		Name:   joinName(f.str("NAME"), f.str("LAST_NAME")),
+		Active: f.flag("ACTIVE"),
+	}, nil
+}
+
+// stage maps a crm.status.list row. Won/lost come from SEMANTICS ("S"/"F")
+// or, where that is null, EXTRA.SEMANTICS ("success"/"failure"/"apology"),
+// never from the stage's name or id.
+func (m *mapper) stage(raw json.RawMessage, pipelineID, pipelineName string) (connectors.Stage, error) {
+	f, err := decodeFields(raw)
+	if err != nil {
+		return connectors.Stage{}, err
+	}
+	statusID := f.str("STATUS_ID")
+	if statusID == "" {
+		return connectors.Stage{}, errors.New("stage without STATUS_ID")
+	}
+	status := connectors.StatusOpen
+	switch strings.ToUpper(f.str("SEMANTICS")) {
+	case "S":
+		status = connectors.StatusWon
+	case "F":
+		status = connectors.StatusLost
+	default:
+		var extra fields
+		if raw := f["EXTRA"]; len(raw) > 0 && raw[0] == '{' {
+			json.Unmarshal(raw, &extra)
+		}
+		switch strings.ToLower(extra.str("SEMANTICS")) {
+		case "success":
+			status = connectors.StatusWon
+		case "failure", "apology":
+			status = connectors.StatusLost
+		}
+	}
+	sort := 0
+	if n := f.num("SORT"); n != nil {
+		sort = int(*n)
+	}
+	return connectors.Stage{
+		Meta:         connectors.Meta{ID: statusID, UpdatedAt: m.seen, Raw: raw},
+		PipelineID:   pipelineID,
+		PipelineName: pipelineName,
+		Name:         f.str("NAME"),
+		Status:       status,
+		Sort:         sort,
+	}, nil
+}
+
+func (m *mapper) company(raw json.RawMessage) (connectors.Company, error) {
+	f, err := decodeFields(raw)
+	if err != nil {
+		return connectors.Company{}, err
+	}
+	meta, err := m.meta(f, raw, "DATE_MODIFY")
+	if err != nil {
+		return connectors.Company{}, err
+	}
+	c := connectors.Company{
+		Meta:      meta,
+		Name:      f.str("TITLE"),
+		OwnerID:   f.id("ASSIGNED_BY_ID"),
+		CreatedAt: f.time("DATE_CREATE", m.loc),
+	}
+	if code := m.fields["key_client"]; code != "" {
+		c.KeyClient = f.truthy(code)
+	}
+	return c, nil
+}
+
+func (m *mapper) contact(raw json.RawMessage) (connectors.Contact, error) {
+	f, err := decodeFields(raw)
+	if err != nil {
+		return connectors.Contact{}, err
+	}
+	meta, err := m.meta(f, raw, "DATE_MODIFY")
+	if err != nil {
+		return connectors.Contact{}, err
+	}
+	c := connectors.Contact{
+		Meta:      meta,
+		Name:      joinName(f.str("NAME"), f.str("SECOND_NAME"), f.str("LAST_NAME")),
+		Email:     firstEmail(f["EMAIL"]),
+		CompanyID: f.id("COMPANY_ID"),
+		OwnerID:   f.id("ASSIGNED_BY_ID"),
+		CreatedAt: f.time("DATE_CREATE", m.loc),
+	}
+	if code := m.fields["nps_score"]; code != "" {
+		c.NPSScore = f.num(code)
+	}
+	if code := m.fields["nps_date"]; code != "" {
+		c.NPSAt = f.timePtr(code, m.loc)
+	}
+	return c, nil
+}
+
+// firstEmail picks the WORK address of the EMAIL multi-field, else the
+// first one.
+func firstEmail(raw json.RawMessage) string {
+	var items []fields
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		return ""
+	}
+	first := ""
+	for _, it := range items {
+		v := it.str("VALUE")
+		if v == "" {
+			continue
+		}
+		if strings.EqualFold(it.str("VALUE_TYPE"), "WORK") {
+			return v
+		}
+		if first == "" {
+			first = v
+		}
+	}
+	return first
+}
+
+// deal maps a crm.deal.list row. The contact is CONTACT_ID: deprecated
+// because it holds only the first bound contact, but the first one is the
+// deal's primary contact, which is all the warehouse keeps, and reading it
+// costs nothing, where crm.deal.contact.items.get costs a call per deal.
+func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
+	f, err := decodeFields(raw)
+	if err != nil {
+		return connectors.Deal{}, err
+	}
+	meta, err := m.meta(f, raw, "DATE_MODIFY")
+	if err != nil {
+		return connectors.Deal{}, err
+	}
+	pipeline := f.str("CATEGORY_ID")
+	if pipeline == "" {
+		pipeline = "0"
+	}
+	d := connectors.Deal{
+		Meta:       meta,
+		Name:       f.str("TITLE"),
+		PipelineID: pipeline,
+		StageID:    f.str("STAGE_ID"),
+		Status:     connectors.StatusOpen,
+		Amount:     f.num("OPPORTUNITY"),
+		Currency:   strings.ToUpper(f.str("CURRENCY_ID")),
+		OwnerID:    f.id("ASSIGNED_BY_ID"),
+		CompanyID:  f.id("COMPANY_ID"),
+		ContactID:  f.id("CONTACT_ID"),
+		CreatedAt:  f.time("DATE_CREATE", m.loc),
+	}
+	switch strings.ToUpper(f.str("STAGE_SEMANTIC_ID")) {
+	case "S":
+		d.Status = connectors.StatusWon
+	case "F":
+		d.Status = connectors.StatusLost
+	}
+	if d.Status != connectors.StatusOpen {
+		// CLOSEDATE is the planned date while a deal is open; once it is
+		// won or lost Bitrix24 sets it to the close date.
+		for _, k := range []string{"CLOSEDATE", "MOVED_TIME", "DATE_MODIFY"} {
+			if t := f.timePtr(k, m.loc); t != nil {
+				d.ClosedAt = t
+				break
+			}
+		}
+	}
+	if code := m.fields["deal_expense"]; code != "" {
+		d.Expense = f.num(code)
+	}
+	return d, nil
+}
+
+// Activity TYPE_ID values (crm-enum-activity-type).
+const (
+	typeMeeting    = "1"
+	typeCall       = "2"
+	typeTask       = "3"
+	typeEmail      = "4"
+	typeAction     = "5"
+	typeUserAction = "6"
+)
+
+// activityType maps TYPE_ID 1-4 directly. Types 5 and 6 are the "action"
+// and provider types behind newer timeline items; their PROVIDER_ID says
+// what they are: to-dos and tasks are tasks, open-line chats and SMS are
+// messages, anything else (comments, documents, custom app items) a note.
+func activityType(typeID, provider string) string {
+	switch typeID {
+	case typeMeeting:
+		return connectors.ActivityMeeting
+	case typeCall:
+		return connectors.ActivityCall
+	case typeTask:
+		return connectors.ActivityTask
+	case typeEmail:
+		return connectors.ActivityEmail
+	}
+	p := strings.ToUpper(provider)
+	switch {
+	case p == "CRM_TODO" || strings.HasPrefix(p, "TASKS"):
+		return connectors.ActivityTask
+	case p == "IMOPENLINES_SESSION" || strings.Contains(p, "SMS") || strings.Contains(p, "WHATSAPP") || strings.Contains(p, "TELEGRAM"):
+		return connectors.ActivityMessage
+	case p == "CRM_MEETING":
+		return connectors.ActivityMeeting
+	case p == "VOXIMPLANT_CALL" || p == "CRM_CALL_TRACKER":
+		return connectors.ActivityCall
+	case p == "CRM_EMAIL":
+		return connectors.ActivityEmail
+	}
+	return connectors.ActivityNote
+}
+
+// Owner types (OWNER_TYPE_ID).
+const (
+	ownerLead    = "1"
+	ownerDeal    = "2"
+	ownerContact = "3"
+	ownerCompany = "4"
+)
+
+// activity maps a crm.activity.list row. The owner (OWNER_TYPE_ID,
+// OWNER_ID) gives the deal, contact or company; an activity on a lead has
+// none of them. A task's time is its DEADLINE (its due date) and its
+// subject carries SUBJECT and DESCRIPTION, so a "#team" tag written in
+// the text is found.
+func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
+	f, err := decodeFields(raw)
+	if err != nil {
+		return connectors.Activity{}, err
+	}
+	meta, err := m.meta(f, raw, "LAST_UPDATED")
+	if err != nil {
+		return connectors.Activity{}, err
+	}
+	a := connectors.Activity{
+		Meta:      meta,
+		Type:      activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID")),
+		Subject:   f.str("SUBJECT"),
+		OwnerID:   f.id("RESPONSIBLE_ID"),
+		Completed: f.flag("COMPLETED"),
+	}
+	switch f.str("OWNER_TYPE_ID") {
+	case ownerDeal:
+		a.DealID = f.id("OWNER_ID")
+	case ownerContact:
+		a.ContactID = f.id("OWNER_ID")
+	case ownerCompany:
+		a.CompanyID = f.id("OWNER_ID")
+	}
+	switch a.Type {
+	case connectors.ActivityCall, connectors.ActivityEmail, connectors.ActivityMessage:
+		switch f.str("DIRECTION") {
+		case "1":
+			a.Direction = connectors.DirectionInbound
+		case "2":
+			a.Direction = connectors.DirectionOutbound
+		}
+	}
+	order := []string{"START_TIME", "DEADLINE", "END_TIME", "CREATED"}
+	if a.Type == connectors.ActivityTask {
+		order = []string{"DEADLINE", "START_TIME", "END_TIME", "CREATED"}
+	}
+	for _, k := range order {
+		if t, ok := parseTime(f.str(k), m.loc); ok {
+			a.OccurredAt = t
+			break
+		}
+	}
+	if a.Type == connectors.ActivityTask || a.Type == connectors.ActivityNote {
+		if d := f.str("DESCRIPTION"); d != "" && d != a.Subject {
+			a.Subject = joinLines(a.Subject, d)
+		}
+	}
+	if a.Type == connectors.ActivityCall || a.Type == connectors.ActivityMeeting {
+		start, ok1 := parseTime(f.str("START_TIME"), m.loc)
+		end, ok2 := parseTime(f.str("END_TIME"), m.loc)
+		if ok1 && ok2 && !end.Before(start) {
+			d := int(end.Sub(start) / time.Second)
+			a.DurationS = &d
+		}
+	}
+	return a, nil
+}
+
+func joinLines(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "\n" + b
+}
+
+// mapRows maps rows of obj into p.
+func (m *mapper) mapRows(obj connectors.Object, rows []json.RawMessage, p *connectors.Page) error {
+	for i, raw := range rows {
+		var err error
+		switch obj {
+		case connectors.ObjectCompanies:
+			var r connectors.Company
+			if r, err = m.company(raw); err == nil {
+				p.Companies = append(p.Companies, r)
+			}
+		case connectors.ObjectContacts:
+			var r connectors.Contact
+			if r, err = m.contact(raw); err == nil {
+				p.Contacts = append(p.Contacts, r)
+			}
+		case connectors.ObjectDeals:
+			var r connectors.Deal
+			if r, err = m.deal(raw); err == nil {
+				p.Deals = append(p.Deals, r)
+			}
+		case connectors.ObjectActivities:
+			var r connectors.Activity
+			if r, err = m.activity(raw); err == nil {
+				p.Activities = append(p.Activities, r)
+			}
+		case connectors.ObjectUsers:
+			var r connectors.User
+			if r, err = m.user(raw); err == nil {
+				p.Users = append(p.Users, r)
+			}
+		default:
+			return fmt.Errorf("no mapping for %s", obj)
+		}
+		if err != nil {
+			return &connectors.MalformedError{Detail: fmt.Sprintf("%s row %d", obj, i+1), Err: err}
+		}
+	}
+	return nil
+}

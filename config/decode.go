@@ -21,13 +21,18 @@ import (
 // instead of exhausting memory.
 const maxEntries = 100_000
 
+// maxMergeDepth bounds merges of merges; an anchor merged into itself
+// would otherwise recurse until maxEntries.
+const maxMergeDepth = 32
+
 // decoder walks a yaml.Node tree into a Config. It never stops at the first
 // problem: each is appended to errs, and the walk goes on with the next key.
 type decoder struct {
 	file    string
 	lookup  func(string) (string, bool)
 	errs    ErrorList
-	entries int
+	entries int // mapping entries walked, against maxEntries
+	depth   int // merge keys being followed, against maxMergeDepth
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
@@ -171,7 +176,12 @@ func (d *decoder) mapping(n *yaml.Node, path string, expandKeys bool) ([]entry, 
 				d.errorf(src, "%s: merge key (<<) wants a mapping, got %s", orTop(path), kindName(src))
 				continue
 			}
+			if d.depth++; d.depth > maxMergeDepth {
+				d.errorf(src, "%s: merge keys (<<) nested more than %d deep", orTop(path), maxMergeDepth)
+				return out, false
+			}
 			es, ok := d.mapping(src, path, expandKeys)
+			d.depth--
 			if !ok {
 				return out, false
 			}

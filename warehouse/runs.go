@@ -1,0 +1,130 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// StartRun records the start of a sync of connector's obj (status
+// RunRunning) and returns the run's id for FinishRun.
+func (s *Store) StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error) {
+	var id int64
+	if err := s.db.QueryRowContext(ctx, s.d.startRun(), connector, string(obj), s.d.timeArg(started), RunRunning).Scan(&id); err != nil {
+		return 0, fmt.Errorf("start %s %s run: %w", connector, obj, err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of run id: its status (RunSucceeded or
+// RunFailed), how many records it stored, and its error text ("" for none).
+func (s *Store) FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error {
+	res, err := s.db.ExecContext(ctx, s.d.q("UPDATE sync_runs SET finished_at = $1, status = $2, records = $3, error = $4 WHERE id = $5"),
+		s.d.timeArg(finished), status, int64(records), nullStr(errText), id)
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("finish run %d: no such run", id)
+	}
+	return nil
+}
+
+// runStatusQuery selects the newest run of every connector and object,
+// with the finish time of its newest succeeded run.
+const runStatusQuery = `SELECT r.connector, r.object, r.id, r.started_at, r.finished_at, r.status, r.records, r.error,
+  (SELECT max(s.finished_at) FROM sync_runs s WHERE s.connector = r.connector AND s.object = r.object AND s.status = 'succeeded')
+FROM sync_runs r
+WHERE r.id = (SELECT max(x.id) FROM sync_runs x WHERE x.connector = r.connector AND x.object = r.object)
+ORDER BY r.connector, r.object`
+
+// RunStatus reports, for every connector and object that has run, its
+// newest run, its last success and the newest updated_at stored for it,
+// sorted by connector and object.
+func (s *Store) RunStatus(ctx context.Context) ([]ObjectStatus, error) {
+	rows, err := s.db.QueryContext(ctx, runStatusQuery)
+	if err != nil {
+		return nil, fmt.Errorf("read run status: %w", err)
+	}
+	var out []ObjectStatus
+	for rows.Next() {
+		var (
+			o                 ObjectStatus
+			started           nullTime
+			finished, success nullTime
+			errText           sql.NullString
+			records           int64
+		)
+		if err := rows.Scan(&o.Connector, &o.Object, &o.LastRunID, &started, &finished, &o.Status, &records, &errText, &success); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read run status: %w", err)
+		}
+		o.StartedAt, o.FinishedAt, o.LastSuccess = started.T, finished.ptr(), success.ptr()
+		o.Records, o.Error = int(records), errText.String
+		out = append(out, o)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("read run status: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read run status: %w", err)
+	}
+	// Newest data per table and connector, one grouped scan each; read
+	// after the runs so the single SQLite connection is free.
+	for _, t := range tables {
+		newest, err := s.newestData(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if out[i].Object == string(t.object) {
+				if at, ok := newest[out[i].Connector]; ok {
+					out[i].NewestData = &at
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b ObjectStatus) int {
+		if c := strings.Compare(a.Connector, b.Connector); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Object, b.Object)
+	})
+	return out, nil
+}
+
+func (s *Store) newestData(ctx context.Context, t *table) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT connector, max(updated_at) FROM "+t.name+" GROUP BY connector")
+	if err != nil {
+		return nil, fmt.Errorf("read newest %s: %w", t.object, err)
+	}
+	defer rows.Close()
+	m := map[string]time.Time{}
+	for rows.Next() {
+		var c string
+		var at nullTime
+		if err := rows.Scan(&c, &at); err != nil {
+			return nil, fmt.Errorf("read newest %s: %w", t.object, err)
+		}
+		m[c] = at.T
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read newest %s: %w", t.object, err)
+	}
+	return m, nil
+}
+
+// LastSuccess is the newest finish time of a succeeded run of any
+// connector; ok is false when no run has succeeded yet.
+func (s *Store) LastSuccess(ctx context.Context) (time.Time, bool, error) {
+	var at nullTime
+	if err := s.db.QueryRowContext(ctx, "SELECT max(finished_at) FROM sync_runs WHERE status = 'succeeded'").Scan(&at); err != nil {
+		return time.Time{}, false, fmt.Errorf("read last success: %w", err)
+	}
+	return at.T, at.Valid, nil
+}

@@ -169,14 +169,19 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, raw string, em
 		err = p.objects(ctx)
 	}
 	if err != nil {
-		var ce *connectors.Error
-		if errors.As(err, &ce) {
-			return err // emit's own error, already located
+		var ee emitError
+		if errors.As(err, &ee) {
+			return ee.err // the engine's own error, as it gave it
 		}
 		return c.http.Wrap(obj, p.page+1, c.auth.scrub(err))
 	}
 	return nil
 }
+
+// emitError carries emit's error through the pull untouched.
+type emitError struct{ err error }
+
+func (e emitError) Error() string { return e.err.Error() }
 
 // puller is the state of one Pull.
 type puller struct {
@@ -195,7 +200,7 @@ func (p *puller) send(ctx context.Context, pg *connectors.Page) error {
 	pg.Requests = p.reqs
 	p.reqs = 0
 	if err := p.emit(ctx, pg); err != nil {
-		return err
+		return emitError{err}
 	}
 	p.page++
 	return nil

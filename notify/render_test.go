@@ -119,7 +119,7 @@ func TestManagerMessageContent(t *testing.T) {
 	got := string(raw)
 	for _, want := range []string{
 		`Boris \u0026lt;AT\u0026amp;T\u0026gt; Ivanov — October 2026`, // escaped name in the header
-		`smb \u0026amp; mid`,                                         // escaped team
+		`smb \u0026amp; mid`, // escaped team
 		`:large_yellow_circle: amber`,
 		`n/a — no survey answers in the period`,
 		`▲ +2 deals vs previous`,

@@ -107,6 +107,14 @@ func (d *dialect) values(b *strings.Builder, rows, cols int) {
 	}
 }
 
+// insert is a plain multi-row insert of rows rows into table.
+func (d *dialect) insert(table, cols string, ncols, rows int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s)\nVALUES ", table, cols)
+	d.values(&b, rows, ncols)
+	return b.String()
+}
+
 // upsert is the multi-row insert of rows records into t. An existing row is
 // replaced only by a record at least as new (equal updated_at re-applies,
 // so a re-sync repairs a row), never by an older one.

@@ -540,9 +540,15 @@ func (m *model) clientRevenue(c int, from, to time.Time, skip *[]int) float64 {
 		if !ok {
 			*skip = append(*skip, won[i])
 		}
-		sum += v
+		sum = fsum(sum, v)
 	}
 	return sum
+}
+
+// fsum adds money without ever reaching ±Inf: absurd CRM amounts saturate
+// at the largest float instead of turning a KPI into NaN.
+func fsum(a, b float64) float64 {
+	return max(-math.MaxFloat64, min(a+b, math.MaxFloat64))
 }
 
 func in(t time.Time, p Period) bool { return !t.Before(p.Start) && t.Before(p.End) }
@@ -637,8 +643,8 @@ func (m *model) periodStats(p Period) []stats {
 		}
 		s.keyClients = len(keys)
 		for _, c := range keys {
-			s.keyRev += m.clientRevenue(c, p.Start, p.End, &s.skipped)
-			s.keyRevPrev += m.clientRevenue(c, prev.Start, prev.End, &s.skipped)
+			s.keyRev = fsum(s.keyRev, m.clientRevenue(c, p.Start, p.End, &s.skipped))
+			s.keyRevPrev = fsum(s.keyRevPrev, m.clientRevenue(c, prev.Start, prev.End, &s.skipped))
 		}
 	}
 
@@ -665,15 +671,15 @@ func (m *model) periodStats(p Period) []stats {
 			s.newDeals++
 		}
 		if rev, ok := m.revenue(di); ok {
-			s.revenue += rev
+			s.revenue = fsum(s.revenue, rev)
 			if !di.isNew {
-				s.expansionRev += rev
+				s.expansionRev = fsum(s.expansionRev, rev)
 			}
 		} else {
 			s.skipped = append(s.skipped, i)
 		}
 		if exp, ok := m.expense(di); ok {
-			s.cost += exp
+			s.cost = fsum(s.cost, exp)
 		} else if di.d.Expense != nil {
 			s.skipped = append(s.skipped, i)
 		}
@@ -691,7 +697,7 @@ func (m *model) periodStats(p Period) []stats {
 		if ai.owner >= 0 {
 			s := &st[ai.owner]
 			s.eligible = true
-			s.cost += m.s.costs[a.Type]
+			s.cost = fsum(s.cost, m.s.costs[a.Type])
 			if ai.client >= 0 {
 				s.serve(ai.client)
 			}
@@ -721,7 +727,7 @@ func (m *model) periodStats(p Period) []stats {
 	if monthly := m.s.costs[CostMonthly]; monthly != 0 {
 		fixed := monthly * monthShare(p, m.s.Location)
 		for i := range st {
-			st[i].cost += fixed
+			st[i].cost = fsum(st[i].cost, fixed)
 		}
 	}
 	return st
@@ -813,6 +819,7 @@ const (
 	reasonNoRevenue      = "no revenue in the period"
 	reasonNoInbound      = "no inbound activity in the period"
 	reasonNoClientServed = "no client served in the period"
+	reasonOutOfRange     = "figures too large to compute"
 )
 
 func val(v float64) *float64 { return &v }
@@ -882,6 +889,13 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 		cpc.reason = reasonNoClientServed
 	}
 	out[KPICostPerClient] = cpc
+
+	for key, k := range out {
+		if k.value != nil && (math.IsNaN(*k.value) || math.IsInf(*k.value, 0)) {
+			k.value, k.reason = nil, reasonOutOfRange
+			out[key] = k
+		}
+	}
 
 	spec := p.Spec()
 	for _, key := range KPIKeys {

@@ -1,0 +1,533 @@
+package scoring
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// October 2026 in UTC, for the small cases below.
+var (
+	octUTC = Period{Kind: Month, Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	oct    = func(d, h int) time.Time { return time.Date(2026, 10, d, h, 0, 0, 0, time.UTC) }
+)
+
+// mini is one manager "m@x" (amo/1) with company C1 of their own and the
+// given deals and activities.
+func mini(deals []connectors.Deal, acts []connectors.Activity) *dataset {
+	return &dataset{
+		Users:      []connectors.User{{Meta: meta("amo", "1"), Email: "m@x", Name: "M"}},
+		Companies:  []connectors.Company{{Meta: meta("amo", "C1"), OwnerID: "1"}},
+		Deals:      deals,
+		Activities: acts,
+	}
+}
+
+func wonDeal(id string, amount float64, currency string, closed time.Time) connectors.Deal {
+	return connectors.Deal{Meta: meta("amo", id), Status: connectors.StatusWon, Amount: f64(amount), Currency: currency,
+		OwnerID: "1", CompanyID: "C1", CreatedAt: closed.Add(-24 * time.Hour), ClosedAt: tp(closed)}
+}
+
+// TestNotEnoughData has one case per "n/a" rule of KPIS.md: the KPI has no
+// value, no attainment, the reason, and its weight is left out of the score.
+func TestNotEnoughData(t *testing.T) {
+	inP := wonDeal("D1", 1000, "RUB", oct(10, 12))
+	tests := []struct {
+		name   string
+		data   *dataset
+		kpi    string
+		reason string
+	}{
+		{"no NPS answers", mini([]connectors.Deal{inP}, nil), KPISatisfaction, reasonNoAnswers},
+		{"no active clients at start", mini([]connectors.Deal{inP}, nil), KPIRetention, reasonNoActive},
+		{"no key clients", mini([]connectors.Deal{inP}, nil), KPIKeyClientGrowth, reasonNoKeyClients},
+		{"no key-client revenue in P-1", mini([]connectors.Deal{wonDeal("D0", 500, "RUB", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)), inP}, nil),
+			KPIKeyClientGrowth, reasonNoKeyRevenue},
+		{"no revenue in P: nothing won", mini(nil, []connectors.Activity{{Meta: meta("amo", "A1"), Type: "call", Direction: "outbound", OwnerID: "1", CompanyID: "C1", OccurredAt: oct(3, 10)}}),
+			KPIPenetration, reasonNoRevenue},
+		{"no revenue in P: only a currency with no rate", mini([]connectors.Deal{wonDeal("D1", 1000, "EUR", oct(10, 12))}, nil), KPIPenetration, reasonNoRevenue},
+		{"no inbound activity", mini([]connectors.Deal{inP}, nil), KPIResponseTime, reasonNoInbound},
+		{"no client served", mini([]connectors.Deal{wonDeal("D0", 500, "RUB", time.Date(2026, 9, 15, 0, 0, 0, 0, time.UTC))}, nil), KPICostPerClient, reasonNoClientServed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := computeFrom(tt.data, Options{Currency: "RUB"}, octUTC)
+			if len(r.Managers) != 1 {
+				t.Fatalf("got %d scorecards, want 1", len(r.Managers))
+			}
+			sc := r.Managers[0]
+			k := sc.KPIs[tt.kpi]
+			if k.Value != nil || k.Attainment != nil || k.Reason == nil || *k.Reason != tt.reason {
+				t.Errorf("%s = value %v, attainment %v, reason %v; want nil, nil, %q", tt.kpi, k.Value, k.Attainment, k.Reason, tt.reason)
+			}
+			checkScore(t, sc)
+		})
+	}
+}
+
+// checkScore recomputes the weighted score from the KPIs shown.
+func checkScore(t *testing.T, sc Scorecard) {
+	t.Helper()
+	var sum, w float64
+	for _, key := range KPIKeys {
+		k := sc.KPIs[key]
+		if k.Value != nil && k.Weight > 0 {
+			sum += k.Weight * *k.Attainment
+			w += k.Weight
+		}
+	}
+	if w == 0 {
+		if sc.Score != nil {
+			t.Errorf("score = %v with no weighted KPI, want nil", *sc.Score)
+		}
+		return
+	}
+	if sc.Score == nil || math.Abs(*sc.Score-sum/w) > 1e-9 {
+		t.Errorf("score = %v, want %v", sc.Score, sum/w)
+	}
+}
+
+// TestNoRateStillCounts: a won deal in a currency with no rate counts in
+// closed_won and new_deals, and the run warns once per currency.
+func TestNoRateStillCounts(t *testing.T) {
+	d := mini([]connectors.Deal{wonDeal("D1", 1000, "eur", oct(10, 12)), wonDeal("D2", 1000, "EUR", oct(11, 12)), wonDeal("D3", 10, "CNY", oct(12, 12))}, nil)
+	r := computeFrom(d, Options{Currency: "RUB"}, octUTC)
+	sc := r.Managers[0]
+	if got := *sc.KPIs[KPIClosedWon].Value; got != 3 {
+		t.Errorf("closed_won = %v, want 3", got)
+	}
+	if got := *sc.KPIs[KPINewDeals].Value; got != 1 {
+		t.Errorf("new_deals = %v, want 1", got)
+	}
+	want := []string{
+		"no fx rate for CNY into RUB: 1 won deal(s) left out of revenue and cost figures",
+		"no fx rate for EUR into RUB: 2 won deal(s) left out of revenue and cost figures",
+	}
+	if diff := cmp.Diff(want, r.Warnings); diff != "" {
+		t.Errorf("Warnings mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAttainment(t *testing.T) {
+	tests := []struct {
+		v, target float64
+		lower     bool
+		want      float64
+	}{
+		{8, 8, false, 100},
+		{4, 8, false, 50},
+		{20, 8, false, 150},
+		{0, 8, false, 0},
+		{-30, 50, false, 0},
+		{2, 4, true, 150},
+		{8, 4, true, 50},
+		{0, 4, true, 150},
+		{5, 0, false, 150},
+		{0, 0, false, 0},
+		{5, 0, true, 0},
+		{0, 0, true, 150},
+		{math.MaxFloat64, 1e-300, false, 150},
+	}
+	for _, tt := range tests {
+		if got := attainment(tt.v, tt.target, tt.lower, 150); got != tt.want {
+			t.Errorf("attainment(%v, %v, lower=%v) = %v, want %v", tt.v, tt.target, tt.lower, got, tt.want)
+		}
+	}
+}
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		score *float64
+		want  string
+	}{
+		{nil, StatusNone},
+		{f64(150), StatusGreen},
+		{f64(100), StatusGreen},
+		{f64(99.96), StatusGreen}, // shown as 100.0
+		{f64(99.94), StatusAmber},
+		{f64(80), StatusAmber},
+		{f64(79.94), StatusRed},
+		{f64(0), StatusRed},
+	}
+	for _, tt := range tests {
+		if got := status(tt.score); got != tt.want {
+			t.Errorf("status(%v) = %q, want %q", tt.score, got, tt.want)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{5}, 5},
+		{[]float64{168, 1}, 84.5},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	}
+	for _, tt := range tests {
+		if got := median(tt.xs); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+}
+
+func TestMonthShare(t *testing.T) {
+	msk := fixtureLoc
+	tests := []struct {
+		spec string
+		want float64
+	}{
+		{"2026-10", 1},
+		{"2026-02", 1},
+		{"2026-Q3", 3},
+		{"2026-W43", 7.0 / 31},        // 19-25 October
+		{"2026-W44", 6.0/31 + 1.0/30}, // 26 October - 1 November
+		{"2026-W01", 4.0/31 + 3.0/31}, // 29 December 2025 - 4 January 2026
+		{"2024-W09", 4.0/29 + 3.0/31}, // 26 February - 3 March 2024, a leap year
+		{"2026-W13", 7.0 / 31},        // 23-29 March, across no DST in Moscow
+		{"2026-W14", 2.0/31 + 5.0/30}, // 30 March - 5 April
+		{"2026-Q1", 3},
+	}
+	for _, tt := range tests {
+		p, err := ParsePeriod(tt.spec, Month, msk, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := monthShare(p, msk); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("monthShare(%s) = %v, want %v", tt.spec, got, tt.want)
+		}
+	}
+	// A week across the Berlin DST change still counts whole days.
+	berlin := mustLoad(t, "Europe/Berlin")
+	p, _ := ParsePeriod("2026-W13", Month, berlin, time.Now()) // 23-29 March, DST on the 29th
+	if got := monthShare(p, berlin); math.Abs(got-7.0/31) > 1e-12 {
+		t.Errorf("monthShare(2026-W13 Berlin) = %v, want 7/31", got)
+	}
+}
+
+// TestResponseTimeRules checks the answer rules one by one on client C1.
+func TestResponseTimeRules(t *testing.T) {
+	inbound := connectors.Activity{Meta: meta("amo", "IN"), Type: "email", Direction: "inbound", CompanyID: "C1", OccurredAt: oct(31, 20)}
+	answer := func(id, typ, dir, owner string, at time.Time) connectors.Activity {
+		return connectors.Activity{Meta: meta("amo", id), Type: typ, Direction: dir, OwnerID: owner, CompanyID: "C1", OccurredAt: at}
+	}
+	tests := []struct {
+		name       string
+		acts       []connectors.Activity
+		want       float64
+		unanswered int
+	}{
+		{"same instant", []connectors.Activity{answer("A", "call", "outbound", "1", oct(31, 20))}, 0, 0},
+		{"after P", []connectors.Activity{answer("A", "message", "outbound", "1", oct(31, 20).Add(30*time.Hour))}, 30, 0},
+		{"meeting", []connectors.Activity{answer("A", "meeting", "", "1", oct(31, 21))}, 1, 0},
+		{"colleague's answer", []connectors.Activity{answer("A", "call", "outbound", "2", oct(31, 21))}, 168, 1},
+		{"inbound is no answer", []connectors.Activity{answer("A", "call", "inbound", "1", oct(31, 20).Add(5*time.Hour))}, 168, 1},
+		{"note is no answer", []connectors.Activity{answer("A", "note", "", "1", oct(31, 21))}, 168, 1},
+		{"earlier answer", []connectors.Activity{answer("A", "call", "outbound", "1", oct(31, 19))}, 168, 1},
+		{"exactly 168 h", []connectors.Activity{answer("A", "email", "outbound", "1", oct(31, 20).Add(168*time.Hour))}, 168, 0},
+		{"after 168 h", []connectors.Activity{answer("A", "email", "outbound", "1", oct(31, 20).Add(169*time.Hour))}, 168, 1},
+		{"first of several", []connectors.Activity{answer("B", "email", "outbound", "1", oct(31, 23)), answer("A", "email", "outbound", "1", oct(31, 22))}, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A client active at the start makes m@x eligible whatever
+			// the activities.
+			d := mini([]connectors.Deal{wonDeal("D0", 1, "RUB", oct(1, 0).AddDate(0, -1, 0))}, append([]connectors.Activity{inbound}, tt.acts...))
+			d.Users = append(d.Users, connectors.User{Meta: meta("amo", "2"), Email: "colleague@x"})
+			r := computeFrom(d, Options{}, octUTC)
+			var sc *Scorecard
+			for i := range r.Managers {
+				if r.Managers[i].Manager == "m@x" {
+					sc = &r.Managers[i]
+				}
+			}
+			if sc == nil {
+				t.Fatalf("no scorecard for m@x in %+v", r.Managers)
+			}
+			k := sc.KPIs[KPIResponseTime]
+			if k.Value == nil || *k.Value != tt.want || k.Details["unanswered"] != tt.unanswered {
+				t.Errorf("response_time = %v, details %v; want %v, unanswered %d", k.Value, k.Details, tt.want, tt.unanswered)
+			}
+		})
+	}
+}
+
+// TestActivityClient checks the four-step client of an activity through
+// the manager it is attributed to.
+func TestActivityClient(t *testing.T) {
+	d := &dataset{
+		Users: []connectors.User{{Meta: meta("amo", "1"), Email: "a@x"}, {Meta: meta("amo", "2"), Email: "b@x"},
+			{Meta: meta("amo", "3"), Email: "c@x"}, {Meta: meta("amo", "4"), Email: "d@x"}},
+		Companies: []connectors.Company{{Meta: meta("amo", "CA"), OwnerID: "1"}, {Meta: meta("amo", "CB"), OwnerID: "2"}, {Meta: meta("amo", "CC"), OwnerID: "3"}},
+		Contacts: []connectors.Contact{{Meta: meta("amo", "KC"), CompanyID: "CC", OwnerID: "4"},
+			{Meta: meta("amo", "KD"), OwnerID: "4"}},
+		Deals: []connectors.Deal{{Meta: meta("amo", "DB"), Status: connectors.StatusOpen, CompanyID: "CB", OwnerID: "2", CreatedAt: oct(1, 1)}},
+	}
+	in := func(id, company, deal, contact string) connectors.Activity {
+		return connectors.Activity{Meta: meta("amo", id), Type: "call", Direction: "inbound", CompanyID: company, DealID: deal, ContactID: contact, OccurredAt: oct(5, 10)}
+	}
+	d.Activities = []connectors.Activity{
+		in("1", "CA", "DB", "KC"), // its company: CA → a@x
+		in("2", "", "DB", "KC"),   // its deal's client: CB → b@x
+		in("3", "", "", "KC"),     // its contact's company: CC → c@x
+		in("4", "", "", "KD"),     // its contact: KD → d@x
+		in("5", "", "", ""),       // no client: nobody
+		in("6", "GONE", "", "KD"), // a company not in the warehouse is skipped → KD → d@x
+	}
+	// A note of each manager's own in P makes all four eligible.
+	for _, u := range []string{"1", "2", "3", "4"} {
+		d.Activities = append(d.Activities, connectors.Activity{Meta: meta("amo", "N"+u), Type: "note", OwnerID: u, OccurredAt: oct(2, 10)})
+	}
+	r := computeFrom(d, Options{}, octUTC)
+	got := map[string]any{}
+	for _, sc := range r.Managers {
+		got[sc.Manager] = sc.KPIs[KPIResponseTime].Details["inbound"]
+	}
+	want := map[string]any{"a@x": 1, "b@x": 1, "c@x": 1, "d@x": 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inbound per manager mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// fakeSource serves a dataset and records the activity window asked for.
+type fakeSource struct {
+	d        *dataset
+	err      error
+	from, to time.Time
+}
+
+func (f *fakeSource) ReadUsers(context.Context) ([]connectors.User, error) { return f.d.Users, f.err }
+func (f *fakeSource) ReadCompanies(context.Context) ([]connectors.Company, error) {
+	return f.d.Companies, nil
+}
+func (f *fakeSource) ReadContacts(context.Context) ([]connectors.Contact, error) {
+	return f.d.Contacts, nil
+}
+func (f *fakeSource) ReadDeals(context.Context) ([]connectors.Deal, error) { return f.d.Deals, nil }
+func (f *fakeSource) ReadActivities(_ context.Context, from, to time.Time) ([]connectors.Activity, error) {
+	f.from, f.to = from, to
+	var out []connectors.Activity
+	for _, a := range f.d.Activities {
+		if !a.OccurredAt.Before(from) && a.OccurredAt.Before(to) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func TestCompute(t *testing.T) {
+	src := &fakeSource{d: fixtureData()}
+	p := fixturePeriod()
+	got, err := Compute(context.Background(), src, fixtureOptions(), p)
+	if err != nil {
+		t.Fatalf("Compute: %v", err)
+	}
+	if diff := cmp.Diff(wantFixture(), got, approx); diff != "" {
+		t.Errorf("Compute(fixture) mismatch (-want +got):\n%s", diff)
+	}
+	if wantFrom, wantTo := p.Previous().Start, p.End.Add(168*time.Hour); !src.from.Equal(wantFrom) || !src.to.Equal(wantTo) {
+		t.Errorf("ReadActivities(%v, %v), want (%v, %v)", src.from, src.to, wantFrom, wantTo)
+	}
+
+	boom := errors.New("boom")
+	if _, err := Compute(context.Background(), &fakeSource{d: fixtureData(), err: boom}, Options{}, p); !errors.Is(err, boom) {
+		t.Errorf("Compute with a failing source = %v, want %v wrapped", err, boom)
+	}
+	if _, err := Compute(context.Background(), src, Options{}, Period{Kind: Month, Start: p.End, End: p.Start}); err == nil {
+		t.Errorf("Compute with an empty period = nil error, want one")
+	}
+}
+
+func TestRows(t *testing.T) {
+	r := computeFrom(fixtureData(), fixtureOptions(), fixturePeriod())
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	rows := Rows(r, at)
+	if want := len(r.Managers) * 10; len(rows) != want {
+		t.Fatalf("Rows: %d rows, want %d", len(rows), want)
+	}
+	// Carl: satisfaction n/a first, then the score last.
+	var carl []warehouse.ScorecardRow
+	for _, row := range rows {
+		if row.Manager == "hub:11" {
+			carl = append(carl, row)
+		}
+	}
+	start := fixturePeriod().Start
+	want0 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPISatisfaction,
+		Target: f64(50), Reason: reasonNoAnswers, ComputedAt: at}
+	want9 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPIScore,
+		Value: f64(2437.5 / 70), ComputedAt: at}
+	if diff := cmp.Diff([]warehouse.ScorecardRow{want0, want9}, []warehouse.ScorecardRow{carl[0], carl[9]}, approx); diff != "" {
+		t.Errorf("Rows mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	r := computeFrom(fixtureData(), fixtureOptions(), fixturePeriod())
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Period struct {
+			Kind  string `json:"kind"`
+			Start string `json:"start"`
+			End   string `json:"end"`
+		} `json:"period"`
+		Currency string `json:"currency"`
+		Managers []struct {
+			Manager string                     `json:"manager"`
+			Score   float64                    `json:"score"`
+			Status  string                     `json:"status"`
+			KPIs    map[string]json.RawMessage `json:"kpis"`
+		} `json:"managers"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Period.Start != "2026-10-01T00:00:00+03:00" || got.Period.End != "2026-11-01T00:00:00+03:00" || got.Currency != "RUB" {
+		t.Errorf("period %+v currency %q", got.Period, got.Currency)
+	}
+	anna := got.Managers[0]
+	if anna.Manager != "anna@example.com" || anna.Score != 80.6 || anna.Status != "amber" || len(anna.KPIs) != 9 {
+		t.Errorf("anna = %+v", anna)
+	}
+	want := `{"value":33.3,"target":50,"attainment":66.7,"weight":10,"previous":100,"reason":null,"details":{"answers":3,"detractors":1,"promoters":2}}`
+	if string(anna.KPIs[KPISatisfaction]) != want {
+		t.Errorf("satisfaction JSON = %s, want %s", anna.KPIs[KPISatisfaction], want)
+	}
+	carl := got.Managers[2]
+	want = `{"value":null,"target":100,"attainment":null,"weight":10,"previous":null,"reason":"no key clients","details":{"key_clients":0,"revenue":0,"revenue_previous":0}}`
+	if string(carl.KPIs[KPIKeyClientGrowth]) != want {
+		t.Errorf("carl key_client_growth JSON = %s, want %s", carl.KPIs[KPIKeyClientGrowth], want)
+	}
+	if s := string(got.Managers[1].KPIs[KPITeamContribution]); !strings.Contains(s, `"manual":true`) {
+		t.Errorf("boris team_contribution JSON = %s, want manual true", s)
+	}
+}
+
+// FuzzCompute scores random small datasets: every number in the Report is
+// finite or nil, every scorecard has the nine KPIs, n/a comes with a reason
+// and the score is the weighted mean of the attainments.
+func FuzzCompute(f *testing.F) {
+	for seed := range uint64(16) {
+		f.Add(seed, uint8(seed*7), uint8(seed*13))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, size, knobs uint8) {
+		rng := rand.New(rand.NewPCG(seed, uint64(size)<<8|uint64(knobs)))
+		d := randomDataset(rng, 1+int(size%40))
+		opts := Options{Currency: "RUB", FXRates: map[string]float64{"USD": 90, "BAD": math.NaN()},
+			LookbackDays: int(knobs % 5 * 100), KeyClientsTop: int(knobs % 3), KeyClientConnectors: map[string]bool{"b": knobs&1 == 1},
+			Costs: map[string]float64{CostMonthly: float64(knobs) * 10}}
+		if knobs&2 != 0 {
+			opts.KPIs = map[string]Target{KPIResponseTime: {Target: f64(0)}, KPIClosedWon: {Weight: f64(0)}}
+		}
+		kind := []PeriodKind{Week, Month, Quarter}[int(knobs)%3]
+		p, err := ParsePeriod("current", kind, time.UTC, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := computeFrom(d, opts, p)
+		finite := func(what string, v *float64) {
+			if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+				t.Fatalf("%s = %v", what, *v)
+			}
+		}
+		for _, sc := range r.Managers {
+			finite(sc.Manager+" score", sc.Score)
+			if len(sc.KPIs) != len(KPIKeys) {
+				t.Fatalf("%s has %d KPIs", sc.Manager, len(sc.KPIs))
+			}
+			for _, key := range KPIKeys {
+				k := sc.KPIs[key]
+				finite(key+" value", k.Value)
+				finite(key+" attainment", k.Attainment)
+				finite(key+" previous", k.Previous)
+				if (k.Value == nil) != (k.Reason != nil) || (k.Value == nil) != (k.Attainment == nil) {
+					t.Fatalf("%s %s: value %v, attainment %v, reason %v", sc.Manager, key, k.Value, k.Attainment, k.Reason)
+				}
+				for dk, dv := range k.Details {
+					if x, ok := dv.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+						t.Fatalf("%s %s details %s = %v", sc.Manager, key, dk, x)
+					}
+				}
+			}
+			checkScore(t, sc)
+		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Fatalf("json.Marshal: %v", err)
+		}
+	})
+}
+
+// randomDataset makes n of each record over two connectors with dangling
+// references, deleted rows, odd currencies and amounts, and times around
+// October 2026.
+func randomDataset(rng *rand.Rand, n int) *dataset {
+	conns := []string{"a", "b"}
+	id := func(prefix string) string { return prefix + string(rune('0'+rng.IntN(n+2))) }
+	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	when := func() time.Time { return base.Add(time.Duration(rng.Int64N(int64(600 * 24 * time.Hour)))) }
+	maybe := func(s string) string {
+		if rng.IntN(4) == 0 {
+			return ""
+		}
+		return s
+	}
+	num := func() *float64 {
+		switch rng.IntN(8) {
+		case 0:
+			return nil
+		case 1:
+			return f64(0)
+		case 2:
+			return f64(-rng.Float64() * 1000)
+		case 3:
+			return f64(math.MaxFloat64)
+		}
+		return f64(rng.Float64() * 100000)
+	}
+	d := &dataset{}
+	emails := []string{"", "x@y", "X@Y", "z@y"}
+	for range n {
+		c := conns[rng.IntN(2)]
+		d.Users = append(d.Users, connectors.User{Meta: connectors.Meta{Connector: c, ID: id("u"), Deleted: rng.IntN(5) == 0}, Email: emails[rng.IntN(4)]})
+		var key *bool
+		if rng.IntN(2) == 0 {
+			key = ptr(rng.IntN(2) == 0)
+		}
+		d.Companies = append(d.Companies, connectors.Company{Meta: connectors.Meta{Connector: c, ID: id("c"), Deleted: rng.IntN(6) == 0}, OwnerID: maybe(id("u")), KeyClient: key})
+		var at *time.Time
+		if rng.IntN(3) > 0 {
+			at = tp(when())
+		}
+		d.Contacts = append(d.Contacts, connectors.Contact{Meta: connectors.Meta{Connector: c, ID: id("k")}, CompanyID: maybe(id("c")), OwnerID: maybe(id("u")),
+			NPSScore: f64(float64(rng.IntN(13) - 1)), NPSAt: at})
+		var closed *time.Time
+		if rng.IntN(4) > 0 {
+			closed = tp(when())
+		}
+		d.Deals = append(d.Deals, connectors.Deal{Meta: connectors.Meta{Connector: c, ID: id("d"), Deleted: rng.IntN(8) == 0},
+			Status: []string{"won", "won", "lost", "open"}[rng.IntN(4)], Amount: num(), Expense: num(), Currency: []string{"", "RUB", "USD", "EUR", "BAD"}[rng.IntN(5)],
+			OwnerID: maybe(id("u")), CompanyID: maybe(id("c")), ContactID: maybe(id("k")), CreatedAt: when(), ClosedAt: closed})
+		for range 5 {
+			d.Activities = append(d.Activities, connectors.Activity{Meta: connectors.Meta{Connector: c, ID: id("a")},
+				Type: []string{"call", "email", "meeting", "message", "note", "task", "other"}[rng.IntN(7)], Direction: []string{"", "inbound", "outbound"}[rng.IntN(3)],
+				Subject: []string{"", "#team", "x #team y", "#TEAM"}[rng.IntN(4)], OwnerID: maybe(id("u")), CompanyID: maybe(id("c")), ContactID: maybe(id("k")),
+				DealID: maybe(id("d")), OccurredAt: when(), Completed: rng.IntN(2) == 0})
+		}
+	}
+	return d
+}

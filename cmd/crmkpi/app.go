@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// loadConfig reads the config named by flagValue, $CRMKPI_CONFIG or the
+// default path. Every problem in it is a usage error (exit 2).
+func loadConfig(e *env, flagValue string) (*config.Config, error) {
+	path := flagValue
+	if path == "" {
+		path = e.getenv(config.EnvPath)
+	}
+	if path == "" {
+		path = config.DefaultPath
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, usageError{fmt.Errorf("config file %s not found (use --config FILE or $%s; examples/crmkpi.yaml is a complete example)", path, config.EnvPath)}
+		}
+		return nil, usageError{err}
+	}
+	defer f.Close()
+	cfg, err := config.ParseWithEnv(f, path, e.lookup)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("invalid config:\n%w", err)}
+	}
+	return cfg, nil
+}
+
+// openWarehouse opens the configured warehouse and migrates it, so every
+// command works on a fresh database.
+func openWarehouse(ctx context.Context, cfg *config.Config) (*warehouse.Store, error) {
+	s, err := warehouse.Open(ctx, cfg.Warehouse.DSN.Value())
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse: %w", err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate warehouse: %w", err)
+	}
+	return s, nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newLogger builds the one logger of the process: text on a terminal, JSON
+// lines otherwise, at the level of $CRMKPI_LOG_LEVEL (default info).
+func newLogger(e *env) *slog.Logger {
+	var level slog.Level
+	if v := e.getenv("CRMKPI_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(strings.ToLower(v))); err != nil {
+			level = slog.LevelInfo
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if isTerminal(e.stderr) {
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}

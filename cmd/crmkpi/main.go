@@ -1,0 +1,140 @@
+// Command crmkpi syncs CRM data into a warehouse, scores account managers and
+// posts their scorecards to Slack. See README.md for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	_ "github.com/lib/pq"   // PostgreSQL driver for the warehouse
+	_ "modernc.org/sqlite" // embedded SQLite driver for the warehouse
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // a run failed
+	exitUsage  = 2 // bad flags or config
+)
+
+// usageError marks errors that exit 2: bad flags, a broken config.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// env is the process environment, passed in so tests run in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookup         func(string) (string, bool)
+}
+
+func (e *env) getenv(k string) string {
+	v, _ := e.lookup(k)
+	return v
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "the whole job with no setup: fake CRMs, sync, score, Slack preview", runDemo},
+		{"sync", "sync every (or the named) connector into the warehouse", runSync},
+		{"score", "compute and store scorecards for a period and print them", runScore},
+		{"notify", "post scorecards to Slack (--dry-run prints the Block Kit JSON)", runNotify},
+		{"run", "sync, score and notify once", runOnce},
+		{"serve", "run syncs and notify on their schedules; /healthz and /metrics", runServe},
+		{"status", "per connector and object: last run, outcome, freshness", runStatus},
+		{"migrate", "create or upgrade the warehouse schema", runMigrate},
+		{"check", "validate the config and test every connection", runCheck},
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "crmkpi %s: %v\n", c.name, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "crmkpi: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("Usage: crmkpi COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nThe config file is --config FILE, else $CRMKPI_CONFIG, else ./crmkpi.yaml.\n")
+	b.WriteString("Run 'crmkpi COMMAND -h' for the flags of a command.\n")
+	io.WriteString(w, b.String())
+}
+
+// newFlags returns a flag set that reports errors instead of exiting and
+// has the common --config flag.
+func newFlags(e *env, name, synopsis string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("crmkpi "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfg := fs.String("config", "", "config file (default $CRMKPI_CONFIG, else ./crmkpi.yaml)")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: crmkpi %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs, cfg
+}
+
+// parseFlags parses args, turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/notify"
+	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+func writeTable(e *env, r *scoring.Report) error {
+	return notify.WriteTable(e.stdout, r)
+}
+
+func runNotify(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--dry-run]")
+	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
+	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON instead of posting")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	p, err := parsePeriod(cfg, *period, time.Now())
+	if err != nil {
+		return err
+	}
+	s, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := scorePeriod(ctx, e, cfg, s, p)
+	if err != nil {
+		return err
+	}
+	return deliver(ctx, e, cfg, s, r, *dryRun)
+}
+
+// renderInput gathers what messages show beside the scorecards: the score
+// history for the sparkline and the freshness of the data.
+func renderInput(ctx context.Context, cfg *config.Config, s *warehouse.Store, r *scoring.Report) (notify.RenderInput, error) {
+	in := notify.RenderInput{Period: r.Period, Currency: r.Currency}
+	h, err := history(ctx, s, r.Period, 6)
+	if err != nil {
+		return in, err
+	}
+	in.History = h
+	last, ok, err := s.LastSuccess(ctx)
+	if err != nil {
+		return in, fmt.Errorf("read last sync: %w", err)
+	}
+	in.LastSync, in.HasLastSync = last, ok
+	return in, nil
+}
+
+func slackClient(cfg *config.Config) *slack.Client {
+	return slack.New(cfg.Notify.Slack.Token.Value(), slack.OptionAPIURL(cfg.Notify.Slack.APIURL))
+}
+
+// deliver posts r to Slack, or prints the Block Kit JSON on a dry run or when
+// no Slack token is configured.
+func deliver(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, r *scoring.Report, dryRun bool) error {
+	in, err := renderInput(ctx, cfg, s, r)
+	if err != nil {
+		return err
+	}
+	sc := cfg.Notify.Slack
+	if dryRun {
+		return notify.DryRun(e.stdout, r, in, sc.DirectMessages)
+	}
+	if sc.Token.Value() == "" {
+		return usageError{fmt.Errorf("notify.slack.token is not set; use --dry-run to see the messages")}
+	}
+	n := &notify.Notifier{
+		Client:         slackClient(cfg),
+		Channel:        sc.Channel,
+		TeamChannels:   sc.TeamChannels,
+		DirectMessages: sc.DirectMessages,
+		Outbox:         s,
+		Logger:         newLogger(e),
+	}
+	sum, err := n.Deliver(ctx, r, in)
+	if sum != nil {
+		fmt.Fprintf(e.stderr, "slack: %d posted, %d updated, %d unchanged\n", sum.Posted, sum.Updated, sum.Unchanged)
+		if len(sum.NoSlackUser) > 0 {
+			fmt.Fprintf(e.stderr, "slack: no Slack user for %s (add slack_id under managers:)\n", strings.Join(sum.NoSlackUser, ", "))
+		}
+		for _, f := range sum.Failed {
+			fmt.Fprintf(e.stderr, "slack: FAILED %s: %s\n", f.Recipient, f.Error)
+		}
+	}
+	return err
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// scoringOptions maps the config into what scoring needs.
+func scoringOptions(cfg *config.Config) scoring.Options {
+	o := scoring.Options{
+		Location:      cfg.Location,
+		Currency:      cfg.Currency,
+		FXRates:       cfg.FXRates,
+		LookbackDays:  cfg.Scoring.LookbackDays,
+		Cap:           cfg.Scoring.Cap,
+		KeyClientsTop: cfg.Scoring.KeyClients.Top,
+		TeamTag:       cfg.Scoring.TeamTag,
+		Costs: map[string]float64{
+			"call": cfg.Scoring.Costs.Call, "email": cfg.Scoring.Costs.Email,
+			"meeting": cfg.Scoring.Costs.Meeting, "message": cfg.Scoring.Costs.Message,
+			"task": cfg.Scoring.Costs.Task, "note": cfg.Scoring.Costs.Note,
+			scoring.CostMonthly: cfg.Scoring.Costs.MonthlyPerManager,
+		},
+		KPIs:                map[string]scoring.Target{},
+		Teams:               map[string]map[string]scoring.Target{},
+		Manual:              cfg.Scoring.Manual,
+		KeyClientConnectors: map[string]bool{},
+	}
+	for k, v := range cfg.Scoring.KPIs {
+		o.KPIs[k] = scoring.Target{Target: v.Target, Weight: v.Weight}
+	}
+	for team, t := range cfg.Scoring.Teams {
+		m := map[string]scoring.Target{}
+		for k, v := range t.KPIs {
+			m[k] = scoring.Target{Target: v.Target, Weight: v.Weight}
+		}
+		o.Teams[team] = m
+	}
+	for _, m := range cfg.Managers {
+		o.Managers = append(o.Managers, scoring.Manager{Email: m.Email, Name: m.Name, Team: m.Team, SlackID: m.SlackID})
+	}
+	for _, c := range cfg.Connectors {
+		if c.Fields.KeyClient != "" {
+			o.KeyClientConnectors[c.Name] = true
+		}
+	}
+	return o
+}
+
+// parsePeriod reads --period against the configured period kind and zone.
+func parsePeriod(cfg *config.Config, spec string, now time.Time) (scoring.Period, error) {
+	p, err := scoring.ParsePeriod(spec, scoring.PeriodKind(cfg.Scoring.Period), cfg.Location, now)
+	if err != nil {
+		return p, usageError{fmt.Errorf("--period: %w", err)}
+	}
+	return p, nil
+}
+
+// scorePeriod computes period p from the warehouse and stores the result,
+// replacing an earlier scoring of the same period.
+func scorePeriod(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, p scoring.Period) (*scoring.Report, error) {
+	r, err := scoring.Compute(ctx, s, scoringOptions(cfg), p)
+	if err != nil {
+		return nil, fmt.Errorf("score %s: %w", p.Label(), err)
+	}
+	if err := s.SaveScorecards(ctx, string(p.Kind), p.Start, scoring.Rows(r, time.Now())); err != nil {
+		return nil, fmt.Errorf("store scorecards: %w", err)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	return r, nil
+}
+
+func runScore(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := newFlags(e, "score", "score [--config FILE] [--period SPEC] [--format table|json]")
+	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
+	format := fs.String("format", "table", "output format: table or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *format != "table" && *format != "json" {
+		return usageError{fmt.Errorf("--format: want table or json, got %q", *format)}
+	}
+	cfg, err := loadConfig(e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	p, err := parsePeriod(cfg, *period, time.Now())
+	if err != nil {
+		return err
+	}
+	s, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := scorePeriod(ctx, e, cfg, s, p)
+	if err != nil {
+		return err
+	}
+	return writeReport(e, r, *format)
+}
+
+func writeReport(e *env, r *scoring.Report, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return writeTable(e, r)
+}
+
+// history returns each manager's overall score in the n periods before p,
+// oldest first, NaN where a period was not scored, for the sparkline.
+func history(ctx context.Context, s *warehouse.Store, p scoring.Period, n int) (map[string][]float64, error) {
+	periods := make([]scoring.Period, n)
+	q := p
+	for i := n - 1; i >= 0; i-- {
+		q = q.Previous()
+		periods[i] = q
+	}
+	out := map[string][]float64{}
+	for i, q := range periods {
+		rows, err := s.Scorecards(ctx, string(q.Kind), q.Start)
+		if err != nil {
+			return nil, fmt.Errorf("read scorecard history: %w", err)
+		}
+		for _, row := range rows {
+			if row.KPI != scoring.KPIScore || row.Value == nil {
+				continue
+			}
+			h := out[row.Manager]
+			if h == nil {
+				h = make([]float64, n)
+				for j := range h {
+					h[j] = math.NaN()
+				}
+				out[row.Manager] = h
+			}
+			h[i] = *row.Value
+		}
+	}
+	return out, nil
+}

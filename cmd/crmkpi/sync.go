@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/crmkpi/crmkpi/config"
+	syncer "github.com/crmkpi/crmkpi/sync"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runSync(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := newFlags(e, "sync", "sync [--config FILE] [--connector NAME]... [--full]")
+	var names stringList
+	fs.Var(&names, "connector", "sync only this connector (repeatable)")
+	full := fs.Bool("full", false, "ignore saved cursors: re-read everything and reconcile deletions")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	selected, err := selectConnectors(cfg, names)
+	if err != nil {
+		return err
+	}
+	s, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	log := newLogger(e)
+	return syncOnce(ctx, e, log, s, selected, *full)
+}
+
+// selectConnectors returns the named connectors, or all of them.
+func selectConnectors(cfg *config.Config, names []string) ([]config.Connector, error) {
+	if len(cfg.Connectors) == 0 {
+		return nil, usageError{fmt.Errorf("no connectors configured")}
+	}
+	if len(names) == 0 {
+		return cfg.Connectors, nil
+	}
+	var out []config.Connector
+	for _, n := range names {
+		c := cfg.Connector(n)
+		if c == nil {
+			var known []string
+			for _, c := range cfg.Connectors {
+				known = append(known, c.Name)
+			}
+			return nil, usageError{fmt.Errorf("--connector: no connector %q in the config (have %s)", n, strings.Join(known, ", "))}
+		}
+		out = append(out, *c)
+	}
+	return out, nil
+}
+
+// syncOnce runs one sync of conns with a progress display, prints the
+// summary and fails when any object failed.
+func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store, conns []config.Connector, full bool) error {
+	built, err := buildConnectors(conns, s, log)
+	if err != nil {
+		return err
+	}
+	var jobs []syncer.Job
+	for _, b := range built {
+		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: full, ReconcileEvery: b.reconcileEvery})
+	}
+	eng := &syncer.Engine{Store: s, Logger: log}
+	var tp *syncer.TerminalProgress
+	if isTerminal(e.stderr) {
+		tp = syncer.NewTerminalProgress(e.stderr)
+		eng.Progress = tp
+		// Progress bars and log lines on one terminal tear each other.
+		eng.Logger = log.With()
+	} else {
+		eng.Progress = &syncer.LogProgress{Logger: log}
+	}
+	sum, runErr := eng.Run(ctx, jobs)
+	if tp != nil {
+		tp.Wait()
+	}
+	syncer.WriteSummary(e.stderr, sum)
+	if runErr != nil {
+		return fmt.Errorf("sync interrupted: %w", runErr)
+	}
+	if sum.Failed() {
+		return fmt.Errorf("sync failed for %d object(s); see the summary above", countFailed(sum))
+	}
+	return nil
+}
+
+func countFailed(s *syncer.Summary) int {
+	n := 0
+	for _, c := range s.Connectors {
+		if c.Err != nil {
+			n++
+		}
+		for _, o := range c.Objects {
+			if o.Err != nil {
+				n++
+			}
+		}
+	}
+	return n
+}

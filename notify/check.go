@@ -27,6 +27,8 @@ func Check(ctx context.Context, c *slack.Client) (warnings []string, err error) 
 	if err != nil {
 		return nil, apiError("auth.test", "", err)
 	}
+	// slack-go keeps auth.test's response headers, so the caller's client
+	// needs no OptionOnResponseHeaders hook for this.
 	header := resp.Header.Get("X-OAuth-Scopes")
 	if header == "" {
 		return []string{"slack: could not read the token's scopes (no X-OAuth-Scopes header); check chat:write, im:write and users:read.email by hand"}, nil

@@ -229,30 +229,21 @@ func (c *Client) batch(ctx context.Context, calls []subCall) (*batchResult, erro
 		Idempotent: true,
 		Decode: func(status int, body []byte) error {
 			out, subErr = batchResult{}, nil
-			var env envelope
+			// One pass over the body: pages can be megabytes.
+			var env struct {
+				Result struct {
+					Result      phpMap `json:"result"`
+					ResultError phpMap `json:"result_error"`
+					ResultTotal phpMap `json:"result_total"`
+				} `json:"result"`
+				Time *timeBlock `json:"time"`
+			}
 			if err := json.Unmarshal(body, &env); err != nil {
 				return err
 			}
 			c.learn(env.Time)
-			var inner struct {
-				Result      json.RawMessage `json:"result"`
-				ResultError json.RawMessage `json:"result_error"`
-				ResultTotal json.RawMessage `json:"result_total"`
-			}
-			if err := json.Unmarshal(env.Result, &inner); err != nil {
-				return fmt.Errorf("batch result: %w", err)
-			}
-			var err error
-			if out.results, err = phpObject(inner.Result); err != nil {
-				return fmt.Errorf("batch result.result: %w", err)
-			}
-			if out.totals, err = phpObject(inner.ResultTotal); err != nil {
-				return fmt.Errorf("batch result_total: %w", err)
-			}
-			errs, err := phpObject(inner.ResultError)
-			if err != nil {
-				return fmt.Errorf("batch result_error: %w", err)
-			}
+			out.results, out.totals = env.Result.Result, env.Result.ResultTotal
+			errs := env.Result.ResultError
 			keys := make([]string, 0, len(errs))
 			for k := range errs {
 				keys = append(keys, k)
@@ -289,6 +280,17 @@ func (c *Client) batch(ctx context.Context, calls []subCall) (*batchResult, erro
 		return nil, subErr
 	}
 	return &out, nil
+}
+
+// phpMap is a PHP array that json_encode wrote as an object keyed by
+// command, or as [] when empty.
+type phpMap map[string]json.RawMessage
+
+// UnmarshalJSON accepts an object, a list (keys become indexes) or null.
+func (m *phpMap) UnmarshalJSON(b []byte) error {
+	v, err := phpObject(b)
+	*m = v
+	return err
 }
 
 // phpObject decodes a PHP array that json_encode wrote as an object, or as

@@ -264,11 +264,14 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 			return nil, 0, false, &connectors.MalformedError{Detail: fmt.Sprintf("%s page %d of batch", method, k+1), Err: err}
 		}
 		for _, r := range page {
-			f, err := decodeFields(r)
-			if err != nil {
+			var row struct {
+				ID json.RawMessage `json:"ID"`
+			}
+			if err := json.Unmarshal(r, &row); err != nil {
 				return nil, 0, false, &connectors.MalformedError{Detail: method + " row", Err: err}
 			}
-			id, err := strconv.ParseInt(f.id("ID"), 10, 64)
+			idText, _ := rawString(row.ID)
+			id, err := strconv.ParseInt(idText, 10, 64)
 			if err != nil || id <= last {
 				// The scan must move forward, or a resumed cursor would
 				// skip or loop: a server ignoring ">ID" is a broken answer.
@@ -300,8 +303,12 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 		}
 		ids := make([]string, 0, len(rows))
 		for _, r := range rows {
-			f, _ := decodeFields(r)
-			ids = append(ids, f.id("ID"))
+			var row struct {
+				ID json.RawMessage `json:"ID"`
+			}
+			json.Unmarshal(r, &row)
+			id, _ := rawString(row.ID)
+			ids = append(ids, id)
 		}
 		if len(ids) > 0 {
 			if err := emit(ids); err != nil {

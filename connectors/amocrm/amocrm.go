@@ -1,10 +1,3 @@
-// Package amocrm is the amoCRM / Kommo connector: API v4 (HAL+JSON) on the
-// account's own domain, read incrementally by updated_at windows, with
-// deletions from with=only_deleted (leads) and the events log (the rest).
-//
-// Objects: users, stages, companies, contacts, deals (leads), tasks, notes
-// and events. The last three all produce activities; their ids are prefixed
-// ("task:9", "note:7", "event:01hz...") to stay unique within the connector.
 package amocrm
 
 import (

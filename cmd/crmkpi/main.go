@@ -15,6 +15,9 @@ import (
 
 	_ "github.com/lib/pq"   // PostgreSQL driver for the warehouse
 	_ "modernc.org/sqlite" // embedded SQLite driver for the warehouse
+
+	// Time zones work in images without zoneinfo (distroless, scratch).
+	_ "time/tzdata"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	_ "github.com/lib/pq"   // PostgreSQL driver for the warehouse
+	_ "github.com/lib/pq"  // PostgreSQL driver for the warehouse
 	_ "modernc.org/sqlite" // embedded SQLite driver for the warehouse
 
 	// Time zones work in images without zoneinfo (distroless, scratch).

@@ -41,7 +41,18 @@ func (s *Server) batchLocked(params map[string]any, body []byte) (any, *apiError
 	totals := map[string]any{}
 	nexts := map[string]any{}
 	times := map[string]any{}
-	for _, key := range order {
+	subFault := ""
+	if len(s.subFaults) > 0 {
+		subFault, s.subFaults = s.subFaults[0], s.subFaults[1:]
+	}
+	for i, key := range order {
+		if i == 1 && subFault != "" {
+			errs[key] = map[string]any{"error": subFault, "error_description": "Injected sub-call failure"}
+			if halt {
+				break
+			}
+			continue
+		}
 		raw := scalar(cmds[key])
 		method, query, _ := strings.Cut(raw, "?")
 		method = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(method), ".json"))

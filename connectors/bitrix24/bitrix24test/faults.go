@@ -137,3 +137,20 @@ func writeReset(buf *bufio.ReadWriter) {
 	fmt.Fprint(buf, `{"result":[{"ID":"1"`)
 	buf.Flush()
 }
+
+// ClearFaults drops the faults still queued.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// FailSubCalls makes the second sub-call of each of the next len(codes)
+// batches fail with the given error codes (QUERY_LIMIT_EXCEEDED,
+// ACCESS_DENIED, ...), reported in result_error as Bitrix24 does, with
+// HTTP 200; with halt=1 the calls after it do not run.
+func (s *Server) FailSubCalls(codes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subFaults = append(s.subFaults, codes...)
+}

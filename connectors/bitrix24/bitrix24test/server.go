@@ -52,6 +52,7 @@ type Server struct {
 	rejected   int
 	operating  time.Time // operating_reset_at to report
 	faults     []fault
+	subFaults  []string
 	requests   map[string]int
 	calls      map[string]int
 	total      int

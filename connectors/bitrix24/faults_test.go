@@ -1,0 +1,314 @@
+package bitrix24
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+)
+
+func TestFaultsRiddenOut(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault bitrix24test.Fault
+		n     int
+	}{
+		{"query limit storm", bitrix24test.FaultQueryLimit, 5},
+		{"lower-case query limit", bitrix24test.FaultLowercaseQueryLimit, 3},
+		{"5xx burst", bitrix24test.FaultServerError, 4},
+		{"html 502", bitrix24test.FaultHTML, 3},
+		{"bare 429", bitrix24test.FaultTooMany, 3},
+		{"malformed JSON", bitrix24test.FaultMalformed, 2},
+		{"truncated JSON", bitrix24test.FaultTruncated, 2},
+		{"reset mid-body", bitrix24test.FaultReset, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock(t0)
+			srv := newFake(t, clk)
+			seed(srv, 130)
+			c := newClient(t, srv, clk, nil)
+			srv.FailNext(tc.n, tc.fault)
+			r := pull(t, c, connectors.ObjectDeals, "")
+			if len(r.deals) != 130 {
+				t.Errorf("pulled %d deals, want 130", len(r.deals))
+			}
+			// Two pages (one call, one batch) plus one attempt per fault.
+			if got := srv.TotalRequests(); got != 2+tc.n {
+				t.Errorf("fake saw %d requests, want %d", got, 2+tc.n)
+			}
+		})
+	}
+}
+
+func TestOperationTimeLimitWaitsForReset(t *testing.T) {
+	// The clock stands 300 ms before a whole second; the reset is at that
+	// second (a Unix number), so the client waits ~300 ms, not a backoff.
+	clk := newClock(t0.Add(700 * time.Millisecond))
+	srv := newFake(t, clk)
+	seed(srv, 10)
+	c := newClient(t, srv, clk, func(o *Options) { o.MinBackoff, o.MaxBackoff = 10*time.Second, 10*time.Second })
+	srv.SetOperatingResetAt(t0.Add(time.Second))
+	srv.FailNext(1, bitrix24test.FaultOperationTimeLimit)
+	start := time.Now()
+	r := pull(t, c, connectors.ObjectDeals, "")
+	if took := time.Since(start); took < 250*time.Millisecond || took > 5*time.Second {
+		t.Errorf("pull took %v, want about 300ms (until operating_reset_at)", took)
+	}
+	if len(r.deals) != 10 {
+		t.Errorf("pulled %d deals, want 10", len(r.deals))
+	}
+
+	// A reset beyond MaxRetryAfter fails at once, as a rate-limit error.
+	srv.SetOperatingResetAt(t0.Add(time.Hour))
+	srv.FailNext(1, bitrix24test.FaultOperationTimeLimit)
+	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+	var rl *connectors.RateLimitError
+	if !errors.As(err, &rl) {
+		t.Fatalf("err = %v, want a RateLimitError", err)
+	}
+}
+
+func TestEmptyErrorCodeReportedWithDescription(t *testing.T) {
+	clk := newClock(t0)
+	srv := newFake(t, clk)
+	c := newClient(t, srv, clk, nil)
+	srv.FailNext(1, bitrix24test.FaultEmptyCode)
+	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+	want := "b24 deals page 1: HTTP 400: Parameter 'filter' must be array."
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if srv.TotalRequests() != 1 {
+		t.Errorf("a method error was retried: %d requests", srv.TotalRequests())
+	}
+}
+
+func TestBatchSubCallErrors(t *testing.T) {
+	clk := newClock(t0)
+	srv := newFake(t, clk)
+	seed(srv, 130)
+	c := newClient(t, srv, clk, nil)
+
+	// QUERY_LIMIT_EXCEEDED inside a batch: the batch is sent again.
+	srv.FailSubCalls("QUERY_LIMIT_EXCEEDED")
+	r := pull(t, c, connectors.ObjectDeals, "")
+	if len(r.deals) != 130 || srv.Requests("batch") != 2 {
+		t.Errorf("pulled %d deals with %d batches, want 130 with 2", len(r.deals), srv.Requests("batch"))
+	}
+
+	// Anything else fails the page, naming the sub-call and its method.
+	srv.FailSubCalls("ACCESS_DENIED")
+	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+	want := "b24 deals page 2: batch command c01 (crm.deal.list): authentication failed (HTTP 200): ACCESS_DENIED: Injected sub-call failure"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+	if !connectors.IsAuth(err) {
+		t.Errorf("IsAuth(%v) = false", err)
+	}
+
+	// A missing scope fails a direct call as an auth error too.
+	srv2 := newFake(t, clk, bitrix24test.WithScopes("user"))
+	c2 := newClient(t, srv2, clk, nil)
+	err = c2.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil })
+	want = "b24 stages page 1: list pipelines: authentication failed (HTTP 403): insufficient_scope: The request requires higher privileges than provided by the webhook token"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+}
+
+func TestBucketNeverOverrun(t *testing.T) {
+	// The vendor's bucket and our default ratio (rate = drain rate, burst
+	// a fifth of the bucket), both 50 times faster so the test is quick:
+	// 120 requests in ~1.2 s never meet a 503. A client without a
+	// limiter, in the same place, does.
+	run := func(rate float64, burst int) (rejected int, stats connectors.ClientStats) {
+		clk := newClock(t0)
+		srv := newFake(t, clk, bitrix24test.WithRateLimit(100, 50))
+		seed(srv, 10)
+		c := newClient(t, srv, clk, func(o *Options) { o.RateLimit, o.Burst = rate, burst })
+		for range 60 {
+			pull(t, c, connectors.ObjectDeals, "")
+			pull(t, c, connectors.ObjectUsers, "")
+		}
+		return srv.Rejected(), c.Stats()
+	}
+	if rej, st := run(100, DefaultBurst); rej != 0 || st.RateLimited != 0 {
+		t.Errorf("with the limiter: %d rejected, %d rate-limited answers; want 0", rej, st.RateLimited)
+	}
+	if rej, st := run(1e6, 1000); rej == 0 {
+		t.Errorf("without a limiter: no 503 in 120 requests (%+v); the test has no teeth", st)
+	}
+}
+
+func TestBucketDrainedByAnotherClient(t *testing.T) {
+	clk := newClock(t0)
+	srv := newFake(t, clk, bitrix24test.WithRateLimit(20, 50))
+	seed(srv, 130)
+	c := newClient(t, srv, clk, func(o *Options) {
+		o.RateLimit, o.Burst = 20, DefaultBurst
+		o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
+	})
+	srv.ConsumeBucket(50)
+	r := pull(t, c, connectors.ObjectDeals, "")
+	if len(r.deals) != 130 {
+		t.Errorf("pulled %d deals, want 130", len(r.deals))
+	}
+	if srv.Rejected() == 0 || c.Stats().RateLimited == 0 {
+		t.Errorf("rejected %d, client saw %d rate limits; want the drained bucket to bite", srv.Rejected(), c.Stats().RateLimited)
+	}
+}
+
+// secretFree fails when s holds any form of the webhook's secret.
+func secretFree(t *testing.T, what, s, webhook string) {
+	t.Helper()
+	code := strings.Split(strings.Trim(webhook, "/"), "/")
+	secret := code[len(code)-1]
+	for _, bad := range []string{webhook, secret, "/rest/1/"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("%s shows %q: %s", what, bad, s)
+		}
+	}
+}
+
+func TestWebhookSecretNeverShown(t *testing.T) {
+	clk := newClock(t0)
+	srv := newFake(t, clk)
+	seed(srv, 10)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	webhook := srv.WebhookURL()
+
+	// A closed port: connection refused.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + ln.Addr().String() + "/rest/1/b24fakewebhookcode/"
+	ln.Close()
+
+	for _, tc := range []struct {
+		name   string
+		url    string
+		fault  bitrix24test.Fault
+		n      int
+		mod    func(*Options)
+		expect string
+	}{
+		{"500s", webhook, bitrix24test.FaultServerError, 10, nil, "HTTP 500"},
+		{"html 502s", webhook, bitrix24test.FaultHTML, 10, nil, "HTTP 502: HTML page instead of JSON"},
+		{"connection refused", refused, 0, 0, nil, "connection refused"},
+		{"timeout", webhook, bitrix24test.FaultSlow, 3, func(o *Options) { o.Timeout = 100 * time.Millisecond }, "timeout"},
+		{"malformed", webhook, bitrix24test.FaultMalformed, 10, nil, "malformed response"},
+		{"revoked", webhook, bitrix24test.FaultUnauthorized, 1, nil, "authentication failed (HTTP 401): NO_AUTH_FOUND: Wrong authorization data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.n > 0 {
+				srv.FailNext(tc.n, tc.fault)
+			}
+			c := newClient(t, srv, clk, func(o *Options) {
+				o.WebhookURL, o.Logger, o.MaxRetries = tc.url, logger, 2
+				if tc.mod != nil {
+					tc.mod(o)
+				}
+			})
+			err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), tc.expect) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.expect)
+			}
+			secretFree(t, "error", err.Error(), tc.url)
+			secretFree(t, "error chain", fmtErr(err), tc.url)
+			_, cerr := c.Check(context.Background())
+			if cerr != nil {
+				secretFree(t, "check error", cerr.Error(), tc.url)
+			}
+		})
+		srv.ClearFaults()
+	}
+	if !strings.Contains(logs.String(), "retrying request") {
+		t.Errorf("no retry was logged; the log check saw nothing: %s", logs.String())
+	}
+	secretFree(t, "log", logs.String(), webhook)
+	secretFree(t, "log", logs.String(), refused)
+}
+
+// fmtErr renders every layer of err, so a secret in an inner error's
+// fields is found too.
+func fmtErr(err error) string {
+	var b strings.Builder
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		b.WriteString(e.Error())
+		b.WriteString(" | ")
+	}
+	return b.String()
+}
+
+func TestRevokedWebhook(t *testing.T) {
+	clk := newClock(t0)
+	srv := newFake(t, clk)
+	seed(srv, 10)
+	c := newClient(t, srv, clk, nil)
+	webhook := srv.WebhookURL()
+	srv.RevokeWebhook()
+	err := c.Pull(context.Background(), connectors.ObjectContacts, "", func(context.Context, *connectors.Page) error { return nil })
+	want := "b24 contacts page 1: authentication failed (HTTP 401): NO_AUTH_FOUND: Wrong authorization data"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	if !connectors.IsAuth(err) || srv.TotalRequests() != 1 {
+		t.Errorf("IsAuth = %v after %d requests; want true after 1 (never retried)", connectors.IsAuth(err), srv.TotalRequests())
+	}
+	secretFree(t, "error", err.Error(), webhook)
+	if _, err := c.Check(context.Background()); !connectors.IsAuth(err) {
+		t.Errorf("Check = %v, want an auth error", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		scopes []string
+		want   string
+	}{
+		{"ok", []string{"crm", "user", "task"}, ""},
+		{"no user", []string{"crm"}, "b24: authentication failed (HTTP 403): missing scopes user (has crm)"},
+		{"nothing", []string{"task"}, "b24: authentication failed (HTTP 403): missing scopes crm, user (has task)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock(t0)
+			srv := newFake(t, clk, bitrix24test.WithScopes(tc.scopes...))
+			c := newClient(t, srv, clk, nil)
+			warnings, err := c.Check(context.Background())
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want || warnings != nil {
+				t.Errorf("Check = %v, %q; want nil, %q", warnings, got, tc.want)
+			}
+			if tc.want == "" && (srv.Requests("scope") != 1 || srv.Requests("user.get") != 1) {
+				t.Errorf("Check asked scope %d and user.get %d times, want 1 and 1", srv.Requests("scope"), srv.Requests("user.get"))
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{}, "webhook_url or base_url is required"},
+		{Options{WebhookURL: "ftp://x/rest/1/abc/"}, "webhook URL is not an http(s) URL"},
+		{Options{WebhookURL: "https://portal.bitrix24.ru/rest/secretcode/"}, "webhook URL is not of the form https://portal/rest/{user}/{code}/"},
+		{Options{BaseURL: "https://portal.bitrix24.ru/rest/"}, "base URL without webhook_url needs an OAuth token"},
+	} {
+		_, err := New(tc.opts)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("New(%+v) = %v, want %s", tc.opts, err, tc.want)
+		}
+	}
+}

@@ -319,6 +319,10 @@ func buildModel(d *dataset, s *settings) *model {
 	}
 
 	dealIx := make(map[ref]int, len(d.Deals))
+	m.deals = make([]dealInfo, 0, len(d.Deals))
+	m.acts = make([]actInfo, 0, len(d.Activities))
+	m.contacts = make([]*connectors.Contact, 0, len(d.Contacts))
+	m.contactClient = make([]int, 0, len(d.Contacts))
 	for i := range d.Deals {
 		dl := &d.Deals[i]
 		if dl.Deleted {
@@ -373,24 +377,37 @@ func buildModel(d *dataset, s *settings) *model {
 		}
 	}
 
+	// The client of each contact's answers and activities: its company,
+	// else itself.
+	contactCli := make(map[ref]int, len(contacts))
+	for i := range d.Contacts {
+		c := &d.Contacts[i]
+		if c.Deleted {
+			continue
+		}
+		ci, ok := m.clientIx[clientKey{conn: c.Connector, id: c.CompanyID}]
+		if c.CompanyID == "" || !ok {
+			ci = m.client(clientKey{conn: c.Connector, contact: true, id: c.ID})
+		}
+		contactCli[ref{c.Connector, c.ID}] = ci
+		m.contacts = append(m.contacts, c)
+		m.contactClient = append(m.contactClient, ci)
+	}
+
+	// Every company is a client already, so a company id found in clientIx
+	// is a company the warehouse has.
 	for i := range d.Activities {
 		a := &d.Activities[i]
 		if a.Deleted {
 			continue
 		}
 		client := -1
-		switch {
-		case a.CompanyID != "" && companies[ref{a.Connector, a.CompanyID}] != nil:
-			client = m.client(clientKey{conn: a.Connector, id: a.CompanyID})
-		case a.DealID != "" && dealHasClient(m, dealIx, ref{a.Connector, a.DealID}):
-			client = m.deals[dealIx[ref{a.Connector, a.DealID}]].client
-		case a.ContactID != "" && contacts[ref{a.Connector, a.ContactID}] != nil:
-			ct := contacts[ref{a.Connector, a.ContactID}]
-			if ct.CompanyID != "" && companies[ref{a.Connector, ct.CompanyID}] != nil {
-				client = m.client(clientKey{conn: a.Connector, id: ct.CompanyID})
-			} else {
-				client = m.client(clientKey{conn: a.Connector, contact: true, id: a.ContactID})
-			}
+		if ci, ok := m.clientIx[clientKey{conn: a.Connector, id: a.CompanyID}]; ok && a.CompanyID != "" {
+			client = ci
+		} else if di, ok := dealIx[ref{a.Connector, a.DealID}]; ok && a.DealID != "" && m.deals[di].client >= 0 {
+			client = m.deals[di].client
+		} else if ci, ok := contactCli[ref{a.Connector, a.ContactID}]; ok && a.ContactID != "" {
+			client = ci
 		}
 		ai := actInfo{a: a, client: client, owner: m.owner(a.Connector, a.OwnerID)}
 		m.acts = append(m.acts, ai)
@@ -399,24 +416,8 @@ func buildModel(d *dataset, s *settings) *model {
 			m.answers[k] = append(m.answers[k], a.OccurredAt)
 		}
 	}
-	for k, ts := range m.answers {
+	for _, ts := range m.answers {
 		slices.SortFunc(ts, time.Time.Compare)
-		m.answers[k] = ts
-	}
-
-	for i := range d.Contacts {
-		c := &d.Contacts[i]
-		if c.Deleted {
-			continue
-		}
-		ci := -1
-		if c.CompanyID != "" && companies[ref{c.Connector, c.CompanyID}] != nil {
-			ci = m.client(clientKey{conn: c.Connector, id: c.CompanyID})
-		} else {
-			ci = m.client(clientKey{conn: c.Connector, contact: true, id: c.ID})
-		}
-		m.contacts = append(m.contacts, c)
-		m.contactClient = append(m.contactClient, ci)
 	}
 
 	m.byOwner = make([][]int, len(m.managers))
@@ -426,11 +427,6 @@ func buildModel(d *dataset, s *settings) *model {
 		}
 	}
 	return m
-}
-
-func dealHasClient(m *model, dealIx map[ref]int, r ref) bool {
-	i, ok := dealIx[r]
-	return ok && m.deals[i].client >= 0
 }
 
 // laterCreated reports whether a was created after b, ids breaking ties.

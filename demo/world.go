@@ -418,7 +418,7 @@ type client struct {
 }
 
 func (g *gen) account(m *Manager, a Account, share float64) {
-	perManager := map[string]float64{"enterprise": 30, "smb": 42}[m.Team]
+	perManager := map[string]float64{"enterprise": 34, "smb": 48}[m.Team]
 	n := int(math.Round(perManager * share * g.o.Scale))
 	n = max(n, 3)
 	end := g.o.Now.AddDate(0, 0, -14)
@@ -491,6 +491,9 @@ func (g *gen) client(m *Manager, a Account, created time.Time, company bool) {
 			CRM: a.CRM, ID: g.nextID(a.CRM, map[CRM]string{AmoCRM: "lead", Bitrix24: "deal"}[a.CRM]),
 			Owner: m.Key, OwnerID: a.UserID, CreatedAt: g.workHours(t), Currency: c.currency, Pipeline: "new",
 		}
+		if !d.CreatedAt.Before(now.Add(-2 * time.Hour)) {
+			break // moved into working hours past now
+		}
 		if repeat {
 			d.Pipeline = "renewal"
 		}
@@ -553,13 +556,13 @@ func (g *gen) client(m *Manager, a Account, created time.Time, company bool) {
 			lastActive = now
 			break
 		}
-		gap := 30 + g.rng.IntN(120)
+		gap := 20 + g.rng.IntN(90)
 		if d.Status == StatusLost {
-			if g.rng.IntN(10) < 6 {
+			if g.rng.IntN(10) < 5 {
 				break
 			}
 			gap = 45 + g.rng.IntN(120)
-		} else if g.rng.IntN(10) < 2 {
+		} else if g.rng.IntN(10) == 0 {
 			break // a one-off purchase
 		}
 		t = close.Add(time.Duration(gap) * 24 * time.Hour)
@@ -571,10 +574,13 @@ func (g *gen) client(m *Manager, a Account, created time.Time, company bool) {
 			if g.rng.IntN(100) >= 60 {
 				continue
 			}
-			ct := &g.w.Contacts[contactIdx+i]
-			ct.NPSAt = g.workHours(g.between(firstWin, now.AddDate(0, 0, -1)))
+			at := g.workHours(g.between(firstWin, now.AddDate(0, 0, -2)))
 			score := g.npsScore(m.Skill)
-			ct.NPS = &score
+			if !at.Before(now) {
+				continue
+			}
+			ct := &g.w.Contacts[contactIdx+i]
+			ct.NPS, ct.NPSAt = &score, at
 		}
 	}
 
@@ -690,7 +696,7 @@ func (g *gen) link(act *Activity, c *client, at time.Time) {
 // tasks and notes.
 func (g *gen) activities(m *Manager, a Account, c *client, from, to time.Time) {
 	now := g.o.Now
-	rate := map[string]float64{"enterprise": 0.75, "smb": 0.45}[m.Team]
+	rate := map[string]float64{"enterprise": 0.5, "smb": 0.3}[m.Team]
 	add := func(act Activity) {
 		if !act.At.Before(now) {
 			return
@@ -738,7 +744,7 @@ func (g *gen) activities(m *Manager, a Account, c *client, from, to time.Time) {
 				add(task)
 			}
 		}
-		if g.rng.Float64() < 0.4 {
+		if g.rng.Float64() < 0.3 {
 			g.inbound(m, a, c, g.workHours(g.between(week, week.AddDate(0, 0, 7))), to)
 		}
 	}

@@ -11,8 +11,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,7 +126,9 @@ type Client struct {
 	http    *http.Client
 	limiter *rate.Limiter
 	log     *slog.Logger
-	secrets []string
+
+	secretsMu sync.RWMutex
+	secrets   []string
 
 	requests, retries, rateLimited, serverError atomic.Int64
 }
@@ -195,10 +199,24 @@ func (c *Client) Stats() ClientStats {
 
 // Redact replaces every secret in s.
 func (c *Client) Redact(s string) string {
+	c.secretsMu.RLock()
+	defer c.secretsMu.RUnlock()
 	for _, sec := range c.secrets {
 		s = strings.ReplaceAll(s, sec, "[REDACTED]")
 	}
 	return s
+}
+
+// AddSecret adds a secret learned at run time (a refreshed OAuth access
+// token, a rotated refresh token) to those redacted from errors and logs.
+func (c *Client) AddSecret(secrets ...string) {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	for _, s := range secrets {
+		if s != "" && !slices.Contains(c.secrets, s) {
+			c.secrets = append(c.secrets, s)
+		}
+	}
 }
 
 // Wrap locates err at obj and page of this client's connector. Nil stays nil;

@@ -328,3 +328,17 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+func TestClientAddSecret(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"message":"bad access token at-rotated-123"}`))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, ClientOptions{})
+	c.AddSecret("at-rotated-123", "")
+	_, err := c.Do(context.Background(), &Request{URL: "/x"})
+	if err == nil || strings.Contains(err.Error(), "at-rotated-123") || !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Errorf("err = %v, want the run-time secret redacted", err)
+	}
+}

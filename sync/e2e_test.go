@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strconv"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -353,6 +354,7 @@ func records(s *Summary) (n int) {
 func TestE2EFirstSyncThenChanges(t *testing.T) {
 	for _, tc := range crms {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 				c := tc.new(t, fakeOpts{shortPages: true})
 				want := c.want()
@@ -393,4 +395,129 @@ func TestE2EFirstSyncThenChanges(t *testing.T) {
 			})
 		})
 	}
+}
+
+// cancelAtPage cancels the run once n pages (of any object) are stored.
+// The engine's writers store pages of different objects concurrently.
+type cancelAtPage struct {
+	Store
+	n      int64
+	seen   atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtPage) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+	if err := c.Store.ApplyPage(ctx, connector, obj, p); err != nil {
+		return err
+	}
+	if c.seen.Add(1) == c.n {
+		c.cancel()
+	}
+	return nil
+}
+
+// noneRunning fails when a run of name is left "running": an interrupted
+// run must still record its end.
+func noneRunning(t *testing.T, s *warehouse.Store, name string) {
+	t.Helper()
+	runs, err := synctest.Runs(context.Background(), synctest.DB(t, s), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Status == warehouse.RunRunning || r.Finished.IsZero() {
+			t.Errorf("run %d of %s %s left %s", r.ID, name, r.Object, r.Status)
+		}
+	}
+}
+
+// TestE2EKilled cancels a sync of each connector after every page in turn,
+// and at many moments in the middle of a request (the fake answers after a
+// latency), then syncs again: the warehouse must equal the fake record by
+// record, without duplicates or gaps.
+func TestE2EKilled(t *testing.T) {
+	for _, tc := range crms {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+				c := tc.new(t, fakeOpts{shortPages: true})
+				want := c.want()
+				pages := 0
+				for _, co := range c.sync(t, s, c.conn(t, "clean"), false).Connectors {
+					for _, o := range co.Objects {
+						pages += o.Pages
+					}
+				}
+				c.check(t, s, "clean", want)
+				interrupted := 0
+				for k := 1; k < pages; k++ {
+					name := fmt.Sprintf("page%d", k)
+					ctx, cancel := context.WithCancel(context.Background())
+					e := &Engine{Store: &cancelAtPage{Store: s, n: int64(k), cancel: cancel}, Now: c.clk.Now, Holder: "e2e"}
+					sum, err := e.Run(ctx, []Job{{Connector: c.conn(t, name), ReconcileEvery: c.reconcileEvery}})
+					cancel()
+					if err != nil || sum.Failed() {
+						interrupted++
+					}
+					noneRunning(t, s, name)
+					c.sync(t, s, c.conn(t, name), false)
+					c.check(t, s, name, want)
+				}
+				if interrupted < pages/2 {
+					t.Errorf("only %d of %d runs were interrupted", interrupted, pages-1)
+				}
+
+				// Mid-request: every request takes 7 ms, so cancellations
+				// land inside requests of several objects at once.
+				slow := tc.new(t, fakeOpts{shortPages: true, latency: 7 * time.Millisecond})
+				want = slow.want()
+				for _, d := range []time.Duration{2, 9, 16, 29, 44, 70} {
+					name := fmt.Sprintf("mid%d", d)
+					ctx, cancel := context.WithTimeout(context.Background(), d*time.Millisecond)
+					e := &Engine{Store: s, Now: slow.clk.Now, Holder: "e2e"}
+					e.Run(ctx, []Job{{Connector: slow.conn(t, name), ReconcileEvery: slow.reconcileEvery}})
+					cancel()
+					noneRunning(t, s, name)
+					slow.sync(t, s, slow.conn(t, name), false)
+					slow.check(t, s, name, want)
+				}
+			})
+		})
+	}
+}
+
+// commitThenCancel behaves as lib/pq does when ctx is cancelled during an
+// INSERT: the row is committed, yet the call reports the cancellation.
+type commitThenCancel struct {
+	Store
+	cancel context.CancelFunc
+}
+
+func (c commitThenCancel) TryLock(ctx context.Context, connector, holder string) (func() error, string, bool, error) {
+	release, held, ok, err := c.Store.TryLock(ctx, connector, holder)
+	c.cancel() // stopped right after the lock: the runs are about to start
+	return release, held, ok, err
+}
+
+func (c commitThenCancel) StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error) {
+	id, err := c.Store.StartRun(context.WithoutCancel(ctx), connector, obj, started)
+	if err == nil && ctx.Err() != nil {
+		return id, ctx.Err()
+	}
+	return id, err
+}
+
+// TestEngineStopAtRunStartFinishesRun stops a sync as its runs start: the
+// run rows must still be finished (as failed), never left running.
+func TestEngineStopAtRunStartFinishesRun(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		e := &Engine{Store: commitThenCancel{Store: s, cancel: cancel}}
+		sum, _ := e.Run(ctx, []Job{{Connector: &memCRM{name: "mem", ids: ints(1, 5), pageSize: 10}}})
+		if !sum.Failed() {
+			t.Errorf("a stopped run succeeded")
+		}
+		noneRunning(t, s, "mem")
+	})
 }

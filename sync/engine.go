@@ -223,7 +223,11 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, lo
 	// Run history and progress survive cancellation: record the outcome of
 	// an interrupted run as such.
 	bg := context.WithoutCancel(ctx)
-	runID, err := e.Store.StartRun(ctx, name, obj, start)
+	// The start is recorded under bg as well: on PostgreSQL an INSERT
+	// whose ctx is cancelled may still commit while the driver reports
+	// the cancellation, which would leave a row "running" for ever, with
+	// no FinishRun to close it.
+	runID, err := e.Store.StartRun(bg, name, obj, start)
 	if err != nil {
 		r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("record run start: %w", err)}
 		return r

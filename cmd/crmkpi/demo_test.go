@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/demo"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
+)
+
+// The demo world of the end-to-end tests: small, and fixed in time, so
+// that it is the same world every day.
+const (
+	demoSeed     = 7
+	demoManagers = 4
+	demoNow      = "2026-11-15T09:00:00Z"
+	demoPeriod   = "2026-10"
+)
+
+// kpiLabels are the row labels of the terminal table, one per KPI.
+var kpiLabels = []string{
+	"Customer satisfaction (NPS)", "Customer retention", "Key-client revenue growth", "Account penetration",
+	"Closed-won deals", "Response time (median)", "Team contribution", "New-business deals", "Cost per client (estimate)",
+}
+
+func TestDemoSQLite(t *testing.T) {
+	testDemo(t, "")
+}
+
+// TestDemoPostgres runs the demo into a fresh schema of the test database
+// ($CRMKPI_TEST_POSTGRES); it skips when the server does not answer (and
+// fails then when $CI is "true").
+func TestDemoPostgres(t *testing.T) {
+	s := warehousetest.NewPostgres(t) // a fresh, migrated schema, dropped at the end
+	dsn := warehousetest.PostgresURL()
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	testDemo(t, dsn+sep+"search_path="+s.Schema())
+}
+
+// testDemo runs `crmkpi demo` in-process, then `crmkpi score --format json`
+// on the config it wrote, and checks the scorecards against figures
+// computed here from the world's truth (demo.Generate with the same seed
+// and time), not from anything the pipeline stored.
+func testDemo(t *testing.T, warehouseDSN string) {
+	dir := t.TempDir()
+	vars := map[string]string{"CRMKPI_DEMO_NOW": demoNow}
+	if warehouseDSN != "" {
+		vars["WAREHOUSE_DSN"] = warehouseDSN
+	}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	ctx := context.Background()
+
+	var out, errOut bytes.Buffer
+	args := []string{"demo", "--dir", dir, "--managers", "4", "--seed", "7"}
+	if code := run(ctx, args, nil, &out, &errOut, lookup); code != exitOK {
+		t.Fatalf("crmkpi %s: exit %d\nstderr:\n%s", strings.Join(args, " "), code, errOut.String())
+	}
+	for _, f := range []string{"crmkpi.yaml", "slack-preview.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the demo did not write %s: %v", f, err)
+		}
+	}
+	var preview any
+	if b, err := os.ReadFile(filepath.Join(dir, "slack-preview.json")); err != nil || json.Unmarshal(b, &preview) != nil {
+		t.Errorf("slack-preview.json is not JSON: %v", err)
+	}
+	for _, want := range []string{filepath.Join(dir, "crmkpi.yaml"), "slack-preview.json", "crmkpi score --config", "crmkpi status --config"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("the demo's stderr does not mention %q:\n%s", want, errOut.String())
+		}
+	}
+
+	now, _ := time.Parse(time.RFC3339, demoNow)
+	w := demo.Generate(demo.Options{Seed: demoSeed, Managers: demoManagers, Now: now})
+	msk, err := time.LoadLocation(demo.Timezone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, msk)
+	end := start.AddDate(0, 1, 0)
+	want := expectScorecards(w, start, end)
+
+	// The demo's table: a block per seeded manager with scorecard, each
+	// with all nine KPIs.
+	table := out.String()
+	blocks := strings.Split(table, "\n\n")
+	if len(blocks) != len(want) {
+		t.Errorf("the demo printed %d scorecards, want %d:\n%s", len(blocks), len(want), table)
+	}
+	for _, m := range w.Managers {
+		if _, ok := want[m.Key]; !ok {
+			continue
+		}
+		i := slices.IndexFunc(blocks, func(b string) bool {
+			return strings.HasPrefix(b, m.Name+" ("+m.Team+") — October 2026 — score ")
+		})
+		if i < 0 {
+			t.Errorf("the demo's table has no scorecard for %s (%s):\n%s", m.Name, m.Key, table)
+			continue
+		}
+		for _, l := range kpiLabels {
+			if !strings.Contains(blocks[i], "│ "+l+" ") {
+				t.Errorf("%s's scorecard has no row %q:\n%s", m.Name, l, blocks[i])
+			}
+		}
+	}
+
+	// The same warehouse read back by `crmkpi score`, as a user would.
+	cfgPath := filepath.Join(dir, "crmkpi.yaml")
+	scoreJSON := runOK(t, lookup, "score", "--config", cfgPath, "--period", demoPeriod, "--format", "json")
+	var rep struct {
+		Period struct {
+			Start time.Time `json:"start"`
+			End   time.Time `json:"end"`
+		} `json:"period"`
+		Currency string `json:"currency"`
+		Managers []struct {
+			Manager string `json:"manager"`
+			Name    string `json:"name"`
+			Team    string `json:"team"`
+			KPIs    map[string]struct {
+				Value   *float64       `json:"value"`
+				Details map[string]any `json:"details"`
+			} `json:"kpis"`
+		} `json:"managers"`
+	}
+	if err := json.Unmarshal([]byte(scoreJSON), &rep); err != nil {
+		t.Fatalf("score --format json: %v\n%s", err, scoreJSON)
+	}
+	if !rep.Period.Start.Equal(start) || !rep.Period.End.Equal(end) || rep.Currency != demo.Currency {
+		t.Errorf("score period [%s, %s) in %s, want [%s, %s) in %s", rep.Period.Start, rep.Period.End, rep.Currency, start, end, demo.Currency)
+	}
+	var gotKeys, wantKeys []string
+	for _, sc := range rep.Managers {
+		gotKeys = append(gotKeys, sc.Manager)
+	}
+	for k := range want {
+		wantKeys = append(wantKeys, k)
+	}
+	slices.Sort(gotKeys)
+	slices.Sort(wantKeys)
+	if diff := cmp.Diff(wantKeys, gotKeys); diff != "" {
+		t.Errorf("managers with scorecards (-want +got):\n%s", diff)
+	}
+	for _, sc := range rep.Managers {
+		e, ok := want[sc.Manager]
+		if !ok {
+			continue
+		}
+		m, _ := w.ManagerByKey(sc.Manager)
+		if sc.Name != m.Name || sc.Team != m.Team {
+			t.Errorf("%s: name %q team %q, want %q %q", sc.Manager, sc.Name, sc.Team, m.Name, m.Team)
+		}
+		if len(sc.KPIs) != 9 {
+			t.Errorf("%s: %d KPIs, want 9", sc.Manager, len(sc.KPIs))
+		}
+		check := func(what string, got any, want float64) {
+			t.Helper()
+			g, ok := number(got)
+			if !ok || math.Abs(g-want) > 0.051 {
+				t.Errorf("%s: %s = %v, want %.1f", sc.Manager, what, got, want)
+			}
+		}
+		cw := sc.KPIs["closed_won"]
+		check("closed_won", cw.Value, float64(e.won))
+		check("closed_won.details.won", cw.Details["won"], float64(e.won))
+		check("closed_won.details.lost", cw.Details["lost"], float64(e.lost))
+		check("closed_won.details.revenue", cw.Details["revenue"], round1(e.revenue))
+		if e.won+e.lost == 0 {
+			if cw.Details["win_rate"] != nil {
+				t.Errorf("%s: win_rate = %v, want null (no deal closed)", sc.Manager, cw.Details["win_rate"])
+			}
+		} else {
+			check("closed_won.details.win_rate", cw.Details["win_rate"], round1(100*float64(e.won)/float64(e.won+e.lost)))
+		}
+		check("new_deals", sc.KPIs["new_deals"].Value, float64(e.newDeals))
+		pen := sc.KPIs["penetration"]
+		check("penetration.details.revenue", pen.Details["revenue"], round1(e.revenue))
+		check("penetration.details.expansion_revenue", pen.Details["expansion_revenue"], round1(e.expansion))
+		if e.revenue > 0 {
+			check("penetration", pen.Value, round1(100*e.expansion/e.revenue))
+		} else if pen.Value != nil {
+			t.Errorf("%s: penetration = %v, want n/a (no revenue)", sc.Manager, *pen.Value)
+		}
+		check("team_contribution", sc.KPIs["team_contribution"].Value, float64(e.teamTasks))
+		sat := sc.KPIs["satisfaction"]
+		check("satisfaction.details.answers", sat.Details["answers"], float64(e.answers))
+		if e.answers > 0 {
+			check("satisfaction", sat.Value, round1(100*float64(e.promoters-e.detractors)/float64(e.answers)))
+		}
+	}
+
+	// The demo's table is the same report `crmkpi score` prints.
+	if got := runOK(t, lookup, "score", "--config", cfgPath, "--period", demoPeriod); got != table {
+		t.Errorf("crmkpi score prints another table than the demo did (-demo +score):\n%s", cmp.Diff(table, got))
+	}
+}
+
+// expected holds one manager's figures for the period, computed from the
+// world's truth by the rules of KPIS.md.
+type expected struct {
+	won, lost, newDeals int
+	revenue, expansion  float64
+	teamTasks           int
+	answers             int
+	promoters           int
+	detractors          int
+}
+
+// expectScorecards computes, for [start, end), which managers get a
+// scorecard and their figures, straight from w.
+func expectScorecards(w *demo.World, start, end time.Time) map[string]*expected {
+	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(start) && t.Before(end) }
+	rate := func(cur string) float64 {
+		if cur == demo.Currency {
+			return 1
+		}
+		return demo.FXRates[cur]
+	}
+	// Client owners: the company's responsible user, or for a private
+	// client the contact's.
+	owner := map[string]string{}
+	for _, c := range w.Companies {
+		owner[string(c.CRM)+"/company/"+c.ID] = c.Owner
+	}
+	for _, c := range w.Contacts {
+		if c.CompanyID == "" {
+			owner[string(c.CRM)+"/contact/"+c.ID] = c.Owner
+		}
+	}
+	var deals []demo.Deal
+	for _, d := range w.Deals {
+		if !d.Deleted {
+			deals = append(deals, d)
+		}
+	}
+	// wonBefore reports whether d's client had a won deal closed before d.
+	wonBefore := func(d demo.Deal) bool {
+		for _, o := range deals {
+			if o.Client() == d.Client() && o.Status == demo.StatusWon && o.ClosedAt.Before(d.ClosedAt) {
+				return true
+			}
+		}
+		return false
+	}
+
+	out := map[string]*expected{}
+	get := func(k string) *expected {
+		if out[k] == nil {
+			out[k] = &expected{}
+		}
+		return out[k]
+	}
+	lookbackStart := start.Add(-365 * 24 * time.Hour)
+	for _, d := range deals {
+		if in(d.CreatedAt) || in(d.ClosedAt) {
+			get(d.Owner)
+		}
+		if d.Status == demo.StatusWon && !d.ClosedAt.Before(lookbackStart) && d.ClosedAt.Before(start) {
+			get(owner[d.Client()]) // a client active at start
+		}
+		if !in(d.ClosedAt) {
+			continue
+		}
+		e := get(d.Owner)
+		switch d.Status {
+		case demo.StatusWon:
+			e.won++
+			rev := d.Amount * rate(d.Currency)
+			e.revenue += rev
+			if wonBefore(d) {
+				e.expansion += rev
+			} else {
+				e.newDeals++
+			}
+		case demo.StatusLost:
+			e.lost++
+		}
+	}
+	for _, a := range w.Activities {
+		if a.Owner == "" || !in(a.At) {
+			continue
+		}
+		e := get(a.Owner)
+		if a.Type == demo.Task && a.Completed && strings.Contains(a.Subject, demo.TeamTag) {
+			e.teamTasks++
+		}
+	}
+	for _, c := range w.Contacts {
+		if c.NPS == nil || !in(c.NPSAt) {
+			continue
+		}
+		client := string(c.CRM) + "/company/" + c.CompanyID
+		if c.CompanyID == "" {
+			client = string(c.CRM) + "/contact/" + c.ID
+		}
+		e, ok := out[owner[client]]
+		if !ok {
+			// Answers alone give no scorecard; a manager without one
+			// has nothing to compare.
+			continue
+		}
+		e.answers++
+		switch {
+		case *c.NPS >= 9:
+			e.promoters++
+		case *c.NPS <= 6:
+			e.detractors++
+		}
+	}
+	return out
+}
+
+func runOK(t *testing.T, lookup func(string) (string, bool), args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), args, nil, &out, &errOut, lookup); code != exitOK {
+		t.Fatalf("crmkpi %s: exit %d\nstderr:\n%s", strings.Join(args, " "), code, errOut.String())
+	}
+	return out.String()
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case *float64:
+		if x != nil {
+			return *x, true
+		}
+	}
+	return 0, false
+}
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }

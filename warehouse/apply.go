@@ -57,8 +57,21 @@ func (s *Store) ClearCursors(ctx context.Context, connector string) error {
 func (s *Store) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.d.name == DialectPostgres {
+			// A page's commit need not wait for its WAL flush: a crash can
+			// lose only the newest pages together with their cursor, which
+			// the next sync pulls again, and FinishRun's ordinary commit
+			// flushes them all before a run is reported succeeded.
+			if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+		}
 		for _, src := range sources(s.d, p, now) {
-			if err := s.upsert(ctx, tx, connector, now, src); err != nil {
+			upsert := s.upsert
+			if s.d.name == DialectPostgres && s.copyUpsert && src.n >= copyMinRows {
+				upsert = s.upsertCopy
+			}
+			if err := upsert(ctx, tx, connector, now, src); err != nil {
 				return fmt.Errorf("upsert %s: %w", src.t.object, err)
 			}
 		}
@@ -280,3 +293,7 @@ func (s *Store) MarkMissingDeleted(ctx context.Context, connector string, obj co
 	}
 	return int(n), nil
 }
+
+// copyMinRows is the smallest record slice that goes through COPY when
+// copyUpsert is on; below it the staging table costs more than it saves.
+const copyMinRows = 100

@@ -100,11 +100,22 @@ func (d *dialect) values(b *strings.Builder, rows, cols int) {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(d.ph(n))
+			b.WriteString(d.bulkPh(n))
 			n++
 		}
 		b.WriteString(")")
 	}
+}
+
+// bulkPh is the placeholder of the n-th argument in a list of arguments
+// numbered in order of appearance. On SQLite it is an anonymous "?", which
+// takes the next number: binding a named ?NNN costs a scan of all the
+// statement's names, which made a 1000-row insert quadratic (1.7 s).
+func (d *dialect) bulkPh(n int) string {
+	if d.name == DialectSQLite {
+		return "?"
+	}
+	return d.ph(n)
 }
 
 // insert is a plain multi-row insert of rows rows into table.
@@ -123,6 +134,22 @@ func (d *dialect) upsert(t *table, rows int) string {
 	cols := t.allColumns()
 	fmt.Fprintf(&b, "INSERT INTO %s AS t (%s)\nVALUES ", t.name, strings.Join(cols, ", "))
 	d.values(&b, rows, len(cols))
+	d.upsertTail(&b, t)
+	return b.String()
+}
+
+// upsertFrom is upsert reading the records from a staging table of the
+// same columns (PostgreSQL's COPY path).
+func (d *dialect) upsertFrom(t *table, staging string) string {
+	var b strings.Builder
+	cols := strings.Join(t.allColumns(), ", ")
+	fmt.Fprintf(&b, "INSERT INTO %s AS t (%s)\nSELECT %s FROM %s", t.name, cols, cols, staging)
+	d.upsertTail(&b, t)
+	return b.String()
+}
+
+func (d *dialect) upsertTail(b *strings.Builder, t *table) {
+	cols := t.allColumns()
 	b.WriteString("\nON CONFLICT (connector, id) DO UPDATE SET ")
 	for i, c := range cols[2:] {
 		if i > 0 {
@@ -134,10 +161,9 @@ func (d *dialect) upsert(t *table, rows int) string {
 			b.WriteString("nps_seen_at = CASE WHEN excluded.nps_score IS NOT NULL AND (t.nps_score IS NULL OR t.nps_score <> excluded.nps_score) THEN excluded.synced_at ELSE t.nps_seen_at END")
 			continue
 		}
-		fmt.Fprintf(&b, "%s = excluded.%s", c, c)
+		fmt.Fprintf(b, "%s = excluded.%s", c, c)
 	}
 	b.WriteString("\nWHERE excluded.updated_at >= t.updated_at")
-	return b.String()
 }
 
 // tombstone flags rows deleted records of t: an existing row keeps its
@@ -153,7 +179,7 @@ func (d *dialect) tombstone(t *table, rows int) string {
 		if r > 0 {
 			b.WriteString(",\n")
 		}
-		fmt.Fprintf(&b, "(%s, %s, %s, %s, true)", d.ph(n), d.ph(n+1), d.ph(n+2), d.ph(n+3))
+		fmt.Fprintf(&b, "(%s, %s, %s, %s, true)", d.bulkPh(n), d.bulkPh(n+1), d.bulkPh(n+2), d.bulkPh(n+3))
 		n += 4
 	}
 	fmt.Fprintf(&b, "\nON CONFLICT (connector, id) DO UPDATE SET deleted = true, updated_at = %s, synced_at = excluded.synced_at",
@@ -194,7 +220,7 @@ func (d *dialect) link(t *table, cols []string, rows int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(d.ph(n))
+			b.WriteString(d.bulkPh(n))
 			if d.name == DialectPostgres {
 				// Values in a FROM list have no column to take their
 				// type from; every link column is text.

@@ -42,3 +42,7 @@ func CopyDeals(ctx context.Context, s *Store, connector string, deals []connecto
 		return err
 	})
 }
+
+// SetCopyUpsert switches s's PostgreSQL upserts between COPY and
+// multi-row INSERT, for the benchmark that picks one.
+func SetCopyUpsert(s *Store, on bool) { s.copyUpsert = on }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 )
 
 // copyLiveIDs fills the transaction's temporary table live_ids with ids by
@@ -34,6 +36,41 @@ func copyLiveIDs(ctx context.Context, tx *sql.Tx, ids []string) error {
 	}
 	if _, err := tx.ExecContext(ctx, "ANALYZE live_ids"); err != nil {
 		return fmt.Errorf("analyze live_ids: %w", err)
+	}
+	return nil
+}
+
+// upsertCopy is upsert on PostgreSQL by COPY into a temporary staging
+// table, then one INSERT ... SELECT ... ON CONFLICT into the record table.
+func (s *Store) upsertCopy(ctx context.Context, tx *sql.Tx, connector string, now time.Time, src rowSource) error {
+	staging := "staging_" + src.t.name
+	// LIKE takes the record table's columns as they are now, so a later
+	// migration is seen by the next page; ON COMMIT DROP keeps no
+	// per-session state behind.
+	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+staging+" (LIKE "+src.t.name+") ON COMMIT DROP"); err != nil {
+		return fmt.Errorf("create %s: %w", staging, err)
+	}
+	st, err := tx.PrepareContext(ctx, "COPY "+staging+" ("+strings.Join(src.t.allColumns(), ", ")+") FROM STDIN")
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", staging, err)
+	}
+	defer st.Close()
+	synced := s.d.timeArg(now)
+	args := make([]any, 0, len(src.t.allColumns()))
+	for i := range src.n {
+		m := src.meta(i)
+		args = append(args[:0], connector, m.ID)
+		args = src.cols(i, args)
+		args = append(args, rawArg(m.Raw), s.d.timeArg(m.UpdatedAt), m.Deleted, synced)
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("copy into %s: %w", staging, err)
+		}
+	}
+	if _, err := st.ExecContext(ctx); err != nil {
+		return fmt.Errorf("copy into %s: %w", staging, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.d.upsertFrom(src.t, staging)); err != nil {
+		return err
 	}
 	return nil
 }

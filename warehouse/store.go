@@ -38,6 +38,9 @@ type Store struct {
 	// search_path default); it scopes advisory lock keys so test schemas in
 	// one database do not share locks.
 	schema string
+	// copyUpsert makes big PostgreSQL upserts go through COPY and a
+	// staging table instead of multi-row INSERTs.
+	copyUpsert bool
 	// now is the clock for synced_at and similar bookkeeping times.
 	now func() time.Time
 }

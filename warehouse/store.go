@@ -96,7 +96,9 @@ func open(dsn, schema string) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open warehouse %s: %w", RedactDSN(dsn), redactErr(err, dsn))
 		}
-		return &Store{db: sql.OpenDB(c), d: postgresDialect, schema: schema, now: time.Now}, nil
+		// COPY into a staging table then one merge measured about twice
+		// as fast as multi-row INSERTs for 1000-record pages (BENCHMARKS.md).
+		return &Store{db: sql.OpenDB(c), d: postgresDialect, schema: schema, copyUpsert: true, now: time.Now}, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		if schema != "" {
 			return nil, errors.New("open warehouse: schemas are for PostgreSQL only")

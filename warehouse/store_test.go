@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -507,6 +509,67 @@ func TestRuns(t *testing.T) {
 		}
 		if err := s.FinishRun(ctx, 9999, at(5, 0), warehouse.RunFailed, 0, "x"); err == nil {
 			t.Error("FinishRun of an unknown run succeeded, want an error")
+		}
+	})
+}
+
+// TestBigPage stores pages large enough for PostgreSQL's COPY path and
+// checks they read back as the INSERT path's do, duplicates and the
+// updated_at guard included.
+func TestBigPage(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		ctx := context.Background()
+		fixedClock(s, at(20, 0))
+		var page []connectors.Deal
+		var contacts []connectors.Contact
+		for i := range 300 {
+			d := deal(fmt.Sprintf("d%03d", i), at(2, 0), "first")
+			d.Amount, d.OwnerID, d.ClosedAt = ptr(float64(i)+0.25), "7", ptr(at(3, i%24))
+			page = append(page, d)
+			contacts = append(contacts, connectors.Contact{Meta: connectors.Meta{ID: fmt.Sprintf("p%03d", i), UpdatedAt: at(2, 0)},
+				Name: "P", NPSScore: ptr(float64(i % 11))})
+		}
+		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: page, Contacts: contacts, Cursor: "big"})
+		// Again, with every other deal older (kept) or newer (replaced).
+		second := slices.Clone(page)
+		want := make([]connectors.Deal, len(page))
+		for i := range second {
+			second[i].Name = "second"
+			if i%2 == 0 {
+				second[i].UpdatedAt = at(1, 0)
+				want[i] = readBack(page[i])
+			} else {
+				second[i].UpdatedAt = at(4, 0)
+				want[i] = readBack(second[i])
+			}
+		}
+		fixedClock(s, at(21, 0))
+		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: second, Contacts: contacts})
+		if diff := cmp.Diff(want, deals(t, s)); diff != "" {
+			t.Errorf("big page (-want +got):\n%s", diff)
+		}
+		cs, err := s.ReadContacts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 300 || !cs[299].NPSAt.Equal(at(20, 0)) || *cs[299].NPSScore != 2 {
+			t.Errorf("big page contacts: %d, last %+v; want 300, NPS 2 seen at %v", len(cs), cs[len(cs)-1], at(20, 0))
+		}
+		// A broken record fails the whole big page.
+		bad := slices.Clone(second)
+		for i := range bad {
+			bad[i].UpdatedAt = at(9, 0)
+		}
+		bad[250].Raw = json.RawMessage(`{`)
+		p := connectors.Page{Deals: bad, Cursor: "bad"}
+		if err := s.ApplyPage(ctx, conn, connectors.ObjectDeals, &p); err == nil {
+			t.Fatal("ApplyPage of a big page with a broken record succeeded")
+		}
+		if diff := cmp.Diff(want, deals(t, s)); diff != "" {
+			t.Errorf("after a failed big page (-want +got):\n%s", diff)
+		}
+		if c, _ := s.Cursor(ctx, conn, connectors.ObjectDeals); c != "big" {
+			t.Errorf("Cursor after a failed big page = %q, want big", c)
 		}
 	})
 }

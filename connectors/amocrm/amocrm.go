@@ -114,6 +114,11 @@ type Client struct {
 	currency string
 
 	warnOnce sync.Once
+	// warned holds the keys of warnings already logged (warnf).
+	warned sync.Map
+	// single holds the list paths that ignored filter[updated_at][from]
+	// and are read with the single-value form.
+	single sync.Map
 }
 
 var _ connectors.Connector = (*Client)(nil)
@@ -295,7 +300,10 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 		return connectors.Verdict{Handled: true, Retry: true, Wait: wait,
 			Err: &connectors.RateLimitError{Status: status, RetryAfter: wait, Detail: detail}}
 	case http.StatusForbidden:
-		if isHTML(h, body) {
+		// The ban's body is not documented: an HTML page on the real API,
+		// maybe problem+json or nothing elsewhere. Any non-JSON 403, and
+		// any 403 at all once this client has seen a 429, is the ban.
+		if _, isJSON := parseProblem(body); !isJSON || c.saw429.Load() {
 			c.banned.Store(true)
 			return connectors.Verdict{Handled: true, Err: c.banError()}
 		}
@@ -342,9 +350,6 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, decode 
 			if c.oauth != nil && try == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 				c.oauth.invalidate(used)
 				continue
-			}
-			if c.oauth != nil {
-				err = c.oauth.scrub(err)
 			}
 			return 0, err
 		}

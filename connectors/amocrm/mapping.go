@@ -427,13 +427,22 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 		amount := w.Price.V
 		// price_with_minor_units carries the kopecks/cents that price
 		// drops; use it only when it agrees with price, in case it turns
-		// out to be in minor units after all.
-		if w.PriceMinor.Set && math.Abs(w.PriceMinor.V-w.Price.V) < 1 {
+		// out to be in minor units after all. Alone (no price) it is taken
+		// as the reference describes it: a float in major units.
+		if w.PriceMinor.Set && (!w.Price.Set || math.Abs(w.PriceMinor.V-w.Price.V) < 1) {
 			amount = w.PriceMinor.V
 		}
 		d.Amount = &amount
 	}
 	if t := w.ClosedAt.time(); !t.IsZero() {
+		d.ClosedAt = &t
+	} else if d.Status != connectors.StatusOpen && !d.Meta.UpdatedAt.IsZero() {
+		// closed_at is nullable; a won or lost lead without it (imported,
+		// closed by a robot, or a fake that never sets it) would drop out
+		// of every period's won/lost counts. Moving a lead to 142/143
+		// updates it, so updated_at is the best available close time: it
+		// is late only if the lead was edited after closing.
+		t := d.Meta.UpdatedAt
 		d.ClosedAt = &t
 	}
 	if len(w.Embedded.Companies) > 0 {

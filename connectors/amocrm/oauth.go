@@ -2,7 +2,6 @@ package amocrm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,9 +25,13 @@ type tokenSource struct {
 	mu     sync.Mutex
 	loaded bool
 	tok    connectors.Token
-	// issued are tokens received at run time; the shared client only knows
-	// the secrets it was built with, so errors are scrubbed of these too.
-	issued []string
+}
+
+// learn adds tokens met at run time (stored or refreshed) to the secrets
+// both HTTP clients redact.
+func (t *tokenSource) learn(secrets ...string) {
+	t.c.http.AddSecret(secrets...)
+	t.http.AddSecret(secrets...)
 }
 
 func newTokenSource(c *Client, secrets []string) (*tokenSource, error) {
@@ -108,7 +111,7 @@ func (t *tokenSource) access(ctx context.Context) (string, error) {
 		}
 		if ok && stored.RefreshToken != "" {
 			t.tok = stored
-			t.issued = append(t.issued, stored.AccessToken, stored.RefreshToken)
+			t.learn(stored.AccessToken, stored.RefreshToken)
 		} else {
 			t.tok = connectors.Token{RefreshToken: t.cfg.RefreshToken}
 		}
@@ -145,7 +148,7 @@ func (t *tokenSource) refresh(ctx context.Context) error {
 	// The grace rule above also makes the POST safe to repeat.
 	_, err := t.http.DoJSON(ctx, &connectors.Request{Method: http.MethodPost, URL: t.url, JSON: body, Idempotent: true}, &out)
 	if err != nil {
-		return t.scrubLocked(fmt.Errorf("refresh OAuth token: %w", err))
+		return fmt.Errorf("refresh OAuth token: %w", err)
 	}
 	if out.AccessToken == "" || out.RefreshToken == "" {
 		return &connectors.MalformedError{Detail: "OAuth token response without access_token or refresh_token"}
@@ -156,7 +159,7 @@ func (t *tokenSource) refresh(ctx context.Context) error {
 		exp = 24 * time.Hour
 	}
 	nt := connectors.Token{AccessToken: string(out.AccessToken), RefreshToken: string(out.RefreshToken), Expiry: now.Add(exp).UTC()}
-	t.issued = append(t.issued, nt.AccessToken, nt.RefreshToken)
+	t.learn(nt.AccessToken, nt.RefreshToken)
 	// Save even if the run is being cancelled: the pair exists now, and
 	// the store is the only place it can survive.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -166,43 +169,4 @@ func (t *tokenSource) refresh(ctx context.Context) error {
 	}
 	t.tok = nt
 	return nil
-}
-
-// scrub removes run-time tokens from a typed error's text.
-func (t *tokenSource) scrub(err error) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.scrubLocked(err)
-}
-
-func (t *tokenSource) scrubLocked(err error) error {
-	red := func(s string) string {
-		for _, sec := range t.issued {
-			if sec != "" {
-				s = strings.ReplaceAll(s, sec, "[REDACTED]")
-			}
-		}
-		return s
-	}
-	var (
-		ae *connectors.AuthError
-		re *connectors.RateLimitError
-		pe *connectors.ResponseError
-		me *connectors.MalformedError
-	)
-	switch {
-	case errors.As(err, &ae):
-		ae.Detail = red(ae.Detail)
-	case errors.As(err, &re):
-		re.Detail = red(re.Detail)
-	case errors.As(err, &pe):
-		pe.Snippet = red(pe.Snippet)
-	case errors.As(err, &me):
-		me.Detail = red(me.Detail)
-	default:
-		if msg := red(err.Error()); msg != err.Error() {
-			return errors.New(msg)
-		}
-	}
-	return err
 }

@@ -113,6 +113,7 @@ type Server struct {
 	banned     bool
 	retryAfter int
 	ignoreFilt bool
+	quirks     Quirks
 	unpaid     bool
 	admin      bool
 	tokens     map[string]bool
@@ -199,6 +200,32 @@ func (s *Server) Fail(f Fault, n int) {
 // SetIgnoreFilters makes list endpoints ignore filter[...] parameters, as an
 // account without the filters API might.
 func (s *Server) SetIgnoreFilters(v bool) { s.mu.Lock(); s.ignoreFilt = v; s.mu.Unlock() }
+
+// Quirks are readings of the reference that an independently written amoCRM
+// fake (or a real account) may make; the zero value is this fake's default.
+// The connector must work against each of them.
+type Quirks struct {
+	// IgnoreOrder ignores order[...] parameters: lists come in id order.
+	IgnoreOrder bool
+	// UpdatedFilter restricts the filter[updated_at] forms understood:
+	// "range" only [from]/[to], "single" only the single "since" value;
+	// "" both.
+	UpdatedFilter string
+	// EventTypes sets how filter[type] is read: "literal" compares the
+	// whole value with the type (no comma lists), "array" honours only
+	// filter[type][]=…; "" accepts all three forms.
+	EventTypes string
+	// IgnoreOnlyDeleted serves live leads to with=only_deleted.
+	IgnoreOnlyDeleted bool
+	// Empty200 answers an empty page with 200, "_embedded": [] and a next
+	// link instead of 204.
+	Empty200 bool
+	// ClampPage answers a page beyond the end with the last page again.
+	ClampPage bool
+}
+
+// SetQuirks sets the quirks list endpoints follow.
+func (s *Server) SetQuirks(q Quirks) { s.mu.Lock(); s.quirks = q; s.mu.Unlock() }
 
 // SetPaymentRequired makes every API request answer 402 (account unpaid).
 func (s *Server) SetPaymentRequired(v bool) { s.mu.Lock(); s.unpaid = v; s.mu.Unlock() }
@@ -499,16 +526,21 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e Entity, name str
 
 	s.mu.Lock()
 	ignore := s.ignoreFilt
+	qk := s.quirks
 	col := s.cols[e]
 	byKey, byUpd := col.sorted()
+	if qk.IgnoreOnlyDeleted {
+		onlyDeleted = false
+	}
 
 	var f filter
 	if !ignore {
-		f = parseFilter(q)
+		f = parseFilter(q, qk)
 	}
 	src := byKey
 	desc, byUpdated := false, false
 	switch {
+	case qk.IgnoreOrder:
 	case q.Get("order[updated_at]") != "":
 		src, desc, byUpdated = byUpd, q.Get("order[updated_at]") == "desc", true
 	case q.Get("order[id]") != "":
@@ -522,6 +554,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e Entity, name str
 		start = sort.Search(len(src), func(i int) bool { return src[i].updated >= from })
 	}
 	skip := (page - 1) * limit
+	if qk.ClampPage {
+		n := 0
+		for _, rec := range src[start:end] {
+			if rec.deleted == onlyDeleted && f.match(rec) {
+				n++
+			}
+		}
+		if n > 0 && skip >= n {
+			skip = (n - 1) / limit * limit
+		}
+	}
 	var out []*record
 	for k := 0; k < end-start && len(out) < limit; k++ {
 		i := start + k
@@ -545,6 +588,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e Entity, name str
 	s.mu.Unlock()
 
 	if len(out) == 0 {
+		if qk.Empty200 {
+			nq := r.URL.Query()
+			nq.Set("page", strconv.Itoa(page+1))
+			fmt.Fprintf(w, `{"_page":%d,"_links":{"next":{"href":%q}},"_embedded":[]}`, page, s.base(r)+r.URL.Path+"?"+nq.Encode())
+			return
+		}
 		// An empty page is 204 with no body, never 200 [].
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -618,7 +667,7 @@ type filter struct {
 	entityIDs      map[int64]bool
 }
 
-func parseFilter(q url.Values) filter {
+func parseFilter(q url.Values, qk Quirks) filter {
 	var f filter
 	ptr := func(k string) *int64 {
 		v := q.Get(k)
@@ -631,19 +680,36 @@ func parseFilter(q url.Values) filter {
 		}
 		return &n
 	}
-	f.updFrom, f.updTo = ptr("filter[updated_at][from]"), ptr("filter[updated_at][to]")
-	if f.updFrom == nil {
+	if qk.UpdatedFilter != "single" {
+		f.updFrom, f.updTo = ptr("filter[updated_at][from]"), ptr("filter[updated_at][to]")
+	}
+	if f.updFrom == nil && qk.UpdatedFilter != "range" {
 		f.updFrom = ptr("filter[updated_at]") // single value: "since"
 	}
 	f.crFrom, f.crTo = ptr("filter[created_at][from]"), ptr("filter[created_at][to]")
 	for k, vs := range q {
-		if k != "filter[type]" && k != "filter[type][]" && !strings.HasPrefix(k, "filter[type][") {
-			continue
+		switch qk.EventTypes {
+		case "literal":
+			if k != "filter[type]" {
+				continue
+			}
+		case "array":
+			if k != "filter[type][]" {
+				continue
+			}
+		default:
+			if k != "filter[type]" && k != "filter[type][]" && !strings.HasPrefix(k, "filter[type][") {
+				continue
+			}
 		}
 		if f.types == nil {
 			f.types = map[string]bool{}
 		}
 		for _, v := range vs {
+			if qk.EventTypes == "literal" {
+				f.types[v] = true
+				continue
+			}
 			for _, t := range strings.Split(v, ",") {
 				f.types[strings.TrimSpace(t)] = true
 			}

@@ -1,0 +1,5 @@
+//go:build race
+
+package bitrix24
+
+const raceEnabled = true

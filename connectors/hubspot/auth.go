@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +39,6 @@ type auth struct {
 	tok       connectors.Token
 	forceNext bool // a 401 asked for a refresh before the next request
 	forced    bool // the current token came from such a refresh
-	dynamic   []string
 }
 
 func (a *auth) authorize(ctx context.Context, req *http.Request) error {
@@ -73,7 +71,7 @@ func (a *auth) token(ctx context.Context) (string, error) {
 			// is the rotated successor.
 			if ok && t.RefreshToken != "" {
 				a.tok = t
-				a.remember(t.AccessToken, t.RefreshToken)
+				a.http.AddSecret(t.AccessToken, t.RefreshToken)
 			}
 		}
 		a.loaded = true
@@ -127,13 +125,13 @@ func (a *auth) refresh(ctx context.Context) error {
 			// the client credentials are wrong; no retry can help.
 			return &connectors.AuthError{Status: re.Status, Detail: "OAuth refresh refused: " + a.redact(re.Snippet)}
 		}
-		return a.scrubLocked(err)
+		return err
 	}
 	t := connectors.Token{AccessToken: tr.AccessToken, RefreshToken: a.tok.RefreshToken, Expiry: a.now().Add(time.Duration(tr.ExpiresIn) * time.Second)}
 	if tr.RefreshToken != "" {
 		t.RefreshToken = tr.RefreshToken
 	}
-	a.remember(t.AccessToken, t.RefreshToken)
+	a.http.AddSecret(t.AccessToken, t.RefreshToken)
 	if st := a.opts.TokenStore; st != nil {
 		// Saved before use: if the save fails a rotated refresh token
 		// would be lost with the process, so stop here instead.
@@ -161,57 +159,4 @@ func (a *auth) on401() bool {
 	return true
 }
 
-// remember adds tokens learnt at run time to the redaction list; the
-// shared client only knows the configured ones.
-func (a *auth) remember(secrets ...string) {
-	for _, s := range secrets {
-		if s != "" {
-			a.dynamic = append(a.dynamic, s)
-		}
-	}
-}
-
-func (a *auth) redact(s string) string {
-	for _, sec := range a.dynamic {
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
-	}
-	if a.http != nil {
-		s = a.http.Redact(s)
-	}
-	return s
-}
-
-// scrub removes run-time tokens from a typed error's text, keeping its
-// type for callers that branch on it.
-func (a *auth) scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.scrubLocked(err)
-}
-
-func (a *auth) scrubLocked(err error) error {
-	if len(a.dynamic) == 0 {
-		return err
-	}
-	var ae *connectors.AuthError
-	var re *connectors.ResponseError
-	var rl *connectors.RateLimitError
-	var me *connectors.MalformedError
-	switch {
-	case errors.As(err, &ae):
-		ae.Detail = a.redact(ae.Detail)
-	case errors.As(err, &re):
-		re.Snippet = a.redact(re.Snippet)
-	case errors.As(err, &rl):
-		rl.Detail = a.redact(rl.Detail)
-	case errors.As(err, &me):
-		me.Detail = a.redact(me.Detail)
-	}
-	if msg := err.Error(); a.redact(msg) != msg {
-		return errors.New(a.redact(msg))
-	}
-	return err
-}
+func (a *auth) redact(s string) string { return a.http.Redact(s) }

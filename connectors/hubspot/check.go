@@ -26,7 +26,7 @@ var requiredScopes = []string{
 func (c *Client) Check(ctx context.Context) ([]string, error) {
 	if c.opts.OAuth != nil {
 		w, err := c.checkOAuth(ctx)
-		return w, c.http.Wrap("", 0, c.auth.scrub(err))
+		return w, c.http.Wrap("", 0, err)
 	}
 	probes := []struct{ name, path string }{
 		{"users", "/crm/v3/owners"},

@@ -14,14 +14,79 @@ import (
 	"github.com/crmkpi/crmkpi/connectors"
 )
 
+// fstr is a string the spec types as string that an implementation may
+// send as a number, a boolean or null (ids, cursors, timestamps).
+type fstr string
+
+func (f *fstr) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = fstr(s)
+	case b[0] == '{' || b[0] == '[':
+		return fmt.Errorf("want a string, got %.20s", b)
+	default:
+		*f = fstr(b)
+	}
+	return nil
+}
+
+// fint is an integer that may arrive as a number, a numeric string or null.
+type fint int64
+
+func (f *fint) UnmarshalJSON(b []byte) error {
+	var s fstr
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(s)) == "" {
+		*f = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("want an integer, got %.20q", string(s))
+	}
+	*f = fint(v)
+	return nil
+}
+
+// fbool is a boolean that may arrive as true/false, "true"/"false", 0/1 or
+// null (false).
+type fbool struct {
+	V, Set bool
+}
+
+func (f *fbool) UnmarshalJSON(b []byte) error {
+	var s fstr
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(string(s))) {
+	case "true", "1":
+		*f = fbool{V: true, Set: true}
+	case "false", "0":
+		*f = fbool{Set: true}
+	default:
+		*f = fbool{}
+	}
+	return nil
+}
+
 // object is one CRM record as HubSpot sends it (lists, search, batch).
 type object struct {
-	ID         string                     `json:"id"`
+	ID         fstr                       `json:"id"`
 	Properties map[string]json.RawMessage `json:"properties"`
-	CreatedAt  string                     `json:"createdAt"`
-	UpdatedAt  string                     `json:"updatedAt"`
-	Archived   bool                       `json:"archived"`
-	ArchivedAt string                     `json:"archivedAt"`
+	CreatedAt  fstr                       `json:"createdAt"`
+	UpdatedAt  fstr                       `json:"updatedAt"`
+	Archived   fbool                      `json:"archived"`
+	ArchivedAt fstr                       `json:"archivedAt"`
 	raw        json.RawMessage
 }
 
@@ -57,13 +122,13 @@ func (o *object) prop(name string) string {
 
 type nextPage struct {
 	Next *struct {
-		After string `json:"after"`
+		After fstr `json:"after"`
 	} `json:"next"`
 }
 
 // collection is a list or search answer.
 type collection struct {
-	Total   int       `json:"total"`
+	Total   fint      `json:"total"`
 	Results []object  `json:"results"`
 	Paging  *nextPage `json:"paging"`
 }
@@ -73,18 +138,18 @@ func (c *collection) next() string {
 	if c.Paging == nil || c.Paging.Next == nil {
 		return ""
 	}
-	return c.Paging.Next.After
+	return string(c.Paging.Next.After)
 }
 
 type owner struct {
-	ID        string `json:"id"`
-	Email     string `json:"email"`
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
-	Type      string `json:"type"`
-	CreatedAt string `json:"createdAt"`
-	UpdatedAt string `json:"updatedAt"`
-	Archived  bool   `json:"archived"`
+	ID        fstr  `json:"id"`
+	Email     fstr  `json:"email"`
+	FirstName fstr  `json:"firstName"`
+	LastName  fstr  `json:"lastName"`
+	Type      fstr  `json:"type"`
+	CreatedAt fstr  `json:"createdAt"`
+	UpdatedAt fstr  `json:"updatedAt"`
+	Archived  fbool `json:"archived"`
 	raw       json.RawMessage
 }
 
@@ -103,20 +168,20 @@ type ownerCollection struct {
 }
 
 type pipeline struct {
-	ID           string  `json:"id"`
-	Label        string  `json:"label"`
-	DisplayOrder int     `json:"displayOrder"`
-	Archived     bool    `json:"archived"`
-	UpdatedAt    string  `json:"updatedAt"`
+	ID           fstr    `json:"id"`
+	Label        fstr    `json:"label"`
+	DisplayOrder fint    `json:"displayOrder"`
+	Archived     fbool   `json:"archived"`
+	UpdatedAt    fstr    `json:"updatedAt"`
 	Stages       []stage `json:"stages"`
 }
 
 type stage struct {
-	ID           string            `json:"id"`
-	Label        string            `json:"label"`
-	DisplayOrder int               `json:"displayOrder"`
-	Archived     bool              `json:"archived"`
-	UpdatedAt    string            `json:"updatedAt"`
+	ID           fstr              `json:"id"`
+	Label        fstr              `json:"label"`
+	DisplayOrder fint              `json:"displayOrder"`
+	Archived     fbool             `json:"archived"`
+	UpdatedAt    fstr              `json:"updatedAt"`
 	Metadata     map[string]string `json:"metadata"`
 	raw          json.RawMessage
 }
@@ -160,14 +225,14 @@ type pipelineCollection struct {
 type assocBatch struct {
 	Results []struct {
 		From struct {
-			ID string `json:"id"`
+			ID fstr `json:"id"`
 		} `json:"from"`
 		To []struct {
-			ToObjectID       json.Number `json:"toObjectId"`
+			ToObjectID       fstr `json:"toObjectId"`
 			AssociationTypes []struct {
-				Category string  `json:"category"`
-				TypeID   int     `json:"typeId"`
-				Label    *string `json:"label"`
+				Category fstr `json:"category"`
+				TypeID   fint `json:"typeId"`
+				Label    fstr `json:"label"`
 			} `json:"associationTypes"`
 		} `json:"to"`
 		Paging *nextPage `json:"paging"`
@@ -200,32 +265,33 @@ func choose(links []link) string {
 // returning the results that have more pages.
 func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, err error) {
 	for _, r := range b.Results {
-		if r.From.ID == "" {
+		from := string(r.From.ID)
+		if from == "" {
 			return nil, errors.New("association result without from.id")
 		}
 		for _, t := range r.To {
-			id, err := strconv.ParseUint(strings.Trim(t.ToObjectID.String(), `"`), 10, 64)
+			id, err := strconv.ParseUint(strings.TrimSpace(string(t.ToObjectID)), 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("association toObjectId %q: not an id", t.ToObjectID.String())
+				return nil, fmt.Errorf("association toObjectId %q: not an id", string(t.ToObjectID))
 			}
 			primary := false
 			for _, at := range t.AssociationTypes {
-				if at.Label != nil && strings.EqualFold(*at.Label, "primary") {
+				if strings.EqualFold(string(at.Label), "primary") {
 					primary = true
 				}
 			}
-			ls := acc[r.From.ID]
+			ls := acc[from]
 			if i := slices.IndexFunc(ls, func(l link) bool { return l.id == id }); i >= 0 {
 				ls[i].primary = ls[i].primary || primary
 				continue
 			}
-			acc[r.From.ID] = append(ls, link{id: id, primary: primary})
+			acc[from] = append(ls, link{id: id, primary: primary})
 		}
 		if r.Paging != nil && r.Paging.Next != nil && r.Paging.Next.After != "" {
 			if more == nil {
 				more = map[string]string{}
 			}
-			more[r.From.ID] = r.Paging.Next.After
+			more[from] = string(r.Paging.Next.After)
 		}
 	}
 	return more, nil
@@ -298,24 +364,38 @@ func truthy(s string) *bool {
 }
 
 // meta builds the common fields; a record without a readable id or
-// modified time is malformed, since the warehouse cannot order it.
+// modified time is malformed, since the warehouse cannot order it. The
+// modified time is the record's updatedAt, else its last-modified property
+// (either spelling: contacts have lastmodifieddate, the rest
+// hs_lastmodifieddate, and an implementation may mix them up), else its
+// creation time (a record never modified).
 func (o *object) meta(modProp string) (connectors.Meta, error) {
-	if _, err := strconv.ParseUint(o.ID, 10, 64); err != nil {
-		return connectors.Meta{}, fmt.Errorf("record id %q is not numeric", o.ID)
+	id := string(o.ID)
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return connectors.Meta{}, fmt.Errorf("record id %q is not numeric", id)
 	}
-	up := o.UpdatedAt
-	if up == "" {
-		up = o.prop(modProp)
+	var firstErr error
+	for _, up := range []string{string(o.UpdatedAt), o.prop(modProp), o.prop("hs_lastmodifieddate"), o.prop("lastmodifieddate"),
+		string(o.CreatedAt), o.prop("createdate"), o.prop("hs_createdate")} {
+		if strings.TrimSpace(up) == "" {
+			continue
+		}
+		t, err := parseTime(up)
+		if err == nil {
+			return connectors.Meta{ID: id, UpdatedAt: t, Deleted: o.Archived.V, Raw: o.raw}, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
-	t, err := parseTime(up)
-	if err != nil {
-		return connectors.Meta{}, fmt.Errorf("record %s: updatedAt: %w", o.ID, err)
+	if firstErr == nil {
+		firstErr = errors.New("no updatedAt, last-modified or created time")
 	}
-	return connectors.Meta{ID: o.ID, UpdatedAt: t, Deleted: o.Archived, Raw: o.raw}, nil
+	return connectors.Meta{}, fmt.Errorf("record %s: updatedAt: %w", id, firstErr)
 }
 
 func (o *object) created(prop string) time.Time {
-	if t := timeOrZero(o.CreatedAt); !t.IsZero() {
+	if t := timeOrZero(string(o.CreatedAt)); !t.IsZero() {
 		return t
 	}
 	return timeOrZero(o.prop(prop))
@@ -326,7 +406,7 @@ func (o *object) created(prop string) time.Time {
 func (o *object) merged() []string {
 	var out []string
 	for _, id := range strings.Split(o.prop("hs_merged_object_ids"), ";") {
-		if id = strings.TrimSpace(id); id != "" && id != o.ID {
+		if id = strings.TrimSpace(id); id != "" && id != string(o.ID) {
 			out = append(out, id)
 		}
 	}
@@ -341,23 +421,33 @@ func nonZeroID(s string) string {
 	return s
 }
 
-func mapUser(o *owner) (connectors.User, error) {
+// mapUser maps an owner. archived is the listing's answer when the owner
+// does not say (owners listed with archived=true).
+func mapUser(o *owner, archived bool, now time.Time) (connectors.User, error) {
 	if o.ID == "" {
 		return connectors.User{}, errors.New("owner without id")
 	}
-	t, err := parseTime(o.UpdatedAt)
+	// updatedAt is in the spec's sample but an owner without it must not
+	// stop the sync: then createdAt, then the time of the pull (the row is
+	// refreshed whole on every run anyway).
+	t, err := parseTime(string(o.UpdatedAt))
 	if err != nil {
-		return connectors.User{}, fmt.Errorf("owner %s: updatedAt: %w", o.ID, err)
+		if t, err = parseTime(string(o.CreatedAt)); err != nil {
+			t = now
+		}
 	}
-	name := strings.TrimSpace(o.FirstName + " " + o.LastName)
+	name := strings.TrimSpace(string(o.FirstName) + " " + string(o.LastName))
 	if name == "" {
-		name = o.Email
+		name = string(o.Email)
+	}
+	if o.Archived.Set {
+		archived = o.Archived.V
 	}
 	// Archived owners are deactivated users: their deals still count, so
 	// they stay as inactive users, not deleted ones.
 	return connectors.User{
-		Meta:  connectors.Meta{ID: o.ID, UpdatedAt: t, Raw: o.raw},
-		Email: o.Email, Name: name, Active: !o.Archived,
+		Meta:  connectors.Meta{ID: string(o.ID), UpdatedAt: t, Raw: o.raw},
+		Email: string(o.Email), Name: name, Active: !archived,
 	}, nil
 }
 
@@ -385,9 +475,9 @@ func mapStages(pc *pipelineCollection) ([]connectors.Stage, error) {
 				up = p.UpdatedAt
 			}
 			out = append(out, connectors.Stage{
-				Meta:       connectors.Meta{ID: s.ID, UpdatedAt: timeOrZero(up), Deleted: s.Archived || p.Archived, Raw: s.raw},
-				PipelineID: p.ID, PipelineName: p.Label, Name: s.Label,
-				Status: stageStatus(s.Metadata), Sort: s.DisplayOrder,
+				Meta:       connectors.Meta{ID: string(s.ID), UpdatedAt: timeOrZero(string(up)), Deleted: s.Archived.V || p.Archived.V, Raw: s.raw},
+				PipelineID: string(p.ID), PipelineName: string(p.Label), Name: string(s.Label),
+				Status: stageStatus(s.Metadata), Sort: int(s.DisplayOrder),
 			})
 		}
 	}

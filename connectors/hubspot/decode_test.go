@@ -208,7 +208,7 @@ func TestMapSamples(t *testing.T) {
 	}
 	var users []connectors.User
 	for i := range oc.Results {
-		u, err := mapUser(&oc.Results[i])
+		u, err := mapUser(&oc.Results[i], false, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,7 +370,7 @@ func FuzzDecode(f *testing.F) {
 		var oc ownerCollection
 		if json.Unmarshal(data, &oc) == nil {
 			for i := range oc.Results {
-				_, _ = mapUser(&oc.Results[i])
+				_, _ = mapUser(&oc.Results[i], false, time.Time{})
 			}
 		}
 		_, _ = parseTime(string(data))

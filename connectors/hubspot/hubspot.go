@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -120,8 +121,21 @@ type Client struct {
 	fields map[string]string
 	kinds  map[connectors.Object]*kind
 
-	mu       sync.Mutex
-	currency string
+	mu              sync.Mutex
+	currency        string
+	currencyUnknown bool // the account endpoint could not say; see portalCurrency
+
+	// sortsAsStrings: search sorts go as ["hs_object_id"] (the spec's
+	// type) after the object form was refused.
+	sortsAsStrings atomic.Bool
+	warned         sync.Map
+}
+
+// warnOnce logs msg once per key and Client.
+func (c *Client) warnOnce(key, msg string, args ...any) {
+	if _, dup := c.warned.LoadOrStore(key, true); !dup {
+		c.log.Warn(msg, args...)
+	}
 }
 
 var _ connectors.Connector = (*Client)(nil)

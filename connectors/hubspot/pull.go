@@ -121,6 +121,14 @@ type cursor struct {
 	// LastID is the search floor: ids above it remain (the 10k-cap
 	// restart point).
 	LastID string `json:"last_id,omitempty"`
+	// Seen counts search results read since the floor last moved; with
+	// After it tells when the cap nears, whatever after's format.
+	Seen int `json:"seen,omitempty"`
+	// Max is the highest id read since the floor last moved, the next
+	// floor; Unordered records that results broke ascending id order, so
+	// the floor cannot move.
+	Max       string `json:"max,omitempty"`
+	Unordered bool   `json:"unordered,omitempty"`
 	// Since starts the next window (idle cursors).
 	Since time.Time `json:"since,omitzero"`
 	// AssocAt is when the last complete association re-read began.
@@ -173,7 +181,7 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, raw string, em
 		if errors.As(err, &ee) {
 			return ee.err // the engine's own error, as it gave it
 		}
-		return c.http.Wrap(obj, p.page+1, c.auth.scrub(err))
+		return c.http.Wrap(obj, p.page+1, err)
 	}
 	return nil
 }
@@ -242,8 +250,12 @@ func (p *puller) users(ctx context.Context) error {
 			return fmt.Errorf("list owners: %w", err)
 		}
 		pg := &connectors.Page{}
+		now := p.c.opts.Now().UTC()
 		for i := range oc.Results {
-			u, err := mapUser(&oc.Results[i])
+			// Owners listed with archived=true are archived unless they
+			// say otherwise: a server that ignores the parameter lists
+			// active owners, with archived false.
+			u, err := mapUser(&oc.Results[i], cur.Phase == "archived", now)
 			if err != nil {
 				return &connectors.MalformedError{Detail: "owner", Err: err}
 			}
@@ -251,7 +263,7 @@ func (p *puller) users(ctx context.Context) error {
 		}
 		next := ""
 		if oc.Paging != nil && oc.Paging.Next != nil {
-			next = oc.Paging.Next.After
+			next = string(oc.Paging.Next.After)
 		}
 		if next != "" && next == cur.After {
 			return &connectors.MalformedError{Detail: "owners paging.next.after does not advance"}
@@ -347,7 +359,7 @@ func (p *puller) objects(ctx context.Context) error {
 
 // nextPhase moves the cursor to the phase after the current one.
 func (p *puller) nextPhase() {
-	p.cur.After, p.cur.LastID = "", ""
+	p.cur.After, p.cur.LastID, p.cur.Seen, p.cur.Max, p.cur.Unordered = "", "", 0, "", false
 	switch p.cur.Phase {
 	case phaseRecords:
 		p.cur.Phase = phaseArchived
@@ -421,14 +433,64 @@ type searchFilter struct {
 	Value        string `json:"value"`
 }
 
+type filterGroup struct {
+	Filters []searchFilter `json:"filters"`
+}
+
 type searchBody struct {
-	FilterGroups []struct {
-		Filters []searchFilter `json:"filters"`
-	} `json:"filterGroups"`
-	Sorts      []map[string]string `json:"sorts"`
-	Properties []string            `json:"properties"`
-	Limit      int                 `json:"limit"`
-	After      string              `json:"after,omitempty"`
+	FilterGroups []filterGroup `json:"filterGroups"`
+	// Sorts is []map[string]string (the docs' form) or []string (the
+	// spec's type); see Client.sortsAsStrings.
+	Sorts      any      `json:"sorts"`
+	Properties []string `json:"properties"`
+	Limit      int      `json:"limit"`
+	After      string   `json:"after"`
+}
+
+// searchPage sends one search request. The docs and Airbyte send sorts as
+// objects, the spec types them as strings: a 400 to the first request of
+// a window in one form is retried once in the other, which the Client then
+// keeps.
+func (p *puller) searchPage(ctx context.Context, path string) (*collection, error) {
+	floor := p.cur.LastID
+	filters := []searchFilter{
+		{p.k.modProp, "GTE", strconv.FormatInt(p.cur.From.UnixMilli(), 10)},
+		{p.k.modProp, "LT", strconv.FormatInt(p.cur.To.UnixMilli(), 10)},
+	}
+	if floor != "" {
+		// Only after a cap restart: a server without id filters then
+		// shows as repeated ids, which the order check catches.
+		filters = append(filters, searchFilter{"hs_object_id", "GT", floor})
+	}
+	after := p.cur.After
+	if after == "" {
+		after = "0" // as the reference's sample sends it
+	}
+	var firstErr error
+	for try := 0; try < 2; try++ {
+		strs := p.c.sortsAsStrings.Load()
+		body := searchBody{FilterGroups: []filterGroup{{Filters: filters}}, Properties: p.k.props, Limit: searchLimit, After: after,
+			Sorts: []map[string]string{{"propertyName": "hs_object_id", "direction": "ASCENDING"}}}
+		if strs {
+			body.Sorts = []string{"hs_object_id"}
+		}
+		var col collection
+		err := p.post(ctx, path, body, &col, true)
+		if err == nil {
+			return &col, nil
+		}
+		var re *connectors.ResponseError
+		if firstErr != nil || p.cur.After != "" || !errors.As(err, &re) || re.Status != http.StatusBadRequest {
+			if firstErr != nil {
+				return nil, firstErr
+			}
+			return nil, err
+		}
+		firstErr = err
+		p.c.sortsAsStrings.CompareAndSwap(strs, !strs)
+		p.c.log.Warn("search answered 400; retrying with the other form of sorts", "object", p.k.path, "strings", !strs)
+	}
+	return nil, firstErr
 }
 
 // searchRecords reads the changes of [From, To) sorted by hs_object_id,
@@ -439,56 +501,59 @@ func (p *puller) searchRecords(ctx context.Context) error {
 		var buf []object
 		done, total := false, 0
 		for !done && len(buf)+searchLimit <= batchRecords {
-			floor := p.cur.LastID
-			if floor == "" {
-				floor = "0"
-			}
-			body := searchBody{Sorts: []map[string]string{{"propertyName": "hs_object_id", "direction": "ASCENDING"}},
-				Properties: p.k.props, Limit: searchLimit, After: p.cur.After}
-			body.FilterGroups = append(body.FilterGroups, struct {
-				Filters []searchFilter `json:"filters"`
-			}{Filters: []searchFilter{
-				{p.k.modProp, "GTE", strconv.FormatInt(p.cur.From.UnixMilli(), 10)},
-				{p.k.modProp, "LT", strconv.FormatInt(p.cur.To.UnixMilli(), 10)},
-				{"hs_object_id", "GT", floor},
-			}})
-			var col collection
-			if err := p.post(ctx, path, body, &col, true); err != nil {
+			col, err := p.searchPage(ctx, path)
+			if err != nil {
+				var re *connectors.ResponseError
+				if errors.As(err, &re) && re.Status == http.StatusBadRequest && p.cur.After != "" {
+					// A 400 deep into the results is the cap arriving
+					// sooner than documented: restart above the last id.
+					if rerr := p.restartAboveMax(); rerr != nil {
+						return fmt.Errorf("search %s: %w (%w)", p.k.path, err, rerr)
+					}
+					continue
+				}
 				return fmt.Errorf("search %s: %w", p.k.path, err)
 			}
-			total = col.Total
+			total = int(col.Total)
 			// The restart relies on ascending numeric ids; HubSpot's
-			// comparison is not documented as numeric, so check.
-			prev, _ := strconv.ParseUint(floor, 10, 64)
-			if len(buf) > 0 {
-				prev, _ = strconv.ParseUint(buf[len(buf)-1].ID, 10, 64)
-			}
+			// comparison is not documented as numeric, so check. Order
+			// only matters for passing the cap: below it, offsets over a
+			// fixed result set lose nothing.
 			for _, o := range col.Results {
-				id, err := strconv.ParseUint(o.ID, 10, 64)
-				if err != nil || id <= prev {
-					return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: id %q after %d breaks ascending hs_object_id order", p.k.path, o.ID, prev)}
+				id, err := strconv.ParseUint(string(o.ID), 10, 64)
+				if err != nil {
+					return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: id %q is not numeric", p.k.path, o.ID)}
 				}
-				prev = id
+				prev, _ := strconv.ParseUint(p.cur.Max, 10, 64)
+				floor, _ := strconv.ParseUint(p.cur.LastID, 10, 64)
+				if id <= max(prev, floor) {
+					p.cur.Unordered = true
+				} else {
+					p.cur.Max = string(o.ID)
+				}
 			}
 			buf = append(buf, col.Results...)
+			p.cur.Seen += len(col.Results)
 			next := col.next()
+			// The offset the next request starts at: after itself when it
+			// is the documented numeric offset, else what was read.
+			offset := p.cur.Seen
+			if n, err := strconv.Atoi(next); err == nil && n > offset {
+				offset = n
+			}
 			switch {
 			case next == "":
 				done = true
+			case next == p.cur.After:
+				return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: paging.next.after %q does not advance", p.k.path, next)}
+			case offset+searchLimit >= searchCap:
+				// Never ask for a page reaching the cap, whether a server
+				// counts it from after or from after+limit.
+				if err := p.restartAboveMax(); err != nil {
+					return fmt.Errorf("search %s: %w", p.k.path, err)
+				}
 			default:
-				n, err := strconv.Atoi(next)
-				cur, _ := strconv.Atoi(p.cur.After)
-				if err != nil || n <= cur && p.cur.After != "" {
-					return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: paging.next.after %q does not advance", p.k.path, next)}
-				}
-				if n+searchLimit > searchCap {
-					if len(buf) == 0 || buf[len(buf)-1].ID == p.cur.LastID {
-						return &connectors.MalformedError{Detail: "search " + p.k.path + ": no progress before the 10,000-result cap"}
-					}
-					p.cur.LastID, p.cur.After = buf[len(buf)-1].ID, ""
-				} else {
-					p.cur.After = next
-				}
+				p.cur.After = next
 			}
 		}
 		if err := p.emitRecords(ctx, buf, done, total); err != nil {
@@ -500,12 +565,26 @@ func (p *puller) searchRecords(ctx context.Context) error {
 	}
 }
 
+// restartAboveMax moves the search floor to the highest id read, the
+// Airbyte way past the 10,000-result cap.
+func (p *puller) restartAboveMax() error {
+	if p.cur.Unordered {
+		return &connectors.MalformedError{Detail: "search results are not in ascending hs_object_id order, so the 10,000-result cap cannot be passed; " +
+			"run with --full, which uses the list endpoints"}
+	}
+	if p.cur.Max == "" || p.cur.Max == p.cur.LastID {
+		return &connectors.MalformedError{Detail: "search " + p.k.path + ": no progress before the 10,000-result cap"}
+	}
+	p.cur.LastID, p.cur.After, p.cur.Seen = p.cur.Max, "", 0
+	return nil
+}
+
 // emitRecords maps buf with its associations and emits it; last moves the
 // cursor to the next phase.
 func (p *puller) emitRecords(ctx context.Context, buf []object, last bool, total int) error {
 	ids := make([]string, len(buf))
 	for i := range buf {
-		ids[i] = buf[i].ID
+		ids[i] = string(buf[i].ID)
 	}
 	links, err := p.associations(ctx, ids)
 	if err != nil {
@@ -536,8 +615,14 @@ func (p *puller) archived(ctx context.Context) error {
 		pg := &connectors.Page{}
 		for i := range col.Results {
 			o := &col.Results[i]
-			o.Archived = true
-			at := timeOrZero(o.ArchivedAt)
+			if o.Archived.Set && !o.Archived.V {
+				// A server that ignores archived=true lists live records;
+				// flagging them deleted would empty the table.
+				p.c.warnOnce("ignored-archived:"+p.k.path, "the archived listing returned live records (archived false); they are not flagged deleted", "object", p.k.path)
+				continue
+			}
+			o.Archived = fbool{V: true, Set: true}
+			at := timeOrZero(string(o.ArchivedAt))
 			if p.cur.Mode == modeInc && !at.IsZero() && at.Before(p.cur.From) {
 				continue
 			}
@@ -580,7 +665,7 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 				return fmt.Errorf("list %s ids: %w", p.k.path, err)
 			}
 			for _, o := range col.Results {
-				ids = append(ids, o.ID)
+				ids = append(ids, string(o.ID))
 			}
 			next := col.next()
 			if next != "" && next == p.cur.After {
@@ -647,6 +732,14 @@ func (p *puller) associations(ctx context.Context, ids []string) (map[string]map
 			var b assocBatch
 			path := fmt.Sprintf("/crm/v4/associations/%s/%s/batch/read", p.k.path, to)
 			if err := p.post(ctx, path, map[string]any{"inputs": chunk}, &b, false); err != nil {
+				var re *connectors.ResponseError
+				if errors.As(err, &re) && re.Status == http.StatusNotFound {
+					// A server without this association pair: the records
+					// still count, without that link.
+					p.c.warnOnce("assoc404:"+path, "the associations endpoint answered 404; records are kept without these links", "path", path)
+					inputs = nil
+					break
+				}
 				return nil, fmt.Errorf("read %s→%s associations: %w", p.k.path, to, err)
 			}
 			more, err := b.addLinks(acc)
@@ -675,15 +768,15 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links 
 	if err != nil {
 		return &connectors.MalformedError{Detail: p.k.path, Err: err}
 	}
-	if o.Archived {
+	if o.Archived.V {
 		m.Deleted = true
 		// Archiving may not move updatedAt; the archive is newer than any
 		// live version the warehouse holds.
-		if at := timeOrZero(o.ArchivedAt); at.After(m.UpdatedAt) {
+		if at := timeOrZero(string(o.ArchivedAt)); at.After(m.UpdatedAt) {
 			m.UpdatedAt = at
 		}
 	}
-	link := func(to string) string { return choose(links[to][o.ID]) }
+	link := func(to string) string { return choose(links[to][string(o.ID)]) }
 	for _, id := range o.merged() {
 		pg.Deletions = append(pg.Deletions, connectors.Deletion{Object: p.k.obj, ID: id, At: m.UpdatedAt})
 	}
@@ -814,23 +907,37 @@ func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID,
 	return a
 }
 
-// portalCurrency is Options.Currency, else the portal's company currency,
-// asked once per Client.
+// portalCurrency is the currency of deals without deal_currency_code:
+// Options.Currency, else the portal's company currency from
+// /account-info/v3/details, asked once per Client.
+//
+// That endpoint is not in the reference's endpoint table, so a server may
+// well not have it. A 4xx (404 absent, 403 scope) then leaves such deals
+// with currency "" and logs ONE warning naming the fix (set the connector's
+// currency): "" means "the portal's own, unknown" and is visible in the
+// warehouse, where a guessed code would be silently wrong. Transient
+// errors (5xx, timeouts) fail the page as usual, so a retry can get it.
 func (c *Client) portalCurrency(ctx context.Context, p *puller) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.currency != "" {
+	if c.currency != "" || c.currencyUnknown {
 		return c.currency, nil
 	}
 	var d struct {
-		CompanyCurrency string `json:"companyCurrency"`
+		CompanyCurrency fstr `json:"companyCurrency"`
 	}
-	if err := p.get(ctx, "/account-info/v3/details", nil, &d); err != nil {
-		return "", fmt.Errorf("read the portal currency for deals without deal_currency_code (or set currency in the config): %w", err)
+	err := p.get(ctx, "/account-info/v3/details", nil, &d)
+	var re *connectors.ResponseError
+	var ae *connectors.AuthError
+	switch {
+	case err == nil && strings.TrimSpace(string(d.CompanyCurrency)) != "":
+		c.currency = strings.ToUpper(strings.TrimSpace(string(d.CompanyCurrency)))
+		return c.currency, nil
+	case err == nil, errors.As(err, &re) && re.Status >= 400 && re.Status < 500, errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		c.currencyUnknown = true
+		c.log.WarnContext(ctx, "the portal currency is unknown: deals without deal_currency_code get currency \"\"; set currency on the connector",
+			"reason", fmt.Sprint(err))
+		return "", nil
 	}
-	if d.CompanyCurrency == "" {
-		return "", &connectors.MalformedError{Detail: "account details without companyCurrency"}
-	}
-	c.currency = strings.ToUpper(d.CompanyCurrency)
-	return c.currency, nil
+	return "", fmt.Errorf("read the portal currency for deals without deal_currency_code (or set currency in the config): %w", err)
 }

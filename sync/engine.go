@@ -202,7 +202,7 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 		wg.Go(func() {
 			r := e.runObject(ctx, j, obj, log)
 			if r.Err == nil && reconcile[obj] {
-				n, err := e.reconcile(ctx, j, rec, obj, log)
+				n, err := e.reconcile(ctx, j, rec, obj, r.Records, log)
 				r.Deleted = n
 				if err != nil {
 					r.Err = err
@@ -340,7 +340,9 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, lo
 // deletion scan of obj is kept.
 func reconcileKey(obj connectors.Object) connectors.Object { return "reconcile:" + obj }
 
-func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, log *slog.Logger) (int, error) {
+// reconcile flags the stored records of obj that the CRM no longer lists.
+// pulled is how many records the pull of obj just brought.
+func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, pulled int, log *slog.Logger) (int, error) {
 	name := j.Connector.Name()
 	every := j.ReconcileEvery
 	if every <= 0 {
@@ -364,6 +366,14 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 	})
 	if err != nil {
 		return 0, err
+	}
+	if len(live) == 0 && pulled > 0 {
+		// An empty listing right after a pull that brought records is a
+		// broken answer (an empty page from an overloaded portal), not a
+		// CRM emptied in between: trusting it would flag every stored
+		// record deleted and drop them from every KPI.
+		return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf(
+			"reconcile deletions: the CRM listed no ids right after the pull brought %d records; refusing to flag every stored record deleted", pulled)}
 	}
 	n, err := e.Store.MarkMissingDeleted(ctx, name, obj, live, now)
 	if err != nil {

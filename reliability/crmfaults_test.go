@@ -1,0 +1,252 @@
+package reliability
+
+import (
+	"errors"
+	"io"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
+)
+
+type outcome int
+
+const (
+	mustSucceed outcome = iota
+	mustFail
+	either
+)
+
+// crmFault is one fault of the CRM, set up before the first sync of a
+// connector and cleared before the second.
+type crmFault struct {
+	name string
+	// inject sets the fault up; opts tune the connector of the faulty run.
+	inject func(t *testing.T, c *crm, ft *faultTransport, o *connOpts)
+	// outcome says whether the faulty run must succeed (through
+	// retries), fail (with an error naming the connector, the object and
+	// the page), or may do either: some CRMs' paging can tell a broken
+	// answer from a good one, others cannot, and what matters then is that
+	// the next sync repairs everything.
+	outcome outcome
+	// object is the object the failure must name.
+	object connectors.Object
+	// only limits the fault to these CRMs; nil means all.
+	only []string
+}
+
+// dealsOnly applies rewrite to the answers of deals pages.
+func dealsOnly(c *crm, rewrite func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte) func(int, *http.Request, []byte, int, []byte) []byte {
+	return func(n int, req *http.Request, reqBody []byte, status int, body []byte) []byte {
+		if !c.isDeals(req, reqBody) {
+			return nil
+		}
+		m := jsonMap(body)
+		if m == nil {
+			return nil
+		}
+		return rewrite(n, req, reqBody, m)
+	}
+}
+
+var crmFaults = []crmFault{
+	{name: "5xx burst retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		c.fail(fault5xx, 4)
+	}},
+	{name: "HTML error page retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		c.fail(faultHTML, 2)
+	}},
+	{name: "slow answer beyond the timeout retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		o.timeout = c.slowTimeout
+		c.fail(faultSlow, 1)
+	}},
+	{name: "connection reset mid-body retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		c.fail(faultReset, 2)
+	}},
+	{name: "truncated JSON retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		c.fail(faultTruncated, 2)
+	}},
+	{name: "malformed JSON retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		c.fail(faultMalformed, 2)
+	}},
+	{name: "deals 5xx beyond retries", outcome: mustFail, object: connectors.ObjectDeals,
+		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+			o.maxRetries = 2
+			// Every deals request after the first page answers 503.
+			pages := 0
+			var mu gosync.Mutex
+			o.tr = &statusAfter{next: ft, match: func(r *http.Request) bool {
+				if !c.isDeals(r, nil) {
+					return false
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				pages++
+				return pages > 1
+			}, status: http.StatusServiceUnavailable}
+		}},
+	{name: "deals malformed beyond retries", outcome: mustFail, object: connectors.ObjectDeals,
+		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+			o.maxRetries = 2
+			pages := 0
+			ft.set(nil, dealsOnly(c, func(n int, _ *http.Request, _ []byte, m map[string]any) []byte {
+				if pages++; pages > 1 {
+					return []byte(`{"results": [{"id": `)
+				}
+				return nil
+			}))
+		}},
+	{name: "cursor repeats (server stuck on one page)", outcome: mustFail, object: connectors.ObjectDeals,
+		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+			var first []byte
+			ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
+				if first == nil {
+					first = mustJSON(m)
+					return nil
+				}
+				// The server answers the first page again, whatever
+				// position was asked for, still saying "more".
+				m = jsonMap(first)
+				c.sameCursor(m, req, reqBody)
+				return mustJSON(m)
+			}))
+		}},
+	{name: "empty page that still says more, same cursor", outcome: either, object: connectors.ObjectDeals,
+		// amoCRM and Bitrix24 take the empty page for the end of the list
+		// and move the cursor past the records not yet read: see
+		// RELIABILITY.md, open findings.
+		only: []string{"hubspot"},
+		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+			pages := 0
+			ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
+				if pages++; pages == 1 {
+					return nil
+				}
+				c.setRecs(m, []any{})
+				c.sameCursor(m, req, reqBody)
+				return mustJSON(m)
+			}))
+		}},
+	{name: "duplicate records across pages", outcome: either, object: connectors.ObjectDeals, inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		var prev []any
+		ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
+			rs := c.recs(m)
+			dup := append(append([]any(nil), prev...), rs...)
+			if len(rs) > 0 {
+				prev = rs[len(rs)-1:]
+			}
+			if len(dup) == len(rs) {
+				return nil
+			}
+			// Page k repeats the last record of page k-1 before its own.
+			c.setRecs(m, dup)
+			return mustJSON(m)
+		}))
+	}},
+}
+
+// statusAfter answers status instead of forwarding the requests match
+// selects.
+type statusAfter struct {
+	next   http.RoundTripper
+	match  func(*http.Request) bool
+	status int
+	off    bool
+	mu     gosync.Mutex
+}
+
+func (s *statusAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	off := s.off
+	s.mu.Unlock()
+	if !off && s.match(r) {
+		body := `{"status":"error","message":"Service Unavailable"}`
+		return &http.Response{StatusCode: s.status, Status: http.StatusText(s.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
+			ContentLength: int64(len(body)), Request: r}, nil
+	}
+	return s.next.RoundTrip(r)
+}
+
+// TestCRMFaults injects each CRM fault into the first sync of each
+// connector, then clears it and syncs again (incrementally, from whatever
+// cursor the faulty run saved): the faulty run must succeed through
+// retries, or fail with an error naming connector, object and page; never
+// loop; and the second sync must leave the warehouse equal to the fake
+// record by record, so no cursor moved past unstored data.
+func TestCRMFaults(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			for _, f := range crmFaults {
+				if f.only != nil && !slices.Contains(f.only, k.name) {
+					continue
+				}
+				t.Run(f.name, func(t *testing.T) {
+					each(t, func(t *testing.T, s *warehouse.Store) {
+						c := k.new(t)
+						ft := newFaultTransport()
+						o := connOpts{tr: ft}
+						f.inject(t, c, ft, &o)
+						sum := syncRun(t, s, c.clk, c.conn(t, "crm", o), false)
+						checkOutcome(t, sum, "crm", f.outcome, f.object)
+						noneRunning(t, s, "crm")
+						ft.clear()
+						if sa, ok := o.tr.(*statusAfter); ok {
+							sa.mu.Lock()
+							sa.off = true
+							sa.mu.Unlock()
+						}
+						mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+						equalFake(t, s, "crm", c.want())
+					})
+				})
+			}
+		})
+	}
+}
+
+// each runs fn on SQLite, and on PostgreSQL too unless -short.
+func each(t *testing.T, fn func(t *testing.T, s *warehouse.Store)) {
+	if testing.Short() {
+		fn(t, warehousetest.NewSQLite(t))
+		return
+	}
+	warehousetest.Each(t, fn)
+}
+
+// checkOutcome checks a faulty run against want; a failure must be one
+// of obj whose message names connector, object and page.
+func checkOutcome(t *testing.T, sum interface {
+	Failed() bool
+	Err() error
+}, connector string, want outcome, obj connectors.Object) {
+	t.Helper()
+	switch {
+	case want == mustSucceed && sum.Failed():
+		t.Fatalf("the run failed, want success through retries: %v", sum.Err())
+	case want == mustFail && !sum.Failed():
+		t.Fatalf("the run succeeded, want a clear failure")
+	case sum.Failed():
+		err := sum.Err()
+		var ce *connectors.Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("error %v is no *connectors.Error", err)
+		}
+		msg := err.Error()
+		want := fmt.Sprintf("%s %s page ", connector, obj)
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %q", msg, want)
+		}
+		t.Logf("failure, as wanted: %v", err)
+	}
+}
+
+var _ = time.Second

@@ -1,0 +1,219 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/amocrm"
+	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/sync/synctest"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// onDealsPage runs fn once, before the n-th request for a deals page.
+func onDealsPage(c *crm, n int, fn func()) func(int, *http.Request, []byte) {
+	var mu gosync.Mutex
+	seen := 0
+	return func(_ int, req *http.Request, body []byte) {
+		if !c.isDeals(req, body) {
+			return
+		}
+		mu.Lock()
+		seen++
+		hit := seen == n
+		mu.Unlock()
+		if hit {
+			fn()
+		}
+	}
+}
+
+// TestCRMChangesDuringFullSync edits a deal already read and one not yet
+// read while a full sync pages through the deals: after the next
+// incremental sync the warehouse equals the fake, both edits included.
+func TestCRMChangesDuringFullSync(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			each(t, func(t *testing.T, s *warehouse.Store) {
+				c := k.new(t)
+				ft := newFaultTransport()
+				ft.set(onDealsPage(c, 2, func() {
+					c.clk.Advance(time.Second)
+					c.renameDeal(t, 0, "Edited after it was read")
+					c.renameDeal(t, c.dealCount()-1, "Edited before it was read")
+				}), nil)
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), true)
+				c.clk.Advance(5 * time.Minute)
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+				equalFake(t, s, "crm", c.want())
+			})
+		})
+	}
+}
+
+// TestCRMClockSkew edits a deal after an incremental sync with a modified
+// time behind that sync's window end, as a CRM node with a slow clock (or
+// a late-committing transaction) writes it. Within the connector's overlap
+// the next incremental sync picks it up; beyond it only a full sync does,
+// and a full sync must.
+func TestCRMClockSkew(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			each(t, func(t *testing.T, s *warehouse.Store) {
+				c := k.new(t)
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+				c.clk.Advance(10 * time.Minute)
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+				skewed := func(skew time.Duration, i int, name string) {
+					c.clk.Advance(-skew)
+					c.renameDeal(t, i, name)
+					c.clk.Advance(skew)
+				}
+				skewed(c.overlap/2, 1, "Skewed within the overlap")
+				c.clk.Advance(2 * time.Minute)
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+				equalFake(t, s, "crm", c.want())
+
+				skewed(c.overlap+3*time.Minute+time.Hour, 2, "Skewed beyond the overlap")
+				c.clk.Advance(2 * time.Minute)
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), true)
+				equalFake(t, s, "crm", c.want())
+			})
+		})
+	}
+}
+
+// TestCRMTokenRevokedMidRun revokes the credentials while the deals are
+// paged: the run fails with an auth error naming the connector (no retry
+// can help), nothing is left running, and once the admin puts working
+// credentials in the config the next sync completes the warehouse.
+func TestCRMTokenRevokedMidRun(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			each(t, func(t *testing.T, s *warehouse.Store) {
+				c := k.new(t)
+				ft := newFaultTransport()
+				revoke := c.revoke
+				if k.name == "amocrm" {
+					// The fake cannot issue a new long-lived token after
+					// RevokeTokens: answer 401 to the next requests instead.
+					revoke = func() { c.fail(fault401, 1) }
+				}
+				ft.set(onDealsPage(c, 2, revoke), nil)
+				sum := syncRun(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), false)
+				err := sum.Err()
+				var ae *connectors.AuthError
+				if !errors.As(err, &ae) || !strings.HasPrefix(err.Error(), "crm ") {
+					t.Fatalf("run error = %v, want an *AuthError naming the connector", err)
+				}
+				t.Logf("failure, as wanted: %v", err)
+				noneRunning(t, s, "crm")
+				c.restore()
+				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+				equalFake(t, s, "crm", c.want())
+			})
+		})
+	}
+}
+
+// TestAmoCRMOAuthMidRun: with OAuth, an access token revoked mid-run is
+// refreshed once and the run goes on; a refresh token revoked too fails
+// the run with a clear auth error, never a loop.
+func TestAmoCRMOAuthMidRun(t *testing.T) {
+	for _, refreshWorks := range []bool{true, false} {
+		name := map[bool]string{true: "refresh succeeds", false: "refresh fails"}[refreshWorks]
+		t.Run(name, func(t *testing.T) {
+			each(t, func(t *testing.T, s *warehouse.Store) {
+				clk := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+				srv := amocrmtest.NewServer(amocrmtest.WithClock(clk.Now), amocrmtest.WithRateLimit(0, 0), amocrmtest.WithRetryAfter(0),
+					amocrmtest.WithOAuth("cid", "oauth-client-secret"))
+				t.Cleanup(srv.Close)
+				srv.Seed(amocrmtest.SeedConfig{Users: 3, Companies: 5, Contacts: 5, Leads: 20, Tasks: 3, Notes: 3, Messages: 2, Seed: 4,
+					End: clk.Now().Add(-24 * time.Hour)})
+				seed := srv.OAuthRefreshToken()
+				c := &crm{isDeals: func(r *http.Request, _ []byte) bool { return r.URL.Path == "/api/v4/leads" }}
+				ft := newFaultTransport()
+				ft.set(onDealsPage(c, 2, func() {
+					if refreshWorks {
+						srv.Fail(amocrmtest.FaultUnauthorized, 1)
+					} else {
+						srv.RevokeTokens()
+					}
+				}), nil)
+				conn, err := amocrm.New(amocrm.Options{Name: "amo", BaseURL: srv.URL, Now: clk.Now, TokenStore: s,
+					OAuth:     &amocrm.OAuth{ClientID: "cid", ClientSecret: "oauth-client-secret", RedirectURI: "https://app.example/cb", RefreshToken: seed},
+					RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, PageSize: 5, Transport: ft})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := syncRun(t, s, clk, conn, false)
+				noneRunning(t, s, "amo")
+				if refreshWorks {
+					if sum.Failed() {
+						t.Fatalf("run failed: %v", sum.Err())
+					}
+					if srv.OAuthRefreshes() < 2 {
+						t.Errorf("refreshes = %d, want the first and a forced one", srv.OAuthRefreshes())
+					}
+					equalFake(t, s, "amo", synctest.AmoCRM(srv))
+					return
+				}
+				err = sum.Err()
+				if !connectors.IsAuth(err) || !strings.HasPrefix(err.Error(), "amo ") {
+					t.Fatalf("run error = %v, want an auth error naming the connector", err)
+				}
+				t.Logf("failure, as wanted: %v", err)
+				ctx := context.Background()
+				if _, ok, _ := s.LoadToken(ctx, "amo"); !ok {
+					t.Errorf("the rotated token was not saved")
+				}
+			})
+		})
+	}
+}
+
+// TestReconcileEmptyListing: the ID listing that reconciles deletions
+// (Bitrix24 has no deletion feed) comes back empty right after a pull that
+// brought records. Trusting it would flag every stored deal deleted and drop
+// it from every KPI; the run must fail instead, flag nothing, and the next
+// run reconcile correctly.
+func TestReconcileEmptyListing(t *testing.T) {
+	each(t, func(t *testing.T, s *warehouse.Store) {
+		c := newBitrix24(t)
+		ft := newFaultTransport()
+		ft.set(nil, dealsOnly(c, func(_ int, _ *http.Request, reqBody []byte, m map[string]any) []byte {
+			if sel, _ := jsonMap(reqBody)["select"].([]any); len(sel) == 1 { // ListIDs selects ID only
+				c.setRecs(m, []any{})
+				return mustJSON(m)
+			}
+			return nil
+		}))
+		sum := syncRun(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), true)
+		if err := sum.Err(); err == nil || !strings.Contains(err.Error(), "crm deals: reconcile deletions") {
+			t.Fatalf("run error = %v, want the empty listing refused", err)
+		} else {
+			t.Logf("failure, as wanted: %v", err)
+		}
+		got, err := synctest.Read(context.Background(), synctest.DB(t, s), "crm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, r := range got {
+			if r.Deleted {
+				t.Errorf("%s flagged deleted on an empty listing", k)
+			}
+		}
+		ft.clear()
+		mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), true)
+		equalFake(t, s, "crm", c.want())
+	})
+}

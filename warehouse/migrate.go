@@ -62,8 +62,8 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 	return ms, nil
 }
 
-// createMigrationsTable is valid on both engines; applied_at takes the
-// engine's time type by name only, so it is spelled per engine.
+// createMigrationsTable creates the table of applied versions; only the
+// time type of applied_at differs between the engines.
 func (d *dialect) createMigrationsTable() string {
 	typ := "timestamptz"
 	if d.name == DialectSQLite {

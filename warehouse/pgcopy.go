@@ -43,11 +43,13 @@ func copyLiveIDs(ctx context.Context, tx *sql.Tx, ids []string) error {
 // upsertCopy is upsert on PostgreSQL by COPY into a temporary staging
 // table, then one INSERT ... SELECT ... ON CONFLICT into the record table.
 func (s *Store) upsertCopy(ctx context.Context, tx *sql.Tx, connector string, now time.Time, src rowSource) error {
-	staging := "staging_" + src.t.name
-	// LIKE takes the record table's columns as they are now, so a later
-	// migration is seen by the next page; ON COMMIT DROP keeps no
-	// per-session state behind.
-	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+staging+" (LIKE "+src.t.name+") ON COMMIT DROP"); err != nil {
+	// The staging table lives as long as the session, emptied at every
+	// commit: creating one per page cost catalog writes on every page.
+	// LIKE copies the columns as they are at creation, so the name carries
+	// the schema version, and a session that outlives a migration makes a
+	// new one.
+	staging := fmt.Sprintf("staging_%s_v%d", src.t.name, postgresVersion)
+	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE IF NOT EXISTS "+staging+" (LIKE "+src.t.name+") ON COMMIT DELETE ROWS"); err != nil {
 		return fmt.Errorf("create %s: %w", staging, err)
 	}
 	st, err := tx.PrepareContext(ctx, "COPY "+staging+" ("+strings.Join(src.t.allColumns(), ", ")+") FROM STDIN")
@@ -74,3 +76,12 @@ func (s *Store) upsertCopy(ctx context.Context, tx *sql.Tx, connector string, no
 	}
 	return nil
 }
+
+// postgresVersion is the newest embedded PostgreSQL migration.
+var postgresVersion = func() int {
+	ms, err := loadMigrations(migrationFiles, "migrations/postgres")
+	if err != nil {
+		return 0 // Migrate reports the error
+	}
+	return len(ms)
+}()

@@ -55,7 +55,9 @@ func floatPtr(f sql.NullFloat64) *float64 {
 }
 
 // ReadUsers returns every user, deleted ones included (Meta.Deleted set),
-// with Raw, sorted by connector and id.
+// with Raw, sorted by connector and id. On PostgreSQL Raw comes back as
+// jsonb prints it (keys sorted, whitespace normalised), the same JSON
+// value but not necessarily the same bytes.
 func (s *Store) ReadUsers(ctx context.Context) ([]connectors.User, error) {
 	var out []connectors.User
 	err := s.query(ctx, "users", "SELECT "+metaCols+", email, name, active, raw FROM crm_users ORDER BY connector, id", nil,

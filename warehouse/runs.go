@@ -38,7 +38,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, finished time.Time, sta
 // runStatusQuery selects the newest run of every connector and object,
 // with the finish time of its newest succeeded run.
 const runStatusQuery = `SELECT r.connector, r.object, r.id, r.started_at, r.finished_at, r.status, r.records, r.error,
-  (SELECT max(s.finished_at) FROM sync_runs s WHERE s.connector = r.connector AND s.object = r.object AND s.status = 'succeeded')
+  (SELECT max(s.finished_at) FROM sync_runs s WHERE s.connector = r.connector AND s.object = r.object AND s.status = '` + RunSucceeded + `')
 FROM sync_runs r
 WHERE r.id = (SELECT max(x.id) FROM sync_runs x WHERE x.connector = r.connector AND x.object = r.object)
 ORDER BY r.connector, r.object`
@@ -123,7 +123,7 @@ func (s *Store) newestData(ctx context.Context, t *table) (map[string]time.Time,
 // connector; ok is false when no run has succeeded yet.
 func (s *Store) LastSuccess(ctx context.Context) (time.Time, bool, error) {
 	var at nullTime
-	if err := s.db.QueryRowContext(ctx, "SELECT max(finished_at) FROM sync_runs WHERE status = 'succeeded'").Scan(&at); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT max(finished_at) FROM sync_runs WHERE status = '"+RunSucceeded+"'").Scan(&at); err != nil {
 		return time.Time{}, false, fmt.Errorf("read last success: %w", err)
 	}
 	return at.T, at.Valid, nil

@@ -2,8 +2,8 @@ package reliability
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"

@@ -67,6 +67,8 @@ type connOpts struct {
 type crm struct {
 	kind string
 	clk  *clock
+	// srv is the fake (*hubspottest.Server, ...).
+	srv  any
 	conn func(t testing.TB, name string, o connOpts) connectors.Connector
 	want func() synctest.Rows
 	// fail queues n answers of f to the next requests, whatever they are.
@@ -116,7 +118,7 @@ func newHubSpot(t testing.TB) *crm {
 	token := hubspotToken
 	deals := func() []hubspottest.Record { return srv.Records(hubspottest.Deals) }
 	return &crm{
-		kind: "hubspot", clk: clk, overlap: 10 * time.Minute,
+		kind: "hubspot", clk: clk, srv: srv, overlap: 10 * time.Minute,
 		conn: func(t testing.TB, name string, o connOpts) connectors.Connector {
 			tok := token
 			if o.token != "" {
@@ -247,8 +249,8 @@ func newAmoCRM(t testing.TB) *crm {
 			srv.Update(amocrmtest.Leads, leadIDs()[i], amocrmtest.Object{"name": name})
 		},
 		dealCount: func() int { return len(leadIDs()) },
-		revoke: srv.RevokeTokens,
-		restore: func() {},
+		revoke:    srv.RevokeTokens,
+		restore:   func() {},
 	}
 }
 

@@ -476,16 +476,27 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "VALIDATION_ERROR", "There was a problem with the request.", nil)
 		return
 	}
+	s.mu.Lock()
+	capAt, opaque := s.searchCap, s.opaqueSearch
+	s.mu.Unlock()
+	if capAt <= 0 {
+		capAt = SearchCap
+	}
 	after := 0
 	if len(req.After) > 0 {
-		n, err := strconv.Atoi(rawString(req.After))
+		v := rawString(req.After)
+		if opaque && v != "" && v != "0" {
+			b, _ := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(v, "o"))
+			v = string(b)
+		}
+		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			writeError(w, 400, "VALIDATION_ERROR", "There was a problem with the request.", nil)
 			return
 		}
 		after = n
 	}
-	if after >= SearchCap {
+	if after >= capAt {
 		writeError(w, 400, "VALIDATION_ERROR", "There was a problem with the request.", nil)
 		return
 	}
@@ -587,6 +598,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if end < len(matched) {
 		var pg paging
 		pg.Next.After = strconv.Itoa(end)
+		if opaque {
+			pg.Next.After = "o" + base64.RawURLEncoding.EncodeToString([]byte(pg.Next.After))
+		}
 		body["paging"] = pg
 	}
 	writeJSON(w, 200, body)

@@ -209,9 +209,13 @@ type Server struct {
 	dailyLimit int
 	dailyUsed  int
 	shortPages int
-	assocPage  int
-	currency   string
-	nextID     uint64
+	// searchCap overrides SearchCap when > 0; opaqueSearch renders search
+	// cursors as opaque tokens instead of numeric offsets.
+	searchCap    int
+	opaqueSearch bool
+	assocPage    int
+	currency     string
+	nextID       uint64
 
 	objects   map[string]*store
 	owners    []Owner
@@ -356,6 +360,17 @@ func (s *Server) SetShortPages(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shortPages = n
+}
+
+// SetSearchPaging makes search answer 400 from offset capAt (0: SearchCap)
+// and, with opaque, hand out paging.next.after as an opaque token rather
+// than the documented numeric offset: readings an independent server may
+// make of the 10,000-result cap and of "a numeric offset rendered as a
+// string".
+func (s *Server) SetSearchPaging(capAt int, opaque bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.searchCap, s.opaqueSearch = capAt, opaque
 }
 
 // SetCompanyCurrency changes the portal currency.

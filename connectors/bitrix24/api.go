@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,21 +25,49 @@ type envelope struct {
 	Result json.RawMessage `json:"result"`
 	Total  json.RawMessage `json:"total"`
 	Next   json.RawMessage `json:"next"`
-	Time   *timeBlock      `json:"time"`
+	// Time is kept raw and read leniently (timeOf): an odd value in it
+	// must not make every answer unreadable.
+	Time json.RawMessage `json:"time"`
 }
 
 // timeBlock is the "time" object; operating_reset_at is a Unix number in
 // limits.md and an ISO string in the crm.activity.list sample.
 type timeBlock struct {
-	DateStart        string          `json:"date_start"`
+	DateStart        json.RawMessage `json:"date_start"`
 	OperatingResetAt json.RawMessage `json:"operating_reset_at"`
 }
 
+// timeOf reads a time block, or nil when raw is absent or not an object.
+func timeOf(raw json.RawMessage) *timeBlock {
+	var tb timeBlock
+	if len(raw) == 0 || json.Unmarshal(raw, &tb) != nil {
+		return nil
+	}
+	return &tb
+}
+
 // errorBody is every error answer: {"error":"CODE","error_description":"…"}.
+// Both fields are read leniently: a fake or proxy may send a number or
+// null where the reference has strings.
 type errorBody struct {
-	Error       string     `json:"error"`
-	Description string     `json:"error_description"`
-	Time        *timeBlock `json:"time"`
+	Error       string
+	Description string
+	Time        *timeBlock
+}
+
+func (e *errorBody) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Error       json.RawMessage `json:"error"`
+		Description json.RawMessage `json:"error_description"`
+		Time        json.RawMessage `json:"time"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	e.Error, _ = rawString(raw.Error)
+	e.Description, _ = rawString(raw.Description)
+	e.Time = timeOf(raw.Time)
+	return nil
 }
 
 // call runs one method. Every method here only reads, so every request is
@@ -60,7 +87,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]any)
 			if len(env.Result) == 0 {
 				return errors.New("no result in answer")
 			}
-			c.learn(env.Time)
+			c.learn(timeOf(env.Time))
 			return nil
 		},
 	})
@@ -76,14 +103,25 @@ func (c *Client) learn(tb *timeBlock) {
 	if tb == nil {
 		return
 	}
-	if t, err := time.Parse(time.RFC3339, tb.DateStart); err == nil {
-		_, off := t.Zone()
-		c.offset.Store(int64(off))
-		c.offsetKnown.Store(true)
+	if s, ok := rawString(tb.DateStart); ok {
+		c.learnOffset(s)
 	}
 	if t, ok := parseResetAt(tb.OperatingResetAt); ok {
 		c.resetAt.Store(t.Unix())
 	}
+}
+
+// learnOffset records the portal's offset from a datetime that carries
+// one; a value without an offset ("2024-09-02T18:37:18") teaches nothing.
+func (c *Client) learnOffset(s string) bool {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return false
+	}
+	_, off := t.Zone()
+	c.offset.Store(int64(off))
+	c.offsetKnown.Store(true)
+	return true
 }
 
 // parseResetAt reads operating_reset_at as a Unix number (or numeric
@@ -111,7 +149,19 @@ func parseResetAt(raw json.RawMessage) (time.Time, bool) {
 // QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT share 503.
 func (c *Client) classify(status int, h http.Header, body []byte) connectors.Verdict {
 	if status >= 200 && status < 300 {
-		return connectors.Verdict{}
+		// An error body with 200 (as batch sub-calls report errors) is an
+		// error, not a page without a result; a page always has "result",
+		// so only bodies without it are parsed here.
+		if bytes.Contains(body, []byte(`"result"`)) {
+			return connectors.Verdict{}
+		}
+		var eb errorBody
+		if json.Unmarshal(bytes.TrimSpace(body), &eb) != nil || eb.Error == "" {
+			return connectors.Verdict{}
+		}
+		v := verdictFor(c, status, eb)
+		v.Handled = true
+		return v
 	}
 	var eb errorBody
 	if err := json.Unmarshal(bytes.TrimSpace(body), &eb); err != nil || (eb.Error == "" && eb.Description == "") {
@@ -119,12 +169,14 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 		// rules retry a 5xx and report anything else by status.
 		return connectors.Verdict{}
 	}
-	v := c.verdictFor(status, eb)
+	v := verdictFor(c, status, eb)
 	v.Handled = true
 	return v
 }
 
-func (c *Client) verdictFor(status int, eb errorBody) connectors.Verdict {
+// verdictFor reads an error body; c (nil for batch sub-calls, which are
+// never retried on their own) supplies the token source and the clock.
+func verdictFor(c *Client, status int, eb errorBody) connectors.Verdict {
 	code := strings.ToLower(strings.TrimSpace(eb.Error))
 	detail := eb.Error
 	if eb.Description != "" {
@@ -138,13 +190,16 @@ func (c *Client) verdictFor(status int, eb errorBody) connectors.Verdict {
 		// Refused before it ran: always safe to repeat, after backoff.
 		return connectors.Verdict{Retry: true, Err: &connectors.RateLimitError{Status: status, Detail: detail}}
 	case "operation_time_limit":
-		wait := c.operatingWait(eb.Time)
+		wait := time.Minute
+		if c != nil {
+			wait = c.operatingWait(eb.Time)
+		}
 		return connectors.Verdict{Retry: true, Wait: wait, Err: &connectors.RateLimitError{Status: status, RetryAfter: wait, Detail: detail}}
 	case "overload_limit":
 		// A manual block by Bitrix24 support: waiting will not help.
 		return connectors.Verdict{Err: &connectors.RateLimitError{Status: status, Detail: detail, Fatal: true}}
 	case "expired_token":
-		if c.tok != nil && c.tok.canRefresh() {
+		if c != nil && c.tok != nil && c.tok.canRefresh() {
 			c.tok.markExpired()
 			return connectors.Verdict{Retry: true, Wait: time.Millisecond, Err: &connectors.AuthError{Status: status, Detail: detail}}
 		}
@@ -199,87 +254,159 @@ type subCall struct {
 	params map[string]any
 }
 
-// batchResult holds the sub-results of a batch by command key.
+// batchResult holds what each command of a batch answered.
 type batchResult struct {
-	results map[string]json.RawMessage
-	totals  map[string]json.RawMessage
+	calls   []subCall
+	results phpMap
+	errs    phpMap
+	nexts   phpMap
+	redact  func(string) string
 }
 
 // cmdKey names the i-th command; zero-padded so that any encoder's key
 // order is the sending order, which $result chains depend on.
 func cmdKey(i int) string { return fmt.Sprintf("c%02d", i) }
 
-// batch runs calls in one HTTP request with halt=1. A failed sub-call fails
-// the whole batch with an error naming it; QUERY_LIMIT_EXCEEDED in a
-// sub-call retries the whole batch (nothing after it ran).
-func (c *Client) batch(ctx context.Context, calls []subCall) (*batchResult, error) {
+// lookup finds command i in m by its key or, where the answer came as a
+// list rather than an object keyed by command, by its index.
+func (m phpMap) lookup(i int) (json.RawMessage, bool) {
+	if v, ok := m[cmdKey(i)]; ok {
+		return v, true
+	}
+	v, ok := m[strconv.Itoa(i)]
+	return v, ok
+}
+
+// sub returns command i's result, or its error: the sub-call's own, or a
+// MalformedError when the answer has neither (halt=1 stopped before it).
+func (b *batchResult) sub(i int) (json.RawMessage, error) {
+	k, method := cmdKey(i), b.calls[i].method
+	if raw, ok := b.errs.lookup(i); ok {
+		var eb errorBody
+		json.Unmarshal(raw, &eb)
+		eb.Error, eb.Description = b.redact(eb.Error), b.redact(eb.Description)
+		if eb.Error == "" && eb.Description == "" {
+			eb.Description = strings.TrimSpace(b.redact(string(raw)))
+		}
+		v := verdictFor(nil, http.StatusOK, eb)
+		return nil, fmt.Errorf("batch command %s (%s): %w", k, method, v.Err)
+	}
+	raw, ok := b.results.lookup(i)
+	if !ok {
+		return nil, &connectors.MalformedError{Detail: fmt.Sprintf("batch command %s (%s) missing from answer", k, method)}
+	}
+	return raw, nil
+}
+
+// next is command i's result_next, 0 when absent.
+func (b *batchResult) next(i int) int {
+	raw, _ := b.nexts.lookup(i)
+	return nextOf(raw)
+}
+
+// nextOf reads a "next" value: the offset of the next page, 0 when absent.
+func nextOf(raw json.RawMessage) int {
+	s, ok := rawString(raw)
+	if !ok {
+		return 0
+	}
+	n, err := parseInt(strings.TrimSpace(s))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// errNoBatch reports that the portal has no batch method.
+var errNoBatch = errors.New("batch method not available")
+
+// batch runs calls in one HTTP request with halt=1 and returns what each
+// answered. until, when set, says that the chain ends with the result of
+// call i (a short page): the calls after it are not needed, so their
+// errors do not count. QUERY_LIMIT_EXCEEDED in a needed sub-call retries
+// the whole batch (it was refused, nothing after it ran). A portal
+// without batch (404 ERROR_METHOD_NOT_FOUND) gives errNoBatch, after which
+// the client stops trying it.
+func (c *Client) batch(ctx context.Context, calls []subCall, until func(i int, raw json.RawMessage) bool) (*batchResult, error) {
 	if len(calls) > maxBatch {
 		return nil, fmt.Errorf("batch of %d calls exceeds %d", len(calls), maxBatch)
+	}
+	if c.noBatch.Load() {
+		return nil, errNoBatch
 	}
 	cmd := make(map[string]string, len(calls))
 	for i, sc := range calls {
 		cmd[cmdKey(i)] = sc.method + "?" + phpQuery(sc.params)
 	}
 	var out batchResult
-	var subErr error
 	_, err := c.http.Do(ctx, &connectors.Request{
 		Method:     http.MethodPost,
 		URL:        "batch",
 		JSON:       map[string]any{"halt": 1, "cmd": cmd},
 		Idempotent: true,
 		Decode: func(status int, body []byte) error {
-			out, subErr = batchResult{}, nil
-			// One pass over the body: pages can be megabytes.
+			out = batchResult{calls: calls, redact: c.http.Redact}
+			// One pass over the body: pages can be megabytes. The inner
+			// maps are PHP arrays: [] when empty, objects when not.
 			var env struct {
 				Result struct {
 					Result      phpMap `json:"result"`
 					ResultError phpMap `json:"result_error"`
-					ResultTotal phpMap `json:"result_total"`
+					ResultNext  phpMap `json:"result_next"`
 				} `json:"result"`
-				Time *timeBlock `json:"time"`
+				Time json.RawMessage `json:"time"`
 			}
 			if err := json.Unmarshal(body, &env); err != nil {
 				return err
 			}
-			c.learn(env.Time)
-			out.results, out.totals = env.Result.Result, env.Result.ResultTotal
-			errs := env.Result.ResultError
-			keys := make([]string, 0, len(errs))
-			for k := range errs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				var eb errorBody
-				json.Unmarshal(errs[k], &eb)
-				method := k
-				if i, err := strconv.Atoi(strings.TrimPrefix(k, "c")); err == nil && i < len(calls) {
-					method = calls[i].method
-				}
-				if strings.EqualFold(eb.Error, "QUERY_LIMIT_EXCEEDED") {
-					// Returned as a decode error so the shared client
-					// retries the batch with backoff.
-					return fmt.Errorf("batch command %s (%s): QUERY_LIMIT_EXCEEDED", k, method)
-				}
-				v := c.verdictFor(http.StatusOK, eb)
-				subErr = fmt.Errorf("batch command %s (%s): %w", k, method, v.Err)
-				break
-			}
+			c.learn(timeOf(env.Time))
+			out.results, out.errs, out.nexts = env.Result.Result, env.Result.ResultError, env.Result.ResultNext
 			for i := range calls {
-				if _, ok := out.results[cmdKey(i)]; !ok && subErr == nil {
-					return fmt.Errorf("batch command %s missing from answer", cmdKey(i))
+				if raw, ok := out.errs.lookup(i); ok {
+					var eb errorBody
+					json.Unmarshal(raw, &eb)
+					if strings.EqualFold(strings.TrimSpace(eb.Error), "QUERY_LIMIT_EXCEEDED") {
+						// Returned as a decode error so the shared client
+						// retries the batch with backoff.
+						return fmt.Errorf("batch command %s (%s): QUERY_LIMIT_EXCEEDED", cmdKey(i), calls[i].method)
+					}
+					break
+				}
+				raw, ok := out.results.lookup(i)
+				if !ok || (until != nil && until(i, raw)) {
+					break
 				}
 			}
 			return nil
 		},
 	})
 	if err != nil {
+		if isMethodNotFound(err) {
+			c.noBatch.Store(true)
+			c.log.WarnContext(ctx, "portal has no batch method; reading one page per request")
+			return nil, errNoBatch
+		}
 		return nil, err
 	}
-	if subErr != nil {
-		return nil, subErr
-	}
 	return &out, nil
+}
+
+// isMethodNotFound tells a method the portal does not have: 404, or the
+// ERROR_METHOD_NOT_FOUND code under any status.
+func isMethodNotFound(err error) bool {
+	var re *connectors.ResponseError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.Status == http.StatusNotFound || strings.Contains(strings.ToUpper(re.Snippet), "ERROR_METHOD_NOT_FOUND")
+}
+
+// isFatal tells errors that no other way of asking would avoid: auth and
+// rate limits, and a cancelled context.
+func isFatal(err error) bool {
+	var ae *connectors.AuthError
+	var rl *connectors.RateLimitError
+	return errors.As(err, &ae) || errors.As(err, &rl) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // phpMap is a PHP array that json_encode wrote as an object keyed by
@@ -316,9 +443,13 @@ func phpObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
 	return m, err
 }
 
-// phpQuery encodes params the way PHP's http_build_query does, which is how
-// batch sub-calls are written: filter[>ID]=5&select[0]=ID. Keys are sorted
-// so the same call is always the same text.
+// phpQuery writes params as a batch command's query string in the form the
+// reference documents, filter[>ID]=$result[c00][49][ID]&select[]=ID:
+// brackets, operators and $result references stay literal, so a portal
+// (or fake) that substitutes references in the raw text finds them, and
+// one that unescapes first gets the same. Only what would break the query
+// ("=" in ">=DATE_MODIFY", "&", "+" of an offset, spaces) is escaped. Keys
+// are sorted so the same call is always the same text.
 func phpQuery(params map[string]any) string {
 	var b strings.Builder
 	var walk func(prefix string, v any)
@@ -343,16 +474,18 @@ func phpQuery(params map[string]any) string {
 				walk(prefix+"["+k+"]", x[k])
 			}
 		case []string:
-			for i, s := range x {
-				walk(prefix+"["+strconv.Itoa(i)+"]", s)
+			// select[]=ID&select[]=TITLE: PHP's parse_str appends, and so
+			// does every reader of the documented form.
+			for _, s := range x {
+				walk(prefix+"[]", s)
 			}
 		default:
 			if b.Len() > 0 {
 				b.WriteByte('&')
 			}
-			b.WriteString(url.QueryEscape(prefix))
+			b.WriteString(phpEscape(prefix, "[]<>!@"))
 			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(fmt.Sprint(x)))
+			b.WriteString(phpEscape(fmt.Sprint(x), "[]$:"))
 		}
 	}
 	keys := make([]string, 0, len(params))
@@ -366,6 +499,21 @@ func phpQuery(params map[string]any) string {
 	return b.String()
 }
 
-func decodeResult(raw json.RawMessage, out any) error {
-	return json.Unmarshal(raw, out)
+// phpEscape percent-escapes s except RFC 3986 unreserved bytes and keep.
+func phpEscape(s, keep string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9',
+			ch == '-', ch == '_', ch == '.', ch == '~', strings.IndexByte(keep, ch) >= 0:
+			b.WriteByte(ch)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[ch>>4])
+			b.WriteByte(hex[ch&15])
+		}
+	}
+	return b.String()
 }

@@ -13,6 +13,7 @@ package bitrix24
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +21,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,10 +124,18 @@ type Client struct {
 	// resetAt is the last operating_reset_at seen (Unix seconds), the
 	// fallback wait of an OPERATION_TIME_LIMIT answer without its own.
 	resetAt atomic.Int64
-
-	secretsMu sync.Mutex
-	secrets   []string // rotating tokens, redacted on top of the shared client's
+	// noBatch is set once the portal answered batch with 404
+	// ERROR_METHOD_NOT_FOUND: from then on every page is a call of its own.
+	noBatch atomic.Bool
+	// chainFailures counts batches whose $result chain did not hold (a
+	// reference not substituted, a chained call refused); after
+	// maxChainFailures the scans stop chaining and read one page a request.
+	chainFailures atomic.Int32
 }
+
+// maxChainFailures is how many broken $result chains are tolerated before
+// chaining is given up for the client's lifetime.
+const maxChainFailures = 2
 
 var (
 	_ connectors.Connector  = (*Client)(nil)
@@ -254,88 +262,75 @@ func (c *Client) Stats() connectors.ClientStats { return c.http.Stats() }
 
 // Check verifies the webhook (or token) with the scope method, which
 // returns the scopes it carries, requires crm and user among them, and
-// reads one page of users. It writes nothing.
+// reads one page of users. A portal without the scope method (404
+// ERROR_METHOD_NOT_FOUND) is checked by reading one page of deals and of
+// users instead, with a warning. It writes nothing.
 func (c *Client) Check(ctx context.Context) ([]string, error) {
-	var scopes []string
+	var warnings []string
 	env, err := c.call(ctx, "scope", map[string]any{})
-	if err != nil {
-		return nil, c.fail("", 0, fmt.Errorf("check scopes: %w", err))
-	}
-	if err := decodeResult(env.Result, &scopes); err != nil {
-		return nil, c.fail("", 0, &connectors.MalformedError{Detail: "scope result", Err: err})
-	}
-	var missing []string
-	for _, need := range []string{"crm", "user"} {
-		if !slices.Contains(scopes, need) {
-			missing = append(missing, need)
+	switch {
+	case err != nil && isMethodNotFound(err):
+		// The reads below prove both scopes: a missing one answers 403.
+		warnings = append(warnings, "the portal has no scope method; crm and user access checked by reading deals and users")
+		if _, err := c.call(ctx, "crm.deal.list", map[string]any{
+			"select": []string{"ID"}, "order": map[string]any{"ID": "ASC"}, "filter": map[string]any{">ID": 0}, "start": -1,
+		}); err != nil {
+			return nil, c.fail(connectors.ObjectDeals, 0, fmt.Errorf("read deals: %w", err))
 		}
-	}
-	if len(missing) > 0 {
-		return nil, c.fail("", 0, &connectors.AuthError{Status: http.StatusForbidden,
-			Detail: "missing scopes " + strings.Join(missing, ", ") + " (has " + strings.Join(scopes, ", ") + ")"})
+	case err != nil:
+		return nil, c.fail("", 0, fmt.Errorf("check scopes: %w", err))
+	default:
+		scopes, err := scopeList(env.Result)
+		if err != nil {
+			return nil, c.fail("", 0, &connectors.MalformedError{Detail: "scope result", Err: err})
+		}
+		var missing []string
+		for _, need := range []string{"crm", "user"} {
+			if !slices.Contains(scopes, need) {
+				missing = append(missing, need)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, c.fail("", 0, &connectors.AuthError{Status: http.StatusForbidden,
+				Detail: "missing scopes " + strings.Join(missing, ", ") + " (has " + strings.Join(scopes, ", ") + ")"})
+		}
 	}
 	if _, err := c.call(ctx, "user.get", map[string]any{"SORT": "ID", "ORDER": "ASC", "start": 0}); err != nil {
 		return nil, c.fail(connectors.ObjectUsers, 0, fmt.Errorf("read users: %w", err))
 	}
-	return nil, nil
+	return warnings, nil
 }
 
-// fail locates err and scrubs the rotating OAuth tokens, which the shared
-// client's fixed secret list cannot know.
+// scopeList reads the scope method's result: a list of names as
+// documented, or a comma-separated string as the OAuth answer writes them.
+func scopeList(raw json.RawMessage) ([]string, error) {
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return list, nil
+	}
+	s, ok := rawString(raw)
+	if !ok {
+		return nil, fmt.Errorf("scope result %.40s is not a list", raw)
+	}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		list = append(list, f)
+	}
+	return list, nil
+}
+
+// fail locates err. Secrets learned at run time (rotated OAuth tokens) are
+// redacted by the shared client, which knows them through AddSecret.
 func (c *Client) fail(obj connectors.Object, page int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return c.http.Wrap(obj, page, c.scrub(err))
+	return c.http.Wrap(obj, page, err)
 }
 
-func (c *Client) scrub(err error) error {
-	c.secretsMu.Lock()
-	secrets := slices.Clone(c.secrets)
-	c.secretsMu.Unlock()
-	if len(secrets) == 0 {
-		return err
-	}
-	red := func(s string) string {
-		for _, sec := range secrets {
-			if sec != "" {
-				s = strings.ReplaceAll(s, sec, "[REDACTED]")
-			}
-		}
-		return s
-	}
-	var (
-		ae *connectors.AuthError
-		re *connectors.RateLimitError
-		rs *connectors.ResponseError
-		me *connectors.MalformedError
-		te *connectors.TransportError
-	)
-	switch {
-	case errors.As(err, &ae):
-		ae.Detail = red(ae.Detail)
-	case errors.As(err, &re):
-		re.Detail = red(re.Detail)
-	case errors.As(err, &rs):
-		rs.Snippet = red(rs.Snippet)
-	case errors.As(err, &me):
-		me.Detail = red(me.Detail)
-	case errors.As(err, &te):
-		te.Msg = red(te.Msg)
-	}
-	if msg := err.Error(); red(msg) != msg {
-		return errors.New(red(msg))
-	}
-	return err
-}
-
+// addSecret redacts s from every error and log line from now on, in the
+// API client and the token endpoint's.
 func (c *Client) addSecret(s string) {
-	if s == "" {
-		return
+	if c.http != nil {
+		c.http.AddSecret(s)
 	}
-	c.secretsMu.Lock()
-	defer c.secretsMu.Unlock()
-	if !slices.Contains(c.secrets, s) {
-		c.secrets = append(c.secrets, s)
+	if c.tok != nil && c.tok.http != nil {
+		c.tok.http.AddSecret(s)
 	}
 }

@@ -3,8 +3,11 @@ package bitrix24
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors"
 )
@@ -86,13 +89,33 @@ func TestClassify(t *testing.T) {
 func TestPHPQuery(t *testing.T) {
 	got := phpQuery(map[string]any{
 		"order":  map[string]any{"ID": "ASC"},
-		"filter": map[string]any{">ID": "$result[c00][49][ID]", ">=DATE_MODIFY": "2024-06-01T00:00:00+03:00"},
+		"filter": map[string]any{">ID": "$result[c00][49][ID]", ">=DATE_MODIFY": "2024-06-01T00:00:00+03:00", "<DATE_MODIFY": "a b&c=d"},
 		"select": []string{"ID", "TITLE"},
 		"start":  -1,
 	})
-	want := "filter%5B%3E%3DDATE_MODIFY%5D=2024-06-01T00%3A00%3A00%2B03%3A00&filter%5B%3EID%5D=%24result%5Bc00%5D%5B49%5D%5BID%5D" +
-		"&order%5BID%5D=ASC&select%5B0%5D=ID&select%5B1%5D=TITLE&start=-1"
+	// The documented form: brackets, operators and the $result reference
+	// literal, so a fake substituting references in the raw text finds
+	// them; "=" in a key, "+", "&", spaces escaped.
+	want := "filter[<DATE_MODIFY]=a%20b%26c%3Dd&filter[>%3DDATE_MODIFY]=2024-06-01T00:00:00%2B03:00&filter[>ID]=$result[c00][49][ID]" +
+		"&order[ID]=ASC&select[]=ID&select[]=TITLE&start=-1"
 	if got != want {
 		t.Errorf("phpQuery = %s\nwant      %s", got, want)
+	}
+	// A reader that unescapes first (url.ParseQuery, PHP's parse_str)
+	// gets the same values.
+	q, err := url.ParseQuery(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string][]string{
+		"filter[>=DATE_MODIFY]": {"2024-06-01T00:00:00+03:00"},
+		"filter[<DATE_MODIFY]":  {"a b&c=d"},
+		"filter[>ID]":           {"$result[c00][49][ID]"},
+		"select[]":              {"ID", "TITLE"},
+		"start":                 {"-1"},
+	} {
+		if diff := cmp.Diff(v, q[k]); diff != "" {
+			t.Errorf("ParseQuery(%s)[%q] (-want +got):\n%s", got, k, diff)
+		}
 	}
 }

@@ -50,7 +50,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		var env envelope
 		if json.Unmarshal(raw, &env) == nil {
-			c.learn(env.Time)
+			c.learn(timeOf(env.Time))
+			decodeRows(env.Result)
+			scopeList(env.Result)
 		}
 	})
 }

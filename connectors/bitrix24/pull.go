@@ -1,12 +1,15 @@
 package bitrix24
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
@@ -125,32 +128,39 @@ func (c *Client) loc() *time.Location {
 
 // portalLoc returns the portal's zone for writing filters: learned from an
 // earlier answer, else the cursor's, else asked of server.time (one
-// request, counted in requests).
-func (c *Client) portalLoc(ctx context.Context, cr cursor, requests *int) (*time.Location, error) {
+// request, counted in requests). known is false when none of them told
+// (no date_start in any time block, no server.time, no offset in its
+// answer): the zone is then UTC, a guess the caller must widen for.
+func (c *Client) portalLoc(ctx context.Context, cr cursor, requests *int) (loc *time.Location, known bool, err error) {
 	if c.offsetKnown.Load() {
-		return c.loc(), nil
+		return c.loc(), true, nil
 	}
 	if cr.TZ != nil {
-		return time.FixedZone("", *cr.TZ), nil
+		return time.FixedZone("", *cr.TZ), true, nil
 	}
 	env, err := c.call(ctx, "server.time", map[string]any{})
 	*requests++
 	if err != nil {
-		return nil, fmt.Errorf("read portal time: %w", err)
+		if isFatal(err) {
+			return nil, false, fmt.Errorf("read portal time: %w", err)
+		}
+		c.log.WarnContext(ctx, "portal time unknown; widening the window", "error", err.Error())
+		return time.UTC, false, nil
 	}
 	if !c.offsetKnown.Load() {
-		var s string
-		json.Unmarshal(env.Result, &s)
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return nil, &connectors.MalformedError{Detail: "server.time result", Err: err}
+		s, _ := rawString(env.Result)
+		if !c.learnOffset(s) {
+			c.log.WarnContext(ctx, "portal time has no offset; widening the window", "server_time", s)
+			return time.UTC, false, nil
 		}
-		_, off := t.Zone()
-		c.offset.Store(int64(off))
-		c.offsetKnown.Store(true)
 	}
-	return c.loc(), nil
+	return c.loc(), true, nil
 }
+
+// zoneSlack widens a window whose filter had to be written without
+// knowing the portal's offset: UTC offsets run from -12:00 to +14:00, so
+// a portal reading our wall clock as its own is at most 14 h off.
+const zoneSlack = 14 * time.Hour
 
 // portalTime writes t as the portal's wall-clock time with its offset,
 // "2006-01-02T15:04:05+03:00": portals have been seen to read the wall
@@ -175,12 +185,16 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		cr.To, cr.After = &now, 0
 	}
 	filter := map[string]any{}
+	slack := time.Duration(0)
 	if cr.From != nil {
-		loc, err := c.portalLoc(ctx, cr, &requests)
+		loc, known, err := c.portalLoc(ctx, cr, &requests)
 		if err != nil {
 			return c.fail(obj, 1, err)
 		}
-		filter[">="+e.modified] = portalTime(*cr.From, loc)
+		if !known {
+			slack = zoneSlack
+		}
+		filter[">="+e.modified] = portalTime(cr.From.Add(-slack), loc)
 		filter["<"+e.modified] = portalTime(*cr.To, loc)
 	}
 	sel := c.selectFor(e)
@@ -194,6 +208,12 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
+		if !c.offsetKnown.Load() && len(rows) > 0 {
+			// No time block told the offset: a record's own timestamp does.
+			if f, err := decodeFields(rows[0]); err == nil {
+				c.learnOffset(f.str(e.modified))
+			}
+		}
 		p := &connectors.Page{Requests: requests}
 		m := &mapper{loc: c.loc(), fields: c.opts.Fields}
 		if err := m.mapRows(obj, rows, p); err != nil {
@@ -204,7 +224,10 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		}
 		cr.TZ = c.tzPtr()
 		if done {
-			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap)), TZ: cr.TZ}
+			// A window read in a guessed zone may have ended early by as
+			// much as the guess was off; the next one starts that much
+			// earlier.
+			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap - slack)), TZ: cr.TZ}
 			p.Cursor = next.String()
 		} else {
 			p.Cursor = cr.String()
@@ -222,69 +245,180 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 
 func ptr[T any](v T) *T { return &v }
 
+// ErrCursorStalled is wrapped by the error of an ID scan that did not move
+// forward: the portal ignored the ">ID" filter or the ID order, so going
+// on would loop or skip rows (b24gosdk's Scan aborts the same way).
+var ErrCursorStalled = errors.New("cursor stalled")
+
+// scanState collects the rows of one scan step.
+type scanState struct {
+	method string
+	last   int64
+	rows   []json.RawMessage
+}
+
+// take adds a page. IDs must rise within it; rows at or below the last ID
+// already taken are re-reads (a chain keyed on row 50 of a longer page)
+// and are dropped; a non-empty page with nothing new means the scan
+// stalled.
+func (s *scanState) take(page []json.RawMessage) error {
+	prev := int64(-1)
+	moved := false
+	for _, r := range page {
+		id, err := rowID(r)
+		if err != nil {
+			return &connectors.MalformedError{Detail: s.method + " row", Err: err}
+		}
+		if id <= prev {
+			return &connectors.MalformedError{Detail: fmt.Sprintf("%s ignored order ID ASC (ID %d after %d)", s.method, id, prev), Err: ErrCursorStalled}
+		}
+		prev = id
+		if id <= s.last {
+			continue
+		}
+		s.last, moved = id, true
+		s.rows = append(s.rows, r)
+	}
+	if len(page) > 0 && !moved {
+		return &connectors.MalformedError{Detail: fmt.Sprintf("%s ignored the >ID filter: the ID scan did not advance past %d", s.method, s.last), Err: ErrCursorStalled}
+	}
+	return nil
+}
+
+// rowID reads a row's ID, a string or a number.
+func rowID(raw json.RawMessage) (int64, error) {
+	var row struct {
+		ID json.RawMessage `json:"ID"`
+	}
+	if err := json.Unmarshal(raw, &row); err != nil {
+		return 0, err
+	}
+	s, _ := rawString(row.ID)
+	id, err := parseInt(strings.TrimSpace(s))
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("bad ID %s", row.ID)
+	}
+	return id, nil
+}
+
+// decodeRows reads a list method's result: a JSON list as documented, or,
+// leniently, {"items":[…]} (crm.item.* style) or an object keyed by row
+// index (a PHP array that json_encode wrote as an object).
+func decodeRows(raw json.RawMessage) ([]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var rows []json.RawMessage
+	switch raw[0] {
+	case '[':
+		err := json.Unmarshal(raw, &rows)
+		return rows, err
+	case '{':
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, err
+		}
+		if items, ok := m["items"]; ok {
+			return decodeRows(items)
+		}
+		idx := make([]int, 0, len(m))
+		for k := range m {
+			n, err := strconv.Atoi(k)
+			if err != nil {
+				return nil, fmt.Errorf("result is an object with key %q, not a list of rows", k)
+			}
+			idx = append(idx, n)
+		}
+		slices.Sort(idx)
+		for _, n := range idx {
+			rows = append(rows, m[strconv.Itoa(n)])
+		}
+		return rows, nil
+	}
+	return nil, fmt.Errorf("result is %.20s, not a list of rows", raw)
+}
+
 // scan reads up to n pages of the ID scan after id after in one request:
 // a direct call for n = 1, else a batch whose call k filters ">ID" on
 // $result[c(k-1)][49][ID]. It stops at the first short page: a reference
 // past the end of a short page does not resolve and the calls after it
-// re-read from the start, so their rows are dropped.
+// re-read from the start (or fail), so their answers are ignored. done is
+// true when the scan reached the end.
+//
+// A batch that fails past its first call for a reason other than auth or
+// limits (a portal that does not substitute $result, or refuses the
+// reference) returns the rows before the failure and done=false; the next
+// step starts from them, and after maxChainFailures such batches the
+// client reads one page a request. So does a portal without batch.
 func (c *Client) scan(ctx context.Context, method string, sel []string, filter map[string]any, after int64, n int) (rows []json.RawMessage, last int64, done bool, err error) {
 	params := func(afterRef string) map[string]any {
 		f := maps.Clone(filter)
 		f[">ID"] = afterRef
 		return map[string]any{"order": map[string]any{"ID": "ASC"}, "filter": f, "select": sel, "start": -1}
 	}
-	var pages []json.RawMessage
-	if n <= 1 {
-		env, err := c.call(ctx, method, params(strconv.FormatInt(after, 10)))
-		if err != nil {
-			return nil, 0, false, err
-		}
-		pages = append(pages, env.Result)
-	} else {
-		calls := make([]subCall, n)
-		for k := range calls {
-			ref := strconv.FormatInt(after, 10)
-			if k > 0 {
-				ref = fmt.Sprintf("$result[%s][%d][ID]", cmdKey(k-1), pageSize-1)
-			}
-			calls[k] = subCall{method: method, params: params(ref)}
-		}
-		br, err := c.batch(ctx, calls)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		for k := range calls {
-			pages = append(pages, br.results[cmdKey(k)])
+	st := &scanState{method: method, last: after}
+	if n > 1 && !c.noBatch.Load() && c.chainFailures.Load() < maxChainFailures {
+		done, err := c.scanBatch(ctx, st, params, n)
+		if !errors.Is(err, errNoBatch) {
+			return st.rows, st.last, done, err
 		}
 	}
-	last = after
-	for k, raw := range pages {
-		var page []json.RawMessage
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return nil, 0, false, &connectors.MalformedError{Detail: fmt.Sprintf("%s page %d of batch", method, k+1), Err: err}
-		}
-		for _, r := range page {
-			var row struct {
-				ID json.RawMessage `json:"ID"`
-			}
-			if err := json.Unmarshal(r, &row); err != nil {
-				return nil, 0, false, &connectors.MalformedError{Detail: method + " row", Err: err}
-			}
-			idText, _ := rawString(row.ID)
-			id, err := strconv.ParseInt(idText, 10, 64)
-			if err != nil || id <= last {
-				// The scan must move forward, or a resumed cursor would
-				// skip or loop: a server ignoring ">ID" is a broken answer.
-				return nil, 0, false, &connectors.MalformedError{Detail: fmt.Sprintf("%s ID scan did not advance past %d", method, last)}
-			}
-			last = id
-			rows = append(rows, r)
-		}
-		if len(page) < pageSize {
-			return rows, last, true, nil
-		}
+	env, err := c.call(ctx, method, params(strconv.FormatInt(after, 10)))
+	if err != nil {
+		return nil, 0, false, err
 	}
-	return rows, last, false, nil
+	page, err := decodeRows(env.Result)
+	if err != nil {
+		return nil, 0, false, &connectors.MalformedError{Detail: method + " result", Err: err}
+	}
+	if err := st.take(page); err != nil {
+		return nil, 0, false, err
+	}
+	// Fast mode has no "next"; a portal that pages anyway may send a short
+	// page with "next" (rows it filtered out after counting), which is not
+	// the end. An empty page always is: nothing to advance from.
+	done = len(page) < pageSize && (len(page) == 0 || nextOf(env.Next) == 0)
+	return st.rows, st.last, done, nil
+}
+
+func (c *Client) scanBatch(ctx context.Context, st *scanState, params func(string) map[string]any, n int) (done bool, err error) {
+	calls := make([]subCall, n)
+	for k := range calls {
+		ref := strconv.FormatInt(st.last, 10)
+		if k > 0 {
+			ref = fmt.Sprintf("$result[%s][%d][ID]", cmdKey(k-1), pageSize-1)
+		}
+		calls[k] = subCall{method: st.method, params: params(ref)}
+	}
+	br, err := c.batch(ctx, calls, func(_ int, raw json.RawMessage) bool {
+		page, err := decodeRows(raw)
+		return err != nil || len(page) < pageSize
+	})
+	if err != nil {
+		return false, err
+	}
+	for k := range calls {
+		raw, err := br.sub(k)
+		if err == nil {
+			var page []json.RawMessage
+			if page, err = decodeRows(raw); err != nil {
+				err = &connectors.MalformedError{Detail: fmt.Sprintf("%s page %d of batch", st.method, k+1), Err: err}
+			} else if err = st.take(page); err == nil {
+				if len(page) < pageSize {
+					return len(page) == 0 || br.next(k) == 0, nil
+				}
+				continue
+			}
+		}
+		if k == 0 || isFatal(err) {
+			return false, err
+		}
+		c.chainFailures.Add(1)
+		c.log.WarnContext(ctx, "batch chain broken; going on from the last page read", "method", st.method, "command", cmdKey(k), "error", err.Error())
+		return false, nil
+	}
+	return false, nil
 }
 
 // ListIDs hands every live id of obj to emit, one batch request (up to
@@ -303,12 +437,8 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 		}
 		ids := make([]string, 0, len(rows))
 		for _, r := range rows {
-			var row struct {
-				ID json.RawMessage `json:"ID"`
-			}
-			json.Unmarshal(r, &row)
-			id, _ := rawString(row.ID)
-			ids = append(ids, id)
+			id, _ := rowID(r) // scan checked it
+			ids = append(ids, strconv.FormatInt(id, 10))
 		}
 		if len(ids) > 0 {
 			if err := emit(ids); err != nil {
@@ -324,9 +454,11 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 }
 
 // pullUsers reads every user (active or not: deactivated users keep their
-// history) with offset paging: user.get has no modified filter, and the
-// first page's total lets the rest go in batches of known offsets.
+// history) with offset paging: user.get has no modified filter. When the
+// first answer has a total, the remaining offsets go in batches; without
+// one, pages are followed by "next", or while they are full.
 func (c *Client) pullUsers(ctx context.Context, cr cursor, emit func(context.Context, *connectors.Page) error) error {
+	obj := connectors.ObjectUsers
 	start := cr.Start
 	if cr.Done {
 		start = 0
@@ -334,54 +466,89 @@ func (c *Client) pullUsers(ctx context.Context, cr cursor, emit func(context.Con
 	params := func(start int) map[string]any {
 		return map[string]any{"SORT": "ID", "ORDER": "ASC", "start": start}
 	}
-	env, err := c.call(ctx, "user.get", params(start))
-	if err != nil {
-		return c.fail(connectors.ObjectUsers, 1, err)
-	}
-	var rows []json.RawMessage
-	if err := json.Unmarshal(env.Result, &rows); err != nil {
-		return c.fail(connectors.ObjectUsers, 1, &connectors.MalformedError{Detail: "user.get result", Err: err})
-	}
 	total := 0
-	if s, ok := rawString(env.Total); ok {
-		n, _ := parseInt(s)
-		total = int(n)
-	}
-	next := start + len(rows)
-	page := 1
-	done := len(rows) < pageSize || next >= total
-	if err := c.emitUsers(ctx, rows, page, next, total, done, emit); err != nil {
-		return err
-	}
-	for !done {
-		page++
-		var calls []subCall
-		for s := next; s < total && len(calls) < c.opts.BatchSize; s += pageSize {
-			calls = append(calls, subCall{method: "user.get", params: params(s)})
+	for page := 1; ; page++ {
+		var rows []json.RawMessage
+		var next int
+		var done bool
+		var err error
+		if page > 1 && total > 0 && !c.noBatch.Load() {
+			rows, next, done, err = c.userBatch(ctx, start, total, params)
 		}
-		br, err := c.batch(ctx, calls)
+		if page == 1 || total == 0 || errors.Is(err, errNoBatch) {
+			rows, next, done, err = c.userPage(ctx, start, &total, params)
+		}
 		if err != nil {
-			return c.fail(connectors.ObjectUsers, page, err)
+			return c.fail(obj, page, err)
 		}
-		var all []json.RawMessage
-		for k := range calls {
-			var sub []json.RawMessage
-			if err := json.Unmarshal(br.results[cmdKey(k)], &sub); err != nil {
-				return c.fail(connectors.ObjectUsers, page, &connectors.MalformedError{Detail: "user.get result", Err: err})
-			}
-			all = append(all, sub...)
-			if len(sub) < pageSize {
-				done = true
-				break
-			}
-		}
-		next += len(all)
-		done = done || next >= total
-		if err := c.emitUsers(ctx, all, page, next, total, done, emit); err != nil {
+		if err := c.emitUsers(ctx, rows, page, next, total, done, emit); err != nil {
 			return err
 		}
+		if done {
+			return nil
+		}
+		start = next
 	}
-	return nil
+}
+
+// userPage reads the page at start; next is where the following one
+// starts.
+func (c *Client) userPage(ctx context.Context, start int, total *int, params func(int) map[string]any) (rows []json.RawMessage, next int, done bool, err error) {
+	env, err := c.call(ctx, "user.get", params(start))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if rows, err = decodeRows(env.Result); err != nil {
+		return nil, 0, false, &connectors.MalformedError{Detail: "user.get result", Err: err}
+	}
+	if s, ok := rawString(env.Total); ok {
+		n, _ := parseInt(strings.TrimSpace(s))
+		*total = int(n)
+	}
+	next = start + max(len(rows), pageSize)
+	if n := nextOf(env.Next); n > start {
+		next = n
+	}
+	switch {
+	case len(rows) == 0:
+		done = true
+	case nextOf(env.Next) > start:
+		done = false
+	case *total > 0:
+		done = next >= *total
+	default:
+		done = len(rows) < pageSize
+	}
+	return rows, next, done, nil
+}
+
+// userBatch reads the pages from start up to total in one batch.
+func (c *Client) userBatch(ctx context.Context, start, total int, params func(int) map[string]any) (rows []json.RawMessage, next int, done bool, err error) {
+	var calls []subCall
+	for s := start; s < total && len(calls) < c.opts.BatchSize; s += pageSize {
+		calls = append(calls, subCall{method: "user.get", params: params(s)})
+	}
+	br, err := c.batch(ctx, calls, nil)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	next = start
+	for k := range calls {
+		raw, err := br.sub(k)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		sub, err := decodeRows(raw)
+		if err != nil {
+			return nil, 0, false, &connectors.MalformedError{Detail: "user.get result", Err: err}
+		}
+		rows = append(rows, sub...)
+		next += pageSize
+		if len(sub) == 0 {
+			return rows, next, true, nil
+		}
+	}
+	return rows, next, next >= total, nil
 }
 
 func (c *Client) emitUsers(ctx context.Context, rows []json.RawMessage, page, next, total int, done bool, emit func(context.Context, *connectors.Page) error) error {
@@ -413,16 +580,35 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 	for start := 0; ; {
 		env, err := c.call(ctx, "crm.category.list", map[string]any{"entityTypeId": 2, "start": start})
 		requests++
+		if err != nil && isMethodNotFound(err) {
+			// A portal without it has the default pipeline only.
+			c.log.WarnContext(ctx, "portal has no crm.category.list; reading the default pipeline only")
+			break
+		}
 		if err != nil {
 			return c.fail(obj, 1, fmt.Errorf("list pipelines: %w", err))
 		}
+		// Documented under result.categories; a bare list is read too.
 		var res struct {
-			Categories []category `json:"categories"`
+			Categories json.RawMessage `json:"categories"`
 		}
-		if err := json.Unmarshal(env.Result, &res); err != nil {
+		list := env.Result
+		if json.Unmarshal(env.Result, &res) == nil && len(res.Categories) > 0 {
+			list = res.Categories
+		}
+		rows, err := decodeRows(list)
+		var cats []category
+		for _, r := range rows {
+			var cat category
+			if err == nil {
+				err = json.Unmarshal(r, &cat)
+			}
+			cats = append(cats, cat)
+		}
+		if err != nil {
 			return c.fail(obj, 1, &connectors.MalformedError{Detail: "crm.category.list result", Err: err})
 		}
-		for _, cat := range res.Categories {
+		for _, cat := range cats {
 			id, _ := rawString(cat.ID)
 			if id == "" {
 				continue
@@ -442,6 +628,9 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 		}
 		start = int(n)
 	}
+	if _, ok := names["0"]; !ok {
+		names["0"] = "General" // category 0, the default pipeline
+	}
 	p := &connectors.Page{}
 	m := &mapper{loc: c.loc(), seen: c.opts.Now().UTC()}
 	for i := 0; i < len(order); i += c.opts.BatchSize {
@@ -456,14 +645,14 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 				"filter": map[string]any{"ENTITY_ID": entityID}, "order": map[string]any{"SORT": "ASC"},
 			}}
 		}
-		br, err := c.batch(ctx, calls)
-		requests++
+		results, n, err := c.each(ctx, calls)
+		requests += n
 		if err != nil {
 			return c.fail(obj, 1, fmt.Errorf("list stages: %w", err))
 		}
 		for k, id := range chunk {
-			var rows []json.RawMessage
-			if err := json.Unmarshal(br.results[cmdKey(k)], &rows); err != nil {
+			rows, err := decodeRows(results[k])
+			if err != nil {
 				return c.fail(obj, 1, &connectors.MalformedError{Detail: "crm.status.list result", Err: err})
 			}
 			for _, raw := range rows {
@@ -481,4 +670,33 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 		return err
 	}
 	return nil
+}
+
+// each runs independent calls in one batch, or one by one on a portal
+// without batch, and returns their results in order and the requests it
+// took.
+func (c *Client) each(ctx context.Context, calls []subCall) ([]json.RawMessage, int, error) {
+	out := make([]json.RawMessage, len(calls))
+	br, err := c.batch(ctx, calls, nil)
+	switch {
+	case err == nil:
+		for k := range calls {
+			if out[k], err = br.sub(k); err != nil {
+				return nil, 1, err
+			}
+		}
+		return out, 1, nil
+	case !errors.Is(err, errNoBatch):
+		return nil, 1, err
+	}
+	requests := 1
+	for k, sc := range calls {
+		env, err := c.call(ctx, sc.method, sc.params)
+		requests++
+		if err != nil {
+			return nil, requests, err
+		}
+		out[k] = env.Result
+	}
+	return out, requests, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/crmkpi/crmkpi/config"
 	syncer "github.com/crmkpi/crmkpi/sync"
@@ -91,6 +92,9 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 		tp.Wait()
 	}
 	syncer.WriteSummary(e.stderr, sum)
+	for _, w := range expiryWarnings(built, time.Now()) {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
 	if runErr != nil {
 		return fmt.Errorf("sync interrupted: %w", runErr)
 	}
@@ -113,4 +117,31 @@ func countFailed(s *syncer.Summary) int {
 		}
 	}
 	return n
+}
+
+// tokenWarnDays is how early the run summary warns of an expiring token.
+const tokenWarnDays = 14
+
+// expiryWarnings says which connectors' long-lived tokens expire soon, so the
+// person reading the run summary renews them before syncs stop.
+func expiryWarnings(bs []built, now time.Time) []string {
+	var out []string
+	for _, b := range bs {
+		te, ok := b.conn.(interface{ TokenExpiry() (time.Time, bool) })
+		if !ok {
+			continue
+		}
+		exp, ok := te.TokenExpiry()
+		if !ok {
+			continue
+		}
+		left := exp.Sub(now)
+		switch {
+		case left <= 0:
+			out = append(out, fmt.Sprintf("%s: the token expired on %s; generate a new one", b.conn.Name(), exp.Format(time.DateOnly)))
+		case left < tokenWarnDays*24*time.Hour:
+			out = append(out, fmt.Sprintf("%s: the token expires on %s (in %d days); generate a new one", b.conn.Name(), exp.Format(time.DateOnly), int(left.Hours()/24)))
+		}
+	}
+	return out
 }

@@ -76,17 +76,26 @@ func (s *Store) RunStatus(ctx context.Context) ([]ObjectStatus, error) {
 	}
 	// Newest data per table and connector, one grouped scan each; read
 	// after the runs so the single SQLite connection is free.
+	byObject := map[string]map[string]time.Time{}
 	for _, t := range tables {
 		newest, err := s.newestData(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		for i := range out {
-			if out[i].Object == string(t.object) {
-				if at, ok := newest[out[i].Connector]; ok {
-					out[i].NewestData = &at
-				}
+		byObject[string(t.object)] = newest
+	}
+	for i := range out {
+		newest, ok := byObject[out[i].Object]
+		if !ok {
+			if strings.Contains(out[i].Object, ":") {
+				continue // bookkeeping rows such as reconcile:deals
 			}
+			// A connector's own objects (HubSpot calls, amoCRM notes and
+			// events) all land in the activities table.
+			newest = byObject[string(connectors.ObjectActivities)]
+		}
+		if at, ok := newest[out[i].Connector]; ok {
+			out[i].NewestData = &at
 		}
 	}
 	slices.SortFunc(out, func(a, b ObjectStatus) int {

@@ -487,7 +487,12 @@ func TestRuns(t *testing.T) {
 		lastOK := run("hub", connectors.ObjectDeals, at(2, 0), warehouse.RunSucceeded, 5, "")
 		failed := run("hub", connectors.ObjectDeals, at(3, 0), warehouse.RunFailed, 2, "fetch deals page 3: 503")
 		running := run("amo", connectors.ObjectUsers, at(4, 0), warehouse.RunRunning, 0, "")
+		// A connector's own object (HubSpot calls) reports the activities
+		// table's newest row; bookkeeping rows report none.
+		calls := run("hub", "calls", at(1, 0), warehouse.RunSucceeded, 1, "")
+		rec := run("hub", "reconcile:deals", at(1, 0), warehouse.RunSucceeded, 0, "")
 		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: []connectors.Deal{deal("d1", at(1, 5), "a"), deal("d2", at(1, 7), "b")}})
+		apply(t, s, "calls", connectors.Page{Activities: []connectors.Activity{{Meta: connectors.Meta{ID: "c1", UpdatedAt: at(1, 9)}, Type: connectors.ActivityCall, OccurredAt: at(1, 8)}}})
 		_ = lastOK
 
 		got, err := s.RunStatus(ctx)
@@ -499,7 +504,13 @@ func TestRuns(t *testing.T) {
 			{Connector: "hub", Object: "deals", LastRunID: failed, StartedAt: at(3, 0), FinishedAt: ptr(at(3, 0).Add(time.Minute)),
 				Status: warehouse.RunFailed, Records: 2, Error: "fetch deals page 3: 503",
 				LastSuccess: ptr(at(2, 0).Add(time.Minute)), NewestData: ptr(at(1, 7))},
+			{Connector: "hub", Object: "reconcile:deals", LastRunID: rec, StartedAt: at(1, 0), FinishedAt: ptr(at(1, 0).Add(time.Minute)),
+				Status: warehouse.RunSucceeded, LastSuccess: ptr(at(1, 0).Add(time.Minute))},
 		}
+		want = append(want[:1], append([]warehouse.ObjectStatus{
+			{Connector: "hub", Object: "calls", LastRunID: calls, StartedAt: at(1, 0), FinishedAt: ptr(at(1, 0).Add(time.Minute)),
+				Status: warehouse.RunSucceeded, Records: 1, LastSuccess: ptr(at(1, 0).Add(time.Minute)), NewestData: ptr(at(1, 9))},
+		}, want[1:]...)...)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("RunStatus (-want +got):\n%s", diff)
 		}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"strconv"
@@ -317,9 +318,9 @@ func (c *crm) sync(t *testing.T, s Store, conn connectors.Connector, full bool) 
 	return sum
 }
 
-func (c *crm) check(t *testing.T, s *warehouse.Store, name string, want synctest.Rows) {
+func (c *crm) check(t *testing.T, db *sql.DB, name string, want synctest.Rows) {
 	t.Helper()
-	got, err := synctest.Read(context.Background(), synctest.DB(t, s), name)
+	got, err := synctest.Read(context.Background(), db, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,10 +357,11 @@ func TestE2EFirstSyncThenChanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+				db := synctest.DB(t, s)
 				c := tc.new(t, fakeOpts{shortPages: true})
 				want := c.want()
 				c.sync(t, s, c.conn(t, "crm"), false)
-				c.check(t, s, "crm", want)
+				c.check(t, db, "crm", want)
 				t.Logf("first sync: %d requests %v", c.total(), c.counts())
 
 				first := c.counts()
@@ -379,7 +381,7 @@ func TestE2EFirstSyncThenChanges(t *testing.T) {
 					for _, k := range deleted {
 						pending[k] = want[k]
 					}
-					c.check(t, s, "crm", pending)
+					c.check(t, db, "crm", pending)
 					c.clk.Advance(c.reconcileEvery)
 					c.reset()
 					sum = c.sync(t, s, c.conn(t, "crm"), false)
@@ -391,7 +393,7 @@ func TestE2EFirstSyncThenChanges(t *testing.T) {
 						t.Errorf("reconciliation flagged %d records, want %d", n, len(deleted))
 					}
 				}
-				c.check(t, s, "crm", want2)
+				c.check(t, db, "crm", want2)
 			})
 		})
 	}
@@ -416,11 +418,24 @@ func (c *cancelAtPage) ApplyPage(ctx context.Context, connector string, obj conn
 	return nil
 }
 
+// spread returns n distinct points from lo to hi, both included, evenly
+// spaced (fewer when the range is shorter).
+func spread(lo, hi, n int) []int {
+	var out []int
+	for i := range n {
+		k := lo + i*(hi-lo)/max(n-1, 1)
+		if len(out) == 0 || out[len(out)-1] != k {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // noneRunning fails when a run of name is left "running": an interrupted
 // run must still record its end.
-func noneRunning(t *testing.T, s *warehouse.Store, name string) {
+func noneRunning(t *testing.T, db *sql.DB, name string) {
 	t.Helper()
-	runs, err := synctest.Runs(context.Background(), synctest.DB(t, s), name)
+	runs, err := synctest.Runs(context.Background(), db, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,6 +455,7 @@ func TestE2EKilled(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+				db := synctest.DB(t, s)
 				c := tc.new(t, fakeOpts{shortPages: true})
 				want := c.want()
 				pages := 0
@@ -448,9 +464,14 @@ func TestE2EKilled(t *testing.T) {
 						pages += o.Pages
 					}
 				}
-				c.check(t, s, "clean", want)
-				interrupted := 0
-				for k := 1; k < pages; k++ {
+				c.check(t, db, "clean", want)
+				// Six kill points spread over the whole sync, the first
+				// and the last page included (every page would cost a
+				// minute under -race; the engine tests kill a simpler
+				// connector after every page).
+				interrupted, kills := 0, 0
+				for _, k := range spread(1, pages-1, 6) {
+					kills++
 					name := fmt.Sprintf("page%d", k)
 					ctx, cancel := context.WithCancel(context.Background())
 					e := &Engine{Store: &cancelAtPage{Store: s, n: int64(k), cancel: cancel}, Now: c.clk.Now, Holder: "e2e"}
@@ -459,27 +480,28 @@ func TestE2EKilled(t *testing.T) {
 					if err != nil || sum.Failed() {
 						interrupted++
 					}
-					noneRunning(t, s, name)
+					noneRunning(t, db, name)
 					c.sync(t, s, c.conn(t, name), false)
-					c.check(t, s, name, want)
+					c.check(t, db, name, want)
 				}
-				if interrupted < pages/2 {
-					t.Errorf("only %d of %d runs were interrupted", interrupted, pages-1)
+				if interrupted < kills/2 {
+					t.Errorf("only %d of %d runs were interrupted", interrupted, kills)
 				}
+				t.Logf("%d pages; %d runs killed after a page, %d of them interrupted", pages, kills, interrupted)
 
 				// Mid-request: every request takes 7 ms, so cancellations
 				// land inside requests of several objects at once.
 				slow := tc.new(t, fakeOpts{shortPages: true, latency: 7 * time.Millisecond})
 				want = slow.want()
-				for _, d := range []time.Duration{2, 9, 16, 29, 44, 70} {
+				for _, d := range []time.Duration{3, 11, 23, 47} {
 					name := fmt.Sprintf("mid%d", d)
 					ctx, cancel := context.WithTimeout(context.Background(), d*time.Millisecond)
 					e := &Engine{Store: s, Now: slow.clk.Now, Holder: "e2e"}
 					e.Run(ctx, []Job{{Connector: slow.conn(t, name), ReconcileEvery: slow.reconcileEvery}})
 					cancel()
-					noneRunning(t, s, name)
+					noneRunning(t, db, name)
 					slow.sync(t, s, slow.conn(t, name), false)
-					slow.check(t, s, name, want)
+					slow.check(t, db, name, want)
 				}
 			})
 		})
@@ -511,6 +533,7 @@ func (c commitThenCancel) StartRun(ctx context.Context, connector string, obj co
 // run rows must still be finished (as failed), never left running.
 func TestEngineStopAtRunStartFinishesRun(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		db := synctest.DB(t, s)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		e := &Engine{Store: commitThenCancel{Store: s, cancel: cancel}}
@@ -518,6 +541,6 @@ func TestEngineStopAtRunStartFinishesRun(t *testing.T) {
 		if !sum.Failed() {
 			t.Errorf("a stopped run succeeded")
 		}
-		noneRunning(t, s, "mem")
+		noneRunning(t, db, "mem")
 	})
 }

@@ -1,0 +1,556 @@
+package main
+
+// Process tests: the real crmkpi binary, built once, run as a child process
+// against the fake CRMs served by this test process, on SQLite and
+// PostgreSQL. They prove what only a process can: a SIGKILL at any moment
+// loses nothing, two processes never sync one connector at once, serve
+// runs its schedule and stops on SIGTERM, and status exits by health.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
+	"github.com/crmkpi/crmkpi/sync/synctest"
+	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+// TestMain removes the binary that crmkpiBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// crmkpiBinary builds the crmkpi command once per test binary and returns
+// its path.
+func crmkpiBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "crmkpi-process-test-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "crmkpi")
+		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, err := os.Stat(goTool); err != nil {
+			goTool = "go"
+		}
+		out, err := exec.Command(goTool, "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+const hubspotToken = "pat-na1-11111111-2222-3333-4444-555555555555"
+
+// fakes are the three fake CRMs, seeded small, on the real clock (the
+// child process cannot share an injected one).
+type fakes struct {
+	hs  *hubspottest.Server
+	amo *amocrmtest.Server
+	b24 *bitrix24test.Server
+}
+
+func newFakes(t *testing.T, latency time.Duration) *fakes {
+	t.Helper()
+	now := time.Now()
+	hs := hubspottest.NewServer(hubspottest.WithToken(hubspotToken), hubspottest.WithRateLimit(0, 0),
+		hubspottest.WithSearchRateLimit(0), hubspottest.WithLatency(latency))
+	t.Cleanup(hs.Close)
+	if err := hs.Seed(hubspottest.World{Seed: 3, Now: now.Add(-time.Hour), Companies: 8}); err != nil {
+		t.Fatal(err)
+	}
+	hs.SetShortPages(10)
+	amo := amocrmtest.NewServer(amocrmtest.WithRateLimit(0, 0), amocrmtest.WithRetryAfter(0), amocrmtest.WithLatency(latency))
+	t.Cleanup(amo.Close)
+	amo.Seed(amocrmtest.SeedConfig{Users: 4, Companies: 15, Contacts: 30, Leads: 40, Tasks: 30, Notes: 30, Messages: 20, Seed: 4,
+		End: now.Add(-24 * time.Hour)})
+	b24 := bitrix24test.NewServer(bitrix24test.WithRateLimit(0, 0), bitrix24test.WithLatency(latency))
+	t.Cleanup(b24.Close)
+	seedBitrix24(b24, 130)
+	return &fakes{hs: hs, amo: amo, b24: b24}
+}
+
+func seedBitrix24(srv *bitrix24test.Server, n int) {
+	srv.AddMany(bitrix24test.Users, []bitrix24test.Record{
+		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com"},
+		{"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com"},
+	})
+	var cos, cts, ds, as []bitrix24test.Record
+	for i := 1; i <= n; i++ {
+		owner := []string{"1", "6"}[i%2]
+		cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
+		cts = append(cts, bitrix24test.Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": i, "ASSIGNED_BY_ID": owner})
+		ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "STAGE_ID": []string{"NEW", "WON", "LOSE"}[i%3],
+			"STAGE_SEMANTIC_ID": []string{"P", "S", "F"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*10), "CURRENCY_ID": "RUB", "ASSIGNED_BY_ID": owner})
+		as = append(as, bitrix24test.Record{"ID": i, "OWNER_ID": i, "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call",
+			"START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00", "COMPLETED": "Y", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
+	}
+	srv.AddMany(bitrix24test.Companies, cos)
+	srv.AddMany(bitrix24test.Contacts, cts)
+	srv.AddMany(bitrix24test.Deals, ds)
+	srv.AddMany(bitrix24test.Activities, as)
+}
+
+func (f *fakes) total() int {
+	return f.hs.TotalRequests() + f.amo.TotalRequests() + f.b24.TotalRequests()
+}
+
+// want is what the warehouse should hold, by connector name.
+func (f *fakes) want() map[string]synctest.Rows {
+	return map[string]synctest.Rows{"hs": synctest.HubSpot(f.hs), "amo": synctest.AmoCRM(f.amo), "b24": synctest.Bitrix24(f.b24)}
+}
+
+// config writes a crmkpi.yaml for the named connectors (all three when
+// none) to a temporary directory and returns its path.
+func (f *fakes) config(t *testing.T, dsn, schedule string, names ...string) string {
+	t.Helper()
+	if len(names) == 0 {
+		names = []string{"hs", "amo", "b24"}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "warehouse:\n  dsn: %q\nconnectors:\n", dsn)
+	for _, n := range names {
+		switch n {
+		case "hs":
+			fmt.Fprintf(&b, "  - {name: hs, type: hubspot, token: %q, base_url: %q, schedule: %q, rate_limit: 1000, burst: 100, search_rate_limit: 1000}\n",
+				hubspotToken, f.hs.URL, schedule)
+		case "amo":
+			fmt.Fprintf(&b, "  - {name: amo, type: amocrm, token: %q, base_url: %q, schedule: %q, rate_limit: 1000, burst: 100}\n",
+				f.amo.Token(), f.amo.URL, schedule)
+		case "b24":
+			fmt.Fprintf(&b, "  - {name: b24, type: bitrix24, webhook_url: %q, schedule: %q, rate_limit: 1000, burst: 100}\n",
+				f.b24.WebhookURL(), schedule)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "crmkpi.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// testWarehouse is a warehouse for a child process: its DSN (a SQLite
+// file, or a PostgreSQL schema named in the DSN's search_path) and a
+// database/sql view of it for the test.
+type testWarehouse struct {
+	dsn string
+	db  *sql.DB
+}
+
+func (w testWarehouse) check(t *testing.T, want map[string]synctest.Rows) {
+	t.Helper()
+	for name, rows := range want {
+		got, err := synctest.Read(context.Background(), w.db, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rows, got); diff != "" {
+			t.Errorf("%s: warehouse differs from the fake (-fake +warehouse):\n%s", name, diff)
+		}
+	}
+}
+
+func (w testWarehouse) runs(t *testing.T, connector string) []synctest.Run {
+	t.Helper()
+	runs, err := synctest.Runs(context.Background(), w.db, connector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+// syncBuffer is an io.Writer safe for the exec package's copying
+// goroutine and the test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// child is a running crmkpi process.
+type child struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan struct{}
+	err            error
+}
+
+func start(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	c.cmd = exec.Command(crmkpiBinary(t), args...)
+	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
+	c.cmd.Env = append(os.Environ(), "CRMKPI_LOG_LEVEL=info")
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c.err = c.cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-c.done:
+		default:
+			c.cmd.Process.Kill()
+			<-c.done
+		}
+	})
+	return c
+}
+
+// wait waits for the child to exit, at most d, and returns its exit code.
+func (c *child) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(d):
+		c.cmd.Process.Kill()
+		<-c.done
+		t.Fatalf("crmkpi %s still running after %s; stderr:\n%s", strings.Join(c.cmd.Args[1:], " "), d, c.stderr)
+	}
+	return c.cmd.ProcessState.ExitCode()
+}
+
+// crmkpi runs the binary to its end and returns its exit code.
+func crmkpi(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	c := start(t, args...)
+	code = c.wait(t, 60*time.Second)
+	return code, c.stdout.String(), c.stderr.String()
+}
+
+// pollUntil calls cond until it holds or d passes. It is only for what a
+// child process does, which sends this test no event.
+func pollUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestProcessSIGKILL kills a child `crmkpi sync` of all three connectors
+// with SIGKILL after the fakes have served N requests, for several N, then
+// runs a normal sync: the warehouse must equal the fakes record by record.
+func TestProcessSIGKILL(t *testing.T) {
+	f := newFakes(t, 2*time.Millisecond)
+	want := f.want()
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			for _, n := range []int{1, 4, 12, 25, 45, 70} {
+				t.Run(fmt.Sprintf("after %d requests", n), func(t *testing.T) {
+					w := newWarehouse(t, kind)
+					cfg := f.config(t, w.dsn, "@every 1m")
+					base := f.total()
+					c := start(t, "sync", "--config", cfg)
+					exited := false
+					pollUntil(t, 30*time.Second, fmt.Sprintf("%d requests", n), func() bool {
+						select {
+						case <-c.done:
+							exited = true
+							return true
+						default:
+						}
+						return f.total()-base >= n
+					})
+					if exited {
+						t.Fatalf("sync ended before %d requests (%d served); stderr:\n%s", n, f.total()-base, c.stderr)
+					}
+					if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+						t.Fatal(err)
+					}
+					<-c.done
+					served := f.total() - base
+					if code, _, stderr := crmkpi(t, "sync", "--config", cfg); code != 0 {
+						t.Fatalf("sync after the kill: exit %d\n%s", code, stderr)
+					}
+					w.check(t, want)
+					t.Logf("killed after %d requests; the resumed sync made %d", served, f.total()-base-served)
+				})
+			}
+		})
+	}
+}
+
+// newWarehouse returns a fresh, migrated warehouse of kind ("sqlite" or
+// "postgres") for a child process.
+func newWarehouse(t *testing.T, kind string) testWarehouse {
+	t.Helper()
+	if kind == "sqlite" {
+		s := warehousetest.NewSQLite(t)
+		return testWarehouse{dsn: "sqlite:" + s.Path(), db: synctest.DB(t, s)}
+	}
+	s := warehousetest.NewPostgres(t)
+	return testWarehouse{dsn: synctest.SchemaDSN(warehousetest.PostgresURL(), s.Schema()), db: synctest.DB(t, s)}
+}
+
+// TestProcessConcurrentSyncs starts two `crmkpi sync` processes on one
+// PostgreSQL schema: the second must find the first's lock, name its
+// holder and skip the connector, and no row may be written twice.
+func TestProcessConcurrentSyncs(t *testing.T) {
+	f := newFakes(t, 30*time.Millisecond)
+	w := newWarehouse(t, "postgres")
+	cfg := f.config(t, w.dsn, "@every 1m", "b24")
+
+	first := start(t, "sync", "--config", cfg)
+	// The lock is taken before the first request leaves.
+	pollUntil(t, 30*time.Second, "the first sync's first request", func() bool { return f.b24.TotalRequests() > 0 })
+	code2, _, stderr2 := crmkpi(t, "sync", "--config", cfg)
+	code1 := first.wait(t, 60*time.Second)
+	if code1 != 0 || code2 != 0 {
+		t.Fatalf("exit codes %d and %d, want 0 and 0; stderr:\n%s\n---\n%s", code1, code2, first.stderr, stderr2)
+	}
+	holder := fmt.Sprintf(":%d", first.cmd.Process.Pid)
+	if !strings.Contains(stderr2, "b24: skipped, another sync holds the lock (") || !strings.Contains(stderr2, holder) {
+		t.Errorf("second sync's stderr does not name the lock holder (pid %d):\n%s", first.cmd.Process.Pid, stderr2)
+	}
+	w.check(t, map[string]synctest.Rows{"b24": synctest.Bitrix24(f.b24)})
+
+	// One run per object, all by the first process; their records add up
+	// to the rows stored, so none was written twice.
+	runs := w.runs(t, "b24")
+	var objects []string
+	records := 0
+	for _, r := range runs {
+		objects = append(objects, r.Object)
+		records += r.Records
+		if r.Status != warehouse.RunSucceeded {
+			t.Errorf("run %d %s: %s %s", r.ID, r.Object, r.Status, r.Error)
+		}
+	}
+	slices.Sort(objects)
+	if diff := cmp.Diff([]string{"activities", "companies", "contacts", "deals", "stages", "users"}, objects); diff != "" {
+		t.Errorf("sync_runs objects (-want +got):\n%s", diff)
+	}
+	var stored int
+	if err := w.db.QueryRow("SELECT (SELECT count(*) FROM crm_users WHERE connector = 'b24') + (SELECT count(*) FROM crm_stages WHERE connector = 'b24') +" +
+		" (SELECT count(*) FROM crm_companies WHERE connector = 'b24') + (SELECT count(*) FROM crm_contacts WHERE connector = 'b24') +" +
+		" (SELECT count(*) FROM crm_deals WHERE connector = 'b24') + (SELECT count(*) FROM crm_activities WHERE connector = 'b24')").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if records != stored {
+		t.Errorf("runs recorded %d records, the warehouse holds %d rows", records, stored)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func httpGet(url string) (int, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// TestProcessServe runs `crmkpi serve` with a schedule of every second
+// against a slow fake, so that a sync outlasts a tick: runs happen, the
+// runs of one object never overlap, /healthz answers 200 once they
+// succeeded, /metrics shows the counters and SIGTERM stops it with exit 0.
+func TestProcessServe(t *testing.T) {
+	// About 1.5 s a sync: users, stages, four objects and their first
+	// reconciliation, ~4 requests deep at 300 ms each.
+	f := newFakes(t, 300*time.Millisecond)
+	w := newWarehouse(t, "sqlite")
+	cfg := f.config(t, w.dsn, "@every 1s", "b24")
+	addr := freePort(t)
+	srv := start(t, "serve", "--config", cfg, "--listen", addr)
+
+	objects := 6
+	pollUntil(t, 40*time.Second, "three finished runs of every object", func() bool {
+		finished := map[string]int{}
+		for _, r := range w.runs(t, "b24") {
+			if r.Status == warehouse.RunSucceeded {
+				finished[r.Object]++
+			}
+		}
+		if len(finished) < objects {
+			return false
+		}
+		for _, n := range finished {
+			if n < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	code, body, err := httpGet("http://" + addr + "/healthz")
+	if err != nil || code != http.StatusOK {
+		t.Errorf("/healthz after successful runs = %d %q %v, want 200", code, body, err)
+	}
+	code, metrics, err := httpGet("http://" + addr + "/metrics")
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("/metrics = %d %v", code, err)
+	}
+	for _, m := range []string{`crmkpi_sync_records_total{connector="b24",object="deals"}`, `crmkpi_http_requests_total{connector="b24"}`,
+		`crmkpi_sync_runs_total{connector="b24",object="deals",status="succeeded"}`, `crmkpi_sync_last_success_timestamp_seconds{connector="b24",object="deals"}`} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
+	stopped := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := srv.wait(t, 15*time.Second); code != 0 {
+		t.Errorf("serve exited %d after SIGTERM, want 0; stderr:\n%s", code, srv.stderr)
+	}
+	t.Logf("serve stopped %s after SIGTERM", time.Since(stopped).Round(time.Millisecond))
+
+	// Never two runs of one object at once, and none left running.
+	runs := w.runs(t, "b24")
+	byObject := map[string][]synctest.Run{}
+	for _, r := range runs {
+		if r.Finished.IsZero() {
+			t.Errorf("run %d %s left %s after serve stopped", r.ID, r.Object, r.Status)
+			continue
+		}
+		byObject[r.Object] = append(byObject[r.Object], r)
+	}
+	for obj, rs := range byObject {
+		for i := 1; i < len(rs); i++ {
+			if rs[i].Started.Before(rs[i-1].Finished) {
+				t.Errorf("%s: run %d started %s, before run %d finished %s", obj, rs[i].ID, rs[i].Started.Format(time.StampMicro),
+					rs[i-1].ID, rs[i-1].Finished.Format(time.StampMicro))
+			}
+		}
+	}
+	if !strings.Contains(srv.stderr.String(), "tick skipped") {
+		t.Logf("no tick was skipped (the syncs were quicker than a second)")
+	}
+	t.Logf("%d runs; ticks skipped: %d", len(runs), strings.Count(srv.stderr.String(), "tick skipped"))
+}
+
+// TestProcessStatus: `crmkpi status` exits 0 when every object's last run
+// succeeded and is fresh, and 1, naming the failing objects, after a run
+// failed because the CRM revoked the token.
+func TestProcessStatus(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			f := newFakes(t, 0)
+			w := newWarehouse(t, kind)
+			cfg := f.config(t, w.dsn, "@every 1m", "amo")
+			if code, _, stderr := crmkpi(t, "sync", "--config", cfg); code != 0 {
+				t.Fatalf("sync: exit %d\n%s", code, stderr)
+			}
+			if code, stdout, stderr := crmkpi(t, "status", "--config", cfg); code != 0 {
+				t.Fatalf("status after a good sync: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+
+			f.amo.RevokeTokens()
+			code, _, stderr := crmkpi(t, "sync", "--config", cfg)
+			if code != 1 || !strings.Contains(stderr, "failures:") {
+				t.Fatalf("sync with a revoked token: exit %d, want 1 with a failure summary\n%s", code, stderr)
+			}
+			code, stdout, stderr := crmkpi(t, "status", "--config", cfg)
+			if code != 1 {
+				t.Errorf("status after a failed run: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+			}
+			for _, obj := range []string{"deals", "contacts", "users"} {
+				if !lineWith(stdout, "amo", obj, "FAILING") {
+					t.Errorf("status does not show amo %s FAILING:\n%s", obj, stdout)
+				}
+			}
+			code, stdout, _ = crmkpi(t, "status", "--config", cfg, "--format", "json")
+			var st struct {
+				Healthy bool `json:"healthy"`
+				Objects []struct {
+					Connector, Object, Error string
+					Failing                  bool
+				} `json:"objects"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+				t.Fatalf("status --format json: %v\n%s", err, stdout)
+			}
+			failing := 0
+			for _, o := range st.Objects {
+				if o.Failing && o.Error != "" {
+					failing++
+				}
+			}
+			if code != 1 || st.Healthy || failing == 0 {
+				t.Errorf("status --format json: exit %d healthy %v, %d failing objects with an error", code, st.Healthy, failing)
+			}
+		})
+	}
+}
+
+func lineWith(s string, words ...string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		ok := true
+		for _, w := range words {
+			ok = ok && strings.Contains(l, w)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

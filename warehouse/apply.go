@@ -112,9 +112,7 @@ func (s *Store) upsert(ctx context.Context, tx *sql.Tx, connector string, now ti
 	}
 	for i := range src.n {
 		m := src.meta(i)
-		args = append(args, connector, m.ID)
-		args = src.cols(i, args)
-		args = append(args, rawArg(m.Raw), s.d.timeArg(m.UpdatedAt), m.Deleted, synced)
+		args = s.rowArgs(args, connector, src, i, synced)
 		rows++
 		bytes += len(m.Raw)
 		if rows == maxRows || bytes >= maxBatchBytes {

@@ -33,7 +33,7 @@ func CopyDeals(ctx context.Context, s *Store, connector string, deals []connecto
 			m := src.meta(i)
 			args = append(args[:0], connector, m.ID)
 			args = src.cols(i, args)
-			args = append(args, rawArg(m.Raw), s.d.timeArg(m.UpdatedAt), m.Deleted, s.d.timeArg(now))
+			args = append(args, s.d.rawArg(m.Raw), s.d.timeArg(m.UpdatedAt), m.Deleted, s.d.timeArg(now))
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return err
 			}

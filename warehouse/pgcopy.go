@@ -60,10 +60,7 @@ func (s *Store) upsertCopy(ctx context.Context, tx *sql.Tx, connector string, no
 	synced := s.d.timeArg(now)
 	args := make([]any, 0, len(src.t.allColumns()))
 	for i := range src.n {
-		m := src.meta(i)
-		args = append(args[:0], connector, m.ID)
-		args = src.cols(i, args)
-		args = append(args, rawArg(m.Raw), s.d.timeArg(m.UpdatedAt), m.Deleted, synced)
+		args = s.rowArgs(args[:0], connector, src, i, synced)
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("copy into %s: %w", staging, err)
 		}

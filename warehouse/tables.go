@@ -89,13 +89,6 @@ func nullInt(i *int) any {
 	return int64(*i)
 }
 
-// rawArg stores the raw JSON as given, NULL when empty.
-func rawArg(raw []byte) any {
-	if len(raw) == 0 {
-		return nil
-	}
-	return string(raw)
-}
 
 // rowSource is one record slice of a page, ready for dialect.upsert: n
 // records, meta gives the i-th record's Meta and cols appends its canonical

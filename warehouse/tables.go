@@ -89,7 +89,6 @@ func nullInt(i *int) any {
 	return int64(*i)
 }
 
-
 // rowSource is one record slice of a page, ready for dialect.upsert: n
 // records, meta gives the i-th record's Meta and cols appends its canonical
 // column values, in table order, to args.

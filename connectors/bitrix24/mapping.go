@@ -153,8 +153,11 @@ func (m *mapper) contact(raw json.RawMessage) (connectors.Contact, error) {
 }
 
 // firstEmail picks the WORK address of the EMAIL multi-field, else the
-// first one.
+// first one. A plain string (as user.get writes EMAIL) is read as is.
 func firstEmail(raw json.RawMessage) string {
+	if s, ok := rawString(raw); ok {
+		return strings.TrimSpace(s)
+	}
 	var items []fields
 	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
 		return ""

@@ -185,8 +185,8 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		cr.To, cr.After = &now, 0
 	}
 	filter := map[string]any{}
-	slack := time.Duration(0)
 	if cr.From != nil {
+		slack := time.Duration(0)
 		loc, known, err := c.portalLoc(ctx, cr, &requests)
 		if err != nil {
 			return c.fail(obj, 1, err)
@@ -194,8 +194,10 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		if !known {
 			slack = zoneSlack
 		}
+		// In a guessed zone the window is widened at both ends, so it
+		// holds [From, To) whichever way the portal reads the offset.
 		filter[">="+e.modified] = portalTime(cr.From.Add(-slack), loc)
-		filter["<"+e.modified] = portalTime(*cr.To, loc)
+		filter["<"+e.modified] = portalTime(cr.To.Add(slack), loc)
 	}
 	sel := c.selectFor(e)
 	// Start with one call: most incremental windows hold a few changes,
@@ -203,8 +205,8 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 	// full, chain the whole batch.
 	n := 1
 	for page := 1; ; page++ {
-		rows, last, done, err := c.scan(ctx, e.method, sel, filter, cr.After, n)
-		requests++
+		rows, last, done, sent, err := c.scan(ctx, e.method, sel, filter, cr.After, n)
+		requests += sent
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
@@ -224,10 +226,7 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		}
 		cr.TZ = c.tzPtr()
 		if done {
-			// A window read in a guessed zone may have ended early by as
-			// much as the guess was off; the next one starts that much
-			// earlier.
-			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap - slack)), TZ: cr.TZ}
+			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap)), TZ: cr.TZ}
 			p.Cursor = next.String()
 		} else {
 			p.Cursor = cr.String()
@@ -351,7 +350,7 @@ func decodeRows(raw json.RawMessage) ([]json.RawMessage, error) {
 // reference) returns the rows before the failure and done=false; the next
 // step starts from them, and after maxChainFailures such batches the
 // client reads one page a request. So does a portal without batch.
-func (c *Client) scan(ctx context.Context, method string, sel []string, filter map[string]any, after int64, n int) (rows []json.RawMessage, last int64, done bool, err error) {
+func (c *Client) scan(ctx context.Context, method string, sel []string, filter map[string]any, after int64, n int) (rows []json.RawMessage, last int64, done bool, sent int, err error) {
 	params := func(afterRef string) map[string]any {
 		f := maps.Clone(filter)
 		f[">ID"] = afterRef
@@ -359,27 +358,29 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	}
 	st := &scanState{method: method, last: after}
 	if n > 1 && !c.noBatch.Load() && c.chainFailures.Load() < maxChainFailures {
+		sent++
 		done, err := c.scanBatch(ctx, st, params, n)
 		if !errors.Is(err, errNoBatch) {
-			return st.rows, st.last, done, err
+			return st.rows, st.last, done, sent, err
 		}
 	}
+	sent++
 	env, err := c.call(ctx, method, params(strconv.FormatInt(after, 10)))
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, false, sent, err
 	}
 	page, err := decodeRows(env.Result)
 	if err != nil {
-		return nil, 0, false, &connectors.MalformedError{Detail: method + " result", Err: err}
+		return nil, 0, false, sent, &connectors.MalformedError{Detail: method + " result", Err: err}
 	}
 	if err := st.take(page); err != nil {
-		return nil, 0, false, err
+		return nil, 0, false, sent, err
 	}
 	// Fast mode has no "next"; a portal that pages anyway may send a short
 	// page with "next" (rows it filtered out after counting), which is not
 	// the end. An empty page always is: nothing to advance from.
 	done = len(page) < pageSize && (len(page) == 0 || nextOf(env.Next) == 0)
-	return st.rows, st.last, done, nil
+	return st.rows, st.last, done, sent, nil
 }
 
 func (c *Client) scanBatch(ctx context.Context, st *scanState, params func(string) map[string]any, n int) (done bool, err error) {
@@ -431,7 +432,7 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 	var after int64
 	n := 1
 	for page := 1; ; page++ {
-		rows, last, done, err := c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
+		rows, last, done, _, err := c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
@@ -471,21 +472,27 @@ func (c *Client) pullUsers(ctx context.Context, cr cursor, emit func(context.Con
 		var rows []json.RawMessage
 		var next int
 		var done bool
-		var err error
+		err := errNoBatch
+		requests := 0
 		if page > 1 && total > 0 && !c.noBatch.Load() {
+			requests++
 			rows, next, done, err = c.userBatch(ctx, start, total, params)
 		}
-		if page == 1 || total == 0 || errors.Is(err, errNoBatch) {
+		if errors.Is(err, errNoBatch) {
+			requests++
 			rows, next, done, err = c.userPage(ctx, start, &total, params)
 		}
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
-		if err := c.emitUsers(ctx, rows, page, next, total, done, emit); err != nil {
+		if err := c.emitUsers(ctx, rows, page, requests, next, total, done, emit); err != nil {
 			return err
 		}
 		if done {
 			return nil
+		}
+		if next <= start {
+			return c.fail(obj, page, &connectors.MalformedError{Detail: fmt.Sprintf("user.get paging did not advance past %d", start), Err: ErrCursorStalled})
 		}
 		start = next
 	}
@@ -551,9 +558,9 @@ func (c *Client) userBatch(ctx context.Context, start, total int, params func(in
 	return rows, next, next >= total, nil
 }
 
-func (c *Client) emitUsers(ctx context.Context, rows []json.RawMessage, page, next, total int, done bool, emit func(context.Context, *connectors.Page) error) error {
+func (c *Client) emitUsers(ctx context.Context, rows []json.RawMessage, page, requests, next, total int, done bool, emit func(context.Context, *connectors.Page) error) error {
 	m := &mapper{loc: c.loc(), seen: c.opts.Now().UTC()}
-	p := &connectors.Page{Requests: 1, Total: total}
+	p := &connectors.Page{Requests: requests, Total: total}
 	if err := m.mapRows(connectors.ObjectUsers, rows, p); err != nil {
 		return c.fail(connectors.ObjectUsers, page, err)
 	}

@@ -45,6 +45,7 @@ func (s *Server) batchLocked(params map[string]any, body []byte) (any, *apiError
 	if len(s.subFaults) > 0 {
 		subFault, s.subFaults = s.subFaults[0], s.subFaults[1:]
 	}
+commands:
 	for i, key := range order {
 		if i == 1 && subFault != "" {
 			errs[key] = map[string]any{"error": subFault, "error_description": "Injected sub-call failure"}
@@ -59,6 +60,14 @@ func (s *Server) batchLocked(params map[string]any, body []byte) (any, *apiError
 		// References are resolved on decoded values, so both the raw
 		// "$result[..]" form and its percent-escaped form work; one that
 		// cannot be resolved stays literal text, as Bitrix24 leaves it.
+		if s.q.refs == RefsRaw {
+			query = refPattern.ReplaceAllStringFunc(query, func(ref string) string {
+				if v, ok := resolveRef(ref, results); ok {
+					return v
+				}
+				return ref
+			})
+		}
 		p, err := parsePHPQuery(query)
 		if err != nil {
 			errs[key] = map[string]any{"error": "INVALID_REQUEST", "error_description": err.Error()}
@@ -67,7 +76,19 @@ func (s *Server) batchLocked(params map[string]any, body []byte) (any, *apiError
 			}
 			continue
 		}
-		resolveRefs(p, results)
+		switch s.q.refs {
+		case RefsDecoded:
+			resolveRefs(p, results)
+		case RefsStrict:
+			resolveRefs(p, results)
+			if strings.Contains(query, "result") && strings.Contains(scalar(pMap(p, "filter")[">ID"]), "$result") {
+				errs[key] = map[string]any{"error": "INVALID_REQUEST", "error_description": "Unresolved reference"}
+				if halt {
+					break commands
+				}
+				continue commands
+			}
+		}
 		if method == "batch" {
 			errs[key] = map[string]any{"error": "ERROR_BATCH_METHOD_NOT_ALLOWED", "error_description": "Method is not allowed for batch usage"}
 			if halt {

@@ -57,6 +57,7 @@ type Server struct {
 	calls      map[string]int
 	total      int
 	lastParams map[string]map[string]any
+	q          quirks
 }
 
 // Option configures a Server.
@@ -457,12 +458,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(params, "auth")
 	if method == "batch" {
+		if s.q.missing["batch"] {
+			s.writeErrorLocked(w, errMethodNotFound(method))
+			return
+		}
 		res, aerr := s.batchLocked(params, body)
 		if aerr != nil {
 			s.writeErrorLocked(w, aerr)
 			return
 		}
-		s.writeJSONLocked(w, http.StatusOK, map[string]any{"result": res, "time": s.timeBlockLocked(method)})
+		env := map[string]any{"result": res, "time": s.timeBlockLocked(method)}
+		if s.q.edit != nil {
+			s.q.edit(method, env)
+		}
+		s.writeJSONLocked(w, http.StatusOK, env)
 		return
 	}
 	out, aerr := s.callLocked(method, params)
@@ -476,6 +485,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if out.hasNext {
 			env["next"] = out.next
 		}
+	}
+	if s.q.edit != nil {
+		s.q.edit(method, env)
 	}
 	s.writeJSONLocked(w, http.StatusOK, env)
 }
@@ -620,6 +632,9 @@ func (s *Server) callLocked(method string, params map[string]any) (callResult, *
 	if e := s.scopeOKLocked(method); e != nil {
 		return callResult{}, e
 	}
+	if s.q.missing[method] {
+		return callResult{}, errMethodNotFound(method)
+	}
 	switch method {
 	case "crm.deal.list":
 		return s.listLocked(s.tables[Deals], params)
@@ -664,6 +679,18 @@ func (s *Server) listLocked(t *table, params map[string]any) (callResult, *apiEr
 	}
 	sel := pList(params, "select")
 	start := pInt(params, "start", 0)
+	if s.q.ignoreFast && start < 0 {
+		start = 0
+	}
+	if s.q.ignoreIDScan {
+		kept := conds[:0]
+		for _, c := range conds {
+			if !(c.field == "ID" && c.op == ">") {
+				kept = append(kept, c)
+			}
+		}
+		conds = kept
+	}
 
 	// The ID scan: ">ID" on an ascending order starts with a binary search.
 	lo := 0
@@ -712,7 +739,7 @@ func (s *Server) listLocked(t *table, params map[string]any) (callResult, *apiEr
 				rows = append(rows, project(r.fields, sel))
 			}
 		}
-		out.result = rows
+		out.result = s.hideLocked(rows)
 		return out, nil
 	}
 	count := 0
@@ -726,6 +753,7 @@ func (s *Server) listLocked(t *table, params map[string]any) (callResult, *apiEr
 		}
 		count++
 	}
+	rows = s.hideLocked(rows)
 	out.result, out.total = rows, count
 	if start+pageSize < count {
 		out.next, out.hasNext = start+pageSize, true

@@ -73,6 +73,12 @@ type ObjectResult struct {
 	Deleted   int // records flagged by reconciliation
 	Duration  time.Duration
 	Err       error
+
+	// fullPull is set when the object was pulled from an empty cursor, so
+	// liveIDs holds every id the CRM has: a deletion scan can use them
+	// instead of listing the ids again.
+	fullPull bool
+	liveIDs  []string
 }
 
 // ConnectorResult is the outcome of one connector.
@@ -200,9 +206,9 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 		// Objects run concurrently; the connector's one client keeps all
 		// of them inside the CRM's rate limit.
 		wg.Go(func() {
-			r := e.runObject(ctx, j, obj, log)
+			r := e.runObject(ctx, j, obj, reconcile[obj], log)
 			if r.Err == nil && reconcile[obj] {
-				n, err := e.reconcile(ctx, j, rec, obj, r.Records, log)
+				n, err := e.reconcile(ctx, j, rec, obj, &r, log)
 				r.Deleted = n
 				if err != nil {
 					r.Err = err
@@ -215,7 +221,7 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 	return res
 }
 
-func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, log *slog.Logger) (r ObjectResult) {
+func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, collectIDs bool, log *slog.Logger) (r ObjectResult) {
 	name := j.Connector.Name()
 	log = log.With("object", string(obj))
 	r = ObjectResult{Connector: name, Object: obj}
@@ -265,6 +271,8 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, lo
 		}
 	}
 
+	r.fullPull = cursor == "" && collectIDs
+
 	// The writer stores pages in order while the connector fetches ahead.
 	depth := e.Pipeline
 	if depth <= 0 {
@@ -294,6 +302,9 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, lo
 				writeErr = &connectors.Error{Connector: name, Object: obj, Page: r.Pages + 1, Err: fmt.Errorf("store page: %w", err)}
 				mu.Unlock()
 				continue
+			}
+			if r.fullPull {
+				r.liveIDs = appendLiveIDs(r.liveIDs, obj, p)
 			}
 			n := p.Len()
 			r.Records += n
@@ -342,14 +353,54 @@ func reconcileKey(obj connectors.Object) connectors.Object { return "reconcile:"
 
 // reconcile flags the stored records of obj that the CRM no longer lists.
 // pulled is how many records the pull of obj just brought.
-func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, pulled int, log *slog.Logger) (int, error) {
+// appendLiveIDs adds the ids of obj's live records in p.
+func appendLiveIDs(ids []string, obj connectors.Object, p *connectors.Page) []string {
+	add := func(m *connectors.Meta) {
+		if !m.Deleted {
+			ids = append(ids, m.ID)
+		}
+	}
+	switch obj {
+	case connectors.ObjectUsers:
+		for i := range p.Users {
+			add(&p.Users[i].Meta)
+		}
+	case connectors.ObjectStages:
+		for i := range p.Stages {
+			add(&p.Stages[i].Meta)
+		}
+	case connectors.ObjectCompanies:
+		for i := range p.Companies {
+			add(&p.Companies[i].Meta)
+		}
+	case connectors.ObjectContacts:
+		for i := range p.Contacts {
+			add(&p.Contacts[i].Meta)
+		}
+	case connectors.ObjectDeals:
+		for i := range p.Deals {
+			add(&p.Deals[i].Meta)
+		}
+	case connectors.ObjectActivities:
+		for i := range p.Activities {
+			add(&p.Activities[i].Meta)
+		}
+	}
+	return ids
+}
+
+// reconcile flags the stored records of obj that the CRM no longer has. After
+// a full pull the ids it brought are the list; otherwise, when the cadence
+// is due (or on --full), the connector lists them.
+func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, r *ObjectResult, log *slog.Logger) (int, error) {
+	pulled := r.Records
 	name := j.Connector.Name()
 	every := j.ReconcileEvery
 	if every <= 0 {
 		every = 24 * time.Hour
 	}
 	now := e.now()
-	if !j.Full {
+	if !j.Full && !r.fullPull {
 		last, err := e.Store.Cursor(ctx, name, reconcileKey(obj))
 		if err != nil {
 			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("read reconcile time: %w", err)}
@@ -359,15 +410,16 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 		}
 	}
 	// IDs only; a few megabytes even for a million records.
-	var live []string
-	err := rec.ListIDs(ctx, obj, func(ids []string) error {
-		live = append(live, ids...)
-		return nil
-	})
-	if err != nil {
-		return 0, err
+	live := r.liveIDs
+	if !r.fullPull {
+		if err := rec.ListIDs(ctx, obj, func(ids []string) error {
+			live = append(live, ids...)
+			return nil
+		}); err != nil {
+			return 0, err
+		}
 	}
-	if len(live) == 0 && pulled > 0 {
+	if !r.fullPull && len(live) == 0 && pulled > 0 {
 		// An empty listing right after a pull that brought records is a
 		// broken answer (an empty page from an overloaded portal), not a
 		// CRM emptied in between: trusting it would flag every stored

@@ -26,15 +26,18 @@ type memCRM struct {
 	ids      []int
 	pageSize int
 	// failAt makes Pull fail when about to emit this page (1-based).
-	failAt int
-	live   []string // for ListIDs
-	pulls  int
+	failAt   int
+	live     []string // for ListIDs
+	pulls    int
+	listings int
 }
 
 var t0 = time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
 
-func (m *memCRM) Name() string                 { return m.name }
-func (m *memCRM) Objects() []connectors.Object { return []connectors.Object{connectors.ObjectCompanies} }
+func (m *memCRM) Name() string { return m.name }
+func (m *memCRM) Objects() []connectors.Object {
+	return []connectors.Object{connectors.ObjectCompanies}
+}
 func (m *memCRM) Check(context.Context) ([]string, error) {
 	return nil, nil
 }
@@ -94,6 +97,7 @@ func (m memReconciler) ReconcileObjects() []connectors.Object {
 }
 
 func (m memReconciler) ListIDs(ctx context.Context, obj connectors.Object, emit func([]string) error) error {
+	m.listings++
 	return emit(m.live)
 }
 
@@ -310,23 +314,39 @@ func TestEngineReconcile(t *testing.T) {
 		crm := &memCRM{name: "mem", ids: ints(1, 6), pageSize: 10, live: seq(1, 6)}
 		e := &Engine{Store: s, Now: func() time.Time { return now }}
 		rec := memReconciler{crm}
+		// A first (full) pull reconciles from the ids it brought: no
+		// listing needed.
 		if sum, _ := e.Run(ctx, []Job{{Connector: rec}}); sum.Failed() {
 			t.Fatal(sum.Err())
 		}
+		if crm.listings != 0 {
+			t.Errorf("full pull listed ids %d times, want 0", crm.listings)
+		}
 		// Records 2 and 5 vanish from the CRM.
-		crm.live = []string{"1", "3", "4", "6"}
+		crm.ids, crm.live = []int{1, 3, 4, 6}, []string{"1", "3", "4", "6"}
 		now = now.Add(time.Hour)
 		sum, _ := e.Run(ctx, []Job{{Connector: rec}})
-		if d := sum.Connectors[0].Objects[0].Deleted; d != 0 {
-			t.Errorf("reconciled before the daily cadence: %d flagged", d)
+		if d := sum.Connectors[0].Objects[0].Deleted; d != 0 || crm.listings != 0 {
+			t.Errorf("before the daily cadence: %d flagged after %d listings, want 0, 0", d, crm.listings)
 		}
-		sum, _ = e.Run(ctx, []Job{{Connector: rec, Full: true}})
-		if d := sum.Connectors[0].Objects[0].Deleted; d != 2 {
-			t.Errorf("--full flagged %d, want 2", d)
+		now = now.Add(24 * time.Hour)
+		sum, _ = e.Run(ctx, []Job{{Connector: rec}})
+		if d := sum.Connectors[0].Objects[0].Deleted; d != 2 || crm.listings != 1 {
+			t.Errorf("cadence due: %d flagged after %d listings, want 2, 1", d, crm.listings)
 		}
 		live, _ := companyIDs(t, s)
 		if diff := cmp.Diff(crm.live, live); diff != "" {
 			t.Errorf("live ids (-want +got):\n%s", diff)
+		}
+		// --full re-reads everything and reconciles from what it read.
+		crm.ids, crm.live = []int{1, 4, 6}, []string{"1", "4", "6"}
+		sum, _ = e.Run(ctx, []Job{{Connector: rec, Full: true}})
+		if d := sum.Connectors[0].Objects[0].Deleted; d != 1 || crm.listings != 1 {
+			t.Errorf("--full: %d flagged after %d listings, want 1, 1", d, crm.listings)
+		}
+		live, _ = companyIDs(t, s)
+		if diff := cmp.Diff(crm.live, live); diff != "" {
+			t.Errorf("live ids after --full (-want +got):\n%s", diff)
 		}
 	})
 }

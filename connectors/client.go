@@ -471,12 +471,13 @@ func (c *Client) Snippet(h http.Header, body []byte) string {
 	if contentKind(h, body) == "HTML page" {
 		return "HTML page instead of JSON"
 	}
-	s := strings.TrimSpace(string(body))
+	// Redact before cutting: a cut through a secret would leave a part of
+	// it that no longer matches.
+	s := c.Redact(strings.TrimSpace(string(body)))
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}
-	s = strings.ToValidUTF8(s, "?")
-	return c.Redact(s)
+	return strings.ToValidUTF8(s, "?")
 }
 
 func contentKind(h http.Header, body []byte) string {

@@ -63,7 +63,7 @@ func renderInput(ctx context.Context, cfg *config.Config, s *warehouse.Store, r 
 }
 
 func slackClient(cfg *config.Config) *slack.Client {
-	return slack.New(cfg.Notify.Slack.Token.Value(), slack.OptionAPIURL(cfg.Notify.Slack.APIURL))
+	return notify.NewClient(cfg.Notify.Slack.Token.Value(), cfg.Notify.Slack.APIURL)
 }
 
 // deliver posts r to Slack, or prints the Block Kit JSON on a dry run or when

@@ -171,25 +171,38 @@ func newAmoCRM(t testing.TB, o fakeOpts) *crm {
 
 // seedBitrix24 fills srv with users, a second pipeline and n each of
 // companies, contacts, deals and activities (calls and e-mails).
-func seedBitrix24(srv *bitrix24test.Server, n int) {
+func seedBitrix24(srv *bitrix24test.Server, n int) { seedBitrix24Sized(srv, n, n, n, n) }
+
+// seedBitrix24Sized is seedBitrix24 with a count per object: record i of
+// each links to company, contact and deal i (up to their counts).
+func seedBitrix24Sized(srv *bitrix24test.Server, companies, contacts, deals, activities int) {
 	srv.AddMany(bitrix24test.Users, []bitrix24test.Record{
 		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com", "UF_DEPARTMENT": []any{1}, "USER_TYPE": "employee"},
 		{"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com", "UF_DEPARTMENT": []any{3}, "USER_TYPE": "employee"},
 	})
 	srv.AddPipeline(1, "Enterprise", 200, "NEW:New:", "WON:Deal won:S", "LOSE:Deal lost:F")
 	var cos, cts, ds, as []bitrix24test.Record
-	for i := 1; i <= n; i++ {
+	link := func(i, n int) int { return (i-1)%max(n, 1) + 1 }
+	for i := 1; i <= max(companies, contacts, deals, activities); i++ {
 		owner := []string{"1", "6"}[i%2]
-		cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
-		cts = append(cts, bitrix24test.Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": i, "ASSIGNED_BY_ID": owner,
-			"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}}})
-		stage, sem := []string{"NEW", "C1:WON", "LOSE"}[i%3], []string{"P", "S", "F"}[i%3]
-		ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "CATEGORY_ID": []string{"0", "1", "0"}[i%3], "STAGE_ID": stage,
-			"STAGE_SEMANTIC_ID": sem, "CLOSED": []string{"N", "Y", "Y"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*100), "CURRENCY_ID": "RUB",
-			"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": owner, "COMPANY_ID": i, "CONTACT_ID": i})
-		as = append(as, bitrix24test.Record{"ID": i, "OWNER_ID": i, "OWNER_TYPE_ID": "2", "TYPE_ID": []string{"2", "4"}[i%2],
-			"SUBJECT": "Touch", "START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00",
-			"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
+		if i <= companies {
+			cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
+		}
+		if i <= contacts {
+			cts = append(cts, bitrix24test.Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": link(i, companies), "ASSIGNED_BY_ID": owner,
+				"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}}})
+		}
+		if i <= deals {
+			stage, sem := []string{"NEW", "C1:WON", "LOSE"}[i%3], []string{"P", "S", "F"}[i%3]
+			ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "CATEGORY_ID": []string{"0", "1", "0"}[i%3], "STAGE_ID": stage,
+				"STAGE_SEMANTIC_ID": sem, "CLOSED": []string{"N", "Y", "Y"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*100), "CURRENCY_ID": "RUB",
+				"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": owner, "COMPANY_ID": link(i, companies), "CONTACT_ID": link(i, contacts)})
+		}
+		if i <= activities {
+			as = append(as, bitrix24test.Record{"ID": i, "OWNER_ID": link(i, deals), "OWNER_TYPE_ID": "2", "TYPE_ID": []string{"2", "4"}[i%2],
+				"SUBJECT": "Touch", "START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00",
+				"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
+		}
 	}
 	srv.AddMany(bitrix24test.Companies, cos)
 	srv.AddMany(bitrix24test.Contacts, cts)

@@ -1,0 +1,111 @@
+// Command benchsync runs one --full sync of one connector into a SQLite
+// warehouse and prints what it cost as JSON on stdout. BenchmarkSync builds
+// and starts it as a child process against the fakes it serves, so that the
+// peak RSS the benchmark reads from the child's rusage is the sync's alone,
+// without the fakes' data sets.
+//
+// Usage:
+//
+//	benchsync -connector hubspot|amocrm|bitrix24 -url URL -db FILE
+//
+// The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
+// the URL is the inbound webhook URL. Connectors run at their defaults: the
+// vendor's documented rate limit, burst and page sizes.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/amocrm"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24"
+	"github.com/crmkpi/crmkpi/connectors/hubspot"
+	crmsync "github.com/crmkpi/crmkpi/sync"
+	"github.com/crmkpi/crmkpi/warehouse"
+)
+
+// Result is what the child prints; the benchmark decodes it.
+type Result struct {
+	Records     int            `json:"records"`
+	Requests    int64          `json:"requests"`
+	RateLimited int64          `json:"rate_limited"`
+	Seconds     float64        `json:"seconds"`
+	Objects     map[string]int `json:"objects"` // records by object
+	ObjRequests map[string]int `json:"object_requests"`
+}
+
+type statser interface {
+	connectors.Connector
+	Stats() connectors.ClientStats
+}
+
+func main() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("benchsync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kind := fs.String("connector", "", "hubspot, amocrm or bitrix24")
+	baseURL := fs.String("url", "", "the fake's base URL (Bitrix24: webhook URL)")
+	db := fs.String("db", "", "SQLite file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	token := os.Getenv("BENCHSYNC_TOKEN")
+	var conn statser
+	var err error
+	switch *kind {
+	case "hubspot":
+		conn, err = hubspot.New(hubspot.Options{Name: "hs", BaseURL: *baseURL, Token: token})
+	case "amocrm":
+		conn, err = amocrm.New(amocrm.Options{Name: "amo", BaseURL: *baseURL, Token: token})
+	case "bitrix24":
+		conn, err = bitrix24.New(bitrix24.Options{Name: "b24", WebhookURL: *baseURL})
+	default:
+		fmt.Fprintf(stderr, "benchsync: unknown connector %q\n", *kind)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "benchsync:", err)
+		return 1
+	}
+	s, err := warehouse.Open(ctx, "sqlite:"+*db)
+	if err != nil {
+		fmt.Fprintln(stderr, "benchsync:", err)
+		return 1
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		fmt.Fprintln(stderr, "benchsync:", err)
+		return 1
+	}
+	e := &crmsync.Engine{Store: s}
+	start := time.Now()
+	sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: true}})
+	if err == nil {
+		err = sum.Err()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "benchsync: sync:", err)
+		return 1
+	}
+	res := Result{Seconds: time.Since(start).Seconds(), Objects: map[string]int{}, ObjRequests: map[string]int{}}
+	for _, c := range sum.Connectors {
+		for _, o := range c.Objects {
+			res.Records += o.Records
+			res.Objects[string(o.Object)] = o.Records
+			res.ObjRequests[string(o.Object)] = o.Requests
+		}
+	}
+	st := conn.Stats()
+	res.Requests, res.RateLimited = st.Requests, st.RateLimited
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
+		return 1
+	}
+	return 0
+}

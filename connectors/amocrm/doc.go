@@ -54,6 +54,19 @@
 //
 // Activity ids are prefixed so notes, tasks and events never collide.
 //
+// # Paging
+//
+// A list ends on 204, or on a page without _links.next. An empty 200 page
+// with a next link is not the end: a link back to the same page is asked
+// once more, then fails the run (a stuck server); a link onwards is
+// followed, and three empty pages in a row end the list (a server
+// answering 200 [] past the end). A page whose records were all read
+// already in this run fails the run (a server stuck on one page or
+// looping), unless it repeats the last full page and a one-record probe
+// at the offset after it finds nothing more (a server that clamps a page
+// past the end to the last one). Either failure comes before the page's
+// cursor is emitted, so the next run starts at the page not read.
+//
 // # Limits and errors
 //
 // 7 requests/s client-wide (Options.RateLimit). A 429 waits retry_after

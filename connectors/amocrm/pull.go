@@ -268,7 +268,8 @@ type listPage struct {
 	page   *connectors.Page
 	stamps []int64 // the window timestamp of each record, -1 when absent
 	ids    []string
-	next   bool // the server announced a next page
+	next   bool   // the server announced a next page
+	href   string // the next link as given
 	total  int
 	skip   bool // a handle asked to skip the list
 }
@@ -295,7 +296,8 @@ func decodeList(body []byte, l *list) (*listPage, error) {
 			Href str `json:"href"`
 		}
 		if n := bytes.TrimSpace(links["next"]); len(n) > 0 && n[0] == '{' && json.Unmarshal(n, &next) == nil {
-			lp.next = strings.TrimSpace(string(next.Href)) != ""
+			lp.href = strings.TrimSpace(string(next.Href))
+			lp.next = lp.href != ""
 		}
 	}
 	var items []json.RawMessage
@@ -381,9 +383,28 @@ func (c *Client) warnf(key, msg string) {
 	}
 }
 
+// maxEmptyPages is how many empty pages in a row, each with a next link
+// to a later page, end a list. amoCRM answers the page after the last with
+// 204, but generates _links.next without knowing whether more follow
+// (reference §3), and a server may answer past the end with 200 and no
+// records, still linking on, for ever. An empty page is not the end by
+// itself (a server filtering a page after cutting it may empty it and go
+// on), so the next ones are read before the list is taken as over.
+const maxEmptyPages = 3
+
+// paging is what run remembers about the list it reads, to tell a server
+// that moves on from one that loops.
+type paging struct {
+	seen  map[string]bool // ids read from this list in this run
+	empty int             // empty pages in a row linking to a later page
+	stuck bool            // the last page was empty and linked back to itself
+	last  string          // the id of the last record read
+	full  bool            // the last page with records was full
+}
+
 func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lists []list, emit func(context.Context, *connectors.Page) error) error {
 	overlap := int64(math.Ceil(c.opts.Overlap.Seconds()))
-	var prevSig string
+	pg := paging{seen: map[string]bool{}}
 	for pageNo := 1; cur.Phase < len(lists); pageNo++ {
 		l := &lists[cur.Phase]
 		var reqs int64
@@ -420,6 +441,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 				c.single.Store(l.path, true)
 				c.warnf("single:"+l.path, l.path+" ignored filter[updated_at][from]; using the single filter[updated_at] form")
 				cur.Page = 1
+				pg = paging{seen: map[string]bool{}}
 				continue
 			}
 			if err != nil {
@@ -427,25 +449,15 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			}
 			break
 		}
-		// A server that answers every page past the end with the last one
-		// would loop for ever.
-		sig := ""
-		if len(lp.ids) > 0 {
-			sig = fmt.Sprint(cur.Phase, len(lp.ids), lp.ids[0], lp.ids[len(lp.ids)-1])
-		}
-		repeat := sig != "" && sig == prevSig
-		prevSig = sig
-		if repeat {
-			c.warnf("repeat:"+l.path, l.path+" served the same page twice; taking it as the end of the list")
-			lp.page = &connectors.Page{}
-		}
 
 		nc := cur
-		if !lp.next || len(lp.stamps) == 0 || lp.skip || repeat {
-			// No next link, 204, an empty 200 or a refused list: done.
+		done, err := c.advance(pctx, l, &pg, lp, &nc)
+		if err != nil {
+			return c.http.Wrap(obj, pageNo, err)
+		}
+		if done {
 			nc.Phase, nc.Page = cur.Phase+1, 1
-		} else {
-			nc.Page++
+			pg = paging{seen: map[string]bool{}}
 		}
 		if nc.Phase >= len(lists) {
 			// The next run's window starts Overlap before this one's end:
@@ -469,6 +481,134 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 	}
 	return nil
+}
+
+// advance decides where the list goes after page nc.Page: done when it
+// is over, else nc.Page is the page to read next. It fails, before the
+// page is emitted and so before the cursor can move past records not yet
+// read, when the server does not move on: a page of records all read
+// already (stuck on one page, or looping), or an empty page whose next
+// link points back at itself twice. Taking either for the end of the list
+// would end the run successfully with the rest of the list never read,
+// and the next run would start after it.
+func (c *Client) advance(ctx context.Context, l *list, pg *paging, lp *listPage, nc *cursor) (done bool, err error) {
+	switch {
+	case lp.skip || !l.paged:
+		// A refused list, or a list read in one request.
+		return true, nil
+	case len(lp.ids) == 0 && !lp.next:
+		// 204, or an empty page that says no more.
+		return true, nil
+	case len(lp.ids) == 0:
+		if np := linkPage(lp.href); np > 0 && np <= nc.Page {
+			if pg.stuck {
+				return false, &connectors.MalformedError{Detail: fmt.Sprintf(
+					"%s page %d came back empty twice, its next link pointing back at page %d (%s): the server is stuck; stopped before the records not yet read",
+					l.path, nc.Page, np, linkPath(lp.href))}
+			}
+			// Ask once more: an empty page may be a passing glitch.
+			pg.stuck = true
+			return false, nil
+		}
+		pg.stuck = false
+		if pg.empty++; pg.empty >= maxEmptyPages {
+			c.warnf("empty:"+l.path, fmt.Sprintf("%s answered %d empty pages in a row, each linking to the next; taking the list as over", l.path, pg.empty))
+			return true, nil
+		}
+		nc.Page++
+		return false, nil
+	}
+	fresh := false
+	for _, id := range lp.ids {
+		if id == "" || !pg.seen[id] {
+			fresh = true
+			break
+		}
+	}
+	if !fresh {
+		over := false
+		if pg.full && lp.ids[len(lp.ids)-1] == pg.last {
+			// Shaped like the last page again: ask whether it was.
+			if over, err = c.overAt(ctx, l, pg, *nc); err != nil {
+				return false, err
+			}
+		}
+		if !over {
+			return false, &connectors.MalformedError{Detail: fmt.Sprintf(
+				"%s page %d repeats %d records already read (ids %s to %s) while records may follow: the server is stuck on one page or loops; stopped before the records not yet read",
+				l.path, nc.Page, len(lp.ids), lp.ids[0], lp.ids[len(lp.ids)-1])}
+		}
+		// The repeat was the last page, clamped; nothing is new in it.
+		c.warnf("clamp:"+l.path, l.path+" answers a page past the end with the last page again; checked that no record follows")
+		lp.page = &connectors.Page{}
+		return true, nil
+	}
+	for _, id := range lp.ids {
+		if id != "" {
+			pg.seen[id] = true
+		}
+	}
+	pg.last, pg.full = lp.ids[len(lp.ids)-1], len(lp.ids) >= l.limit
+	pg.empty, pg.stuck = 0, false
+	if !lp.next {
+		return true, nil
+	}
+	nc.Page++
+	return false, nil
+}
+
+// overAt tells whether nothing follows the records read before page
+// cur.Page of l, after that page repeated records already read. A server
+// may clamp a page past the end to the last page (its next link generated
+// whether or not more follow, reference §3), and so repeat the last page
+// when the list ends exactly on a page boundary; a server stuck on one
+// page repeats it whatever follows. One record is asked for at the offset
+// the page should have started at (limit 1): nothing, or the last record
+// read again (clamped), means the list is over; anything else, that the
+// server did not move on.
+func (c *Client) overAt(ctx context.Context, l *list, pg *paging, cur cursor) (bool, error) {
+	if pg.last == "" || l.limit <= 1 {
+		return false, nil
+	}
+	q := c.query(l, cur)
+	q.Set("limit", "1")
+	q.Set("page", strconv.Itoa((cur.Page-1)*l.limit+1))
+	var lp *listPage
+	status, err := c.getJSON(ctx, l.path, q, func(body []byte) error {
+		var err error
+		lp, err = decodeList(body, l)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	if status == http.StatusNoContent || lp == nil || len(lp.ids) == 0 {
+		return true, nil
+	}
+	return len(lp.ids) == 1 && lp.ids[0] == pg.last, nil
+}
+
+// linkPage is the page parameter of a next link, 0 when it has none.
+func linkPage(href string) int {
+	u, err := url.Parse(href)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(u.Query().Get("page"))
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
+}
+
+// linkPath is the path and query of a link, for an error message; the
+// host is the account's and says nothing new.
+func linkPath(href string) string {
+	u, err := url.Parse(href)
+	if err != nil {
+		return "unparsable link"
+	}
+	return u.RequestURI()
 }
 
 // checkWindow fails loudly when the account ignored the filter (a record

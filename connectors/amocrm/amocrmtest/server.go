@@ -44,6 +44,14 @@ const (
 	FaultHTML                         // 200 with an HTML page
 	FaultReset                        // the connection closes mid-body
 	FaultSlow                         // the real answer after SlowDelay
+	// FaultRepeatPage answers a list request with its first page, whatever
+	// page was asked, and a next link back to the page asked: a server
+	// stuck on one page that still says "more".
+	FaultRepeatPage
+	// FaultEmptyPage answers a list request with 200, no records and a
+	// next link back to the page asked: an empty page that still says
+	// "more" without moving on.
+	FaultEmptyPage
 )
 
 // SlowDelay is how long FaultSlow holds an answer.
@@ -197,6 +205,9 @@ func (s *Server) Fail(f Fault, n int) {
 	}
 }
 
+// ClearFaults drops the faults Fail queued and not yet served.
+func (s *Server) ClearFaults() { s.mu.Lock(); s.faults = nil; s.mu.Unlock() }
+
 // SetIgnoreFilters makes list endpoints ignore filter[...] parameters, as an
 // account without the filters API might.
 func (s *Server) SetIgnoreFilters(v bool) { s.mu.Lock(); s.ignoreFilt = v; s.mu.Unlock() }
@@ -336,10 +347,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rec := httptest.NewRecorder()
+	asked := s.base(r) + r.URL.RequestURI()
+	if fault == FaultRepeatPage {
+		first := r.Clone(r.Context())
+		q := first.URL.Query()
+		q.Set("page", "1")
+		first.URL.RawQuery = q.Encode()
+		r = first
+	}
 	s.route(rec, r)
 	res := rec.Result()
 	body := rec.Body.Bytes()
 	switch fault {
+	case FaultRepeatPage, FaultEmptyPage:
+		body = stuckPage(body, asked, fault == FaultEmptyPage)
 	case FaultTruncatedJSON:
 		if len(body) > 1 {
 			body = body[:len(body)/2]
@@ -803,4 +824,34 @@ func (s *Server) serveEventTypes(w http.ResponseWriter, r *http.Request) {
 		"_embedded":    Object{"events_types": items},
 	})
 	writeHAL(w, b)
+}
+
+// stuckPage rewrites a HAL list page so that its next link points at asked
+// (the page the client asked for), emptying its record lists when empty.
+// A body that is no JSON object (a 204) is left alone.
+func stuckPage(body []byte, asked string, empty bool) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil || m == nil {
+		return body
+	}
+	if empty {
+		if emb, ok := m["_embedded"].(map[string]any); ok {
+			for k, v := range emb {
+				if _, isList := v.([]any); isList {
+					emb[k] = []any{}
+				}
+			}
+		}
+	}
+	links, _ := m["_links"].(map[string]any)
+	if links == nil {
+		links = map[string]any{}
+		m["_links"] = links
+	}
+	links["next"] = map[string]any{"href": asked}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }

@@ -39,9 +39,10 @@ func TestFaultsRiddenOut(t *testing.T) {
 			if len(r.deals) != 130 {
 				t.Errorf("pulled %d deals, want 130", len(r.deals))
 			}
-			// Two pages (one call, one batch) plus one attempt per fault.
-			if got := srv.TotalRequests(); got != 2+tc.n {
-				t.Errorf("fake saw %d requests, want %d", got, 2+tc.n)
+			// One batch (a full load chains from the start) plus one
+			// attempt per fault.
+			if got := srv.TotalRequests(); got != 1+tc.n {
+				t.Errorf("fake saw %d requests, want %d", got, 1+tc.n)
 			}
 		})
 	}
@@ -106,7 +107,7 @@ func TestBatchSubCallErrors(t *testing.T) {
 	// Anything else fails the page, naming the sub-call and its method.
 	srv.FailSubCalls("ACCESS_DENIED")
 	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
-	want := "b24 deals page 2: batch command c01 (crm.deal.list): authentication failed (HTTP 200): ACCESS_DENIED: Injected sub-call failure"
+	want := "b24 deals page 1: batch command c01 (crm.deal.list): authentication failed (HTTP 200): ACCESS_DENIED: Injected sub-call failure"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)
 	}

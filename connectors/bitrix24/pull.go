@@ -200,10 +200,15 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		filter["<"+e.modified] = portalTime(cr.To.Add(slack), loc)
 	}
 	sel := c.selectFor(e)
-	// Start with one call: most incremental windows hold a few changes,
-	// and a chain beyond a short page only re-reads rows. Once a page is
-	// full, chain the whole batch.
+	// An incremental window starts with one call: most hold a few
+	// changes, and a chain beyond a short page only re-reads rows. Once a
+	// page is full, chain the whole batch. A full load chains from the
+	// start: its first page is full unless the table is nearly empty, and
+	// a batch costs one request of the limit like a single call.
 	n := 1
+	if cr.From == nil {
+		n = c.opts.BatchSize
+	}
 	for page := 1; ; page++ {
 		rows, last, done, sent, err := c.scan(ctx, e.method, sel, filter, cr.After, n)
 		requests += sent
@@ -430,7 +435,8 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 		return c.fail(obj, 0, fmt.Errorf("cannot list ids of %q", obj))
 	}
 	var after int64
-	n := 1
+	// A whole-table scan: chain the batch from the first request.
+	n := c.opts.BatchSize
 	for page := 1; ; page++ {
 		rows, last, done, _, err := c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
 		if err != nil {

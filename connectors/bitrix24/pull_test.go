@@ -118,12 +118,12 @@ func TestFullLoadEqualsFake(t *testing.T) {
 	if u := got[connectors.ObjectUsers].users["6"]; u.Active || u.Email != "j.smith@example.com" {
 		t.Errorf("inactive user = %+v, want kept as inactive", u)
 	}
-	// 420 deals: one single call (50), then one batch (370 rows, short
-	// page inside it). The last cursor opens the next window an overlap
+	// 420 deals: one batch (a short page inside it): a full load chains
+	// from the start. The last cursor opens the next window an overlap
 	// before the run's start, with the portal's offset.
 	r := got[connectors.ObjectDeals]
-	if r.requests != 2 || len(r.pages) != 2 {
-		t.Errorf("deals took %d requests in %d pages, want 2 and 2", r.requests, len(r.pages))
+	if r.requests != 1 || len(r.pages) != 1 {
+		t.Errorf("deals took %d requests in %d pages, want 1 and 1", r.requests, len(r.pages))
 	}
 	if want := `{"from":"2024-09-02T16:48:35Z","tz":10800}`; r.last() != want {
 		t.Errorf("final cursor = %s, want %s", r.last(), want)
@@ -393,10 +393,10 @@ func TestReconcileFlagsDeletedDeals(t *testing.T) {
 	if diff := cmp.Diff([]string{"17", "2600", "5"}, flagged); diff != "" {
 		t.Errorf("flagged (-want +got):\n%s", diff)
 	}
-	// 2,597 ids: a single call, then one batch of 50 (2,500 ids), then the
+	// 2,597 ids: one batch of 50 calls (2,500 ids), then a batch for the
 	// rest.
-	if got := srv.TotalRequests(); got != 3 {
-		t.Errorf("ListIDs made %d requests, want 3", got)
+	if got := srv.TotalRequests(); got != 2 {
+		t.Errorf("ListIDs made %d requests, want 2", got)
 	}
 	if sel := srv.LastParams("crm.deal.list")["select"]; !cmp.Equal(sel, []any{"ID"}) {
 		t.Errorf("ListIDs select = %v, want [ID]", sel)

@@ -61,6 +61,94 @@ type Engine struct {
 	// StopGrace is how long pages already fetched may still be written
 	// after ctx is cancelled; default 20s.
 	StopGrace time.Duration
+	// Writers is how many warehouse calls (page writes, cursor reads, run
+	// records) the engine's runs make at once, all jobs and concurrent
+	// Runs together; default 8. Each holds a database connection besides
+	// the one a running connector's lock holds, so twenty connectors of
+	// ten objects each stay far below PostgreSQL's max_connections (100 by
+	// default) instead of failing with "too many clients".
+	Writers int
+
+	semOnce gosync.Once
+	sem     chan struct{}
+}
+
+// store returns the Store behind the engine's bound on concurrent calls.
+func (e *Engine) store() Store {
+	e.semOnce.Do(func() {
+		n := e.Writers
+		if n <= 0 {
+			n = 8
+		}
+		e.sem = make(chan struct{}, n)
+	})
+	return boundedStore{Store: e.Store, sem: e.sem}
+}
+
+// boundedStore holds a slot of sem during each call but TryLock, whose
+// connection is held for a whole run and counted apart.
+type boundedStore struct {
+	Store
+	sem chan struct{}
+}
+
+func (b boundedStore) acquire(ctx context.Context) error {
+	select {
+	case b.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b boundedStore) release() { <-b.sem }
+
+func (b boundedStore) Cursor(ctx context.Context, connector string, obj connectors.Object) (string, error) {
+	if err := b.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer b.release()
+	return b.Store.Cursor(ctx, connector, obj)
+}
+
+func (b boundedStore) SetCursor(ctx context.Context, connector string, obj connectors.Object, cursor string) error {
+	if err := b.acquire(ctx); err != nil {
+		return err
+	}
+	defer b.release()
+	return b.Store.SetCursor(ctx, connector, obj, cursor)
+}
+
+func (b boundedStore) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+	if err := b.acquire(ctx); err != nil {
+		return err
+	}
+	defer b.release()
+	return b.Store.ApplyPage(ctx, connector, obj, p)
+}
+
+func (b boundedStore) MarkMissingDeleted(ctx context.Context, connector string, obj connectors.Object, live []string, at time.Time) (int, error) {
+	if err := b.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer b.release()
+	return b.Store.MarkMissingDeleted(ctx, connector, obj, live, at)
+}
+
+func (b boundedStore) StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error) {
+	if err := b.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer b.release()
+	return b.Store.StartRun(ctx, connector, obj, started)
+}
+
+func (b boundedStore) FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error {
+	if err := b.acquire(ctx); err != nil {
+		return err
+	}
+	defer b.release()
+	return b.Store.FinishRun(ctx, id, finished, status, records, errText)
 }
 
 // ObjectResult is the outcome of one object of one connector.
@@ -233,7 +321,7 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 	// whose ctx is cancelled may still commit while the driver reports
 	// the cancellation, which would leave a row "running" for ever, with
 	// no FinishRun to close it.
-	runID, err := e.Store.StartRun(bg, name, obj, start)
+	runID, err := e.store().StartRun(bg, name, obj, start)
 	if err != nil {
 		r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("record run start: %w", err)}
 		return r
@@ -247,7 +335,7 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 		if r.Err != nil {
 			status, errText = warehouse.RunFailed, r.Err.Error()
 		}
-		if err := e.Store.FinishRun(bg, runID, e.now(), status, r.Records, errText); err != nil {
+		if err := e.store().FinishRun(bg, runID, e.now(), status, r.Records, errText); err != nil {
 			log.Error("record run end", "error", err)
 		}
 		if e.Progress != nil {
@@ -265,8 +353,15 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 
 	cursor := ""
 	if !j.Full {
-		if cursor, err = e.Store.Cursor(ctx, name, obj); err != nil {
-			r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("read cursor: %w", err)}
+		if cursor, err = e.store().Cursor(ctx, name, obj); err != nil {
+			if ctx.Err() != nil {
+				// Stopped before the pull began: an interruption, not a
+				// warehouse failure.
+				err = fmt.Errorf("interrupted: %w", ctx.Err())
+			} else {
+				err = fmt.Errorf("read cursor: %w", err)
+			}
+			r.Err = &connectors.Error{Connector: name, Object: obj, Err: err}
 			return r
 		}
 	}
@@ -297,7 +392,7 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 			if failed {
 				continue // drain: the pull is being stopped
 			}
-			if err := e.Store.ApplyPage(wctx, name, obj, p); err != nil {
+			if err := e.store().ApplyPage(wctx, name, obj, p); err != nil {
 				mu.Lock()
 				writeErr = &connectors.Error{Connector: name, Object: obj, Page: r.Pages + 1, Err: fmt.Errorf("store page: %w", err)}
 				mu.Unlock()
@@ -401,7 +496,7 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 	}
 	now := e.now()
 	if !j.Full && !r.fullPull {
-		last, err := e.Store.Cursor(ctx, name, reconcileKey(obj))
+		last, err := e.store().Cursor(ctx, name, reconcileKey(obj))
 		if err != nil {
 			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("read reconcile time: %w", err)}
 		}
@@ -427,11 +522,11 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 		return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf(
 			"reconcile deletions: the CRM listed no ids right after the pull brought %d records; refusing to flag every stored record deleted", pulled)}
 	}
-	n, err := e.Store.MarkMissingDeleted(ctx, name, obj, live, now)
+	n, err := e.store().MarkMissingDeleted(ctx, name, obj, live, now)
 	if err != nil {
 		return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("flag deleted records: %w", err)}
 	}
-	if err := e.Store.SetCursor(ctx, name, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
+	if err := e.store().SetCursor(ctx, name, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
 		return n, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
 	}
 	log.InfoContext(ctx, "deletions reconciled", "object", string(obj), "live", len(live), "flagged", n)

@@ -193,7 +193,7 @@ func newAmoCRM(t testing.TB) *crm {
 		return ids
 	}
 	return &crm{
-		kind: "amocrm", clk: clk, overlap: time.Second,
+		kind: "amocrm", clk: clk, srv: srv, overlap: time.Second,
 		conn: func(t testing.TB, name string, o connOpts) connectors.Connector {
 			tok := token
 			if o.token != "" {
@@ -295,7 +295,7 @@ func newBitrix24(t testing.TB) *crm {
 	clk.Advance(3 * time.Hour)
 	webhook := srv.WebhookURL()
 	return &crm{
-		kind: "bitrix24", clk: clk, overlap: bitrix24.DefaultOverlap,
+		kind: "bitrix24", clk: clk, srv: srv, overlap: bitrix24.DefaultOverlap,
 		conn: func(t testing.TB, name string, o connOpts) connectors.Connector {
 			wh := webhook
 			if o.token != "" {

@@ -271,14 +271,15 @@ func must(t *testing.T, err error) {
 }
 
 // hubspotIncremental is what the sync after the changes costs: the owners
-// (active and archived listings) and pipelines are re-read, as HubSpot
+// (active and archived listings) and pipelines (once, shared by the stages
+// and deals pulls) are re-read, as HubSpot
 // offers no change filter for them; every object makes one search over
 // its window and one archived listing (for deletions); associations are
 // read only for the objects whose records changed.
 var hubspotIncremental = func() map[string]int {
 	m := map[string]int{
 		"GET /crm/v3/owners":                                      2,
-		"GET /crm/v3/pipelines/deals":                             2,
+		"GET /crm/v3/pipelines/deals":                             1,
 		"POST /crm/v4/associations/contacts/companies/batch/read": 1,
 		"POST /crm/v4/associations/deals/companies/batch/read":    1,
 		"POST /crm/v4/associations/deals/contacts/batch/read":     1,

@@ -125,6 +125,14 @@ type Client struct {
 	currency        string
 	currencyUnknown bool // the account endpoint could not say; see portalCurrency
 
+	// pipes holds the last deal pipelines read, which the stages and the
+	// deals pulls of one run share; see puller.loadStages.
+	pipes struct {
+		mu     sync.Mutex // held during the read, so a concurrent pull waits for it
+		at     time.Time
+		stages []connectors.Stage
+	}
+
 	// sortsAsStrings: search sorts go as ["hs_object_id"] (the spec's
 	// type) after the object form was refused.
 	sortsAsStrings atomic.Bool

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -287,7 +288,33 @@ func (p *puller) users(ctx context.Context) error {
 	}
 }
 
+// pipelinesReuse is how long after a read of the deal pipelines another
+// pull of the same Client reuses it. The stages and the deals objects
+// both need them and a sync starts every object at once: one read serves
+// both, where two cost a request of the limit each run. It is short, so a
+// later scheduled run reads the pipelines afresh.
+const pipelinesReuse = 30 * time.Second
+
+// loadStages returns the stages of every deal pipeline: the Client's last
+// read if it is under pipelinesReuse old, else a new one. A pull asking
+// while another's read is in flight waits for it.
 func (p *puller) loadStages(ctx context.Context) ([]connectors.Stage, error) {
+	c := &p.c.pipes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := p.c.opts.Now()
+	if c.stages != nil && !now.Before(c.at) && now.Sub(c.at) < pipelinesReuse {
+		return slices.Clone(c.stages), nil
+	}
+	st, err := p.readStages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.stages, c.at = slices.Clone(st), now
+	return st, nil
+}
+
+func (p *puller) readStages(ctx context.Context) ([]connectors.Stage, error) {
 	var pc pipelineCollection
 	if err := p.get(ctx, "/crm/v3/pipelines/deals", nil, &pc); err != nil {
 		return nil, fmt.Errorf("list deal pipelines: %w", err)

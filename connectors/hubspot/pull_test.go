@@ -161,10 +161,11 @@ func TestFullLoadMatchesFake(t *testing.T) {
 
 	// One list page per 100 records, one association call per target
 	// type per 1,000 records, one archived listing per object, the deal
-	// pipelines once and the portal currency once.
+	// pipelines once (the stages and deals pulls share the read) and the
+	// portal currency once.
 	want := map[string]int{
 		"GET /crm/v3/owners":                                      2,
-		"GET /crm/v3/pipelines/deals":                             2,
+		"GET /crm/v3/pipelines/deals":                             1,
 		"GET /account-info/v3/details":                            1,
 		"GET /crm/v3/objects/companies":                           2,
 		"GET /crm/v3/objects/contacts":                            3,
@@ -224,7 +225,7 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	}
 	want := map[string]int{
 		"GET /crm/v3/owners":          2,
-		"GET /crm/v3/pipelines/deals": 2,
+		"GET /crm/v3/pipelines/deals": 1,
 		// Associations only for the objects that changed.
 		"POST /crm/v4/associations/contacts/companies/batch/read": 1,
 		"POST /crm/v4/associations/deals/companies/batch/read":    1,

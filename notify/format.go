@@ -20,8 +20,10 @@ const (
 
 // escaper escapes the three characters Slack treats as control characters
 // in any text. slack-go never escapes text inside blocks, so every string
-// from a CRM goes through it.
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+// from a CRM goes through it. A NUL byte becomes U+FFFD, as the PostgreSQL
+// warehouse stores it, so a message reads the same whatever the warehouse
+// and no NUL reaches Slack.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\x00", "\uFFFD")
 
 // esc escapes a CRM-sourced string for Slack text.
 func esc(s string) string { return escaper.Replace(s) }
@@ -45,6 +47,8 @@ func escTrunc(s string, limit int) string {
 			piece = "&lt;"
 		case '>':
 			piece = "&gt;"
+		case 0:
+			piece = "\uFFFD"
 		}
 		w := utf8.RuneCountInString(piece)
 		if n+w > limit-1 { // keep room for the ellipsis

@@ -50,6 +50,9 @@ type crm struct {
 	// mutate changes 10 records and deletes 2 in the fake, and returns the
 	// keys of the deleted ones.
 	mutate func(t *testing.T) (deleted []string)
+	// touch changes k records of the main object (HubSpot contacts,
+	// amoCRM leads, Bitrix24 deals) in the fake.
+	touch func(t *testing.T, k int)
 	// counts are the requests the fake saw, by endpoint.
 	counts func() map[string]int
 	total  func() int
@@ -63,6 +66,10 @@ type crm struct {
 type fakeOpts struct {
 	shortPages bool
 	latency    time.Duration
+	// records, when set, sizes the world by the main object instead:
+	// that many HubSpot contacts, amoCRM leads or Bitrix24 deals, few of
+	// the others.
+	records int
 }
 
 func newHubSpot(t testing.TB, o fakeOpts) *crm {
@@ -72,7 +79,11 @@ func newHubSpot(t testing.TB, o fakeOpts) *crm {
 		hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0), hubspottest.WithLatency(o.latency))
 	t.Cleanup(srv.Close)
 	// 12 companies, 36 contacts, 24 deals, 120 engagements, 8 owners.
-	if err := srv.Seed(hubspottest.World{Seed: 7, Now: clk.Now().Add(-time.Hour), Companies: 12}); err != nil {
+	w := hubspottest.World{Seed: 7, Now: clk.Now().Add(-time.Hour), Companies: 12}
+	if n := o.records; n > 0 {
+		w.Companies, w.Contacts, w.Deals, w.Activities = n/20, n, n/20, n/20
+	}
+	if err := srv.Seed(w); err != nil {
 		t.Fatal(err)
 	}
 	if o.shortPages {
@@ -108,6 +119,12 @@ func newHubSpot(t testing.TB, o fakeOpts) *crm {
 			// data says what the warehouse should hold.
 			return nil
 		},
+		touch: func(t *testing.T, k int) {
+			cts := srv.Records(hubspottest.Contacts)
+			for i := range k {
+				must(t, srv.Update(hubspottest.Contacts, cts[i].ID, map[string]string{"firstname": "Touched " + strconv.Itoa(i)}))
+			}
+		},
 		counts: srv.RequestCounts,
 		total:  srv.TotalRequests,
 		reset:  srv.ResetCounts,
@@ -120,8 +137,12 @@ func newAmoCRM(t testing.TB, o fakeOpts) *crm {
 		amocrmtest.WithLatency(o.latency))
 	t.Cleanup(srv.Close)
 	// Seeded a day back, so that no record sits in the overlap second.
-	srv.Seed(amocrmtest.SeedConfig{Users: 5, Companies: 20, Contacts: 40, Leads: 60, Tasks: 40, Notes: 50, Messages: 30, Seed: 2,
-		End: clk.Now().Add(-24 * time.Hour)})
+	sc := amocrmtest.SeedConfig{Users: 5, Companies: 20, Contacts: 40, Leads: 60, Tasks: 40, Notes: 50, Messages: 30, Seed: 2,
+		End: clk.Now().Add(-24 * time.Hour)}
+	if n := o.records; n > 0 {
+		sc.Companies, sc.Contacts, sc.Leads, sc.Tasks, sc.Notes, sc.Messages = n/20, n/20, n, n/20, n/20, n/20
+	}
+	srv.Seed(sc)
 	pageSize := 0
 	if o.shortPages {
 		pageSize = 10
@@ -154,6 +175,11 @@ func newAmoCRM(t testing.TB, o fakeOpts) *crm {
 			srv.Delete(amocrmtest.Contacts, C+7)
 			clk.Advance(time.Minute)
 			return []string{fmt.Sprint("deals/", L+10), fmt.Sprint("contacts/", C+7)}
+		},
+		touch: func(t *testing.T, k int) {
+			for i := range int64(k) {
+				srv.Update(amocrmtest.Leads, amocrmtest.FirstLeadID+i, amocrmtest.Object{"price": 1000 + i})
+			}
 		},
 		counts: func() map[string]int {
 			m := map[string]int{}
@@ -214,7 +240,11 @@ func newBitrix24(t testing.TB, o fakeOpts) *crm {
 	clk := &clock{t: time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC)}
 	srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0), bitrix24test.WithLatency(o.latency))
 	t.Cleanup(srv.Close)
-	seedBitrix24(srv, 120)
+	if n := o.records; n > 0 {
+		seedBitrix24Sized(srv, n/20, n/20, n, n/20)
+	} else {
+		seedBitrix24(srv, 120)
+	}
 	clk.Advance(3 * time.Hour)
 	batch := 0
 	if o.shortPages {
@@ -247,6 +277,11 @@ func newBitrix24(t testing.TB, o fakeOpts) *crm {
 			srv.Delete(bitrix24test.Contacts, "21")
 			clk.Advance(time.Minute)
 			return []string{"deals/20", "contacts/21"}
+		},
+		touch: func(t *testing.T, k int) {
+			for i := range k {
+				srv.Update(bitrix24test.Deals, strconv.Itoa(i+1), bitrix24test.Record{"TITLE": "Touched " + strconv.Itoa(i)})
+			}
 		},
 		counts: func() map[string]int {
 			m := map[string]int{}

@@ -1,0 +1,109 @@
+package sync
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
+)
+
+// TestIncrementalRequests counts the requests of the syncs after a first
+// one, on a fake of 5,000 records of the main object (HubSpot contacts,
+// amoCRM leads, Bitrix24 deals): with nothing changed, a handful per object;
+// with k records changed, requests that grow with k, not with the 5,000.
+// The counts are exact, so an extra request per sync shows here before it
+// shows on a CRM's rate limit.
+func TestIncrementalRequests(t *testing.T) {
+	const size = 5000
+	for _, tc := range []struct {
+		name string
+		new  func(testing.TB, fakeOpts) *crm
+		// unchanged is what a sync with nothing changed costs, by endpoint.
+		unchanged map[string]int
+		// changed is what a sync with k main records changed costs, in all.
+		changed func(k int) int
+	}{
+		{name: "hubspot", new: newHubSpot, unchanged: hubspotUnchanged,
+			// One search page per 200 changed contacts (at least one)
+			// and one contacts→companies batch for them (1,000 a batch).
+			changed: func(k int) int { return sum(hubspotUnchanged) + ceilDiv(k, 200) - 1 + ceilDiv(k, 1000) }},
+		{name: "amocrm", new: newAmoCRM, unchanged: amocrmUnchanged,
+			// One leads page per 250 changed leads, and the page that
+			// finds the end.
+			changed: func(k int) int { return sum(amocrmUnchanged) + k/250 }},
+		{name: "bitrix24", new: newBitrix24, unchanged: bitrix24Unchanged,
+			// The window's first call brings 50 changed deals; beyond, one
+			// batch per 2,500.
+			changed: func(k int) int { return sum(bitrix24Unchanged) + ceilDiv(max(k-49, 0), 2500) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := tc.new(t, fakeOpts{records: size})
+			s := warehousetest.NewSQLite(t)
+			c.sync(t, s, c.conn(t, "crm"), false)
+			t.Logf("first sync: %d requests %v", c.total(), c.counts())
+
+			c.clk.Advance(time.Hour)
+			c.reset()
+			c.sync(t, s, c.conn(t, "crm"), false)
+			if diff := cmp.Diff(tc.unchanged, c.counts()); diff != "" {
+				t.Errorf("requests of a sync with nothing changed (-want +got):\n%s", diff)
+			}
+			objects := len(c.conn(t, "crm").Objects())
+			if n := c.total(); n >= 10*objects {
+				t.Errorf("a sync with nothing changed made %d requests for %d objects, want under 10 an object", n, objects)
+			}
+
+			for _, k := range []int{1, 10, 100, 1000} {
+				c.clk.Advance(time.Hour)
+				c.touch(t, k)
+				c.clk.Advance(2 * time.Minute)
+				c.reset()
+				sum := c.sync(t, s, c.conn(t, "crm"), false)
+				if got, want := c.total(), tc.changed(k); got != want {
+					t.Errorf("%d records changed: %d requests, want %d: %v", k, got, want, c.counts())
+				}
+				if n := records(sum); n < k {
+					t.Errorf("%d records changed: the sync brought %d records", k, n)
+				}
+			}
+		})
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func sum(m map[string]int) (n int) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// hubspotUnchanged: the owners (active and archived) and the pipelines,
+// which have no change filter, are re-read; every object searches its
+// window once and lists its archived records once.
+var hubspotUnchanged = func() map[string]int {
+	m := map[string]int{"GET /crm/v3/owners": 2, "GET /crm/v3/pipelines/deals": 1}
+	for _, o := range []string{"companies", "contacts", "deals", "calls", "emails", "meetings", "notes", "tasks"} {
+		m["POST /crm/v3/objects/"+o+"/search"] = 1
+		m["GET /crm/v3/objects/"+o] = 1
+	}
+	return m
+}()
+
+// amocrmUnchanged: one page per object (204 when empty), the deleted-leads
+// listing, events one type per request (two chat types, three deletion
+// types), the account's currency, and users and pipelines, which have no
+// change filter.
+var amocrmUnchanged = map[string]int{"/api/v4/account": 1, "/api/v4/users": 1, "/api/v4/leads/pipelines": 1,
+	"/api/v4/companies": 1, "/api/v4/contacts": 1, "/api/v4/leads": 2, "/api/v4/tasks": 1,
+	"/api/v4/leads/notes": 1, "/api/v4/contacts/notes": 1, "/api/v4/companies/notes": 1, "/api/v4/events": 5}
+
+// bitrix24Unchanged: users and the pipelines (crm.category.list, then one
+// batch of their stage lists) are re-read; every object reads its window of
+// DATE_MODIFY with one direct call.
+var bitrix24Unchanged = map[string]int{"user.get": 1, "crm.category.list": 1, "batch": 1,
+	"crm.company.list": 1, "crm.contact.list": 1, "crm.deal.list": 1, "crm.activity.list": 1}

@@ -182,8 +182,8 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 }
 
 // TestReconcileEmptyListing: the ID listing that reconciles deletions
-// (Bitrix24 has no deletion feed) comes back empty right after a pull that
-// brought records. Trusting it would flag every stored deal deleted and drop
+// (Bitrix24 has no deletion feed) comes back empty while records are
+// stored. Trusting it would flag every stored deal deleted and drop
 // it from every KPI; the run must fail instead, flag nothing, and the next
 // run reconcile correctly.
 func TestReconcileEmptyListing(t *testing.T) {
@@ -197,7 +197,11 @@ func TestReconcileEmptyListing(t *testing.T) {
 			}
 			return nil
 		}))
-		sum := syncRun(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), true)
+		// A full pull reconciles from the ids it brought; the listing runs
+		// on the daily cadence of incremental syncs.
+		mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), true)
+		c.clk.Advance(25 * time.Hour)
+		sum := syncRun(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), false)
 		if err := sum.Err(); err == nil || !strings.Contains(err.Error(), "crm deals: reconcile deletions") {
 			t.Fatalf("run error = %v, want the empty listing refused", err)
 		} else {

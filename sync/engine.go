@@ -28,6 +28,7 @@ type Store interface {
 	SetCursor(ctx context.Context, connector string, obj connectors.Object, cursor string) error
 	ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error
 	MarkMissingDeleted(ctx context.Context, connector string, obj connectors.Object, live []string, at time.Time) (int, error)
+	CountLive(ctx context.Context, connector string, obj connectors.Object) (int, error)
 	StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error)
 	FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error
 	TryLock(ctx context.Context, connector, holder string) (release func() error, heldBy string, ok bool, err error)
@@ -488,7 +489,6 @@ func appendLiveIDs(ids []string, obj connectors.Object, p *connectors.Page) []st
 // a full pull the ids it brought are the list; otherwise, when the cadence
 // is due (or on --full), the connector lists them.
 func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, r *ObjectResult, log *slog.Logger) (int, error) {
-	pulled := r.Records
 	name := j.Connector.Name()
 	every := j.ReconcileEvery
 	if every <= 0 {
@@ -514,13 +514,19 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 			return 0, err
 		}
 	}
-	if !r.fullPull && len(live) == 0 && pulled > 0 {
-		// An empty listing right after a pull that brought records is a
-		// broken answer (an empty page from an overloaded portal), not a
-		// CRM emptied in between: trusting it would flag every stored
-		// record deleted and drop them from every KPI.
-		return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf(
-			"reconcile deletions: the CRM listed no ids right after the pull brought %d records; refusing to flag every stored record deleted", pulled)}
+	if !r.fullPull && len(live) == 0 {
+		// An empty listing while records are stored is a broken answer
+		// (an empty page from an overloaded portal) far more often than a
+		// CRM emptied overnight: trusting it would flag every stored record
+		// deleted and drop them from every KPI.
+		stored, err := e.store().CountLive(ctx, name, obj)
+		if err != nil {
+			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("reconcile deletions: %w", err)}
+		}
+		if stored > 0 {
+			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf(
+				"reconcile deletions: the CRM listed no ids while %d records are stored; refusing to flag every stored record deleted (if the CRM really is empty, delete its rows by hand)", stored)}
+		}
 	}
 	n, err := e.store().MarkMissingDeleted(ctx, name, obj, live, now)
 	if err != nil {

@@ -295,3 +295,18 @@ func (s *Store) MarkMissingDeleted(ctx context.Context, connector string, obj co
 // copyMinRows is the smallest record slice that goes through COPY when
 // copyUpsert is on; below it the staging table costs more than it saves.
 const copyMinRows = 100
+
+// CountLive is how many records of obj the connector has stored that are not
+// flagged deleted.
+func (s *Store) CountLive(ctx context.Context, connector string, obj connectors.Object) (int, error) {
+	t, err := tableOf(obj)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	q := "SELECT count(*) FROM " + t.name + " WHERE connector = " + s.d.ph(1) + " AND NOT deleted"
+	if err := s.db.QueryRowContext(ctx, q, connector).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s %s: %w", connector, obj, err)
+	}
+	return n, nil
+}

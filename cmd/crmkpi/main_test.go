@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCmd runs crmkpi in-process with env as its whole environment.
+func runCmd(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, lookup)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yaml", "timezone: Mars/Olympus\nconnectors:\n  - name: x\n    type: salesforce\n")
+	good := writeFile(t, dir, "good.yaml", "warehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n")
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		wantCode   int
+		wantStderr []string
+	}{
+		{"no args", nil, nil, 2, []string{"Usage: crmkpi COMMAND"}},
+		{"help", []string{"--help"}, nil, 0, []string{"Commands:", "sync", "serve"}},
+		{"unknown command", []string{"frobnicate"}, nil, 2, []string{`unknown command "frobnicate"`}},
+		{"unknown flag", []string{"score", "--bogus"}, nil, 2, []string{"flag provided but not defined: -bogus"}},
+		{"command help", []string{"sync", "-h"}, nil, 0, []string{"Usage: crmkpi sync", "-full"}},
+		{"missing config", []string{"score", "--config", filepath.Join(dir, "nope.yaml")}, nil, 2, []string{"nope.yaml not found"}},
+		{"bad config lists every problem", []string{"migrate", "--config", bad}, nil, 2, []string{
+			bad + `:1: timezone: unknown time zone "Mars/Olympus"`,
+			bad + `:4: connectors[0].type: unknown connector type "salesforce"`,
+		}},
+		{"config from env", []string{"migrate"}, map[string]string{"CRMKPI_CONFIG": good}, 0, nil},
+		{"bad period", []string{"score", "--config", good, "--period", "2026-13"}, nil, 2, []string{"--period"}},
+		{"bad format", []string{"score", "--config", good, "--format", "xml"}, nil, 2, []string{"--format: want table or json"}},
+		{"sync without connectors", []string{"sync", "--config", good}, nil, 2, []string{"no connectors configured"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, tt.env, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", "warehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n")
+	code, out, errs := runCmd(t, nil, "migrate", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "migrated to schema version") {
+		t.Fatalf("first migrate: code %d out %q err %q", code, out, errs)
+	}
+	code, out, _ = runCmd(t, nil, "migrate", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: code %d out %q", code, out)
+	}
+}
+
+// TestScoreEmptyWarehouse scores a period of an empty warehouse: no
+// managers, valid JSON of the documented shape on stdout alone.
+func TestScoreEmptyWarehouse(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", "timezone: Europe/Moscow\ncurrency: RUB\nwarehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n")
+	code, out, errs := runCmd(t, nil, "score", "--config", cfg, "--period", "2026-10", "--format", "json")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %s", code, errs)
+	}
+	var got struct {
+		Period struct {
+			Kind, Start, End string
+		}
+		Currency string
+		Managers []any
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if got.Period.Kind != "month" || got.Period.Start != "2026-10-01T00:00:00+03:00" || got.Period.End != "2026-11-01T00:00:00+03:00" || got.Currency != "RUB" || len(got.Managers) != 0 {
+		t.Errorf("score json = %+v", got)
+	}
+}
+
+// TestDockerfileBuild runs the build command of the Dockerfile's build stage,
+// since no Docker engine runs here.
+func TestDockerfileBuild(t *testing.T) {
+	f, err := os.Open("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var build string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "RUN ") && strings.Contains(line, "go build") {
+			build = strings.TrimPrefix(line, "RUN ")
+		}
+	}
+	if build == "" {
+		t.Fatal("no go build step in the Dockerfile")
+	}
+	out := t.TempDir()
+	build = strings.ReplaceAll(build, "/out/crmkpi", filepath.Join(out, "crmkpi"))
+	cmd := exec.Command("sh", "-c", build)
+	cmd.Dir = "../.."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", build, err, b)
+	}
+	b, err := exec.Command(filepath.Join(out, "crmkpi"), "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "Usage: crmkpi") {
+		t.Fatalf("built binary --help: %v\n%s", err, b)
+	}
+}

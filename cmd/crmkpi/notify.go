@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -25,15 +24,7 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, *cfgPath)
-	if err != nil {
-		return err
-	}
-	p, err := parsePeriod(cfg, *period, time.Now())
-	if err != nil {
-		return err
-	}
-	s, err := openWarehouse(ctx, cfg)
+	cfg, p, s, err := openForPeriod(ctx, e, *cfgPath, *period)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // runOnce is `crmkpi run`: sync, score and notify once, for cron jobs. A
@@ -18,15 +17,7 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, *cfgPath)
-	if err != nil {
-		return err
-	}
-	p, err := parsePeriod(cfg, *period, time.Now())
-	if err != nil {
-		return err
-	}
-	s, err := openWarehouse(ctx, cfg)
+	cfg, p, s, err := openForPeriod(ctx, e, *cfgPath, *period)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,25 @@ func parsePeriod(cfg *config.Config, spec string, now time.Time) (scoring.Period
 	return p, nil
 }
 
+// openForPeriod loads the config, reads --period against it and opens the
+// warehouse: what score, notify and run all start with. The caller closes
+// the store.
+func openForPeriod(ctx context.Context, e *env, cfgPath, periodSpec string) (*config.Config, scoring.Period, *warehouse.Store, error) {
+	cfg, err := loadConfig(e, cfgPath)
+	if err != nil {
+		return nil, scoring.Period{}, nil, err
+	}
+	p, err := parsePeriod(cfg, periodSpec, time.Now())
+	if err != nil {
+		return nil, p, nil, err
+	}
+	s, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return nil, p, nil, err
+	}
+	return cfg, p, s, nil
+}
+
 // scorePeriod computes period p from the warehouse and stores the result,
 // replacing an earlier scoring of the same period.
 func scorePeriod(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, p scoring.Period) (*scoring.Report, error) {
@@ -89,15 +108,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	if *format != "table" && *format != "json" {
 		return usageError{fmt.Errorf("--format: want table or json, got %q", *format)}
 	}
-	cfg, err := loadConfig(e, *cfgPath)
-	if err != nil {
-		return err
-	}
-	p, err := parsePeriod(cfg, *period, time.Now())
-	if err != nil {
-		return err
-	}
-	s, err := openWarehouse(ctx, cfg)
+	cfg, p, s, err := openForPeriod(ctx, e, *cfgPath, *period)
 	if err != nil {
 		return err
 	}

@@ -45,12 +45,13 @@ type benchFake struct {
 
 // benchResult is what sync/internal/benchsync prints.
 type benchResult struct {
-	Records     int            `json:"records"`
-	Requests    int64          `json:"requests"`
-	RateLimited int64          `json:"rate_limited"`
-	Seconds     float64        `json:"seconds"`
-	Objects     map[string]int `json:"objects"`
-	ObjRequests map[string]int `json:"object_requests"`
+	Records      int            `json:"records"`
+	Requests     int64          `json:"requests"`
+	RateLimited  int64          `json:"rate_limited"`
+	Seconds      float64        `json:"seconds"`
+	Objects      map[string]int `json:"objects"`
+	ObjRequests  map[string]int `json:"object_requests"`
+	PeakHeapLive uint64         `json:"peak_heap_live"`
 }
 
 // buildBenchsync builds the child sync binary into dir.
@@ -129,7 +130,7 @@ func BenchmarkSync(b *testing.B) {
 			dir := b.TempDir()
 			var recs, i int
 			var reqs, limited int64
-			var secs, peakKiB float64
+			var secs, peakKiB, peakHeap float64
 			for b.Loop() {
 				i++
 				cmd := exec.CommandContext(context.Background(), bin, "-connector", tc.name, "-url", fake.url,
@@ -146,6 +147,7 @@ func BenchmarkSync(b *testing.B) {
 				}
 				// Maxrss is in KiB on Linux.
 				peakKiB = max(peakKiB, float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss))
+				peakHeap = max(peakHeap, float64(res.PeakHeapLive))
 				recs += res.Records
 				reqs += res.Requests
 				limited += res.RateLimited
@@ -162,6 +164,7 @@ func BenchmarkSync(b *testing.B) {
 			b.ReportMetric(tc.bound, "bound-records/s")
 			b.ReportMetric(100*perSec/tc.bound, "%bound")
 			b.ReportMetric(peakKiB/1024, "peak-RSS-MiB")
+			b.ReportMetric(peakHeap/(1<<20), "peak-live-heap-MiB")
 			b.ReportMetric(0, "ns/op")
 		})
 	}

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/metrics"
+	"sync/atomic"
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
@@ -38,6 +40,33 @@ type Result struct {
 	Seconds     float64        `json:"seconds"`
 	Objects     map[string]int `json:"objects"` // records by object
 	ObjRequests map[string]int `json:"object_requests"`
+	// PeakHeapLive is the largest live heap seen after a GC (sampled every
+	// 50 ms); RSS is about twice it at the default GOGC.
+	PeakHeapLive uint64 `json:"peak_heap_live"`
+}
+
+// peakHeap samples the live heap until ctx ends and returns the largest.
+func peakHeap(ctx context.Context) func() uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { <-done; return peak.Load() }
 }
 
 type statser interface {
@@ -85,8 +114,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	e := &crmsync.Engine{Store: s}
+	sctx, stop := context.WithCancel(ctx)
+	heap := peakHeap(sctx)
 	start := time.Now()
 	sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: true}})
+	stop()
 	if err == nil {
 		err = sum.Err()
 	}
@@ -104,6 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	st := conn.Stats()
 	res.Requests, res.RateLimited = st.Requests, st.RateLimited
+	res.PeakHeapLive = heap()
 	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		return 1
 	}

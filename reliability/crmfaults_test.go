@@ -119,10 +119,6 @@ var crmFaults = []crmFault{
 			}))
 		}},
 	{name: "empty page that still says more, same cursor", outcome: either, object: connectors.ObjectDeals,
-		// Bitrix24 takes the empty page for the end of the list and moves
-		// the cursor past the records not yet read: see RELIABILITY.md,
-		// open findings.
-		only: []string{"hubspot", "amocrm"},
 		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
 			pages := 0
 			ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {

@@ -383,9 +383,22 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	}
 	// Fast mode has no "next"; a portal that pages anyway may send a short
 	// page with "next" (rows it filtered out after counting), which is not
-	// the end. An empty page always is: nothing to advance from.
+	// the end. An empty page is, unless it claims more follow: then the
+	// portal is broken, and taking it for the end would move the cursor
+	// past records never read.
+	if err := emptyButMore(method, page, nextOf(env.Next)); err != nil {
+		return nil, 0, false, sent, err
+	}
 	done = len(page) < pageSize && (len(page) == 0 || nextOf(env.Next) == 0)
 	return st.rows, st.last, done, sent, nil
+}
+
+// emptyButMore refuses an empty page that says more records follow.
+func emptyButMore(method string, page []json.RawMessage, next int) error {
+	if len(page) == 0 && next > 0 {
+		return &connectors.MalformedError{Detail: fmt.Sprintf("%s answered an empty page that says more follow (next %d); the portal is not paging", method, next)}
+	}
+	return nil
 }
 
 func (c *Client) scanBatch(ctx context.Context, st *scanState, params func(string) map[string]any, n int) (done bool, err error) {
@@ -410,6 +423,8 @@ func (c *Client) scanBatch(ctx context.Context, st *scanState, params func(strin
 			var page []json.RawMessage
 			if page, err = decodeRows(raw); err != nil {
 				err = &connectors.MalformedError{Detail: fmt.Sprintf("%s page %d of batch", st.method, k+1), Err: err}
+			} else if err = emptyButMore(st.method, page, br.next(k)); err != nil {
+				return false, err
 			} else if err = st.take(page); err == nil {
 				if len(page) < pageSize {
 					return len(page) == 0 || br.next(k) == 0, nil

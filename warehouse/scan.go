@@ -1,0 +1,181 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+)
+
+// The Scan methods stream the few columns of each record that scoring
+// reads, one row at a time, so that a caller can keep a compact form of
+// millions of records instead of a []connectors.Deal of them. Each passes
+// fn a pointer to one row value that it reuses: fn must copy what it keeps
+// (the strings it may keep as they are). Deleted records are left out. NULL
+// text reads as "", NULL times as the zero time, unless the field says
+// otherwise. Rows come in no particular order unless the method says so. An
+// error from fn stops the scan and is returned as it is.
+
+// CompanyRow is one company as ScanCompanies passes it.
+type CompanyRow struct {
+	Connector, ID, OwnerID string
+	// KeyClient is true when the company is flagged as a key client;
+	// false also for NULL.
+	KeyClient bool
+}
+
+// ContactRow is one contact as ScanContacts passes it.
+type ContactRow struct {
+	Connector, ID, CompanyID, OwnerID string
+	NPSScore                          sql.NullFloat64
+	// NPSAt is the CRM's answer date or, when the connector maps none, the
+	// time the warehouse first saw the current score, as in ReadContacts.
+	NPSAt sql.NullTime
+}
+
+// DealRow is one deal as ScanDeals passes it. Status is
+// connectors.StatusWon, connectors.StatusLost, or connectors.StatusOpen for
+// any other status.
+type DealRow struct {
+	Connector, ID, Status, Currency, OwnerID, CompanyID, ContactID string
+	Amount, Expense                                                sql.NullFloat64
+	CreatedAt                                                      time.Time
+	ClosedAt                                                       sql.NullTime
+}
+
+// ActivityRow is one activity as ScanActivities passes it. Direction is
+// connectors.DirectionInbound, connectors.DirectionOutbound, or "" for any
+// other direction.
+type ActivityRow struct {
+	Connector, Type, Direction, OwnerID, CompanyID, ContactID, DealID string
+	// Subject is read for tasks only (Type "task"); "" for the others.
+	Subject    string
+	OccurredAt time.Time
+	Completed  bool
+}
+
+// ScanCompanies calls fn for every company not deleted.
+func (s *Store) ScanCompanies(ctx context.Context, fn func(*CompanyRow) error) error {
+	var (
+		r               CompanyRow
+		conn, id, owner sql.NullString
+		key             sql.NullBool
+	)
+	return s.scan(ctx, "companies", "SELECT connector, id, owner_id, key_client FROM crm_companies WHERE NOT deleted", nil,
+		[]any{&conn, &id, &owner, &key}, func() error {
+			r = CompanyRow{Connector: conn.String, ID: id.String, OwnerID: owner.String, KeyClient: key.Valid && key.Bool}
+			return fn(&r)
+		})
+}
+
+// ScanContacts calls fn for every contact not deleted.
+func (s *Store) ScanContacts(ctx context.Context, fn func(*ContactRow) error) error {
+	var (
+		r                        ContactRow
+		conn, id, company, owner sql.NullString
+		nps                      sql.NullFloat64
+		npsAt                    scanTime
+	)
+	return s.scan(ctx, "contacts", "SELECT connector, id, company_id, owner_id, nps_score, "+s.timeCol("coalesce(nps_at, nps_seen_at)")+" FROM crm_contacts WHERE NOT deleted", nil,
+		[]any{&conn, &id, &company, &owner, &nps, &npsAt}, func() error {
+			r = ContactRow{Connector: conn.String, ID: id.String, CompanyID: company.String, OwnerID: owner.String,
+				NPSScore: nps, NPSAt: sql.NullTime{Time: npsAt.T, Valid: npsAt.Valid}}
+			return fn(&r)
+		})
+}
+
+// ScanDeals calls fn for every deal not deleted.
+func (s *Store) ScanDeals(ctx context.Context, fn func(*DealRow) error) error {
+	var (
+		r                       DealRow
+		conn, id, currency      sql.NullString
+		status                  int64
+		owner, company, contact sql.NullString
+		amount, expense         sql.NullFloat64
+		created, closed         scanTime
+	)
+	return s.scan(ctx, "deals", "SELECT connector, id, CASE status WHEN 'won' THEN 1 WHEN 'lost' THEN 2 ELSE 0 END, currency, owner_id, company_id, contact_id, amount, expense, "+
+		s.timeCol("created_at")+", "+s.timeCol("closed_at")+" FROM crm_deals WHERE NOT deleted", nil,
+		[]any{&conn, &id, &status, &currency, &owner, &company, &contact, &amount, &expense, &created, &closed}, func() error {
+			r = DealRow{Connector: conn.String, ID: id.String, Status: dealStatus[status], Currency: currency.String,
+				OwnerID: owner.String, CompanyID: company.String, ContactID: contact.String, Amount: amount, Expense: expense,
+				CreatedAt: created.T, ClosedAt: sql.NullTime{Time: closed.T, Valid: closed.Valid}}
+			return fn(&r)
+		})
+}
+
+// ScanActivities calls fn for every activity not deleted that occurred in
+// [from, to), latest first (in descending occurred_at order; activities at
+// the same time in no particular order), which the index on occurred_at
+// gives without a sort.
+func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(*ActivityRow) error) error {
+	var (
+		r                             ActivityRow
+		conn, typ, subject            sql.NullString
+		dir                           int64
+		owner, company, contact, deal sql.NullString
+		occurred                      scanTime
+		completed                     sql.NullBool
+	)
+	q := s.d.q(`SELECT connector, type, CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END,
+  CASE WHEN type = 'task' THEN subject END, owner_id, company_id, contact_id, deal_id, ` + s.timeCol("occurred_at") + `, completed
+FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at DESC`)
+	return s.scan(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
+		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed}, func() error {
+			r = ActivityRow{Connector: conn.String, Type: typ.String, Direction: direction[dir], Subject: subject.String,
+				OwnerID: owner.String, CompanyID: company.String, ContactID: contact.String, DealID: deal.String,
+				OccurredAt: occurred.T, Completed: completed.Bool}
+			return fn(&r)
+		})
+}
+
+// The statuses and directions the scans select as small numbers, which
+// cost nothing to send and decode.
+var (
+	dealStatus = [3]string{connectors.StatusOpen, connectors.StatusWon, connectors.StatusLost}
+	direction  = [3]string{"", connectors.DirectionInbound, connectors.DirectionOutbound}
+)
+
+// timeCol selects a time column for scanTime: on PostgreSQL as Unix
+// microseconds, which is cheaper to send and to decode than timestamptz
+// text and exact at the warehouse's precision; on SQLite as stored.
+func (s *Store) timeCol(col string) string {
+	if s.d.name == DialectPostgres {
+		return "(extract(epoch from " + col + ") * 1000000)::int8"
+	}
+	return col
+}
+
+// scanTime scans a column selected by timeCol.
+type scanTime struct{ nullTime }
+
+// Scan implements sql.Scanner.
+func (t *scanTime) Scan(src any) error {
+	if v, ok := src.(int64); ok {
+		t.T, t.Valid = time.UnixMicro(v).UTC(), true
+		return nil
+	}
+	return t.nullTime.Scan(src)
+}
+
+// scan runs q, scans each row into dest and calls each. Unlike query it
+// returns each's error unwrapped, so a caller's own error (a cancelled
+// computation) comes back as it was.
+func (s *Store) scan(ctx context.Context, what, q string, args, dest []any, each func() error) error {
+	var fnErr error
+	err := s.query(ctx, what, q, args, func(rows *sql.Rows) error {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := each(); err != nil {
+			fnErr = err
+			return err
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}

@@ -544,6 +544,10 @@ func WriteSummary(w interface{ Write([]byte) (int, error) }, s *Summary) {
 	var b strings.Builder
 	cs := append([]ConnectorResult(nil), s.Connectors...)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Connector < cs[j].Connector })
+	width := 0
+	for _, c := range cs {
+		width = max(width, len(c.Connector))
+	}
 	for _, c := range cs {
 		switch {
 		case c.Skipped != "":
@@ -558,7 +562,7 @@ func WriteSummary(w interface{ Write([]byte) (int, error) }, s *Summary) {
 			if o.Err != nil {
 				status = "FAILED"
 			}
-			fmt.Fprintf(&b, "%s %-12s %-6s %8d records %6d pages %6d requests %8s", c.Connector, o.Object, status, o.Records, o.Pages, o.Requests, o.Duration.Round(time.Millisecond))
+			fmt.Fprintf(&b, "%-*s %-12s %-6s %8d records %6d pages %6d requests %8s", width, c.Connector, o.Object, status, o.Records, o.Pages, o.Requests, o.Duration.Round(time.Millisecond))
 			if o.Deleted > 0 {
 				fmt.Fprintf(&b, " %d flagged deleted", o.Deleted)
 			}

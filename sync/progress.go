@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -30,6 +31,7 @@ type TerminalProgress struct {
 	p    *mpb.Progress
 	mu   gosync.Mutex
 	bars map[string]*mpb.Bar
+	ends map[string]func()
 }
 
 // NewTerminalProgress draws on w, which should be a terminal.
@@ -37,22 +39,50 @@ func NewTerminalProgress(w io.Writer) *TerminalProgress {
 	return &TerminalProgress{
 		p:    mpb.New(mpb.WithOutput(w), mpb.WithWidth(24), mpb.WithRefreshRate(150*time.Millisecond)),
 		bars: map[string]*mpb.Bar{},
+		ends: map[string]func(){},
 	}
 }
 
 // Begin implements Progress.
 func (t *TerminalProgress) Begin(connector string, obj connectors.Object) {
 	name := fmt.Sprintf("%-14s %-11s", connector, obj)
+	start := time.Now()
+	var endNanos atomic.Int64 // set by End, so the rate stops moving
+	elapsed := func() float64 {
+		if end := endNanos.Load(); end != 0 {
+			return time.Duration(end - start.UnixNano()).Seconds()
+		}
+		return time.Since(start).Seconds()
+	}
 	b := t.p.New(0, mpb.BarStyle(),
 		mpb.PrependDecorators(decor.Name(name)),
 		mpb.AppendDecorators(
 			decor.CurrentNoUnit(" %8d rec"),
-			decor.AverageSpeed(nil, " %6.0f rec/s"),
-			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 8}), " done"),
+			decor.Any(func(s decor.Statistics) string {
+				secs := elapsed()
+				if secs <= 0 || s.Current == 0 {
+					return fmt.Sprintf(" %7s rec/s", "-")
+				}
+				return fmt.Sprintf(" %7.0f rec/s", float64(s.Current)/secs)
+			}),
+			decor.Any(func(s decor.Statistics) string {
+				// An ETA only where the CRM tells a total.
+				switch {
+				case s.Completed:
+					return "  done"
+				case s.Aborted:
+					return "  FAILED"
+				case s.Total <= 0 || s.Current == 0 || s.Current >= s.Total:
+					return ""
+				}
+				left := time.Duration(float64(time.Since(start)) * float64(s.Total-s.Current) / float64(s.Current))
+				return "  ETA " + left.Round(time.Second).String()
+			}),
 		),
 	)
 	t.mu.Lock()
 	t.bars[connector+"/"+string(obj)] = b
+	t.ends[connector+"/"+string(obj)] = func() { endNanos.Store(time.Now().UnixNano()) }
 	t.mu.Unlock()
 }
 
@@ -74,16 +104,21 @@ func (t *TerminalProgress) Page(connector string, obj connectors.Object, n, tota
 func (t *TerminalProgress) End(connector string, obj connectors.Object, err error) {
 	t.mu.Lock()
 	b := t.bars[connector+"/"+string(obj)]
+	end := t.ends[connector+"/"+string(obj)]
 	t.mu.Unlock()
 	if b == nil {
 		return
 	}
+	end()
 	if err != nil {
 		b.Abort(false)
 		return
 	}
 	b.SetTotal(-1, true)
 }
+
+// Write prints p above the bars, so log lines do not tear the display.
+func (t *TerminalProgress) Write(p []byte) (int, error) { return t.p.Write(p) }
 
 // Wait flushes the display; call it once every object has ended.
 func (t *TerminalProgress) Wait() { t.p.Wait() }

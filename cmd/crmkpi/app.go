@@ -62,6 +62,12 @@ func isTerminal(w io.Writer) bool {
 // newLogger builds the one logger of the process: text on a terminal, JSON
 // lines otherwise, at the level of $CRMKPI_LOG_LEVEL (default info).
 func newLogger(e *env) *slog.Logger {
+	return newLoggerTo(e, e.stderr, isTerminal(e.stderr))
+}
+
+// newLoggerTo is newLogger writing to w, which is a terminal when text is
+// set (the progress display, which prints log lines above its bars).
+func newLoggerTo(e *env, w io.Writer, text bool) *slog.Logger {
 	var level slog.Level
 	if v := e.getenv("CRMKPI_LOG_LEVEL"); v != "" {
 		if err := level.UnmarshalText([]byte(strings.ToLower(v))); err != nil {
@@ -69,8 +75,13 @@ func newLogger(e *env) *slog.Logger {
 		}
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if isTerminal(e.stderr) {
-		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// newLoggerLevel is a text logger to w at level.
+func newLoggerLevel(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -69,8 +69,22 @@ func selectConnectors(cfg *config.Config, names []string) ([]config.Connector, e
 // syncOnce runs one sync of conns with a progress display, prints the
 // summary and fails when any object failed.
 func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store, conns []config.Connector, full bool) error {
+	var tp *syncer.TerminalProgress
+	if isTerminal(e.stderr) {
+		// Log lines go through the progress display, which prints them
+		// above its bars instead of tearing them.
+		tp = syncer.NewTerminalProgress(e.stderr)
+		log = newLoggerTo(e, tp, true)
+		if e.getenv("CRMKPI_LOG_LEVEL") == "" {
+			// The bars and the summary say what info lines would.
+			log = newLoggerLevel(tp, slog.LevelWarn)
+		}
+	}
 	built, err := buildConnectors(conns, s, log)
 	if err != nil {
+		if tp != nil {
+			tp.Wait()
+		}
 		return err
 	}
 	var jobs []syncer.Job
@@ -78,12 +92,8 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: full, ReconcileEvery: b.reconcileEvery})
 	}
 	eng := &syncer.Engine{Store: s, Logger: log}
-	var tp *syncer.TerminalProgress
-	if isTerminal(e.stderr) {
-		tp = syncer.NewTerminalProgress(e.stderr)
+	if tp != nil {
 		eng.Progress = tp
-		// Progress bars and log lines on one terminal tear each other.
-		eng.Logger = log.With()
 	} else {
 		eng.Progress = &syncer.LogProgress{Logger: log}
 	}

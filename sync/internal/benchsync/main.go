@@ -8,7 +8,8 @@
 //
 //	benchsync -connector hubspot|amocrm|bitrix24 -url URL -db FILE
 //
-// The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
+// $BENCHSYNC_HEAPPROFILE names a file for a heap profile taken when the
+// sync ends. The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
 // the URL is the inbound webhook URL. Connectors run at their defaults: the
 // vendor's documented rate limit, burst and page sizes.
 package main
@@ -20,7 +21,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +140,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	st := conn.Stats()
 	res.Requests, res.RateLimited = st.Requests, st.RateLimited
 	res.PeakHeapLive = heap()
+	if path := os.Getenv("BENCHSYNC_HEAPPROFILE"); path != "" {
+		// What the sync still holds at its end, for a data set whose
+		// RSS grows with it.
+		runtime.GC()
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		return 1
 	}

@@ -11,32 +11,36 @@ import (
 // string kept per deal takes about 45, and it is exact: keys are compared
 // in full, never by hash alone.
 type dealIndex struct {
-	seed    maphash.Seed
-	ids     []byte   // every id, one after another
-	ends    []uint32 // entry → end of its id in ids
-	conns   []uint16
-	clients []int32
-	slots   []int32 // entry+1, 0 for empty; built by build
-	mask    uint64
+	seed  maphash.Seed
+	ids   []byte // every id, one after another
+	ents  []dealEnt
+	slots []int32 // entry+1, 0 for empty; built by build
+	mask  uint64
+}
+
+// dealEnt is one deal of a dealIndex, its fields side by side so that a
+// lookup touches one place.
+type dealEnt struct {
+	end    uint32 // of its id in ids
+	client int32
+	conn   uint16
 }
 
 // add appends a deal. A later deal with the same key replaces an earlier
 // one, as a later record does in a map.
 func (x *dealIndex) add(conn uint16, id string, client int32) int32 {
 	x.ids = append(x.ids, id...)
-	x.ends = append(x.ends, uint32(len(x.ids)))
-	x.conns = append(x.conns, conn)
-	x.clients = append(x.clients, client)
-	return int32(len(x.ends) - 1)
+	x.ents = append(x.ents, dealEnt{end: uint32(len(x.ids)), client: client, conn: conn})
+	return int32(len(x.ents) - 1)
 }
 
 // id is entry e's id; valid until the next add.
 func (x *dealIndex) id(e int32) []byte {
 	var start uint32
 	if e > 0 {
-		start = x.ends[e-1]
+		start = x.ents[e-1].end
 	}
-	return x.ids[start:x.ends[e]]
+	return x.ids[start:x.ents[e].end]
 }
 
 func (x *dealIndex) hash(conn uint16, id string) uint64 {
@@ -47,15 +51,15 @@ func (x *dealIndex) hash(conn uint16, id string) uint64 {
 func (x *dealIndex) build() {
 	x.seed = maphash.MakeSeed()
 	size := uint64(8)
-	for size < 2*uint64(len(x.ends)) {
+	for size < 2*uint64(len(x.ents)) {
 		size *= 2
 	}
 	x.slots, x.mask = make([]int32, size), size-1
-	for e := range int32(len(x.ends)) {
-		id := x.id(e)
-		for i := x.hash(x.conns[e], string(id)) & x.mask; ; i = (i + 1) & x.mask {
+	for e := range int32(len(x.ents)) {
+		id, conn := x.id(e), x.ents[e].conn
+		for i := x.hash(conn, string(id)) & x.mask; ; i = (i + 1) & x.mask {
 			s := x.slots[i]
-			if s == 0 || x.conns[s-1] == x.conns[e] && bytes.Equal(x.id(s-1), id) {
+			if s == 0 || x.ents[s-1].conn == conn && bytes.Equal(x.id(s-1), id) {
 				x.slots[i] = e + 1
 				break
 			}
@@ -74,8 +78,8 @@ func (x *dealIndex) client(conn uint16, id string) (client int32, ok bool) {
 		if s == 0 {
 			return -1, false
 		}
-		if x.conns[s-1] == conn && string(x.id(s-1)) == id {
-			return x.clients[s-1], true
+		if x.ents[s-1].conn == conn && string(x.id(s-1)) == id {
+			return x.ents[s-1].client, true
 		}
 	}
 }
@@ -108,6 +112,9 @@ func decimal(id string) (uint64, bool) {
 }
 
 func (x idMap) get(id string) (int32, bool) {
+	if id == "" {
+		return -1, false
+	}
 	if v, ok := decimal(id); ok {
 		i, ok := x.num[v]
 		return i, ok

@@ -429,29 +429,45 @@ func (m *model) finishDeals() {
 	}
 	m.lastDeal, m.fallback = nil, nil
 
-	for i := range m.deals {
-		if d := &m.deals[i]; d.flags&(dealWon|dealShut) == dealWon|dealShut && d.client >= 0 {
-			m.won = append(m.won, int32(i))
-		}
-	}
-	slices.SortFunc(m.won, func(a, b int32) int {
-		da, db := &m.deals[a], &m.deals[b]
-		if c := cmp.Or(cmp.Compare(da.client, db.client), cmp.Compare(da.closed, db.closed), cmp.Compare(da.created, db.created)); c != 0 {
-			return c
-		}
-		return bytes.Compare(m.dealID(da), m.dealID(db))
-	})
+	// The won deals by client (a counting sort), then each client's few
+	// in (close, created, id) order.
+	isWon := func(d *deal) bool { return d.flags&(dealWon|dealShut) == dealWon|dealShut && d.client >= 0 }
 	m.wonStart = make([]int32, len(m.clients)+1)
-	for _, i := range m.won {
-		m.wonStart[m.deals[i].client+1]++
+	for i := range m.deals {
+		if d := &m.deals[i]; isWon(d) {
+			m.wonStart[d.client+1]++
+		}
 	}
 	for c := range m.clients {
 		m.wonStart[c+1] += m.wonStart[c]
+	}
+	m.won = make([]int32, m.wonStart[len(m.clients)])
+	next := slices.Clone(m.wonStart[:len(m.clients)])
+	for i := range m.deals {
+		if d := &m.deals[i]; isWon(d) {
+			m.won[next[d.client]] = int32(i)
+			next[d.client]++
+		}
+	}
+	next = nil
+	byClose := func(a, b int32) int {
+		da, db := &m.deals[a], &m.deals[b]
+		if c := cmp.Or(cmp.Compare(da.closed, db.closed), cmp.Compare(da.created, db.created)); c != 0 {
+			return c
+		}
+		return bytes.Compare(m.dealID(da), m.dealID(db))
+	}
+	for c := range m.clients {
+		won := m.wonOf(int32(c))
+		if len(won) == 0 {
+			continue
+		}
+		slices.SortFunc(won, byClose)
 		// Of won deals closed at the same instant, the first in (close,
 		// created, id) order is the new business, so a client never brings
 		// two new-business deals.
-		if m.wonStart[c+1] > m.wonStart[c] && m.clients[c].flags&clientOldWon == 0 {
-			m.deals[m.won[m.wonStart[c]]].flags |= dealNew
+		if m.clients[c].flags&clientOldWon == 0 {
+			m.deals[won[0]].flags |= dealNew
 		}
 	}
 
@@ -469,7 +485,7 @@ func (m *model) finishDeals() {
 	}
 	slices.SortFunc(m.own, func(a, b int32) int {
 		da, db := &m.deals[a], &m.deals[b]
-		if c := strings.Compare(m.conns[m.dealIx.conns[da.ent]], m.conns[m.dealIx.conns[db.ent]]); c != 0 {
+		if c := strings.Compare(m.conns[m.dealIx.ents[da.ent].conn], m.conns[m.dealIx.ents[db.ent].conn]); c != 0 {
 			return c
 		}
 		if c := bytes.Compare(m.dealID(da), m.dealID(db)); c != 0 {

@@ -225,7 +225,7 @@ func benchFill(ctx context.Context, url string) error {
 // in use by Go objects (sampled every millisecond from runtime/metrics,
 // live and not yet collected alike), the peak RSS of the process and its
 // growth over the RSS before the run (Linux only: VmHWM, reset through
-// /proc/self/clear_refs).
+// /proc/self/clear_refs), and the CPU time of the Go process per run.
 //
 //	go test -run '^$' -bench ScorePostgres -benchtime 3x ./scoring
 func BenchmarkScorePostgres(b *testing.B) {
@@ -234,6 +234,7 @@ func BenchmarkScorePostgres(b *testing.B) {
 	opts := Options{Currency: "RUB", FXRates: map[string]float64{"USD": 90}}
 	p := Period{Kind: Month, Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	var peakHeap, peakRSS, growth uint64
+	var cpu time.Duration
 	var r *Report
 	for b.Loop() {
 		b.StopTimer()
@@ -242,10 +243,12 @@ func BenchmarkScorePostgres(b *testing.B) {
 		before := procStatus("VmRSS")
 		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM
 		stop := sampleHeap()
+		cpu0 := cpuTime()
 		b.StartTimer()
 		var err error
 		r, err = Compute(ctx, s, opts, p)
 		b.StopTimer()
+		cpu += cpuTime() - cpu0
 		heap := stop()
 		if err != nil {
 			b.Fatalf("Compute: %v", err)
@@ -263,6 +266,7 @@ func BenchmarkScorePostgres(b *testing.B) {
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(peakRSS)/(1<<20), "peak-RSS-MB")
 	b.ReportMetric(float64(growth)/(1<<20), "RSS-growth-MB")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(len(r.Managers)), "scorecards")
 }
 

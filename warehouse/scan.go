@@ -89,17 +89,20 @@ func (s *Store) ScanContacts(ctx context.Context, fn func(*ContactRow) error) er
 func (s *Store) ScanDeals(ctx context.Context, fn func(*DealRow) error) error {
 	var (
 		r                       DealRow
-		conn, id, currency      sql.NullString
+		conn, id, currency      string
 		status                  int64
-		owner, company, contact sql.NullString
+		owner, company, contact string
 		amount, expense         sql.NullFloat64
 		created, closed         scanTime
 	)
-	return s.scan(ctx, "deals", "SELECT connector, id, CASE status WHEN 'won' THEN 1 WHEN 'lost' THEN 2 ELSE 0 END, currency, owner_id, company_id, contact_id, amount, expense, "+
+	// Text columns come as coalesce(x, ''): a plain string scans faster
+	// than a sql.NullString.
+	return s.scan(ctx, "deals", "SELECT connector, id, CASE status WHEN 'won' THEN 1 WHEN 'lost' THEN 2 ELSE 0 END, coalesce(currency, ''), "+
+		"coalesce(owner_id, ''), coalesce(company_id, ''), coalesce(contact_id, ''), amount, expense, "+
 		s.timeCol("created_at")+", "+s.timeCol("closed_at")+" FROM crm_deals WHERE NOT deleted", nil,
 		[]any{&conn, &id, &status, &currency, &owner, &company, &contact, &amount, &expense, &created, &closed}, func() error {
-			r = DealRow{Connector: conn.String, ID: id.String, Status: dealStatus[status], Currency: currency.String,
-				OwnerID: owner.String, CompanyID: company.String, ContactID: contact.String, Amount: amount, Expense: expense,
+			r = DealRow{Connector: conn, ID: id, Status: dealStatus[status], Currency: currency,
+				OwnerID: owner, CompanyID: company, ContactID: contact, Amount: amount, Expense: expense,
 				CreatedAt: created.T, ClosedAt: sql.NullTime{Time: closed.T, Valid: closed.Valid}}
 			return fn(&r)
 		})
@@ -112,19 +115,20 @@ func (s *Store) ScanDeals(ctx context.Context, fn func(*DealRow) error) error {
 func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(*ActivityRow) error) error {
 	var (
 		r                             ActivityRow
-		conn, typ, subject            sql.NullString
+		conn, typ, subject            string
 		dir                           int64
-		owner, company, contact, deal sql.NullString
+		owner, company, contact, deal string
 		occurred                      scanTime
 		completed                     sql.NullBool
 	)
-	q := s.d.q(`SELECT connector, type, CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END,
-  CASE WHEN type = 'task' THEN subject END, owner_id, company_id, contact_id, deal_id, ` + s.timeCol("occurred_at") + `, completed
+	q := s.d.q(`SELECT connector, coalesce(type, ''), CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END,
+  CASE WHEN type = 'task' THEN coalesce(subject, '') ELSE '' END, coalesce(owner_id, ''), coalesce(company_id, ''),
+  coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed
 FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at DESC`)
 	return s.scan(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
 		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed}, func() error {
-			r = ActivityRow{Connector: conn.String, Type: typ.String, Direction: direction[dir], Subject: subject.String,
-				OwnerID: owner.String, CompanyID: company.String, ContactID: contact.String, DealID: deal.String,
+			r = ActivityRow{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
+				OwnerID: owner, CompanyID: company, ContactID: contact, DealID: deal,
 				OccurredAt: occurred.T, Completed: completed.Bool}
 			return fn(&r)
 		})

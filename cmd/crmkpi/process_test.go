@@ -289,7 +289,7 @@ func TestProcessSIGKILL(t *testing.T) {
 	want := f.want()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
-			for _, n := range []int{1, 4, 12, 25, 45, 70} {
+			for _, n := range []int{1, 4, 12, 25, 45, 60} {
 				t.Run(fmt.Sprintf("after %d requests", n), func(t *testing.T) {
 					w := newWarehouse(t, kind)
 					cfg := f.config(t, w.dsn, "@every 1m")

@@ -232,17 +232,20 @@ func computeFrom(d *dataset, opts Options, p Period) *Report {
 		m.addDeal(&r)
 	}
 	m.finishDeals()
-	acts := make([]*connectors.Activity, 0, len(d.Activities))
+	// Latest first, as ScanActivities passes them; ties in read order.
+	type timed struct {
+		at int64
+		i  int32
+	}
+	acts := make([]timed, 0, len(d.Activities))
 	for i := range d.Activities {
 		if a := &d.Activities[i]; !a.Deleted {
-			acts = append(acts, a)
+			acts = append(acts, timed{micros(a.OccurredAt), int32(i)})
 		}
 	}
-	// Latest first, as ScanActivities passes them.
-	slices.SortStableFunc(acts, func(a, b *connectors.Activity) int {
-		return cmp.Compare(micros(b.OccurredAt), micros(a.OccurredAt))
-	})
-	for _, a := range acts {
+	slices.SortFunc(acts, func(a, b timed) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(a.i, b.i)) })
+	for _, t := range acts {
+		a := &d.Activities[t.i]
 		r := warehouse.ActivityRow{Connector: a.Connector, Type: a.Type, Direction: a.Direction, OwnerID: a.OwnerID,
 			CompanyID: a.CompanyID, ContactID: a.ContactID, DealID: a.DealID, OccurredAt: a.OccurredAt, Completed: a.Completed}
 		if a.Type == connectors.ActivityTask {

@@ -393,6 +393,11 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	return st.rows, st.last, done, sent, nil
 }
 
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 // emptyButMore refuses an empty page that says more records follow.
 func emptyButMore(method string, page []json.RawMessage, next int) error {
 	if len(page) == 0 && next > 0 {
@@ -410,8 +415,17 @@ func (c *Client) scanBatch(ctx context.Context, st *scanState, params func(strin
 		}
 		calls[k] = subCall{method: st.method, params: params(ref)}
 	}
-	br, err := c.batch(ctx, calls, func(_ int, raw json.RawMessage) bool {
+	// Pages decoded while the batch answer is checked are kept, so a page
+	// of megabytes is split into rows once, not twice.
+	// A retried batch decodes again; a page is reused only for the very
+	// bytes it was decoded from.
+	decoded := make([][]json.RawMessage, n)
+	from := make([]json.RawMessage, n)
+	br, err := c.batch(ctx, calls, func(k int, raw json.RawMessage) bool {
 		page, err := decodeRows(raw)
+		if err == nil {
+			decoded[k], from[k] = page, raw
+		}
 		return err != nil || len(page) < pageSize
 	})
 	if err != nil {
@@ -420,8 +434,11 @@ func (c *Client) scanBatch(ctx context.Context, st *scanState, params func(strin
 	for k := range calls {
 		raw, err := br.sub(k)
 		if err == nil {
-			var page []json.RawMessage
-			if page, err = decodeRows(raw); err != nil {
+			page := decoded[k]
+			if page == nil || !sameBytes(from[k], raw) {
+				page, err = decodeRows(raw)
+			}
+			if err != nil {
 				err = &connectors.MalformedError{Detail: fmt.Sprintf("%s page %d of batch", st.method, k+1), Err: err}
 			} else if err = emptyButMore(st.method, page, br.next(k)); err != nil {
 				return false, err

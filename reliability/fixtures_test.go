@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -25,17 +24,7 @@ import (
 )
 
 // clock is a settable clock shared by a fake, its connector and the engine.
-type clock struct {
-	mu gosync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = synctest.Clock
 
 // fault is a transient misbehaviour every fake can serve.
 type fault int
@@ -107,7 +96,7 @@ var kinds = []struct {
 const hubspotToken = "pat-na1-11111111-2222-3333-4444-555555555555"
 
 func newHubSpot(t testing.TB) *crm {
-	clk := &clock{t: time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC))
 	srv := hubspottest.NewServer(hubspottest.WithClock(clk.Now), hubspottest.WithToken(hubspotToken),
 		hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0))
 	t.Cleanup(srv.Close)
@@ -179,7 +168,7 @@ func newHubSpot(t testing.TB) *crm {
 }
 
 func newAmoCRM(t testing.TB) *crm {
-	clk := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	srv := amocrmtest.NewServer(amocrmtest.WithClock(clk.Now), amocrmtest.WithRateLimit(0, 0), amocrmtest.WithRetryAfter(0))
 	t.Cleanup(srv.Close)
 	srv.Seed(amocrmtest.SeedConfig{Users: 4, Companies: 8, Contacts: 12, Leads: 30, Tasks: 10, Notes: 10, Messages: 5, Seed: 2,
@@ -288,7 +277,7 @@ func seedBitrix24(srv *bitrix24test.Server, n int) {
 }
 
 func newBitrix24(t testing.TB) *crm {
-	clk := &clock{t: time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC))
 	srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0))
 	t.Cleanup(srv.Close)
 	seedBitrix24(srv, 120)

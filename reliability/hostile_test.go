@@ -39,7 +39,7 @@ var hostileNames = []string{
 // {"crmkpi_raw_json": …} envelope.
 func TestHostileTextEndToEnd(t *testing.T) {
 	each(t, func(t *testing.T, s *warehouse.Store) {
-		clk := &clock{t: time.Date(2024, 10, 2, 12, 0, 0, 0, time.UTC)}
+		clk := synctest.NewClock(time.Date(2024, 10, 2, 12, 0, 0, 0, time.UTC))
 		srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0))
 		t.Cleanup(srv.Close)
 		var users, cos, deals, acts []bitrix24test.Record

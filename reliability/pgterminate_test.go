@@ -45,7 +45,7 @@ func TestPostgresBackendsTerminatedMidSync(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	admin := synctest.DB(t, base)
 
-	clk := &clock{t: time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC))
 	srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0),
 		bitrix24test.WithLatency(15*time.Millisecond))
 	t.Cleanup(srv.Close)

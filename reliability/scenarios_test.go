@@ -133,7 +133,7 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 		name := map[bool]string{true: "refresh succeeds", false: "refresh fails"}[refreshWorks]
 		t.Run(name, func(t *testing.T) {
 			each(t, func(t *testing.T, s *warehouse.Store) {
-				clk := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+				clk := synctest.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 				srv := amocrmtest.NewServer(amocrmtest.WithClock(clk.Now), amocrmtest.WithRateLimit(0, 0), amocrmtest.WithRetryAfter(0),
 					amocrmtest.WithOAuth("cid", "oauth-client-secret"))
 				t.Cleanup(srv.Close)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,17 +25,7 @@ import (
 )
 
 // clock is a settable clock shared by a fake, its connector and the engine.
-type clock struct {
-	mu gosync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = synctest.Clock
 
 // crm is one connector type against its fake, as the end-to-end tests
 // drive it.
@@ -74,7 +63,7 @@ type fakeOpts struct {
 
 func newHubSpot(t testing.TB, o fakeOpts) *crm {
 	const token = "pat-na1-11111111-2222-3333-4444-555555555555"
-	clk := &clock{t: time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC))
 	srv := hubspottest.NewServer(hubspottest.WithClock(clk.Now), hubspottest.WithToken(token),
 		hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0), hubspottest.WithLatency(o.latency))
 	t.Cleanup(srv.Close)
@@ -132,7 +121,7 @@ func newHubSpot(t testing.TB, o fakeOpts) *crm {
 }
 
 func newAmoCRM(t testing.TB, o fakeOpts) *crm {
-	clk := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	srv := amocrmtest.NewServer(amocrmtest.WithClock(clk.Now), amocrmtest.WithRateLimit(0, 0), amocrmtest.WithRetryAfter(0),
 		amocrmtest.WithLatency(o.latency))
 	t.Cleanup(srv.Close)
@@ -237,7 +226,7 @@ func seedBitrix24Sized(srv *bitrix24test.Server, companies, contacts, deals, act
 }
 
 func newBitrix24(t testing.TB, o fakeOpts) *crm {
-	clk := &clock{t: time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC)}
+	clk := synctest.NewClock(time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC))
 	srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0), bitrix24test.WithLatency(o.latency))
 	t.Cleanup(srv.Close)
 	if n := o.records; n > 0 {

@@ -168,6 +168,9 @@ type ObjectResult struct {
 	// instead of listing the ids again.
 	fullPull bool
 	liveIDs  []string
+	// nothingStored is set when a full pull started on no stored records
+	// of the object: then liveIDs is not collected and nothing is flagged.
+	nothingStored bool
 }
 
 // ConnectorResult is the outcome of one connector.
@@ -368,6 +371,17 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 	}
 
 	r.fullPull = cursor == "" && collectIDs
+	if r.fullPull {
+		// Into an empty warehouse nothing can be flagged deleted, so the
+		// ids need not be kept: a first sync of any size holds no list
+		// that grows with it.
+		stored, err := e.store().CountLive(ctx, name, obj)
+		if err != nil {
+			r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("count stored records: %w", err)}
+			return r
+		}
+		r.nothingStored = stored == 0
+	}
 
 	// The writer stores pages in order while the connector fetches ahead.
 	depth := e.Pipeline
@@ -399,7 +413,7 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 				mu.Unlock()
 				continue
 			}
-			if r.fullPull {
+			if r.fullPull && !r.nothingStored {
 				r.liveIDs = appendLiveIDs(r.liveIDs, obj, p)
 			}
 			n := p.Len()
@@ -503,6 +517,12 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 		if t, err := time.Parse(time.RFC3339, last); err == nil && now.Sub(t) < every {
 			return 0, nil
 		}
+	}
+	if r.fullPull && r.nothingStored {
+		if err := e.store().SetCursor(ctx, name, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
+			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
+		}
+		return 0, nil
 	}
 	// IDs only; a few megabytes even for a million records.
 	live := r.liveIDs

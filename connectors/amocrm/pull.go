@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"net/http"
 	"net/url"
@@ -395,16 +396,28 @@ const maxEmptyPages = 3
 // paging is what run remembers about the list it reads, to tell a server
 // that moves on from one that loops.
 type paging struct {
-	seen  map[string]bool // ids read from this list in this run
-	empty int             // empty pages in a row linking to a later page
-	stuck bool            // the last page was empty and linked back to itself
-	last  string          // the id of the last record read
-	full  bool            // the last page with records was full
+	// seen holds a 64-bit hash of every id read from this list in this
+	// run: a fifth of the memory of the ids themselves, and a false
+	// "already read" would need all ids of a page to collide.
+	seen  map[uint64]struct{}
+	empty int    // empty pages in a row linking to a later page
+	stuck bool   // the last page was empty and linked back to itself
+	last  string // the id of the last record read
+	full  bool   // the last page with records was full
+}
+
+func newPaging() paging { return paging{seen: map[uint64]struct{}{}} }
+
+// idHash is the key of an id in paging.seen.
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }
 
 func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lists []list, emit func(context.Context, *connectors.Page) error) error {
 	overlap := int64(math.Ceil(c.opts.Overlap.Seconds()))
-	pg := paging{seen: map[string]bool{}}
+	pg := newPaging()
 	for pageNo := 1; cur.Phase < len(lists); pageNo++ {
 		l := &lists[cur.Phase]
 		var reqs int64
@@ -441,7 +454,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 				c.single.Store(l.path, true)
 				c.warnf("single:"+l.path, l.path+" ignored filter[updated_at][from]; using the single filter[updated_at] form")
 				cur.Page = 1
-				pg = paging{seen: map[string]bool{}}
+				pg = newPaging()
 				continue
 			}
 			if err != nil {
@@ -457,7 +470,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 		if done {
 			nc.Phase, nc.Page = cur.Phase+1, 1
-			pg = paging{seen: map[string]bool{}}
+			pg = newPaging()
 		}
 		if nc.Phase >= len(lists) {
 			// The next run's window starts Overlap before this one's end:
@@ -520,7 +533,7 @@ func (c *Client) advance(ctx context.Context, l *list, pg *paging, lp *listPage,
 	}
 	fresh := false
 	for _, id := range lp.ids {
-		if id == "" || !pg.seen[id] {
+		if _, ok := pg.seen[idHash(id)]; id == "" || !ok {
 			fresh = true
 			break
 		}
@@ -545,7 +558,7 @@ func (c *Client) advance(ctx context.Context, l *list, pg *paging, lp *listPage,
 	}
 	for _, id := range lp.ids {
 		if id != "" {
-			pg.seen[id] = true
+			pg.seen[idHash(id)] = struct{}{}
 		}
 	}
 	pg.last, pg.full = lp.ids[len(lp.ids)-1], len(lp.ids) >= l.limit

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -84,4 +85,29 @@ func newLoggerTo(e *env, w io.Writer, text bool) *slog.Logger {
 // newLoggerLevel is a text logger to w at level.
 func newLoggerLevel(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// formatFlag adds --format table|json to fs; check validates its value.
+func formatFlag(fs *flag.FlagSet) (format *string, check func() error) {
+	format = fs.String("format", "table", "output format: table or json")
+	return format, func() error {
+		if *format != "table" && *format != "json" {
+			return usageError{fmt.Errorf("--format: want table or json, got %q", *format)}
+		}
+		return nil
+	}
+}
+
+// openConfigured loads the config and opens (and migrates) its warehouse;
+// the caller closes the store.
+func openConfigured(ctx context.Context, e *env, cfgPath string) (*config.Config, *warehouse.Store, error) {
+	cfg, err := loadConfig(e, cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, s, nil
 }

@@ -100,11 +100,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 
 	// From here on it is the production path: the config as any command
 	// reads it, and the same sync, score and notify code.
-	cfg, err := loadConfig(e, cfgPath)
-	if err != nil {
-		return err
-	}
-	s, err := openWarehouse(ctx, cfg)
+	cfg, s, err := openConfigured(ctx, e, cfgPath)
 	if err != nil {
 		return err
 	}

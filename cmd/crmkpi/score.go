@@ -71,6 +71,8 @@ func openForPeriod(ctx context.Context, e *env, cfgPath, periodSpec string) (*co
 	if err != nil {
 		return nil, scoring.Period{}, nil, err
 	}
+	// The period is checked before the warehouse is touched: a typo is a
+	// usage error, not a database session.
 	p, err := parsePeriod(cfg, periodSpec, time.Now())
 	if err != nil {
 		return nil, p, nil, err
@@ -101,12 +103,12 @@ func scorePeriod(ctx context.Context, e *env, cfg *config.Config, s *warehouse.S
 func runScore(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "score", "score [--config FILE] [--period SPEC] [--format table|json]")
 	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
-	format := fs.String("format", "table", "output format: table or json")
+	format, checkFormat := formatFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return usageError{fmt.Errorf("--format: want table or json, got %q", *format)}
+	if err := checkFormat(); err != nil {
+		return err
 	}
 	cfg, p, s, err := openForPeriod(ctx, e, *cfgPath, *period)
 	if err != nil {

@@ -22,18 +22,14 @@ func staleLimits(cfg *config.Config) map[string]time.Duration {
 
 func runStatus(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "status", "status [--config FILE] [--format table|json]")
-	format := fs.String("format", "table", "output format: table or json")
+	format, checkFormat := formatFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return usageError{fmt.Errorf("--format: want table or json, got %q", *format)}
-	}
-	cfg, err := loadConfig(e, *cfgPath)
-	if err != nil {
+	if err := checkFormat(); err != nil {
 		return err
 	}
-	s, err := openWarehouse(ctx, cfg)
+	cfg, s, err := openConfigured(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -456,21 +457,11 @@ func phpQuery(params map[string]any) string {
 	walk = func(prefix string, v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				walk(prefix+"["+k+"]", x[k])
 			}
 		case map[string]string:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				walk(prefix+"["+k+"]", x[k])
 			}
 		case []string:
@@ -488,12 +479,7 @@ func phpQuery(params map[string]any) string {
 			b.WriteString(phpEscape(fmt.Sprint(x), "[]$:"))
 		}
 	}
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		walk(k, params[k])
 	}
 	return b.String()

@@ -148,6 +148,11 @@ type Activity struct {
 	OccurredAt time.Time // for tasks: the due date
 	Completed  bool
 	DurationS  *int
+	// Connected says whether a call reached the other side (amoCRM
+	// call_status, HubSpot hs_call_status); nil where the CRM does not say.
+	// A dial that did not connect is still a call (it costs) but never an
+	// answer in response time.
+	Connected *bool
 }
 
 // Deletion reports that a record of Object was deleted in the CRM at At

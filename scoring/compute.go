@@ -247,7 +247,8 @@ func computeFrom(d *dataset, opts Options, p Period) *Report {
 	for _, t := range acts {
 		a := &d.Activities[t.i]
 		r := warehouse.ActivityRow{Connector: a.Connector, Type: a.Type, Direction: a.Direction, OwnerID: a.OwnerID,
-			CompanyID: a.CompanyID, ContactID: a.ContactID, DealID: a.DealID, OccurredAt: a.OccurredAt, Completed: a.Completed}
+			CompanyID: a.CompanyID, ContactID: a.ContactID, DealID: a.DealID, OccurredAt: a.OccurredAt, Completed: a.Completed,
+			DidNotConnect: a.Connected != nil && !*a.Connected}
 		if a.Type == connectors.ActivityTask {
 			r.Subject = a.Subject
 		}

@@ -500,10 +500,14 @@ func (m *model) finishDeals() {
 }
 
 // isAnswer reports whether an activity can answer an inbound one: an
-// outbound call, e-mail or message, or a meeting in either direction.
-func isAnswer(typ, dir string) bool {
+// outbound call that connected (or whose CRM does not say), an outbound
+// e-mail or message, or a meeting in either direction. A task is a to-do,
+// never an answer; a dial that did not connect reached nobody.
+func isAnswer(typ, dir string, connected bool) bool {
 	switch typ {
-	case connectors.ActivityCall, connectors.ActivityEmail, connectors.ActivityMessage:
+	case connectors.ActivityCall:
+		return dir == connectors.DirectionOutbound && connected
+	case connectors.ActivityEmail, connectors.ActivityMessage:
 		return dir == connectors.DirectionOutbound
 	case connectors.ActivityMeeting:
 		return true
@@ -540,7 +544,7 @@ func (m *model) addActivity(r *warehouse.ActivityRow) error {
 	if isInbound(r.Type, r.Direction) {
 		a.flags |= actInbound
 	}
-	if isAnswer(r.Type, r.Direction) {
+	if isAnswer(r.Type, r.Direction, !r.DidNotConnect) {
 		a.flags |= actAnswer
 	}
 	if r.Type == connectors.ActivityTask && r.Completed && strings.Contains(r.Subject, m.s.TeamTag) {

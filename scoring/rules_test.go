@@ -223,6 +223,11 @@ func TestResponseTimeRules(t *testing.T) {
 	answer := func(id, typ, dir, owner string, at time.Time) connectors.Activity {
 		return connectors.Activity{Meta: meta("amo", id), Type: typ, Direction: dir, OwnerID: owner, CompanyID: "C1", OccurredAt: at}
 	}
+	dial := func(id string, connected bool, at time.Time) connectors.Activity {
+		a := answer(id, "call", "outbound", "1", at)
+		a.Connected = &connected
+		return a
+	}
 	tests := []struct {
 		name       string
 		acts       []connectors.Activity
@@ -238,6 +243,10 @@ func TestResponseTimeRules(t *testing.T) {
 		{"earlier answer", []connectors.Activity{answer("A", "call", "outbound", "1", oct(31, 19))}, 168, 1},
 		{"exactly 168 h", []connectors.Activity{answer("A", "email", "outbound", "1", oct(31, 20).Add(168*time.Hour))}, 168, 0},
 		{"after 168 h", []connectors.Activity{answer("A", "email", "outbound", "1", oct(31, 20).Add(169*time.Hour))}, 168, 1},
+		{"dial that did not connect", []connectors.Activity{dial("A", false, oct(31, 21))}, 168, 1},
+		{"call that connected", []connectors.Activity{dial("A", true, oct(31, 21))}, 1, 0},
+		{"failed dial, then a connected call", []connectors.Activity{dial("A", false, oct(31, 21)), dial("B", true, oct(31, 23))}, 3, 0},
+		{"task is no answer", []connectors.Activity{answer("A", "task", "", "1", oct(31, 21))}, 168, 1},
 		{"first of several", []connectors.Activity{answer("B", "email", "outbound", "1", oct(31, 23)), answer("A", "email", "outbound", "1", oct(31, 22))}, 2, 0},
 	}
 	for _, tt := range tests {

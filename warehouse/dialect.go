@@ -161,6 +161,12 @@ func (d *dialect) upsertTail(b *strings.Builder, t *table) {
 			b.WriteString("nps_seen_at = CASE WHEN excluded.nps_score IS NOT NULL AND (t.nps_score IS NULL OR t.nps_score <> excluded.nps_score) THEN excluded.synced_at ELSE t.nps_seen_at END")
 			continue
 		}
+		if c == "deactivated_at" {
+			// When the warehouse saw the user turn inactive: unknown (NULL)
+			// for a user first seen inactive, cleared on reactivation.
+			b.WriteString("deactivated_at = CASE WHEN excluded.active THEN NULL WHEN t.active THEN excluded.synced_at ELSE t.deactivated_at END")
+			continue
+		}
 		fmt.Fprintf(b, "%s = excluded.%s", c, c)
 	}
 	b.WriteString("\nWHERE excluded.updated_at >= t.updated_at")

@@ -176,7 +176,7 @@ func (s *Store) ReadDeals(ctx context.Context) ([]connectors.Deal, error) {
 // [from, to), without Raw, sorted by occurred_at, connector and id.
 func (s *Store) ReadActivities(ctx context.Context, from, to time.Time) ([]connectors.Activity, error) {
 	var out []connectors.Activity
-	q := s.d.q("SELECT " + metaCols + ", type, direction, subject, owner_id, company_id, contact_id, deal_id, occurred_at, completed, duration_s FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at, connector, id")
+	q := s.d.q("SELECT " + metaCols + ", type, direction, subject, owner_id, company_id, contact_id, deal_id, occurred_at, completed, duration_s, connected FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at, connector, id")
 	err := s.query(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
 		func(rows *sql.Rows) error {
 			var (
@@ -184,10 +184,10 @@ func (s *Store) ReadActivities(ctx context.Context, from, to time.Time) ([]conne
 				typ, dir, subject             sql.NullString
 				owner, company, contact, deal sql.NullString
 				occurred                      nullTime
-				completed                     sql.NullBool
+				completed, connected          sql.NullBool
 				duration                      sql.NullInt64
 			)
-			if err := rows.Scan(append(m.dest(), &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &duration)...); err != nil {
+			if err := rows.Scan(append(m.dest(), &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &duration, &connected)...); err != nil {
 				return err
 			}
 			a := connectors.Activity{Meta: m.meta(), Type: typ.String, Direction: dir.String, Subject: subject.String,
@@ -196,6 +196,9 @@ func (s *Store) ReadActivities(ctx context.Context, from, to time.Time) ([]conne
 			if duration.Valid {
 				d := int(duration.Int64)
 				a.DurationS = &d
+			}
+			if connected.Valid {
+				a.Connected = &connected.Bool
 			}
 			out = append(out, a)
 			return nil

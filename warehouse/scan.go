@@ -17,6 +17,15 @@ import (
 // otherwise. Rows come in no particular order unless the method says so. An
 // error from fn stops the scan and is returned as it is.
 
+// UserRow is one user as ScanUsers passes it.
+type UserRow struct {
+	Connector, ID, Email, Name string
+	Active, Deleted            bool
+	// DeactivatedAt is when the warehouse saw the user turn inactive;
+	// not valid for active users and for users first seen inactive.
+	DeactivatedAt sql.NullTime
+}
+
 // CompanyRow is one company as ScanCompanies passes it.
 type CompanyRow struct {
 	Connector, ID, OwnerID string
@@ -53,6 +62,27 @@ type ActivityRow struct {
 	Subject    string
 	OccurredAt time.Time
 	Completed  bool
+	// DidNotConnect is true for a call the CRM says did not connect
+	// (connected false); false where it connected or the CRM does not say.
+	DidNotConnect bool
+}
+
+// ScanUsers calls fn for every user, deleted ones included: their deals
+// and clients are still theirs.
+func (s *Store) ScanUsers(ctx context.Context, fn func(*UserRow) error) error {
+	var (
+		r                     UserRow
+		conn, id, email, name sql.NullString
+		active, deleted       sql.NullBool
+		deactivated           scanTime
+	)
+	return s.scan(ctx, "users", "SELECT connector, id, email, name, active, deleted, "+s.timeCol("deactivated_at")+" FROM crm_users", nil,
+		[]any{&conn, &id, &email, &name, &active, &deleted, &deactivated}, func() error {
+			r = UserRow{Connector: conn.String, ID: id.String, Email: email.String, Name: name.String,
+				Active: active.Bool, Deleted: deleted.Bool,
+				DeactivatedAt: sql.NullTime{Time: deactivated.T, Valid: deactivated.Valid}}
+			return fn(&r)
+		})
 }
 
 // ScanCompanies calls fn for every company not deleted.
@@ -119,17 +149,17 @@ func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(
 		dir                           int64
 		owner, company, contact, deal string
 		occurred                      scanTime
-		completed                     sql.NullBool
+		completed, connected          sql.NullBool
 	)
 	q := s.d.q(`SELECT connector, coalesce(type, ''), CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END,
   CASE WHEN type = 'task' THEN coalesce(subject, '') ELSE '' END, coalesce(owner_id, ''), coalesce(company_id, ''),
-  coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed
+  coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed, connected
 FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at DESC`)
 	return s.scan(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
-		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed}, func() error {
+		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &connected}, func() error {
 			r = ActivityRow{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
 				OwnerID: owner, CompanyID: company, ContactID: contact, DealID: deal,
-				OccurredAt: occurred.T, Completed: completed.Bool}
+				OccurredAt: occurred.T, Completed: completed.Bool, DidNotConnect: connected.Valid && !connected.Bool}
 			return fn(&r)
 		})
 }

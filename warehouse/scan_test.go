@@ -38,6 +38,8 @@ func TestScan(t *testing.T) {
 				{Meta: m("A2"), Type: connectors.ActivityTask, Subject: "#team x", OwnerID: "u1", DealID: "D1", OccurredAt: at(12, 1), Completed: true},
 				{Meta: m("A3"), Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, ContactID: "K1", OccurredAt: at(11, 1)},
 				{Meta: m("A4"), Type: connectors.ActivityCall, OccurredAt: at(20, 1)},
+				{Meta: m("A6"), Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, Connected: ptr(false), OccurredAt: at(13, 1)},
+				{Meta: m("A7"), Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, Connected: ptr(true), OccurredAt: at(13, 0)},
 				{Meta: gone("A5"), Type: connectors.ActivityCall, OccurredAt: at(11, 2)}}},
 		}
 		for _, obj := range []connectors.Object{connectors.ObjectCompanies, connectors.ObjectContacts, connectors.ObjectDeals, connectors.ObjectActivities} {
@@ -85,6 +87,8 @@ func TestScan(t *testing.T) {
 			t.Fatalf("ScanActivities: %v", err)
 		}
 		wantActs := []warehouse.ActivityRow{
+			{Connector: conn, Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, OccurredAt: at(13, 1), DidNotConnect: true},
+			{Connector: conn, Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, OccurredAt: at(13, 0)},
 			{Connector: conn, Type: connectors.ActivityTask, Subject: "#team x", OwnerID: "u1", DealID: "D1", OccurredAt: at(12, 1), Completed: true},
 			{Connector: conn, Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, ContactID: "K1", OccurredAt: at(11, 1)},
 			{Connector: conn, Type: connectors.ActivityEmail, Direction: connectors.DirectionInbound, OwnerID: "u1", CompanyID: "C1", OccurredAt: at(10, 1)}}

@@ -71,8 +71,8 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("second Migrate applied %v, want none", applied)
 		}
 		v, err := s.SchemaVersion(ctx)
-		if err != nil || v != 1 {
-			t.Errorf("SchemaVersion = %d, %v; want 1, nil", v, err)
+		if err != nil || v != 2 {
+			t.Errorf("SchemaVersion = %d, %v; want 2, nil", v, err)
 		}
 	})
 }
@@ -108,7 +108,8 @@ func TestRoundTrip(t *testing.T) {
 			},
 			Activities: []connectors.Activity{
 				{Meta: connectors.Meta{ID: "a1", UpdatedAt: at(4, 1)}, Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound,
-					OwnerID: "7", CompanyID: "c1", ContactID: "p1", DealID: "d1", OccurredAt: at(4, 0), Completed: true, DurationS: ptr(125)},
+					OwnerID: "7", CompanyID: "c1", ContactID: "p1", DealID: "d1", OccurredAt: at(4, 0), Completed: true, DurationS: ptr(125),
+					Connected: ptr(false)},
 				{Meta: connectors.Meta{ID: "a2", UpdatedAt: at(4, 2)}, Type: connectors.ActivityTask, Subject: "Call back", OccurredAt: at(5, 0)},
 				{Meta: connectors.Meta{ID: "a3", UpdatedAt: at(4, 3)}, Type: connectors.ActivityNote, Subject: "outside", OccurredAt: at(9, 0)},
 			},
@@ -426,6 +427,50 @@ func TestMarkMissingDeleted(t *testing.T) {
 		n, err = s.MarkMissingDeleted(ctx, conn, connectors.ObjectDeals, nil, at(10, 0))
 		if err != nil || n != 1 {
 			t.Errorf("MarkMissingDeleted(nil) = %d, %v; want 1, nil", n, err)
+		}
+	})
+}
+
+// TestUserDeactivatedAt checks the warehouse's own record of when a user
+// turned inactive: unknown for a user first seen inactive, the sync time of
+// the first inactive copy after an active one, kept while inactive, cleared
+// on reactivation.
+func TestUserDeactivatedAt(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		ctx := context.Background()
+		steps := []struct {
+			now          time.Time
+			anna, boris  bool // active
+			wantA, wantB *time.Time
+		}{
+			{at(10, 0), true, false, nil, nil},             // Boris first seen inactive: unknown
+			{at(11, 0), false, false, ptr(at(11, 0)), nil}, // Anna turns inactive
+			{at(12, 0), false, false, ptr(at(11, 0)), nil}, // still inactive: kept
+			{at(13, 0), true, true, nil, nil},              // both back
+			{at(14, 0), true, false, nil, ptr(at(14, 0))},
+		}
+		for i, st := range steps {
+			fixedClock(s, st.now)
+			apply(t, s, connectors.ObjectUsers, connectors.Page{Users: []connectors.User{
+				{Meta: connectors.Meta{ID: "1", UpdatedAt: at(1, i)}, Email: "anna@x", Active: st.anna},
+				{Meta: connectors.Meta{ID: "2", UpdatedAt: at(1, i)}, Email: "boris@x", Active: st.boris},
+			}})
+			got := map[string]*time.Time{}
+			err := s.ScanUsers(ctx, func(r *warehouse.UserRow) error {
+				if r.DeactivatedAt.Valid {
+					got[r.ID] = ptr(r.DeactivatedAt.Time)
+				} else {
+					got[r.ID] = nil
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]*time.Time{"1": st.wantA, "2": st.wantB}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("step %d: deactivated_at (-want +got):\n%s", i, diff)
+			}
 		}
 	})
 }

@@ -28,7 +28,7 @@ func (t *table) allColumns() []string {
 
 var (
 	usersTable = &table{name: "crm_users", object: connectors.ObjectUsers,
-		cols: []string{"email", "name", "active"}}
+		cols: []string{"email", "name", "active", "deactivated_at"}}
 	stagesTable = &table{name: "crm_stages", object: connectors.ObjectStages,
 		cols: []string{"pipeline_id", "pipeline_name", "name", "status", "sort"}}
 	companiesTable = &table{name: "crm_companies", object: connectors.ObjectCompanies,
@@ -42,7 +42,7 @@ var (
 		linkCols: []string{"company_id", "contact_id"}}
 	activitiesTable = &table{name: "crm_activities", object: connectors.ObjectActivities,
 		cols: []string{"type", "direction", "subject", "owner_id", "company_id", "contact_id",
-			"deal_id", "occurred_at", "completed", "duration_s"},
+			"deal_id", "occurred_at", "completed", "duration_s", "connected"},
 		linkCols: []string{"company_id", "contact_id", "deal_id"}}
 
 	// tables in the order ApplyPage writes them: referenced kinds first,
@@ -109,7 +109,9 @@ func sources(d *dialect, p *connectors.Page, now time.Time) []rowSource {
 			meta: func(i int) *connectors.Meta { return &us[i].Meta },
 			cols: func(i int, a []any) []any {
 				r := &us[i]
-				return append(a, r.Email, r.Name, r.Active)
+				// deactivated_at is the warehouse's own: the upsert sets it
+				// when it sees an active user turn inactive.
+				return append(a, r.Email, r.Name, r.Active, nil)
 			}})
 	}
 	if ss := dedupe(p.Stages, func(r *connectors.Stage) *connectors.Meta { return &r.Meta }); len(ss) > 0 {
@@ -161,7 +163,7 @@ func sources(d *dialect, p *connectors.Page, now time.Time) []rowSource {
 				r := &as[i]
 				return append(a, r.Type, nullStr(r.Direction), r.Subject, nullStr(r.OwnerID),
 					nullStr(r.CompanyID), nullStr(r.ContactID), nullStr(r.DealID),
-					d.nullTimeArg(r.OccurredAt), r.Completed, nullInt(r.DurationS))
+					d.nullTimeArg(r.OccurredAt), r.Completed, nullInt(r.DurationS), nullBool(r.Connected))
 			}})
 	}
 	return out

@@ -120,6 +120,9 @@ type Fields struct {
 	NPSDate     string `yaml:"nps_date,omitempty"`     // contact field, date of the answer
 	DealExpense string `yaml:"deal_expense,omitempty"` // deal field, money
 	KeyClient   string `yaml:"key_client,omitempty"`   // company field, truthy = key client
+	// KeyClientValues are the options of key_client that mean "key
+	// client" besides a ticked checkbox (true/1/yes/y/да/on), e.g. "Gold".
+	KeyClientValues []string `yaml:"key_client_values,omitempty"`
 }
 
 // Manager gives a manager, found in the CRMs by e-mail, a name, team and

@@ -232,6 +232,21 @@ func TestDefaults(t *testing.T) {
 			},
 		},
 		{
+			"key client values, a list or one",
+			"connectors: [{name: a, type: amocrm, token: t, base_url: 'https://x.amocrm.ru', fields: {key_client: 512401, key_client_values: [Gold, 7]}},\n" +
+				"  {name: b, type: amocrm, token: t, base_url: 'https://y.amocrm.ru', fields: {key_client: 512401, key_client_values: Gold}}]",
+			func(c *Config) {
+				a := Connector{
+					Name: "a", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
+					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
+					Overlap: time.Second, Fields: Fields{KeyClient: "512401", KeyClientValues: []string{"Gold", "7"}},
+				}
+				b := a
+				b.Name, b.BaseURL, b.Fields.KeyClientValues = "b", "https://y.amocrm.ru", []string{"Gold"}
+				c.Connectors = []Connector{a, b}
+			},
+		},
+		{
 			"merge keys and x- anchors",
 			"x-common: &common {type: hubspot, timeout: 10s, token: t}\nconnectors:\n  - <<: *common\n    name: a\n  - <<: *common\n    name: b\n    timeout: 5s\n",
 			func(c *Config) {

@@ -178,6 +178,28 @@ func (d *decoder) seq(n *yaml.Node, path string) []*yaml.Node {
 	return n.Content
 }
 
+// strings decodes a list of strings; a single string is a list of one.
+func (d *decoder) strings(n *yaml.Node, path string, dst *[]string) bool {
+	if r := resolve(n); r.Kind == yaml.ScalarNode && !isNull(r) {
+		var s string
+		if !d.str(n, path, &s) {
+			return false
+		}
+		*dst = []string{s}
+		return true
+	}
+	ok := true
+	for i, item := range d.seq(n, path) {
+		var s string
+		if !d.str(item, fmt.Sprintf("%s[%d]", path, i), &s) {
+			ok = false
+			continue
+		}
+		*dst = append(*dst, s)
+	}
+	return ok
+}
+
 func (d *decoder) managers(n *yaml.Node, path string, teams map[string]bool) []Manager {
 	var out []Manager
 	seen := map[string]int{}
@@ -409,6 +431,9 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 				"nps_date":     func(v *yaml.Node, p string) bool { return d.str(v, p, &c.Fields.NPSDate) },
 				"deal_expense": func(v *yaml.Node, p string) bool { return d.str(v, p, &c.Fields.DealExpense) },
 				"key_client":   func(v *yaml.Node, p string) bool { return d.str(v, p, &c.Fields.KeyClient) },
+				"key_client_values": func(v *yaml.Node, p string) bool {
+					return d.strings(v, p, &c.Fields.KeyClientValues)
+				},
 			})
 			return len(bad) == 0
 		},

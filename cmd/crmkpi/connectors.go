@@ -57,7 +57,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		o := hubspot.Options{
 			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(),
 			RateLimit: c.RateLimit, Burst: c.Burst, SearchRateLimit: c.SearchRateLimit,
-			Timeout: c.Timeout, Fields: fieldsMap(c.Fields), Overlap: c.Overlap,
+			Timeout: c.Timeout, Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap,
 			AssociationsEvery: c.AssociationsEvery, Currency: c.Currency,
 			TokenStore: ts, Logger: log,
 		}
@@ -74,7 +74,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		o := amocrm.Options{
 			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(),
 			RateLimit: c.RateLimit, Burst: c.Burst, Timeout: c.Timeout,
-			Fields: fieldsMap(c.Fields), Overlap: c.Overlap, Currency: c.Currency,
+			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap, Currency: c.Currency,
 			TokenStore: ts, Logger: log,
 		}
 		if c.OAuth != nil {
@@ -95,7 +95,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		o := bitrix24.Options{
 			Name: c.Name, WebhookURL: c.WebhookURL.Value(), BaseURL: c.BaseURL, Token: c.Token.Value(),
 			RateLimit: c.RateLimit, Burst: burst, Timeout: c.Timeout,
-			Fields: fieldsMap(c.Fields), Overlap: c.Overlap, ReconcileEvery: c.ReconcileEvery,
+			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap, ReconcileEvery: c.ReconcileEvery,
 			TokenStore: ts, Logger: log,
 		}
 		if c.OAuth != nil {

@@ -75,6 +75,9 @@ type Options struct {
 	// Fields maps nps_score, nps_date (contact), deal_expense (lead) and
 	// key_client (company) to custom field ids (or field codes).
 	Fields map[string]string
+	// KeyClient reads the key_client field (connectors.Flag: the config's
+	// key_client_values besides a ticked checkbox).
+	KeyClient connectors.Flag
 	// Overlap is how far each incremental window reaches back into the
 	// previous one; default 1s, since timestamps have 1-second resolution.
 	Overlap time.Duration

@@ -248,28 +248,27 @@ func (cf customFields) date(key string) *time.Time {
 	return nil
 }
 
-// flagValue reads the key-client flag: a checkbox (true/false), or any
-// non-empty enum (select) value, or "true"/"1"/"yes"/"Y" in a text field.
-func (cf customFields) flagValue(key string) *bool {
+// flag reads a yes/no field with connectors.Flag: yes when any value says
+// yes, by its value (a checkbox true, a text "yes", an option's text the
+// config names) or its enum id or code (an option the config names by id).
+// A mapped field absent from the record is no; nil means unmapped.
+func (cf customFields) flag(key string, fl connectors.Flag) *bool {
 	f := cf.find(key)
 	if f == nil {
-		return nil
+		if key == "" {
+			return nil
+		}
+		no := false
+		return &no
 	}
+	yes := false
 	for _, v := range f.Values {
-		b, ok := truthy(v.Value)
-		if !ok {
-			continue
+		if fl.JSON(v.Value) || (v.EnumID != 0 && fl.Names(v.EnumID.id())) || (v.EnumCode != "" && fl.Names(string(v.EnumCode))) {
+			yes = true
+			break
 		}
-		if !b && (v.EnumID != 0 || v.EnumCode != "") {
-			// A select with any chosen option counts as flagged.
-			var s str
-			if json.Unmarshal(v.Value, &s) == nil && s != "" && s != "0" && !strings.EqualFold(string(s), "false") {
-				b = true
-			}
-		}
-		return &b
 	}
-	return nil
+	return &yes
 }
 
 type ref struct {
@@ -379,6 +378,7 @@ type wireEvent struct {
 // mapper turns wire records into canonical ones.
 type mapper struct {
 	fields   map[string]string
+	key      connectors.Flag // reads fields.key_client
 	currency string
 	now      time.Time // observation time for records without a modified time
 }
@@ -499,7 +499,7 @@ func (m *mapper) company(raw json.RawMessage) (connectors.Company, error) {
 		Meta:      meta(w.ID.id(), w.UpdatedAt.time(), raw),
 		Name:      strings.TrimSpace(string(w.Name)),
 		OwnerID:   w.ResponsibleUserID.id(),
-		KeyClient: w.CustomFields.flagValue(m.fields["key_client"]),
+		KeyClient: w.CustomFields.flag(m.fields["key_client"], m.key),
 		CreatedAt: w.CreatedAt.time(),
 	}, nil
 }

@@ -23,7 +23,7 @@ func bp(b bool) *bool        { return &b }
 func testMapper() *mapper {
 	return &mapper{currency: "RUB", now: now, fields: map[string]string{
 		"nps_score": "512345", "nps_date": "512346", "deal_expense": "512399", "key_client": "512401",
-	}}
+	}, key: connectors.Flag{Yes: []string{"Gold", "7"}}}
 }
 
 // decodeAll maps one list body as obj's pull would (all phases' first list
@@ -160,12 +160,25 @@ func TestMapQuirks(t *testing.T) {
 			{"id":1,"name":"Sel","updated_at":1,"custom_fields_values":[{"field_id":512401,"values":[{"value":"Yes","enum_id":5}]}]},
 			{"id":2,"name":"Box","updated_at":1,"custom_fields_values":[{"field_id":512401,"values":[{"value":false}]}]},
 			{"id":3,"name":"None","updated_at":1,"custom_fields_values":null},
-			{"id":4,"name":"Text","updated_at":1,"custom_fields_values":[{"field_id":512401,"values":[{"value":"Y"}]}]}]}}`,
+			{"id":4,"name":"Text","updated_at":1,"custom_fields_values":[{"field_id":512401,"values":[{"value":"Y"}]}]},
+			{"id":5,"name":"Tick","updated_at":1,"custom_fields_values":[{"field_id":512401,"field_type":"checkbox","values":[{"value":true}]}]},
+			{"id":6,"name":"Gold","updated_at":1,"custom_fields_values":[{"field_id":512401,"field_type":"select","values":[{"value":"Gold","enum_id":3}]}]},
+			{"id":7,"name":"Silver","updated_at":1,"custom_fields_values":[{"field_id":512401,"field_type":"select","values":[{"value":"Silver","enum_id":4}]}]},
+			{"id":8,"name":"ById","updated_at":1,"custom_fields_values":[{"field_id":512401,"field_type":"select","values":[{"value":"Platinum","enum_id":7}]}]},
+			{"id":9,"name":"Off","updated_at":1,"custom_fields_values":[{"field_id":512401,"values":[{"value":"off"}]}]},
+			{"id":10,"name":"Id1","updated_at":1,"custom_fields_values":[{"field_id":512401,"field_type":"select","values":[{"value":"Bronze","enum_id":1}]}]}]}}`,
 			connectors.Page{Companies: []connectors.Company{
 				{Meta: m("1", unix(1)), Name: "Sel", KeyClient: bp(true)},
 				{Meta: m("2", unix(1)), Name: "Box", KeyClient: bp(false)},
-				{Meta: m("3", unix(1)), Name: "None"},
+				{Meta: m("3", unix(1)), Name: "None", KeyClient: bp(false)},
 				{Meta: m("4", unix(1)), Name: "Text", KeyClient: bp(true)},
+				{Meta: m("5", unix(1)), Name: "Tick", KeyClient: bp(true)},
+				{Meta: m("6", unix(1)), Name: "Gold", KeyClient: bp(true)},
+				{Meta: m("7", unix(1)), Name: "Silver", KeyClient: bp(false)},
+				{Meta: m("8", unix(1)), Name: "ById", KeyClient: bp(true)},
+				{Meta: m("9", unix(1)), Name: "Off", KeyClient: bp(false)},
+				// enum id 1 is an option, not a ticked checkbox.
+				{Meta: m("10", unix(1)), Name: "Id1", KeyClient: bp(false)},
 			}}},
 		{"contact notes", ObjectNotes, 1, `{"_embedded":{"notes":[
 			{"id":1,"entity_id":50,"created_by":8,"responsible_user_id":0,"created_at":100,"updated_at":101,"note_type":"amomail_message",

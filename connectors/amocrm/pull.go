@@ -113,7 +113,7 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, cursorStr stri
 	if w != "" {
 		c.warnOnce.Do(func() { c.log.WarnContext(ctx, "token expires soon", "connector", c.name, "warning", w) })
 	}
-	m := &mapper{fields: c.fields, now: c.now().UTC()}
+	m := &mapper{fields: c.fields, key: c.opts.KeyClient, now: c.now().UTC()}
 	lists, err := c.lists(obj, m)
 	if err != nil {
 		return c.http.Wrap(obj, 0, err)

@@ -90,6 +90,9 @@ type Options struct {
 	// Fields maps nps_score, nps_date (contact), deal_expense (deal) and
 	// key_client (company) to UF_CRM_* field codes.
 	Fields map[string]string
+	// KeyClient reads the key_client field (connectors.Flag: the config's
+	// key_client_values besides a ticked checkbox).
+	KeyClient connectors.Flag
 	// Overlap is how much of the previous window the next one re-reads;
 	// default DefaultOverlap.
 	Overlap time.Duration

@@ -164,39 +164,3 @@ func (f fields) timePtr(key string, loc *time.Location) *time.Time {
 	return &t
 }
 
-// truthy reads the key-client flag: "Y"/"1"/"true"/"yes" and any other
-// non-empty value (an enum item id, a list) are true; "N"/"0"/"false"/"no"
-// are false; empty is nil (unknown).
-func (f fields) truthy(key string) *bool {
-	raw := bytes.TrimSpace(f[key])
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var b bool
-	switch raw[0] {
-	case '[':
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) != nil || len(list) == 0 {
-			return nil
-		}
-		b = true
-		return &b
-	case '{':
-		var m map[string]json.RawMessage
-		if json.Unmarshal(raw, &m) != nil || len(m) == 0 {
-			return nil
-		}
-		b = true
-		return &b
-	}
-	s, _ := rawString(raw)
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "":
-		return nil
-	case "n", "0", "false", "no":
-		b = false
-	default:
-		b = true
-	}
-	return &b
-}

@@ -15,6 +15,7 @@ import (
 type mapper struct {
 	loc    *time.Location
 	fields map[string]string // the fields: mappings (UF_CRM_* codes)
+	key    connectors.Flag   // reads fields.key_client
 	// seen is when the CRM answered, the UpdatedAt of users and stages,
 	// which have no modified time of their own.
 	seen time.Time
@@ -121,7 +122,8 @@ func (m *mapper) company(raw json.RawMessage) (connectors.Company, error) {
 		CreatedAt: f.time("DATE_CREATE", m.loc),
 	}
 	if code := m.fields["key_client"]; code != "" {
-		c.KeyClient = f.truthy(code)
+		key := m.key.JSON(f[code])
+		c.KeyClient = &key
 	}
 	return c, nil
 }

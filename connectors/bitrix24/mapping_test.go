@@ -114,7 +114,8 @@ func rows(t *testing.T, s string) []json.RawMessage {
 
 func testMapper() *mapper {
 	return &mapper{loc: msk, seen: seenT, fields: map[string]string{
-		"nps_score": "UF_CRM_NPS", "nps_date": "UF_CRM_NPS_DATE", "deal_expense": "UF_CRM_EXPENSE", "key_client": "UF_CRM_KEY"}}
+		"nps_score": "UF_CRM_NPS", "nps_date": "UF_CRM_NPS_DATE", "deal_expense": "UF_CRM_EXPENSE", "key_client": "UF_CRM_KEY"},
+		key: connectors.Flag{Yes: []string{"47"}}}
 }
 
 // noRaw drops Meta.Raw, which each test checks separately against its input.
@@ -242,9 +243,12 @@ func TestMapUsersAndCompanies(t *testing.T) {
 		key  string
 		want *bool
 	}{
+		// A boolean UF field ("Y"/"N", "1"/"0"); a list field's item ids,
+		// where key_client_values names 47.
 		{`"Y"`, boolp(true)}, {`"1"`, boolp(true)}, {`"yes"`, boolp(true)}, {`"true"`, boolp(true)}, {`true`, boolp(true)},
-		{`"47"`, boolp(true)}, {`["47"]`, boolp(true)}, {`"N"`, boolp(false)}, {`"0"`, boolp(false)}, {`0`, boolp(false)},
-		{`false`, boolp(false)}, {`""`, nil}, {`null`, nil}, {`[]`, nil},
+		{`"47"`, boolp(true)}, {`["47"]`, boolp(true)}, {`["46","47"]`, boolp(true)}, {`"48"`, boolp(false)}, {`["48"]`, boolp(false)},
+		{`"N"`, boolp(false)}, {`"0"`, boolp(false)}, {`0`, boolp(false)}, {`"off"`, boolp(false)}, {`"Gold"`, boolp(false)},
+		{`false`, boolp(false)}, {`""`, boolp(false)}, {`null`, boolp(false)}, {`[]`, boolp(false)},
 	} {
 		raw := json.RawMessage(`{"ID":"9","TITLE":"ACME","ASSIGNED_BY_ID":"1","DATE_CREATE":"2024-01-01T00:00:00+03:00","DATE_MODIFY":"2024-01-02T00:00:00+03:00","UF_CRM_KEY":` + tc.key + `}`)
 		got, err := m.company(raw)

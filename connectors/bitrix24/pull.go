@@ -222,7 +222,7 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 			}
 		}
 		p := &connectors.Page{Requests: requests}
-		m := &mapper{loc: c.loc(), fields: c.opts.Fields}
+		m := &mapper{loc: c.loc(), fields: c.opts.Fields, key: c.opts.KeyClient}
 		if err := m.mapRows(obj, rows, p); err != nil {
 			return c.fail(obj, page, err)
 		}

@@ -348,21 +348,6 @@ func floatPtr(s string) *float64 {
 	return &f
 }
 
-// truthy reads a key-client flag: explicit no-values are false, any other
-// non-empty value (a checkbox "true", an enum option) is true.
-func truthy(s string) *bool {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil
-	}
-	v := true
-	switch strings.ToLower(s) {
-	case "false", "0", "no", "n", "off":
-		v = false
-	}
-	return &v
-}
-
 // meta builds the common fields; a record without a readable id or
 // modified time is malformed, since the warehouse cannot order it. The
 // modified time is the record's updatedAt, else its last-modified property

@@ -302,10 +302,14 @@ func TestMapActivities(t *testing.T) {
 
 func TestMapCompanyKeyClient(t *testing.T) {
 	c := sampleClient(t)
+	c.opts.KeyClient = connectors.Flag{Yes: []string{"tier_1"}}
+	// A booleancheckbox property ("true"/"false") or an enumeration whose
+	// option key_client_values names (tier_1).
 	for _, tt := range []struct {
 		value string
 		want  *bool
-	}{{`null`, nil}, {`"true"`, ptr(true)}, {`"false"`, ptr(false)}, {`"Y"`, ptr(true)}, {`"0"`, ptr(false)}, {`"tier_1"`, ptr(true)}} {
+	}{{`null`, ptr(false)}, {`"true"`, ptr(true)}, {`"false"`, ptr(false)}, {`"Y"`, ptr(true)}, {`"0"`, ptr(false)},
+		{`"tier_1"`, ptr(true)}, {`"tier_2"`, ptr(false)}, {`"off"`, ptr(false)}, {`"tier_2;tier_1"`, ptr(true)}, {`"tier_2;tier_3"`, ptr(false)}} {
 		body := `{"results":[{"id":"9","properties":{"name":"ACME","key_account":` + tt.value + `,"createdate":"2024-01-01T00:00:00Z","hubspot_owner_id":"5"},"createdAt":"2024-01-01T00:00:00Z","updatedAt":"2024-01-02T00:00:00Z","archived":true,"archivedAt":"2024-03-01T00:00:00.25Z"}]}`
 		pg := mapPage(t, c, connectors.ObjectCompanies, body, nil, nil)
 		want := []connectors.Company{{Meta: connectors.Meta{ID: "9", UpdatedAt: ts("2024-03-01T00:00:00.25Z"), Deleted: true},

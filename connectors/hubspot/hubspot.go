@@ -75,6 +75,9 @@ type Options struct {
 	// property names. nps_score and nps_date default to
 	// hs_feedback_last_nps_rating and hs_feedback_last_survey_date.
 	Fields map[string]string
+	// KeyClient reads the key_client field (connectors.Flag: the config's
+	// key_client_values besides a ticked checkbox).
+	KeyClient connectors.Flag
 	// Overlap is how far each incremental window reaches back before the
 	// previous one ended, for the search index's lag; default 10 minutes.
 	Overlap time.Duration

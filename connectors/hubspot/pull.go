@@ -812,7 +812,9 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links 
 	case connectors.ObjectCompanies:
 		co := connectors.Company{Meta: m, Name: o.prop("name"), OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CreatedAt: o.created("createdate")}
 		if f["key_client"] != "" {
-			co.KeyClient = truthy(o.prop(f["key_client"]))
+			// A multi-select enumeration holds its options joined by ";".
+			key := slices.ContainsFunc(strings.Split(o.prop(f["key_client"]), ";"), p.c.opts.KeyClient.String)
+			co.KeyClient = &key
 		}
 		pg.Companies = append(pg.Companies, co)
 	case connectors.ObjectContacts:

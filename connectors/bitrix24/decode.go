@@ -163,4 +163,3 @@ func (f fields) timePtr(key string, loc *time.Location) *time.Time {
 	}
 	return &t
 }
-

@@ -6,11 +6,17 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/crmkpi ./cmd/crmkpi
 
-# Run stage: no shell, no package manager, a non-root user.
+# Run stage: no shell, no package manager, a non-root user. The user is
+# numeric (distroless "nonroot" is 65532): with runAsNonRoot, kubelet
+# refuses to start an image whose USER is a name it cannot check.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/crmkpi /usr/local/bin/crmkpi
-USER nonroot:nonroot
+USER 65532:65532
 WORKDIR /home/nonroot
+# The SQLite warehouse (the default sqlite:crmkpi.db) and amoCRM's rotated
+# refresh token live here: mount a volume, or every restart re-syncs from
+# scratch and loses the token. In a cluster, use PostgreSQL instead.
+VOLUME /home/nonroot
 EXPOSE 9090
 ENTRYPOINT ["/usr/local/bin/crmkpi"]
 CMD ["serve"]

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/period"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
@@ -436,5 +438,29 @@ func TestExample(t *testing.T) {
 	}
 	if len(cfg.Connectors) != 3 || cfg.Warehouse.Driver() != "postgres" {
 		t.Errorf("example: %d connectors, driver %s; want 3, postgres", len(cfg.Connectors), cfg.Warehouse.Driver())
+	}
+}
+
+// TestManualPeriods checks that scoring.manual keys take any case, are kept
+// in the canonical form scoring looks up, and that a bad one gets exactly
+// the message --period gives.
+func TestManualPeriods(t *testing.T) {
+	cfg, err := parseString(t, "managers: [{email: anna@example.com}]\nscoring: {manual: {'2026-q3': {anna@example.com: {team_contribution: 2}}, '2026-w43': {anna@example.com: {team_contribution: 1}}}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]map[string]float64{
+		"2026-Q3":  {"anna@example.com": {"team_contribution": 2}},
+		"2026-W43": {"anna@example.com": {"team_contribution": 1}},
+	}
+	if diff := cmp.Diff(want, cfg.Scoring.Manual); diff != "" {
+		t.Errorf("manual (-want +got):\n%s", diff)
+	}
+	for _, spec := range []string{"2026-13", "garbage", "2026-W54"} {
+		_, err := parseString(t, "managers: [{email: anna@example.com}]\nscoring: {manual: {'"+spec+"': {anna@example.com: {team_contribution: 2}}}}")
+		_, cli := period.Parse(spec, period.Month, time.UTC, time.Now())
+		if err == nil || cli == nil || !strings.Contains(err.Error(), cli.Error()) {
+			t.Errorf("manual key %q: config says %v; want it to contain what --period says: %v", spec, err, cli)
+		}
 	}
 }

@@ -52,7 +52,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 			bad + `:4: connectors[0].type: unknown connector type "salesforce"`,
 		}},
 		{"config from env", []string{"migrate"}, map[string]string{"CRMKPI_CONFIG": good}, 0, nil},
-		{"bad period", []string{"score", "--config", good, "--period", "2026-13"}, nil, 2, []string{"--period"}},
+		{"bad period", []string{"score", "--config", good, "--period", "2026-13"}, nil, 2, []string{`--period: period "2026-13": bad month`}},
+		{"garbage period", []string{"score", "--config", good, "--period", "garbage"}, nil, 2, []string{`--period: period "garbage": unknown format`}},
+		{"period not started", []string{"score", "--config", good, "--period", "2999-Q1"}, nil, 2, []string{`--period: period "2999-Q1" has not started`}},
 		{"bad format", []string{"score", "--config", good, "--format", "xml"}, nil, 2, []string{"--format: want table or json"}},
 		{"sync without connectors", []string{"sync", "--config", good}, nil, 2, []string{"no connectors configured"}},
 	}

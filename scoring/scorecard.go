@@ -1,6 +1,5 @@
 package scoring
 
-
 // The nine KPI keys of KPIS.md, in scorecard order.
 const (
 	KPISatisfaction     = "satisfaction"

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -462,5 +464,39 @@ func TestManualPeriods(t *testing.T) {
 		if err == nil || cli == nil || !strings.Contains(err.Error(), cli.Error()) {
 			t.Errorf("manual key %q: config says %v; want it to contain what --period says: %v", spec, err, cli)
 		}
+	}
+}
+
+// TestDocExamples parses every ```yaml block of README.md and docs/*.md as
+// a config, so no example a new admin copies fails to parse. A block that
+// starts with an indented list item is one or more connectors entries (the
+// README shows them one CRM at a time) and is parsed under "connectors:".
+func TestDocExamples(t *testing.T) {
+	files, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blockRE := regexp.MustCompile("(?s)```ya?ml\n(.*?)```")
+	n := 0
+	for _, f := range append([]string{"../README.md"}, files...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range blockRE.FindAllSubmatchIndex(data, -1) {
+			line := bytes.Count(data[:m[2]], []byte("\n")) + 1
+			block := string(data[m[2]:m[3]])
+			name := fmt.Sprintf("%s:%d", filepath.Base(f), line)
+			if strings.HasPrefix(block, "  - ") {
+				block = "connectors:\n" + block
+			}
+			n++
+			if _, err := ParseWithEnv(strings.NewReader(block), name, lookup); err != nil {
+				t.Errorf("the example at %s does not parse:\n%v", name, err)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d YAML examples, want at least 5: is the fence pattern still right?", n)
 	}
 }

@@ -500,3 +500,29 @@ func TestDocExamples(t *testing.T) {
 		t.Errorf("found %d YAML examples, want at least 5: is the fence pattern still right?", n)
 	}
 }
+
+// TestLoadResolvesSQLite checks that a relative sqlite: path, the default
+// one too, is taken from the config file's directory, and that absolute
+// paths and PostgreSQL DSNs are left alone.
+func TestLoadResolvesSQLite(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ yaml, want string }{
+		{"currency: EUR\n", "sqlite:" + filepath.Join(dir, "crmkpi.db")},
+		{"warehouse: {dsn: 'sqlite:data/kpi.db'}\n", "sqlite:" + filepath.Join(dir, "data", "kpi.db")},
+		{"warehouse: {dsn: 'sqlite:/var/lib/kpi.db'}\n", "sqlite:/var/lib/kpi.db"},
+		{"warehouse: {dsn: 'sqlite:///var/lib/kpi.db'}\n", "sqlite:///var/lib/kpi.db"},
+		{"warehouse: {dsn: 'postgres://u@h/db'}\n", "postgres://u@h/db"},
+	} {
+		path := filepath.Join(dir, "crmkpi.yaml")
+		if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Warehouse.DSN.Value(); got != tt.want {
+			t.Errorf("Load(%q): dsn %q, want %q", tt.yaml, got, tt.want)
+		}
+	}
+}

@@ -141,3 +141,31 @@ func TestDockerfileBuild(t *testing.T) {
 		t.Fatalf("built binary --help: %v\n%s", err, b)
 	}
 }
+
+// TestCheckWritesNothing checks that check neither creates the SQLite
+// warehouse nor anything beside it, and finds it next to the config file
+// whatever the working directory.
+func TestCheckWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "crmkpi.yaml")
+	if err := os.WriteFile(cfg, []byte("currency: EUR\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "no warehouse file yet") {
+		t.Errorf("check = %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got, _ := filepath.Glob(filepath.Join(dir, "*")); len(got) != 1 {
+		t.Errorf("check left %q in the config's directory, want only crmkpi.yaml", got)
+	}
+	if code, _, stderr := runCmd(t, nil, "migrate", "--config", cfg); code != 0 {
+		t.Fatalf("migrate = %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "crmkpi.db")); err != nil {
+		t.Errorf("migrate did not create the warehouse beside the config: %v", err)
+	}
+	code, stdout, _ = runCmd(t, nil, "check", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "warehouse sqlite:") || strings.Contains(stdout, "FAILED") {
+		t.Errorf("check after migrate = %d\n%s", code, stdout)
+	}
+}

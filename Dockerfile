@@ -4,7 +4,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/crmkpi ./cmd/crmkpi
+# The build context has no .git (see .dockerignore), so the version comes
+# in as a build argument: docker build --build-arg VERSION=v1.2.3 .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/crmkpi ./cmd/crmkpi
 
 # Run stage: no shell, no package manager, a non-root user. The user is
 # numeric (distroless "nonroot" is 65532): with runAsNonRoot, kubelet

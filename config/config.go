@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -269,15 +270,39 @@ func Path(flagValue string) string {
 }
 
 // Load reads and parses the config file at path, expanding ${VAR} from the
-// process environment. Problems in the file come back as an ErrorList; a
-// file that cannot be read gives the *fs.PathError.
+// process environment. A relative sqlite: warehouse path (the default
+// sqlite:crmkpi.db too) is resolved against the file's directory, so every
+// command finds the same warehouse wherever it is started from. Problems in
+// the file come back as an ErrorList; a file that cannot be read gives the
+// *fs.PathError.
 func Load(path string) (*Config, error) {
+	return LoadWithEnv(path, os.LookupEnv)
+}
+
+// LoadWithEnv is Load with the environment given by lookup, which has the
+// signature of os.LookupEnv.
+func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Parse(f, path)
+	cfg, err := ParseWithEnv(f, path, lookup)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Warehouse.DSN = Secret(resolveSQLite(cfg.Warehouse.DSN.Value(), filepath.Dir(path)))
+	return cfg, nil
+}
+
+// resolveSQLite makes the file of a sqlite: DSN relative to dir; any other
+// DSN, and an absolute path, stay as they are.
+func resolveSQLite(dsn, dir string) string {
+	p, ok := strings.CutPrefix(dsn, "sqlite:")
+	if !ok || strings.HasPrefix(p, "//") || filepath.IsAbs(p) || p == "" {
+		return dsn
+	}
+	return "sqlite:" + filepath.Join(dir, p)
 }
 
 // Parse reads a config from r, expanding ${VAR} from the process

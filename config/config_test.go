@@ -5,14 +5,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/period"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
@@ -436,5 +440,89 @@ func TestExample(t *testing.T) {
 	}
 	if len(cfg.Connectors) != 3 || cfg.Warehouse.Driver() != "postgres" {
 		t.Errorf("example: %d connectors, driver %s; want 3, postgres", len(cfg.Connectors), cfg.Warehouse.Driver())
+	}
+}
+
+// TestManualPeriods checks that scoring.manual keys take any case, are kept
+// in the canonical form scoring looks up, and that a bad one gets exactly
+// the message --period gives.
+func TestManualPeriods(t *testing.T) {
+	cfg, err := parseString(t, "managers: [{email: anna@example.com}]\nscoring: {manual: {'2026-q3': {anna@example.com: {team_contribution: 2}}, '2026-w43': {anna@example.com: {team_contribution: 1}}}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]map[string]float64{
+		"2026-Q3":  {"anna@example.com": {"team_contribution": 2}},
+		"2026-W43": {"anna@example.com": {"team_contribution": 1}},
+	}
+	if diff := cmp.Diff(want, cfg.Scoring.Manual); diff != "" {
+		t.Errorf("manual (-want +got):\n%s", diff)
+	}
+	for _, spec := range []string{"2026-13", "garbage", "2026-W54"} {
+		_, err := parseString(t, "managers: [{email: anna@example.com}]\nscoring: {manual: {'"+spec+"': {anna@example.com: {team_contribution: 2}}}}")
+		_, cli := period.Parse(spec, period.Month, time.UTC, time.Now())
+		if err == nil || cli == nil || !strings.Contains(err.Error(), cli.Error()) {
+			t.Errorf("manual key %q: config says %v; want it to contain what --period says: %v", spec, err, cli)
+		}
+	}
+}
+
+// TestDocExamples parses every ```yaml block of README.md and docs/*.md as
+// a config, so no example a new admin copies fails to parse. A block that
+// starts with an indented list item is one or more connectors entries (the
+// README shows them one CRM at a time) and is parsed under "connectors:".
+func TestDocExamples(t *testing.T) {
+	files, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blockRE := regexp.MustCompile("(?s)```ya?ml\n(.*?)```")
+	n := 0
+	for _, f := range append([]string{"../README.md"}, files...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range blockRE.FindAllSubmatchIndex(data, -1) {
+			line := bytes.Count(data[:m[2]], []byte("\n")) + 1
+			block := string(data[m[2]:m[3]])
+			name := fmt.Sprintf("%s:%d", filepath.Base(f), line)
+			if strings.HasPrefix(block, "  - ") {
+				block = "connectors:\n" + block
+			}
+			n++
+			if _, err := ParseWithEnv(strings.NewReader(block), name, lookup); err != nil {
+				t.Errorf("the example at %s does not parse:\n%v", name, err)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d YAML examples, want at least 5: is the fence pattern still right?", n)
+	}
+}
+
+// TestLoadResolvesSQLite checks that a relative sqlite: path, the default
+// one too, is taken from the config file's directory, and that absolute
+// paths and PostgreSQL DSNs are left alone.
+func TestLoadResolvesSQLite(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ yaml, want string }{
+		{"currency: EUR\n", "sqlite:" + filepath.Join(dir, "crmkpi.db")},
+		{"warehouse: {dsn: 'sqlite:data/kpi.db'}\n", "sqlite:" + filepath.Join(dir, "data", "kpi.db")},
+		{"warehouse: {dsn: 'sqlite:/var/lib/kpi.db'}\n", "sqlite:/var/lib/kpi.db"},
+		{"warehouse: {dsn: 'sqlite:///var/lib/kpi.db'}\n", "sqlite:///var/lib/kpi.db"},
+		{"warehouse: {dsn: 'postgres://u@h/db'}\n", "postgres://u@h/db"},
+	} {
+		path := filepath.Join(dir, "crmkpi.yaml")
+		if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Warehouse.DSN.Value(); got != tt.want {
+			t.Errorf("Load(%q): dsn %q, want %q", tt.yaml, got, tt.want)
+		}
 	}
 }

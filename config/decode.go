@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	goyaml "github.com/goccy/go-yaml"
+	goyamlparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,19 +47,96 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError turns a yaml.v3 parse error, "yaml: line 3: did not find
-// expected key", into a positioned Error.
-func (d *decoder) syntaxError(err error) {
+// syntaxError turns a yaml.v3 parse error into a positioned Error. yaml.v3
+// gives no column, and its line is the start of the enclosing construct,
+// zero-based (the line above a broken flow mapping), so the position comes
+// from goccy/go-yaml's parser, which reports the token it stopped at; the
+// message stays yaml.v3's, which decoding agrees with. A tab in the
+// indentation and an unquoted ${VAR} inside {…} or […] (whose braces end a
+// flow collection) get a message that says what to do.
+func (d *decoder) syntaxError(data []byte, err error) {
 	msg := err.Error()
-	e := &Error{File: d.file}
+	e := &Error{File: d.file, Syntax: true}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	if line, col, ok := locateSyntaxError(data); ok {
+		e.Line, e.Column = line, col
+	}
+	if line, col, ok := indentTab(data); ok && (strings.Contains(msg, "tab") || e.Line == line) {
+		e.Line, e.Column = line, col
+		msg = "tabs are not allowed: indent with spaces"
+	} else if e.Line > 0 && unquotedVarInFlow(lineOf(data, e.Line)) {
+		msg += ` (a ${VAR} inside {…} or […] must be quoted: token: "${VAR}")`
+	}
 	e.Msg = "yaml: " + msg
 	d.errs = append(d.errs, e)
+}
+
+// locateSyntaxError returns where goccy/go-yaml's parser stops on data.
+func locateSyntaxError(data []byte) (line, col int, ok bool) {
+	_, err := goyamlparser.ParseBytes(data, 0)
+	var se *goyaml.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line <= 0 {
+		return 0, 0, false
+	}
+	return se.Token.Position.Line, max(se.Token.Position.Column, 1), true
+}
+
+// indentTab returns the first tab in the leading white space of a line,
+// where YAML forbids it, skipping block scalars' contents only roughly
+// (yaml.v3 has already failed, so a false hit costs nothing but a hint).
+func indentTab(data []byte) (line, col int, ok bool) {
+	for i, l := range strings.Split(string(data), "\n") {
+		for j, r := range l {
+			if r == '\t' {
+				return i + 1, j + 1, true
+			}
+			if r != ' ' {
+				break
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func lineOf(data []byte, n int) string {
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
+}
+
+// unquotedVarInFlow reports whether line has a ${ outside quotes after an
+// opening { or [ of a flow collection.
+func unquotedVarInFlow(line string) bool {
+	var quote rune
+	flow := false
+	for i, r := range line {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '#' && (i == 0 || line[i-1] == ' '):
+			return false
+		case r == '{' || r == '[':
+			if i > 0 && line[i-1] == '$' {
+				if flow {
+					return true
+				}
+				continue
+			}
+			flow = true
+		}
+	}
+	return false
 }
 
 // decodeFile parses data into nodes and then into a Config.
@@ -65,14 +144,14 @@ func (d *decoder) decodeFile(data []byte) *Config {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(data, err)
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		d.errorf(&extra, "a second YAML document; the config is one document")
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(data, err)
 	}
 	cfg := Default()
 	root := &doc

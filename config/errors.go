@@ -14,12 +14,19 @@ type Error struct {
 	Line   int // 1-based; 0 when the problem has no position
 	Column int // 1-based; 0 when unknown
 	Msg    string
+	// Syntax is true for a file that is not YAML at all; its column is
+	// printed, since the line alone rarely shows where a brace is missing.
+	Syntax bool
 }
 
-// Error returns "FILE:LINE: MSG", or "FILE: MSG" without a line.
+// Error returns "FILE:LINE: MSG", "FILE:LINE:COLUMN: MSG" for a syntax
+// error, or "FILE: MSG" without a line.
 func (e *Error) Error() string {
 	if e.Line <= 0 {
 		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	if e.Syntax && e.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }

@@ -6,20 +6,18 @@ import (
 	"net"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/crmkpi/crmkpi/period"
 )
 
 var (
 	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 	nameRE     = regexp.MustCompile(`^[a-z0-9_-]+$`)
-	monthRE    = regexp.MustCompile(`^(\d{4})-(\d{2})$`)
-	weekRE     = regexp.MustCompile(`^(\d{4})-W(\d{2})$`)
-	quarterRE  = regexp.MustCompile(`^(\d{4})-Q([1-4])$`)
 )
 
 // decodeConfig walks the top-level mapping into cfg, which holds the
@@ -663,32 +661,19 @@ func (d *decoder) kpis(n *yaml.Node, path string) map[string]KPI {
 	return out
 }
 
-// validPeriod reports whether s is a period SPEC of one week, month or
-// quarter: "2026-10", "2026-W43" or "2026-Q3".
-func validPeriod(s string) bool {
-	if m := monthRE.FindStringSubmatch(s); m != nil {
-		mon, _ := strconv.Atoi(m[2])
-		return mon >= 1 && mon <= 12
-	}
-	if m := weekRE.FindStringSubmatch(s); m != nil {
-		year, _ := strconv.Atoi(m[1])
-		week, _ := strconv.Atoi(m[2])
-		// 28 December is always in the last ISO week of its year.
-		_, last := time.Date(year, time.December, 28, 0, 0, 0, 0, time.UTC).ISOWeek()
-		return week >= 1 && week <= last
-	}
-	return quarterRE.MatchString(s)
-}
-
 func (d *decoder) manual(n *yaml.Node, path string, cfg *Config) map[string]map[string]map[string]float64 {
 	periods, _ := d.mapping(n, path, true)
 	var out map[string]map[string]map[string]float64
 	for _, pe := range periods {
 		pp := join(path, pe.key)
-		if !validPeriod(pe.key) {
-			d.errorf(pe.k, "%s: bad period (want e.g. \"2026-10\", \"2026-W43\" or \"2026-Q3\")", pp)
+		// The same parser and message as --period; the key is kept in its
+		// canonical form ("2026-q3" is "2026-Q3"), which scoring looks up.
+		p, err := period.ParseSpec(pe.key, time.UTC)
+		if err != nil {
+			d.errorf(pe.k, "%s: %v", path, err)
 			continue
 		}
+		spec := p.Spec()
 		managers, _ := d.mapping(pe.v, pp, true)
 		seen := map[string]int{}
 		for _, me := range managers {
@@ -712,13 +697,13 @@ func (d *decoder) manual(n *yaml.Node, path string, cfg *Config) map[string]map[
 				if out == nil {
 					out = map[string]map[string]map[string]float64{}
 				}
-				if out[pe.key] == nil {
-					out[pe.key] = map[string]map[string]float64{}
+				if out[spec] == nil {
+					out[spec] = map[string]map[string]float64{}
 				}
-				if out[pe.key][key] == nil {
-					out[pe.key][key] = map[string]float64{}
+				if out[spec][key] == nil {
+					out[spec][key] = map[string]float64{}
 				}
-				out[pe.key][key][ke.key] = f
+				out[spec][key][ke.key] = f
 			}
 		}
 	}

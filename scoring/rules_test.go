@@ -540,3 +540,12 @@ func randomDataset(rng *rand.Rand, n int) *dataset {
 	}
 	return d
 }
+
+func mustLoad(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatalf("LoadLocation(%q): %v", name, err)
+	}
+	return loc
+}

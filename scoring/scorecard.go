@@ -1,7 +1,5 @@
 package scoring
 
-import "time"
-
 // The nine KPI keys of KPIS.md, in scorecard order.
 const (
 	KPISatisfaction     = "satisfaction"
@@ -28,24 +26,6 @@ const (
 	StatusRed   = "red"   // score < 80
 	StatusNone  = ""      // no KPI has data
 )
-
-// PeriodKind is week, month or quarter.
-type PeriodKind string
-
-// Period kinds.
-const (
-	Week    PeriodKind = "week"
-	Month   PeriodKind = "month"
-	Quarter PeriodKind = "quarter"
-)
-
-// Period is [Start, End) with boundaries at local midnight in the configured
-// time zone.
-type Period struct {
-	Kind  PeriodKind `json:"kind"`
-	Start time.Time  `json:"start"`
-	End   time.Time  `json:"end"`
-}
 
 // KPI is one KPI of one manager in one period. Value, Attainment and
 // Previous are nil when there is no data; Reason then says why.

@@ -3,8 +3,11 @@ package warehouse_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +196,42 @@ func TestSlackOutbox(t *testing.T) {
 			t.Errorf("SlackMessage of another recipient = %v, %v; want false, nil", ok, err)
 		}
 	})
+}
+
+// TestOpenReadOnly checks that crmkpi check's way of opening a SQLite
+// warehouse creates no file, and writes nothing to one that exists.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kpi.db")
+	if _, err := warehouse.OpenReadOnly(ctx, "sqlite:"+path); !errors.Is(err, warehouse.ErrNoDatabase) {
+		t.Fatalf("OpenReadOnly(missing) = %v, want ErrNoDatabase", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("OpenReadOnly(missing) left a file: %v", err)
+	}
+	s, err := warehouse.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, _ := filepath.Glob(path + "*")
+	ro, err := warehouse.OpenReadOnly(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ro.Close()
+		if after, _ := filepath.Glob(path + "*"); !cmp.Equal(before, after) {
+			t.Errorf("files beside the warehouse: before %q, after a read-only open %q", before, after)
+		}
+	}()
+	if v, err := ro.SchemaVersion(ctx); err != nil || v == 0 {
+		t.Errorf("SchemaVersion read-only = %d, %v", v, err)
+	}
+	if err := ro.ApplyPage(ctx, "c", connectors.ObjectUsers, &connectors.Page{Users: []connectors.User{{Meta: connectors.Meta{ID: "1", UpdatedAt: time.Now()}}}}); err == nil {
+		t.Errorf("ApplyPage on a read-only warehouse succeeded")
+	}
 }

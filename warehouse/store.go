@@ -17,7 +17,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -54,6 +56,52 @@ type Store struct {
 // Errors never contain the DSN's password.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	return OpenSchema(ctx, dsn, "")
+}
+
+// ErrNoDatabase is what OpenReadOnly returns for a SQLite warehouse whose
+// file does not exist yet.
+var ErrNoDatabase = errors.New("the warehouse file does not exist yet")
+
+// OpenReadOnly is Open for a caller that must write nothing, crmkpi check:
+// a SQLite file is opened immutable (no -wal or -shm file is created; what
+// another process has in its WAL and not yet checkpointed is not seen,
+// which is fine for a check), and a missing one is ErrNoDatabase rather
+// than an empty file created on disk.
+// PostgreSQL opens as with Open; the caller only reads.
+func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
+	path, ok := sqlitePath(dsn)
+	if !ok {
+		return Open(ctx, dsn)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %q: %w", dsn, err)
+	}
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open warehouse %q: %w", dsn, ErrNoDatabase)
+	} else if err != nil {
+		return nil, fmt.Errorf("open warehouse %q: %w", dsn, err)
+	}
+	c, err := sqlite.NewConnector("file:" + abs + "?mode=ro&immutable=1")
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %q: %w", dsn, err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	st := &Store{db: db, d: sqliteDialect, path: abs, now: time.Now}
+	if err := st.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// sqlitePath returns the file of a sqlite: DSN; ok is false for any other.
+func sqlitePath(dsn string) (string, bool) {
+	if !strings.HasPrefix(dsn, "sqlite:") {
+		return "", false
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), true // sqlite:///abs/path
 }
 
 // OpenSchema is Open for PostgreSQL confined to one schema: every connection
@@ -103,8 +151,7 @@ func open(dsn, schema string) (*Store, error) {
 		if schema != "" {
 			return nil, errors.New("open warehouse: schemas are for PostgreSQL only")
 		}
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		path = strings.TrimPrefix(path, "//") // sqlite:///abs/path
+		path, _ := sqlitePath(dsn)
 		if path == "" || strings.ContainsAny(path, "?#") {
 			return nil, fmt.Errorf("open warehouse %q: want sqlite:PATH with no ? or #", dsn)
 		}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -25,17 +27,15 @@ func loadConfig(e *env, flagValue string) (*config.Config, error) {
 	if path == "" {
 		path = config.DefaultPath
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, usageError{fmt.Errorf("config file %s not found (use --config FILE or $%s; examples/crmkpi.yaml is a complete example)", path, config.EnvPath)}
-		}
-		return nil, usageError{err}
-	}
-	defer f.Close()
-	cfg, err := config.ParseWithEnv(f, path, e.lookup)
-	if err != nil {
+	cfg, err := config.LoadWithEnv(path, e.lookup)
+	var list config.ErrorList
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, usageError{fmt.Errorf("config file %s not found (use --config FILE or $%s; examples/crmkpi.yaml is a complete example)", path, config.EnvPath)}
+	case errors.As(err, &list):
 		return nil, usageError{fmt.Errorf("invalid config:\n%w", err)}
+	case err != nil:
+		return nil, usageError{err}
 	}
 	return cfg, nil
 }

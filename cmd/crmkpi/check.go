@@ -37,12 +37,16 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
-	s, err := warehouse.Open(cctx, cfg.Warehouse.DSN.Value())
+	// check writes nothing: not even an empty SQLite file.
+	s, err := warehouse.OpenReadOnly(cctx, cfg.Warehouse.DSN.Value())
 	if err == nil {
 		err = s.Ping(cctx)
 	}
 	whName := "warehouse " + warehouse.RedactDSN(cfg.Warehouse.DSN.Value())
-	if err != nil {
+	if errors.Is(err, warehouse.ErrNoDatabase) {
+		report(whName, []string{"no warehouse file yet; the first sync or crmkpi migrate creates it"}, nil)
+		s = nil
+	} else if err != nil {
 		report(whName, nil, err)
 		if s != nil {
 			s.Close()

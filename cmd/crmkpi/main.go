@@ -69,11 +69,15 @@ func commands() []command {
 		{"status", "per connector and object: last run, outcome, freshness", runStatus},
 		{"migrate", "create or upgrade the warehouse schema", runMigrate},
 		{"check", "validate the config and test every connection", runCheck},
+		{"version", "print the crmkpi version, commit and Go version (also --version)", runVersion},
 	}
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

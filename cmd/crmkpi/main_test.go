@@ -52,7 +52,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 			bad + `:4: connectors[0].type: unknown connector type "salesforce"`,
 		}},
 		{"config from env", []string{"migrate"}, map[string]string{"CRMKPI_CONFIG": good}, 0, nil},
-		{"bad period", []string{"score", "--config", good, "--period", "2026-13"}, nil, 2, []string{"--period"}},
+		{"bad period", []string{"score", "--config", good, "--period", "2026-13"}, nil, 2, []string{`--period: period "2026-13": bad month`}},
+		{"garbage period", []string{"score", "--config", good, "--period", "garbage"}, nil, 2, []string{`--period: period "garbage": unknown format`}},
+		{"period not started", []string{"score", "--config", good, "--period", "2999-Q1"}, nil, 2, []string{`--period: period "2999-Q1" has not started`}},
 		{"bad format", []string{"score", "--config", good, "--format", "xml"}, nil, 2, []string{"--format: want table or json"}},
 		{"sync without connectors", []string{"sync", "--config", good}, nil, 2, []string{"no connectors configured"}},
 	}
@@ -137,5 +139,33 @@ func TestDockerfileBuild(t *testing.T) {
 	b, err := exec.Command(filepath.Join(out, "crmkpi"), "--help").CombinedOutput()
 	if err != nil || !strings.Contains(string(b), "Usage: crmkpi") {
 		t.Fatalf("built binary --help: %v\n%s", err, b)
+	}
+}
+
+// TestCheckWritesNothing checks that check neither creates the SQLite
+// warehouse nor anything beside it, and finds it next to the config file
+// whatever the working directory.
+func TestCheckWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "crmkpi.yaml")
+	if err := os.WriteFile(cfg, []byte("currency: EUR\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "no warehouse file yet") {
+		t.Errorf("check = %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got, _ := filepath.Glob(filepath.Join(dir, "*")); len(got) != 1 {
+		t.Errorf("check left %q in the config's directory, want only crmkpi.yaml", got)
+	}
+	if code, _, stderr := runCmd(t, nil, "migrate", "--config", cfg); code != 0 {
+		t.Fatalf("migrate = %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "crmkpi.db")); err != nil {
+		t.Errorf("migrate did not create the warehouse beside the config: %v", err)
+	}
+	code, stdout, _ = runCmd(t, nil, "check", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "warehouse sqlite:") || strings.Contains(stdout, "FAILED") {
+		t.Errorf("check after migrate = %d\n%s", code, stdout)
 	}
 }

@@ -44,7 +44,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(readBuildInfo()))
 	stats := map[string]func() connectors.ClientStats{}
 	for _, b := range built {
 		if b.stats != nil {

@@ -1,4 +1,4 @@
-package scoring
+package period
 
 import (
 	"strings"
@@ -15,7 +15,7 @@ func mustLoad(t testing.TB, name string) *time.Location {
 	return loc
 }
 
-func TestParsePeriod(t *testing.T) {
+func TestParse(t *testing.T) {
 	msk := mustLoad(t, "Europe/Moscow")
 	berlin := mustLoad(t, "Europe/Berlin")
 	// 2026-10-20 22:30 UTC is already 21 October in Moscow (UTC+3).
@@ -25,13 +25,17 @@ func TestParsePeriod(t *testing.T) {
 	}
 	tests := []struct {
 		spec              string
-		kind              PeriodKind
+		kind              Kind
 		loc               *time.Location
 		want              Period
 		key, label, pspec string
 	}{
 		{"2026-10", Week, msk, Period{Month, d(msk, 2026, 10, 1), d(msk, 2026, 11, 1)}, "month:2026-10-01", "October 2026", "2026-10"},
-		{"2026-12", Month, msk, Period{Month, d(msk, 2026, 12, 1), d(msk, 2027, 1, 1)}, "month:2026-12-01", "December 2026", "2026-12"},
+		{"2025-12", Month, msk, Period{Month, d(msk, 2025, 12, 1), d(msk, 2026, 1, 1)}, "month:2025-12-01", "December 2025", "2025-12"},
+		// Any case.
+		{"2026-q3", Month, msk, Period{Quarter, d(msk, 2026, 7, 1), d(msk, 2026, 10, 1)}, "quarter:2026-07-01", "2026-Q3", "2026-Q3"},
+		{"2026-w43", Month, msk, Period{Week, d(msk, 2026, 10, 19), d(msk, 2026, 10, 26)}, "week:2026-10-19", "2026-W43", "2026-W43"},
+		{"Previous", Month, msk, Period{Month, d(msk, 2026, 9, 1), d(msk, 2026, 10, 1)}, "month:2026-09-01", "September 2026", "2026-09"},
 		{"2026-W43", Month, msk, Period{Week, d(msk, 2026, 10, 19), d(msk, 2026, 10, 26)}, "week:2026-10-19", "2026-W43", "2026-W43"},
 		// ISO week 1 of 2026 starts on Monday 29 December 2025.
 		{"2026-W01", Month, msk, Period{Week, d(msk, 2025, 12, 29), d(msk, 2026, 1, 5)}, "week:2025-12-29", "2026-W01", "2026-W01"},
@@ -54,25 +58,48 @@ func TestParsePeriod(t *testing.T) {
 		{"2026-03", Month, berlin, Period{Month, d(berlin, 2026, 3, 1), d(berlin, 2026, 4, 1)}, "month:2026-03-01", "March 2026", "2026-03"},
 	}
 	for _, tt := range tests {
-		got, err := ParsePeriod(tt.spec, tt.kind, tt.loc, now)
+		got, err := Parse(tt.spec, tt.kind, tt.loc, now)
 		if err != nil {
-			t.Errorf("ParsePeriod(%q, %q) error: %v", tt.spec, tt.kind, err)
+			t.Errorf("Parse(%q, %q) error: %v", tt.spec, tt.kind, err)
 			continue
 		}
 		if got.Kind != tt.want.Kind || !got.Start.Equal(tt.want.Start) || !got.End.Equal(tt.want.End) {
-			t.Errorf("ParsePeriod(%q, %q) = %v..%v %s, want %v..%v %s", tt.spec, tt.kind, got.Start, got.End, got.Kind, tt.want.Start, tt.want.End, tt.want.Kind)
+			t.Errorf("Parse(%q, %q) = %v..%v %s, want %v..%v %s", tt.spec, tt.kind, got.Start, got.End, got.Kind, tt.want.Start, tt.want.End, tt.want.Kind)
 		}
 		if got.Key() != tt.key || got.Label() != tt.label || got.Spec() != tt.pspec {
-			t.Errorf("ParsePeriod(%q, %q): Key, Label, Spec = %q, %q, %q; want %q, %q, %q", tt.spec, tt.kind, got.Key(), got.Label(), got.Spec(), tt.key, tt.label, tt.pspec)
+			t.Errorf("Parse(%q, %q): Key, Label, Spec = %q, %q, %q; want %q, %q, %q", tt.spec, tt.kind, got.Key(), got.Label(), got.Spec(), tt.key, tt.label, tt.pspec)
 		}
 		for _, b := range []time.Time{got.Start, got.End} {
 			if h, m, s := b.Clock(); h != 0 || m != 0 || s != 0 {
-				t.Errorf("ParsePeriod(%q): boundary %v is not local midnight", tt.spec, b)
+				t.Errorf("Parse(%q): boundary %v is not local midnight", tt.spec, b)
 			}
 		}
 		if prev := got.Previous(); !prev.End.Equal(got.Start) || prev.Kind != got.Kind {
-			t.Errorf("ParsePeriod(%q).Previous() = %v..%v, want it to end at %v", tt.spec, prev.Start, prev.End, got.Start)
+			t.Errorf("Parse(%q).Previous() = %v..%v, want it to end at %v", tt.spec, prev.Start, prev.End, got.Start)
 		}
+	}
+}
+
+// TestNotStarted checks that --period refuses a period that has not
+// started, while ParseSpec (the config's manual keys) takes it.
+func TestNotStarted(t *testing.T) {
+	msk := mustLoad(t, "Europe/Moscow")
+	// 31 October 2026 21:30 UTC is already 1 November in Moscow.
+	now := time.Date(2026, 10, 31, 21, 30, 0, 0, time.UTC)
+	for _, spec := range []string{"2026-11", "2026-W45", "2027-Q1"} {
+		if _, err := Parse(spec, Month, time.UTC, now); err == nil || !strings.Contains(err.Error(), "has not started") {
+			t.Errorf("Parse(%q) in UTC at %v = %v, want \"has not started\"", spec, now, err)
+		}
+		if _, err := ParseSpec(spec, time.UTC); err != nil {
+			t.Errorf("ParseSpec(%q) = %v, want no error", spec, err)
+		}
+	}
+	if p, err := Parse("2026-11", Month, msk, now); err != nil || p.Spec() != "2026-11" {
+		t.Errorf("Parse(2026-11) in Moscow at %v = %v, %v; want November, which has started there", now, p.Spec(), err)
+	}
+	_, err := Parse("2026-12", Month, msk, now)
+	if want := `period "2026-12" has not started: it starts 2026-12-01 MSK`; err == nil || err.Error() != want {
+		t.Errorf("Parse(2026-12) = %v, want %s", err, want)
 	}
 }
 
@@ -85,33 +112,33 @@ func TestPeriodPrevious(t *testing.T) {
 		{"2021-W01", "2020-W53"},
 	}
 	for _, tt := range tests {
-		p, err := ParsePeriod(tt.spec, Month, msk, time.Now())
+		p, err := Parse(tt.spec, Month, msk, time.Now())
 		if err != nil {
-			t.Fatalf("ParsePeriod(%q): %v", tt.spec, err)
+			t.Fatalf("Parse(%q): %v", tt.spec, err)
 		}
 		if got := p.Previous().Spec(); got != tt.prev {
-			t.Errorf("ParsePeriod(%q).Previous() = %s, want %s", tt.spec, got, tt.prev)
+			t.Errorf("Parse(%q).Previous() = %s, want %s", tt.spec, got, tt.prev)
 		}
 	}
 }
 
 func TestParsePeriodErrors(t *testing.T) {
-	for _, spec := range []string{"2026", "2026-13", "2026-00", "2026-1", "2026-W54", "2025-W53", "2026-W00", "2026-Q5", "2026-Q0", "26-10", "0000-01", "2026-+1", "last", "2026-W4", "2026-10-01"} {
-		_, err := ParsePeriod(spec, Month, time.UTC, time.Now())
+	for _, spec := range []string{"garbage", "2026", "2026-13", "2026-00", "2026-1", "2026-W54", "2025-W53", "2026-W00", "2026-Q5", "2026-Q0", "26-10", "0000-01", "2026-+1", "last", "2026-W4", "2026-10-01"} {
+		_, err := Parse(spec, Month, time.UTC, time.Now())
 		if err == nil {
-			t.Errorf("ParsePeriod(%q) = nil error, want one", spec)
+			t.Errorf("Parse(%q) = nil error, want one", spec)
 			continue
 		}
 		if !strings.Contains(err.Error(), `"`+spec+`"`) {
-			t.Errorf("ParsePeriod(%q) error %q does not name the spec", spec, err)
+			t.Errorf("Parse(%q) error %q does not name the spec", spec, err)
 		}
 	}
-	if _, err := ParsePeriod("current", "year", time.UTC, time.Now()); err == nil {
-		t.Errorf(`ParsePeriod("current", "year") = nil error, want one`)
+	if _, err := Parse("current", "year", time.UTC, time.Now()); err == nil {
+		t.Errorf(`Parse("current", "year") = nil error, want one`)
 	}
 }
 
-func FuzzParsePeriod(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"2026-10", "2026-W43", "2026-Q3", "current", "previous", "", "2020-W53", "9999-12", "0001-01", "9999-W52"} {
 		f.Add(s, "month", int64(1_790_000_000))
 	}
@@ -123,15 +150,15 @@ func FuzzParsePeriod(f *testing.F) {
 		unix %= 250_000_000_000
 		now := time.Unix(unix, 0)
 		for _, loc := range []*time.Location{time.UTC, msk} {
-			p, err := ParsePeriod(spec, PeriodKind(kind), loc, now)
+			p, err := Parse(spec, Kind(kind), loc, now)
 			if err != nil {
 				continue
 			}
 			if !p.Start.Before(p.End) {
-				t.Fatalf("ParsePeriod(%q, %q) = %v..%v: start not before end", spec, kind, p.Start, p.End)
+				t.Fatalf("Parse(%q, %q) = %v..%v: start not before end", spec, kind, p.Start, p.End)
 			}
 			if prev := p.Previous(); !prev.End.Equal(p.Start) {
-				t.Fatalf("ParsePeriod(%q, %q).Previous() ends %v, want %v", spec, kind, prev.End, p.Start)
+				t.Fatalf("Parse(%q, %q).Previous() ends %v, want %v", spec, kind, prev.End, p.Start)
 			}
 			_, _, _ = p.Key(), p.Label(), p.Spec()
 		}

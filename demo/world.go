@@ -70,8 +70,20 @@ type Options struct {
 	// contacts, deals and activities); default 1.
 	Scale float64
 	// Now is the end of the world's history, which covers the 18 months
-	// before it; default time.Now(). It is truncated to the second.
+	// before it; default Anchor(time.Now()). It is truncated to the second.
 	Now time.Time
+}
+
+// Anchor is the start of t's month in the demo's Timezone: the Now that
+// crmkpi demo uses, so that every run in one month builds the same world
+// and prints the same scorecards for the month before, whatever the clock.
+func Anchor(t time.Time) time.Time {
+	loc, err := time.LoadLocation(Timezone)
+	if err != nil {
+		loc = time.FixedZone("MSK", 3*3600) // Moscow has kept UTC+3 since 2014
+	}
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, loc)
 }
 
 func (o Options) withDefaults() Options {
@@ -82,7 +94,7 @@ func (o Options) withDefaults() Options {
 		o.Scale = 1
 	}
 	if o.Now.IsZero() {
-		o.Now = time.Now()
+		o.Now = Anchor(time.Now())
 	}
 	o.Now = o.Now.Truncate(time.Second)
 	return o

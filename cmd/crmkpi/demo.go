@@ -50,6 +50,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
+	// The world ends at the start of the month, so that two runs in one
+	// month give the same world and scorecards.
+	now = demo.Anchor(now)
 	began := time.Now()
 
 	if *dir == "" {

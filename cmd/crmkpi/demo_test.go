@@ -84,7 +84,7 @@ func testDemo(t *testing.T, warehouseDSN string) {
 	}
 
 	now, _ := time.Parse(time.RFC3339, demoNow)
-	w := demo.Generate(demo.Options{Seed: demoSeed, Managers: demoManagers, Now: now})
+	w := demo.Generate(demo.Options{Seed: demoSeed, Managers: demoManagers, Now: demo.Anchor(now)})
 	msk, err := time.LoadLocation(demo.Timezone)
 	if err != nil {
 		t.Fatal(err)
@@ -346,3 +346,26 @@ func number(v any) (float64, bool) {
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
+
+// TestDemoSameWorldAllMonth runs the demo at two clocks in one month (in
+// the demo's Moscow time) and wants the same scorecards: the world is
+// anchored to the start of the month, not to the moment of the run.
+func TestDemoSameWorldAllMonth(t *testing.T) {
+	var tables []string
+	for _, now := range []string{"2026-10-31T21:00:00Z", "2026-11-30T20:59:59Z"} { // 1 Nov 00:00 and 30 Nov 23:59:59 MSK
+		vars := map[string]string{"CRMKPI_DEMO_NOW": now}
+		lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+		var out, errOut bytes.Buffer
+		args := []string{"demo", "--dir", t.TempDir(), "--managers", "3", "--seed", "11"}
+		if code := run(context.Background(), args, nil, &out, &errOut, lookup); code != exitOK {
+			t.Fatalf("crmkpi demo at %s: exit %d\n%s", now, code, errOut.String())
+		}
+		tables = append(tables, out.String())
+	}
+	if tables[0] != tables[1] {
+		t.Errorf("the demo's scorecards differ within one month:\n--- at the start:\n%s\n--- at the end:\n%s", tables[0], tables[1])
+	}
+	if !strings.Contains(tables[0], "October 2026") {
+		t.Errorf("the demo in November scores October:\n%s", tables[0])
+	}
+}

@@ -3,6 +3,7 @@ package hubspot
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,9 +244,10 @@ func TestMapSamples(t *testing.T) {
 		}},
 		{"calls", calls.Activities, []connectors.Activity{
 			{Meta: connectors.Meta{ID: "40011223344", UpdatedAt: ts("2024-06-03T10:18:22.5Z")}, Type: "call", Direction: "outbound",
-				Subject: "Discovery", OwnerID: "512345678", OccurredAt: ts("2024-06-03T10:15:00Z"), Completed: true, DurationS: ptr(183)},
+				Subject: "Discovery", OwnerID: "512345678", OccurredAt: ts("2024-06-03T10:15:00Z"), Completed: true, DurationS: ptr(183),
+				Connected: ptr(true)},
 			{Meta: connectors.Meta{ID: "40011223399", UpdatedAt: ts("2024-06-03T11:00:01Z")}, Type: "call", Direction: "inbound",
-				OwnerID: "512345679", OccurredAt: ts("2024-06-03T11:00:00Z"), DurationS: ptr(0)},
+				OwnerID: "512345679", OccurredAt: ts("2024-06-03T11:00:00Z"), DurationS: ptr(0), Connected: ptr(false)},
 		}},
 		{"users", users, []connectors.User{
 			{Meta: connectors.Meta{ID: "512345678", UpdatedAt: ts("2024-05-10T12:00:00Z")}, Email: "ana.sales@example.com", Name: "Ana Sales", Active: true},
@@ -278,10 +280,18 @@ func TestMapActivities(t *testing.T) {
 	}{
 		{ObjectEmails, `"hs_email_direction":"INCOMING_EMAIL","hs_email_subject":"Question","hs_timestamp":"2024-06-03T09:00:00.1Z"`,
 			connectors.Activity{Type: "email", Direction: "inbound", Subject: "Question", OccurredAt: ts("2024-06-03T09:00:00.1Z"), Completed: true}},
+		{ObjectEmails, `"hs_email_direction":"EMAIL","hs_email_subject":"Re: Question","hs_email_status":"SENT","hs_timestamp":"2024-06-03T09:30:00Z"`,
+			connectors.Activity{Type: "email", Direction: "outbound", Subject: "Re: Question", OccurredAt: ts("2024-06-03T09:30:00Z"), Completed: true}},
+		// Forwarded to the CRM: received or sent, HubSpot does not say.
 		{ObjectEmails, `"hs_email_direction":"FORWARDED_EMAIL","hs_email_status":"SCHEDULED","hs_timestamp":"1717405200000"`,
-			connectors.Activity{Type: "email", Direction: "outbound", OccurredAt: ts("2024-06-03T09:00:00Z")}},
+			connectors.Activity{Type: "email", OccurredAt: ts("2024-06-03T09:00:00Z")}},
 		{ObjectTasks, `"hs_task_subject":"QBR prep","hs_task_body":"<p>#team deck</p>","hs_task_status":"COMPLETED","hs_timestamp":"2024-06-10T00:00:00Z","hubspot_owner_id":"0"`,
-			connectors.Activity{Type: "task", Subject: "QBR prep\n<p>#team deck</p>", OccurredAt: ts("2024-06-10T00:00:00Z"), Completed: true}},
+			connectors.Activity{Type: "task", Subject: "QBR prep\n#team deck", OccurredAt: ts("2024-06-10T00:00:00Z"), Completed: true}},
+		// The body repeats the subject, as HubSpot fills it: once.
+		{ObjectTasks, `"hs_task_subject":"Follow up #team","hs_task_body":"<p>Follow&nbsp;up <b>#team</b></p>\n<p><br></p>","hs_task_status":"COMPLETED","hs_timestamp":"2024-06-10T00:00:00Z"`,
+			connectors.Activity{Type: "task", Subject: "Follow up #team", OccurredAt: ts("2024-06-10T00:00:00Z"), Completed: true}},
+		{ObjectTasks, `"hs_task_subject":null,"hs_task_body":"<div>Call&#32;Ana &amp; Li</div><div>re:&nbsp;renewal</div>","hs_timestamp":"2024-06-10T00:00:00Z"`,
+			connectors.Activity{Type: "task", Subject: "Call Ana & Li re: renewal", OccurredAt: ts("2024-06-10T00:00:00Z")}},
 		{ObjectTasks, `"hs_task_subject":null,"hs_task_status":"NOT_STARTED","hs_timestamp":null`,
 			connectors.Activity{Type: "task", OccurredAt: ts("2024-06-03T10:00:00Z")}},
 		{ObjectMeetings, `"hs_meeting_title":"Review","hs_meeting_start_time":"2024-06-05T10:00:00Z","hs_meeting_end_time":"2024-06-05T10:45:00.000Z","hs_meeting_outcome":"COMPLETED","hs_timestamp":"2024-06-05T10:00:00Z"`,
@@ -310,9 +320,9 @@ func TestMapCompanyKeyClient(t *testing.T) {
 		want  *bool
 	}{{`null`, ptr(false)}, {`"true"`, ptr(true)}, {`"false"`, ptr(false)}, {`"Y"`, ptr(true)}, {`"0"`, ptr(false)},
 		{`"tier_1"`, ptr(true)}, {`"tier_2"`, ptr(false)}, {`"off"`, ptr(false)}, {`"tier_2;tier_1"`, ptr(true)}, {`"tier_2;tier_3"`, ptr(false)}} {
-		body := `{"results":[{"id":"9","properties":{"name":"ACME","key_account":` + tt.value + `,"createdate":"2024-01-01T00:00:00Z","hubspot_owner_id":"5"},"createdAt":"2024-01-01T00:00:00Z","updatedAt":"2024-01-02T00:00:00Z","archived":true,"archivedAt":"2024-03-01T00:00:00.25Z"}]}`
+		body := `{"results":[{"id":"9","properties":{"name":"ACME","key_account":` + tt.value + `,"createdate":"2024-01-01T00:00:00Z","hubspot_owner_id":"5"},"createdAt":"2024-01-01T00:00:00Z","updatedAt":"2024-01-02T00:00:00.25Z","archived":false}]}`
 		pg := mapPage(t, c, connectors.ObjectCompanies, body, nil, nil)
-		want := []connectors.Company{{Meta: connectors.Meta{ID: "9", UpdatedAt: ts("2024-03-01T00:00:00.25Z"), Deleted: true},
+		want := []connectors.Company{{Meta: connectors.Meta{ID: "9", UpdatedAt: ts("2024-01-02T00:00:00.25Z")},
 			Name: "ACME", OwnerID: "5", KeyClient: tt.want, CreatedAt: ts("2024-01-01T00:00:00Z")}}
 		if diff := cmp.Diff(want, pg.Companies, ignoreRaw); diff != "" {
 			t.Errorf("key_account %s (-want +got):\n%s", tt.value, diff)
@@ -380,4 +390,118 @@ func FuzzDecode(f *testing.F) {
 		_, _ = parseTime(string(data))
 		_, _ = decodeCursor(string(data))
 	})
+}
+
+// Calls shaped as reference/hubspot.md §6.5, with every hs_call_status of
+// HubSpot's calls guide and the calling extensions' final statuses, and
+// the default outcome GUIDs of hs_call_disposition.
+func TestCallConnected(t *testing.T) {
+	c := sampleClient(t)
+	call := func(status, disposition string) string {
+		q := func(s string) string {
+			if s == "" {
+				return "null"
+			}
+			return `"` + s + `"`
+		}
+		return `{"results":[{"id":"40011223344","properties":{"hs_call_direction":"OUTBOUND","hs_call_duration":"183000",
+			"hs_call_status":` + q(status) + `,"hs_call_disposition":` + q(disposition) + `,"hs_call_title":"Discovery",
+			"hs_createdate":"2024-06-03T10:18:21.000Z","hs_lastmodifieddate":"2024-06-03T10:18:22.500Z","hs_object_id":"40011223344",
+			"hs_timestamp":"2024-06-03T10:15:00Z","hubspot_owner_id":"512345678"},
+			"createdAt":"2024-06-03T10:18:21.000Z","updatedAt":"2024-06-03T10:18:22.500Z","archived":false}]}`
+	}
+	yes, no := ptr(true), ptr(false)
+	for _, tt := range []struct {
+		status, disposition string
+		want                *bool
+	}{
+		{"COMPLETED", "", yes},
+		{"IN_PROGRESS", "", yes},
+		{"HOLD", "", yes},
+		{"NO_ANSWER", "", no},
+		{"BUSY", "", no},
+		{"FAILED", "", no},
+		{"CANCELED", "", no},
+		{"MISSED", "", no},
+		{"QUEUED", "", no},
+		{"RINGING", "", no},
+		{"CONNECTING", "", no},
+		{"CALLING_CRM_USER", "", no},
+		{"completed", "", yes},
+		{"UNKNOWN", "", nil},
+		{"", "", nil},
+		{"SOMETHING_NEW", "", nil},
+		// A call logged by hand is COMPLETED; its outcome says whether
+		// anyone answered.
+		{"COMPLETED", "f240bbac-87c9-4f6e-bf70-924b57d47db7", yes}, // Connected
+		{"COMPLETED", "a4c4c377-d246-4b32-a13b-75a56a4cd0ff", yes}, // Left live message
+		{"COMPLETED", "b2cf5968-551e-4856-9783-52b3da59a7d0", no},  // Left voicemail
+		{"COMPLETED", "73a0d17f-1163-4015-bdd5-ec830791da20", no},  // No answer
+		{"COMPLETED", "9d9162e7-6cf3-4944-bf63-4dff82258764", no},  // Busy
+		{"COMPLETED", "17b47fee-58de-441e-a44c-c6300d46f273", no},  // Wrong number
+		{"", "73a0d17f-1163-4015-bdd5-ec830791da20", no},
+		{"", "Connected", yes},
+		// A portal's custom outcome: the status decides.
+		{"COMPLETED", "0c5b1a56-0b6e-4b8f-9d0e-111111111111", yes},
+		{"NO_ANSWER", "0c5b1a56-0b6e-4b8f-9d0e-111111111111", no},
+		{"", "0c5b1a56-0b6e-4b8f-9d0e-111111111111", nil},
+	} {
+		pg := mapPage(t, c, ObjectCalls, call(tt.status, tt.disposition), nil, nil)
+		if len(pg.Activities) != 1 {
+			t.Fatalf("%s/%s: %d activities", tt.status, tt.disposition, len(pg.Activities))
+		}
+		a := pg.Activities[0]
+		if diff := cmp.Diff(tt.want, a.Connected); diff != "" {
+			t.Errorf("status %q disposition %q: Connected (-want +got):\n%s", tt.status, tt.disposition, diff)
+		}
+		if wantDone := strings.EqualFold(tt.status, "COMPLETED"); a.Completed != wantDone || a.Type != "call" || a.Direction != "outbound" {
+			t.Errorf("status %q: %+v, want an outbound call, completed %v", tt.status, a, wantDone)
+		}
+	}
+}
+
+func TestHTMLText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"  plain\ttext \n", "plain text"},
+		{"<p>Follow up</p>", "Follow up"},
+		{"<p>a</p><p>b</p>", "a b"},
+		{"line<br>two<BR/>three", "line two three"},
+		{"#<b>team</b> <span class=\"x\">deck</span>", "#team deck"},
+		{"Q&amp;A &lt;3 &#35;team&nbsp;now", "Q&A <3 #team now"},
+		{"a < b and c > d", "a < b and c > d"},
+		{"<!-- note --><div>x</div>", "x"},
+		{"unclosed <b", "unclosed <b"},
+	} {
+		if got := htmlText(tt.in); got != tt.want {
+			t.Errorf("htmlText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// An archived record (shape of reference/hubspot.md §6.1, archived, with
+// archivedAt) becomes a Deletion at the later of its updatedAt and
+// archivedAt, never a record: upserted, its empty links would wipe the
+// stored ones.
+func TestArchivedRecordIsDeletion(t *testing.T) {
+	c := sampleClient(t)
+	body := `{"results":[
+	  {"id":"18234567890","properties":{"amount":"12500","dealname":"ACME - annual licence","dealstage":"closedwon","pipeline":"default",
+	    "hs_lastmodifieddate":"2024-06-28T14:02:10.871Z","hs_object_id":"18234567890","hs_merged_object_ids":"18234567000"},
+	   "createdAt":"2024-05-02T09:13:44.512Z","updatedAt":"2024-06-28T14:02:10.871Z","archived":true,"archivedAt":"2024-07-01T08:00:00.5Z"},
+	  {"id":"18234567901","properties":{"dealname":"Globex - pilot","hs_object_id":"18234567901"},
+	   "createdAt":"2024-06-20T08:00:01.000Z","updatedAt":"2024-06-21T10:45:00.120Z","archived":true,"archivedAt":"2024-06-21T10:45:00Z"}]}`
+	pg := mapPage(t, c, connectors.ObjectDeals, body, map[string]string{"closedwon": "won"},
+		map[string]string{"contacts": sampleDealContacts, "companies": sampleDealCompanies})
+	if len(pg.Deals) != 0 {
+		t.Errorf("archived deals upserted: %+v", pg.Deals)
+	}
+	want := []connectors.Deletion{
+		{Object: connectors.ObjectDeals, ID: "18234567890", At: ts("2024-07-01T08:00:00.5Z")},
+		{Object: connectors.ObjectDeals, ID: "18234567000", At: ts("2024-07-01T08:00:00.5Z")},
+		{Object: connectors.ObjectDeals, ID: "18234567901", At: ts("2024-06-21T10:45:00.120Z")},
+	}
+	if diff := cmp.Diff(want, pg.Deletions); diff != "" {
+		t.Errorf("deletions (-want +got):\n%s", diff)
+	}
 }

@@ -95,6 +95,18 @@ func upsert[T any](m map[string]T, id string, up time.Time, v T, old func(T) tim
 	m[id] = v
 }
 
+// tombstone flags a stored record deleted, keeping its columns, or stores
+// a bare one, as the warehouse's tombstone does.
+func tombstone[T any](m map[string]T, d connectors.Deletion, meta func(*T) *connectors.Meta) {
+	r := m[d.ID]
+	mt := meta(&r)
+	mt.ID, mt.Deleted = d.ID, true
+	if d.At.After(mt.UpdatedAt) {
+		mt.UpdatedAt = d.At
+	}
+	m[d.ID] = r
+}
+
 func (w *warehouse) apply(obj connectors.Object, p *connectors.Page) {
 	w.pages++
 	w.requests += p.Requests
@@ -119,21 +131,14 @@ func (w *warehouse) apply(obj connectors.Object, p *connectors.Page) {
 	w.seen[obj] += len(p.Users) + len(p.Stages) + len(p.Companies) + len(p.Contacts) + len(p.Deals) + len(p.Activities)
 	for _, d := range p.Deletions {
 		switch d.Object {
-		case connectors.ObjectContacts:
-			if r, ok := w.contacts[d.ID]; ok {
-				r.Deleted = true
-				w.contacts[d.ID] = r
-			}
 		case connectors.ObjectCompanies:
-			if r, ok := w.companies[d.ID]; ok {
-				r.Deleted = true
-				w.companies[d.ID] = r
-			}
+			tombstone(w.companies, d, func(r *connectors.Company) *connectors.Meta { return &r.Meta })
+		case connectors.ObjectContacts:
+			tombstone(w.contacts, d, func(r *connectors.Contact) *connectors.Meta { return &r.Meta })
 		case connectors.ObjectDeals:
-			if r, ok := w.deals[d.ID]; ok {
-				r.Deleted = true
-				w.deals[d.ID] = r
-			}
+			tombstone(w.deals, d, func(r *connectors.Deal) *connectors.Meta { return &r.Meta })
+		case connectors.ObjectActivities:
+			tombstone(w.activities, d, func(r *connectors.Activity) *connectors.Meta { return &r.Meta })
 		}
 	}
 	for _, l := range p.Links {

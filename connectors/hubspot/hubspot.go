@@ -79,18 +79,19 @@ type Options struct {
 	// key_client_values besides a ticked checkbox).
 	KeyClient connectors.Flag
 	// Overlap is how far each incremental window reaches back before the
-	// previous one ended, for the search index's lag; default 10 minutes.
+	// previous one ended; default 10 minutes. The search index is
+	// eventually consistent (reference/hubspot.md: "re-read with an
+	// overlap"): a change not yet indexed when a window closed, at now, is
+	// read by the next window, whose start the overlap moves back over it.
 	Overlap time.Duration
-	// SearchLag keeps the window's end this far behind now, since the
-	// search index is eventually consistent; default 1 minute.
-	SearchLag time.Duration
 	// AssociationsEvery is how often associations of all records are
 	// re-read (their changes do not move modified times); default 24 h.
 	// Full loads read them anyway.
 	AssociationsEvery time.Duration
 	// Currency is the portal's company currency, used for deals without
 	// deal_currency_code; default: asked from /account-info/v3/details
-	// when first needed.
+	// (which needs the oauth scope) when first needed. When neither says,
+	// such deals get no currency; see Client.portalCurrency.
 	Currency string
 	// TokenStore persists OAuth tokens, rotated refresh tokens included.
 	TokenStore connectors.TokenStore
@@ -184,9 +185,6 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.Overlap <= 0 {
 		opts.Overlap = 10 * time.Minute
-	}
-	if opts.SearchLag <= 0 {
-		opts.SearchLag = time.Minute
 	}
 	if opts.AssociationsEvery <= 0 {
 		opts.AssociationsEvery = 24 * time.Hour

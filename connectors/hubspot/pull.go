@@ -53,7 +53,7 @@ func (c *Client) buildKinds() map[connectors.Object]*kind {
 				"hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won", "hs_merged_object_ids", c.fields["deal_expense"]),
 			assocTo: []string{"companies", "contacts"}},
 		{pull: ObjectCalls, path: "calls", activity: connectors.ActivityCall,
-			props: cat(eng, "hs_call_direction", "hs_call_duration", "hs_call_status", "hs_call_title")},
+			props: cat(eng, "hs_call_direction", "hs_call_duration", "hs_call_status", "hs_call_disposition", "hs_call_title")},
 		{pull: ObjectEmails, path: "emails", activity: connectors.ActivityEmail,
 			props: cat(eng, "hs_email_direction", "hs_email_subject", "hs_email_status")},
 		{pull: ObjectMeetings, path: "meetings", activity: connectors.ActivityMeeting,
@@ -342,8 +342,12 @@ func (p *puller) objects(ctx context.Context) error {
 	switch p.cur.Mode {
 	case modeFull, modeInc:
 	case modeIdle:
+		// The window ends at now, not before it: a change made a second
+		// before the sync is read by it. One the search index has not
+		// caught up with yet is read by the next window, which starts an
+		// overlap before this one ends (see finish).
 		p.cur = cursor{Mode: modeInc, Phase: phaseRecords, Start: now, From: p.cur.Since,
-			To: now.Add(-c.opts.SearchLag).Truncate(time.Millisecond), AssocAt: p.cur.AssocAt}
+			To: now.Truncate(time.Millisecond), AssocAt: p.cur.AssocAt}
 		if !p.cur.To.After(p.cur.From) {
 			p.cur.Phase = phaseArchived
 		}
@@ -631,7 +635,8 @@ func (p *puller) emitRecords(ctx context.Context, buf []object, last bool, total
 }
 
 // archived lists archived records: all of them on a full load, those
-// archived within the window otherwise (search never returns them).
+// archived within the window otherwise (search never returns them). They
+// become Deletions, not records: see tombstone.
 func (p *puller) archived(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path
 	for {
@@ -653,7 +658,7 @@ func (p *puller) archived(ctx context.Context) error {
 			if p.cur.Mode == modeInc && !at.IsZero() && at.Before(p.cur.From) {
 				continue
 			}
-			if err := p.add(ctx, pg, o, nil); err != nil {
+			if err := p.tombstone(pg, o); err != nil {
 				return err
 			}
 		}
@@ -789,19 +794,42 @@ func (p *puller) associations(ctx context.Context, ids []string) (map[string]map
 
 // --- mapping ---
 
-// add maps o into pg; links may be nil (archived records).
-func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links map[string]map[string][]link) error {
+// tombstone flags an archived record deleted. The archived listing
+// carries no associations (nor does the reference say the batch-read
+// endpoint answers for archived ids), so the record mapped from it would
+// have empty company, contact and deal links, and upserting it would wipe
+// the ones the warehouse holds, on every --full too. A Deletion keeps the stored
+// row whole and flags it; a record the warehouse never held becomes a bare
+// tombstone, which counts nowhere, as a deleted record should. A restore
+// moves the record's modified time, so search brings it back whole.
+func (p *puller) tombstone(pg *connectors.Page, o *object) error {
 	m, err := o.meta(p.k.modProp)
 	if err != nil {
 		return &connectors.MalformedError{Detail: p.k.path, Err: err}
 	}
+	// Archiving may not move updatedAt; the archive is newer than any
+	// live version the warehouse holds.
+	at := m.UpdatedAt
+	if a := timeOrZero(string(o.ArchivedAt)); a.After(at) {
+		at = a
+	}
+	pg.Deletions = append(pg.Deletions, connectors.Deletion{Object: p.k.obj, ID: m.ID, At: at})
+	for _, id := range o.merged() {
+		pg.Deletions = append(pg.Deletions, connectors.Deletion{Object: p.k.obj, ID: id, At: at})
+	}
+	return nil
+}
+
+// add maps o, a live record, into pg with its links.
+func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links map[string]map[string][]link) error {
 	if o.Archived.V {
-		m.Deleted = true
-		// Archiving may not move updatedAt; the archive is newer than any
-		// live version the warehouse holds.
-		if at := timeOrZero(string(o.ArchivedAt)); at.After(m.UpdatedAt) {
-			m.UpdatedAt = at
-		}
+		// A listing that should hold live records only holds this one
+		// archived: flag it, never upsert it.
+		return p.tombstone(pg, o)
+	}
+	m, err := o.meta(p.k.modProp)
+	if err != nil {
+		return &connectors.MalformedError{Detail: p.k.path, Err: err}
 	}
 	link := func(to string) string { return choose(links[to][string(o.ID)]) }
 	for _, id := range o.merged() {
@@ -890,15 +918,22 @@ func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID,
 		}
 		a.Subject = o.prop("hs_call_title")
 		a.Completed = strings.EqualFold(o.prop("hs_call_status"), "COMPLETED")
+		a.Connected = callConnected(o.prop("hs_call_status"), o.prop("hs_call_disposition"))
 		if ms := floatPtr(o.prop("hs_call_duration")); ms != nil && *ms >= 0 && *ms < 1e12 {
 			s := int((*ms + 500) / 1000)
 			a.DurationS = &s
 		}
 	case connectors.ActivityEmail:
+		// EMAIL: sent from the CRM or logged with the BCC address;
+		// INCOMING_EMAIL: a reply to a logged e-mail. FORWARDED_EMAIL is
+		// one forwarded to the CRM's forwarding address, which logs mail
+		// received from a client as well as mail sent without the BCC:
+		// HubSpot does not say which, so it has no direction, and is
+		// neither a question nor an answer in response time.
 		switch strings.ToUpper(o.prop("hs_email_direction")) {
 		case "INCOMING_EMAIL":
 			a.Direction = connectors.DirectionInbound
-		case "EMAIL", "FORWARDED_EMAIL":
+		case "EMAIL":
 			a.Direction = connectors.DirectionOutbound
 		}
 		a.Subject = o.prop("hs_email_subject")
@@ -919,15 +954,7 @@ func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID,
 		a.Subject = o.prop("hs_note_body")
 		a.Completed = true
 	case connectors.ActivityTask:
-		// The task's text is its subject and body: the #team tag may be
-		// in either.
-		parts := []string{}
-		for _, s := range []string{o.prop("hs_task_subject"), o.prop("hs_task_body")} {
-			if strings.TrimSpace(s) != "" {
-				parts = append(parts, s)
-			}
-		}
-		a.Subject = strings.Join(parts, "\n")
+		a.Subject = taskSubject(o.prop("hs_task_subject"), o.prop("hs_task_body"))
 		a.Completed = strings.EqualFold(o.prop("hs_task_status"), "COMPLETED")
 	}
 	if a.OccurredAt.IsZero() {
@@ -938,14 +965,17 @@ func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID,
 
 // portalCurrency is the currency of deals without deal_currency_code:
 // Options.Currency, else the portal's company currency from
-// /account-info/v3/details, asked once per Client.
+// /account-info/v3/details (PortalInformationResponse.companyCurrency),
+// asked once per Client.
 //
-// That endpoint is not in the reference's endpoint table, so a server may
-// well not have it. A 4xx (404 absent, 403 scope) then leaves such deals
-// with currency "" and logs ONE warning naming the fix (set the connector's
-// currency): "" means "the portal's own, unknown" and is visible in the
-// warehouse, where a guessed code would be silently wrong. Transient
-// errors (5xx, timeouts) fail the page as usual, so a retry can get it.
+// That endpoint needs the oauth scope, which a private app may well not
+// have, and a server may not have the endpoint at all. A 4xx (403 scope,
+// 404 absent) or an answer without companyCurrency then leaves such deals
+// with currency "" and logs ONE warning naming the fix (grant oauth, or set
+// the connector's currency): "" is "currency unknown", which scoring
+// leaves out of money figures, where a guess (the reporting currency at
+// rate 1, say) would be silently wrong. Transient errors (5xx, timeouts)
+// fail the page as usual, so a retry can get it.
 func (c *Client) portalCurrency(ctx context.Context, p *puller) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -964,8 +994,12 @@ func (c *Client) portalCurrency(ctx context.Context, p *puller) (string, error) 
 		return c.currency, nil
 	case err == nil, errors.As(err, &re) && re.Status >= 400 && re.Status < 500, errors.As(err, &ae) && ae.Status == http.StatusForbidden:
 		c.currencyUnknown = true
-		c.log.WarnContext(ctx, "the portal currency is unknown: deals without deal_currency_code get currency \"\"; set currency on the connector",
-			"reason", fmt.Sprint(err))
+		reason := "no companyCurrency in the account details"
+		if err != nil {
+			reason = err.Error()
+		}
+		c.log.WarnContext(ctx, "the portal currency is unknown: deals without deal_currency_code are stored without a currency "+
+			"and left out of money KPIs; grant the private app the oauth scope or set currency on the connector", "reason", reason)
 		return "", nil
 	}
 	return "", fmt.Errorf("read the portal currency for deals without deal_currency_code (or set currency in the config): %w", err)

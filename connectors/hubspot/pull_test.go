@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"strconv"
 	"strings"
@@ -21,8 +22,38 @@ import (
 // every warehouse column that depends on the connector's reading.
 type row struct {
 	Name, Owner, Company, Contact, Deal, Stage, Status, Currency, Type, Direction, Subject string
-	Amount                                                                                 string
+	Amount, Connected                                                                      string
 	Deleted, Completed                                                                     bool
+}
+
+// seedTaskText reads the task bodies hubspottest.Seed writes ("<p>…</p>",
+// with &amp;) as text, independently of the connector's HTML reading.
+func seedTaskText(body string) string {
+	body = strings.TrimSuffix(strings.TrimPrefix(body, "<p>"), "</p>")
+	return strings.ReplaceAll(body, "&amp;", "&")
+}
+
+// seedConnected is what HubSpot's calls guide says of a seeded call: the
+// default outcomes Connected and Busy, else the status.
+func seedConnected(p map[string]string) string {
+	switch {
+	case p["hs_call_disposition"] == hubspottest.DispositionConnected:
+		return "true"
+	case p["hs_call_disposition"] == hubspottest.DispositionBusy:
+		return "false"
+	case p["hs_call_status"] == "COMPLETED":
+		return "true"
+	case p["hs_call_status"] == "NO_ANSWER":
+		return "false"
+	}
+	return "unknown"
+}
+
+func boolString(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
 }
 
 // expectedFromFake derives the warehouse the fake's data should produce,
@@ -54,20 +85,21 @@ func expectedFromFake(srv *hubspottest.Server) map[string]row {
 	for _, typ := range hubspottest.ObjectTypes {
 		for _, r := range srv.Records(typ) {
 			p := r.Properties
+			// Archived records keep the links they had: the fake keeps
+			// their associations, and the tests archive only records
+			// synced live before.
 			w := row{Owner: p["hubspot_owner_id"], Deleted: r.Archived}
-			if !r.Archived {
-				switch typ {
-				case hubspottest.Contacts:
-					w.Company = primary(typ, r.ID, hubspottest.Companies)
-				case hubspottest.Deals:
-					w.Company = primary(typ, r.ID, hubspottest.Companies)
-					w.Contact = primary(typ, r.ID, hubspottest.Contacts)
-				case hubspottest.Companies:
-				default:
-					w.Company = primary(typ, r.ID, hubspottest.Companies)
-					w.Contact = primary(typ, r.ID, hubspottest.Contacts)
-					w.Deal = primary(typ, r.ID, hubspottest.Deals)
-				}
+			switch typ {
+			case hubspottest.Contacts:
+				w.Company = primary(typ, r.ID, hubspottest.Companies)
+			case hubspottest.Deals:
+				w.Company = primary(typ, r.ID, hubspottest.Companies)
+				w.Contact = primary(typ, r.ID, hubspottest.Contacts)
+			case hubspottest.Companies:
+			default:
+				w.Company = primary(typ, r.ID, hubspottest.Companies)
+				w.Contact = primary(typ, r.ID, hubspottest.Contacts)
+				w.Deal = primary(typ, r.ID, hubspottest.Deals)
 			}
 			switch typ {
 			case hubspottest.Companies:
@@ -89,6 +121,13 @@ func expectedFromFake(srv *hubspottest.Server) map[string]row {
 					w.Direction = "outbound"
 				}
 				w.Subject = p["hs_call_title"] + p["hs_email_subject"] + p["hs_meeting_title"] + p["hs_note_body"] + p["hs_task_subject"]
+				// The task's body once, and only when it says more.
+				if body := seedTaskText(p["hs_task_body"]); body != "" && body != p["hs_task_subject"] {
+					w.Subject += "\n" + body
+				}
+				if typ == hubspottest.Calls {
+					w.Connected = seedConnected(p)
+				}
 				w.Completed = p["hs_task_status"] == "COMPLETED" || p["hs_call_status"] == "COMPLETED" ||
 					p["hs_meeting_outcome"] == "COMPLETED" || typ == hubspottest.Notes || typ == hubspottest.Emails
 			}
@@ -119,7 +158,7 @@ func (w *warehouse) rows() map[string]row {
 	}
 	for id, r := range w.activities {
 		out[r.Type+"s/"+id] = row{Owner: r.OwnerID, Company: r.CompanyID, Contact: r.ContactID, Deal: r.DealID, Type: r.Type,
-			Direction: r.Direction, Subject: r.Subject, Completed: r.Completed, Deleted: r.Deleted}
+			Direction: r.Direction, Subject: r.Subject, Completed: r.Completed, Deleted: r.Deleted, Connected: boolString(r.Connected)}
 	}
 	return out
 }
@@ -215,8 +254,9 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	for k, v := range w.seen {
 		got[k] = v - before[k]
 	}
+	// The archived company is a Deletion, not a record.
 	wantSeen := map[connectors.Object]int{
-		connectors.ObjectUsers: 8, connectors.ObjectStages: 8, connectors.ObjectCompanies: 1,
+		connectors.ObjectUsers: 8, connectors.ObjectStages: 8, connectors.ObjectCompanies: 0,
 		connectors.ObjectContacts: 2, connectors.ObjectDeals: 1,
 		ObjectCalls: 0, ObjectEmails: 0, ObjectMeetings: 0, ObjectNotes: 0, ObjectTasks: 0,
 	}
@@ -575,5 +615,158 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check() error %q contains the token", err)
 			}
 		})
+	}
+}
+
+// A change made a second before a sync is read by that sync: the search
+// window ends at now, and the next one starts the overlap before it.
+func TestFreshChangeLandsInNextSync(t *testing.T) {
+	clk := newClock()
+	srv := seeded(t, clk)
+	c := newTestClient(t, srv, clk, nil)
+	w := newWarehouse()
+	if err := w.pull(t, c, connectors.ObjectDeals); err != nil {
+		t.Fatal(err)
+	}
+	deal := srv.Records(hubspottest.Deals)[0].ID
+	clk.Advance(time.Hour)
+	mustDo(t, srv.Update(hubspottest.Deals, deal, map[string]string{"dealname": "Changed a second ago", "amount": "777"}))
+	clk.Advance(time.Second)
+	start := clk.Now()
+	if err := w.pull(t, c, connectors.ObjectDeals); err != nil {
+		t.Fatal(err)
+	}
+	if d := w.deals[deal]; d.Name != "Changed a second ago" || amountString(d.Amount) != "777" {
+		t.Errorf("deal %s = %q %s, want the change made a second before the sync", deal, d.Name, amountString(d.Amount))
+	}
+	cur, err := decodeCursor(w.cursors[connectors.ObjectDeals])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (cursor{V: 1, Mode: modeIdle, Since: start.Add(-10 * time.Minute), AssocAt: cur.AssocAt}); cur != want {
+		t.Errorf("cursor after the run = %+v, want the next window from %v (now - overlap)", cur, want.Since)
+	}
+}
+
+// logCount counts the log lines containing msg.
+type logCount struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logCount) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logCount) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), msg)
+}
+
+// A deal without deal_currency_code takes the portal's currency from the
+// account details, which need the oauth scope. When they cannot say, the
+// deal has no currency (never a guess) and the connector says so once.
+func TestPortalCurrency(t *testing.T) {
+	const unknown = "the portal currency is unknown"
+	scopesWithout := []string{hubspottest.ScopeContacts, hubspottest.ScopeCompanies, hubspottest.ScopeDeals, hubspottest.ScopeOwners, hubspottest.ScopeEmailBody}
+	for _, tt := range []struct {
+		name     string
+		scopes   []string // of the token; nil: all
+		portal   string   // the account's companyCurrency
+		config   string   // the connector's currency
+		want     string   // of deals without deal_currency_code
+		warnings int
+		requests int // of the account details, by the pulls
+		check    string
+	}{
+		{name: "portal currency", portal: "EUR", want: "EUR", requests: 1},
+		{name: "no oauth scope", scopes: scopesWithout, portal: "EUR", want: "", warnings: 1, requests: 1,
+			check: "the token lacks the oauth scope, so the portal's currency cannot be read: deals without deal_currency_code will have no currency"},
+		{name: "no companyCurrency", portal: "", want: "", warnings: 1, requests: 1,
+			check: "the account details say no companyCurrency"},
+		{name: "configured", scopes: scopesWithout, portal: "EUR", config: "gbp", want: "GBP"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			srv := seeded(t, clk, hubspottest.WithCompanyCurrency(tt.portal))
+			if tt.scopes != nil {
+				srv.AddToken(testToken, tt.scopes...)
+			}
+			logs := &logCount{}
+			c := newTestClient(t, srv, clk, func(o *Options) {
+				o.Currency = tt.config
+				o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			})
+			w := newWarehouse()
+			if err := w.pull(t, c, connectors.ObjectDeals); err != nil {
+				t.Fatal(err)
+			}
+			// A second run: asked once per Client, said once.
+			clk.Advance(time.Hour)
+			for _, r := range srv.Records(hubspottest.Deals)[:10] {
+				mustDo(t, srv.Update(hubspottest.Deals, r.ID, map[string]string{"dealname": "again"}))
+			}
+			if err := w.pull(t, c, connectors.ObjectDeals); err != nil {
+				t.Fatal(err)
+			}
+			without := 0
+			for _, r := range srv.Records(hubspottest.Deals) {
+				d := w.deals[r.ID]
+				want := r.Properties["deal_currency_code"]
+				if want == "" {
+					want = tt.want
+					without++
+				}
+				if d.Currency != want {
+					t.Errorf("deal %s (deal_currency_code %q) currency = %q, want %q", r.ID, r.Properties["deal_currency_code"], d.Currency, want)
+				}
+			}
+			if without == 0 {
+				t.Fatal("the seed has no deal without deal_currency_code")
+			}
+			if n := logs.count(unknown); n != tt.warnings {
+				t.Errorf("%d warnings %q, want %d:\n%s", n, unknown, tt.warnings, logs.buf.String())
+			}
+			if n := srv.Requests("GET /account-info/v3/details"); n != tt.requests {
+				t.Errorf("account details read %d times, want %d", n, tt.requests)
+			}
+
+			srv.ResetCounts()
+			warns, err := c.Check(context.Background())
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if tt.check == "" && len(warns) != 0 || tt.check != "" && (len(warns) != 1 || !strings.Contains(warns[0], tt.check)) {
+				t.Errorf("Check warnings = %q, want one containing %q", warns, tt.check)
+			}
+			if n, want := srv.Requests("GET /account-info/v3/details"), map[bool]int{true: 0, false: 1}[tt.config != ""]; n != want {
+				t.Errorf("Check read the account details %d times, want %d", n, want)
+			}
+		})
+	}
+}
+
+// An OAuth app's token lists its scopes: without oauth, Check warns that
+// the portal's currency cannot be read, and asks nothing more.
+func TestCheckOAuthWithoutOAuthScope(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk, hubspottest.WithOAuthApp("client-1", "client-secret-xyz"))
+	srv.AddRefreshToken("rt-1", hubspottest.ScopeContacts, hubspottest.ScopeCompanies, hubspottest.ScopeDeals,
+		hubspottest.ScopeOwners, hubspottest.ScopeEmailBody)
+	c := newTestClient(t, srv, clk, func(o *Options) {
+		o.Token = ""
+		o.OAuth = &OAuth{ClientID: "client-1", ClientSecret: "client-secret-xyz", RefreshToken: "rt-1"}
+	})
+	warns, err := c.Check(context.Background())
+	want := []string{"the OAuth token lacks the oauth scope, so the portal's currency cannot be read: " +
+		"deals without deal_currency_code will have no currency and be left out of money KPIs; grant the oauth scope or set currency on the connector"}
+	if err != nil || !cmp.Equal(want, warns) {
+		t.Errorf("Check() = %q, %v; want %q", warns, err, want)
+	}
+	if n := srv.Requests("GET /account-info/v3/details"); n != 0 {
+		t.Errorf("account details read %d times, want 0", n)
 	}
 }

@@ -293,14 +293,19 @@ func TestRobustToReferenceReadings(t *testing.T) {
 				var out []dealRow
 				err := c.Pull(context.Background(), obj, cursor, func(_ context.Context, p *connectors.Page) error {
 					for _, d := range p.Deals {
-						r := dealRow{d.ID, d.Status, d.Currency, d.CompanyID, d.Deleted}
 						if d.Deleted {
-							r = dealRow{ID: d.ID, Deleted: true}
+							t.Errorf("deal %s upserted deleted, want a Deletion", d.ID)
 						}
 						if d.UpdatedAt.IsZero() {
 							t.Errorf("deal %s without UpdatedAt", d.ID)
 						}
-						out = append(out, r)
+						out = append(out, dealRow{d.ID, d.Status, d.Currency, d.CompanyID, d.Deleted})
+					}
+					for _, d := range p.Deletions {
+						if d.Object != connectors.ObjectDeals || d.At.IsZero() {
+							t.Errorf("deletion %+v, want a deal with its time", d)
+						}
+						out = append(out, dealRow{ID: d.ID, Deleted: true})
 					}
 					cursor = p.Cursor
 					return nil
@@ -379,5 +384,71 @@ func TestSearchEarlyCapOpaqueCursors(t *testing.T) {
 	// above the last id: 16 requests per 3,000, then 5 for the last 1,000.
 	if got := srv.RequestCounts()["POST /crm/v3/objects/contacts/search"]; got != 16+16+5 {
 		t.Errorf("search requests = %d, want %d", got, 16+16+5)
+	}
+}
+
+// Owners as reference/hubspot.md §6.3 shows them, and a deactivated one as
+// GET /crm/v3/owners?archived=true lists it: archived true, without userId.
+// A deactivated owner is a user who left, Active false; not deleted, for
+// their deals and clients are still theirs.
+func TestOwnersDeactivated(t *testing.T) {
+	const activePage = `{
+  "results": [
+    {"id": "512345678", "email": "ana.sales@example.com", "firstName": "Ana", "lastName": "Sales",
+     "userId": 9876543, "userIdIncludingInactive": 9876543, "type": "PERSON",
+     "createdAt": "2022-03-01T08:00:00.000Z", "updatedAt": "2024-05-10T12:00:00.000Z", "archived": false,
+     "teams": [{"id": "44001", "name": "EMEA", "primary": true}]},
+    {"id": "512345679", "email": "inbound-queue@example.com", "firstName": "", "lastName": "",
+     "userIdIncludingInactive": 9876544, "type": "QUEUE",
+     "createdAt": "2023-02-01T08:00:00.000Z", "updatedAt": "2023-02-01T08:00:00.000Z", "archived": false}
+  ],
+  "paging": {"next": {"after": "512345680", "link": "https://api.hubapi.com/crm/v3/owners/?after=512345680&limit=2"}}
+}`
+	const archivedPage = `{
+  "results": [
+    {"id": "512345690", "email": "boris.left@example.com", "firstName": "Boris", "lastName": "Left",
+     "userIdIncludingInactive": 9876555, "type": "PERSON",
+     "createdAt": "2022-03-01T08:00:00.000Z", "updatedAt": "2026-09-30T17:00:00.000Z", "archived": true}
+  ]
+}`
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.RawQuery)
+		w.Header().Set("Content-Type", "application/json")
+		switch q := r.URL.Query(); {
+		case r.URL.Path != "/crm/v3/owners":
+			http.NotFound(w, r)
+		case q.Get("archived") == "true":
+			fmt.Fprint(w, archivedPage)
+		case q.Get("after") == "512345680":
+			fmt.Fprint(w, `{"results":[]}`)
+		default:
+			fmt.Fprint(w, activePage)
+		}
+	}))
+	defer srv.Close()
+	clk := newClock()
+	c, err := New(Options{Name: "hs", BaseURL: srv.URL, Token: testToken, Now: clk.Now, RateLimit: 1e6, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []connectors.User
+	err = c.Pull(context.Background(), connectors.ObjectUsers, "", func(_ context.Context, p *connectors.Page) error {
+		users = append(users, p.Users...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []connectors.User{
+		{Meta: connectors.Meta{ID: "512345678", UpdatedAt: ts("2024-05-10T12:00:00Z")}, Email: "ana.sales@example.com", Name: "Ana Sales", Active: true},
+		{Meta: connectors.Meta{ID: "512345679", UpdatedAt: ts("2023-02-01T08:00:00Z")}, Email: "inbound-queue@example.com", Name: "inbound-queue@example.com", Active: true},
+		{Meta: connectors.Meta{ID: "512345690", UpdatedAt: ts("2026-09-30T17:00:00Z")}, Email: "boris.left@example.com", Name: "Boris Left", Active: false},
+	}
+	if diff := cmp.Diff(want, users, ignoreRaw); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"limit=100", "after=512345680&limit=100", "archived=true&limit=100"}, queries); diff != "" {
+		t.Errorf("owner requests (-want +got):\n%s", diff)
 	}
 }

@@ -50,6 +50,8 @@ func scopeFor(r *http.Request) []string {
 	case strings.HasPrefix(p, "/crm/v3/objects/"):
 		t, _, _ := strings.Cut(strings.TrimPrefix(p, "/crm/v3/objects/"), "/")
 		return []string{objectScope(t)}
+	case strings.HasPrefix(p, "/account-info/"):
+		return []string{ScopeOAuth}
 	case strings.HasPrefix(p, "/crm/v4/associations/"):
 		parts := strings.Split(strings.TrimPrefix(p, "/crm/v4/associations/"), "/")
 		if len(parts) >= 2 {

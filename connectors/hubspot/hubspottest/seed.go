@@ -18,6 +18,17 @@ type World struct {
 	Activities int       // default 10 per company, spread over the five engagement types
 }
 
+// The internal values of HubSpot's default call outcomes
+// (hs_call_disposition), from HubSpot's calls guide.
+const (
+	DispositionBusy            = "9d9162e7-6cf3-4944-bf63-4dff82258764"
+	DispositionConnected       = "f240bbac-87c9-4f6e-bf70-924b57d47db7"
+	DispositionLeftLiveMessage = "a4c4c377-d246-4b32-a13b-75a56a4cd0ff"
+	DispositionLeftVoicemail   = "b2cf5968-551e-4856-9783-52b3da59a7d0"
+	DispositionNoAnswer        = "73a0d17f-1163-4015-bdd5-ec830791da20"
+	DispositionWrongNumber     = "17b47fee-58de-441e-a44c-c6300d46f273"
+)
+
 // DefaultPipelines are a default sales pipeline and a renewals pipeline with
 // numeric stage ids, as a portal with a custom pipeline has.
 func DefaultPipelines() []Pipeline {
@@ -42,10 +53,12 @@ func DefaultPipelines() []Pipeline {
 }
 
 // Seed fills the server with a realistic, deterministic world: owners
-// (one archived), the DefaultPipelines, companies, contacts with NPS
-// answers, deals in every stage with amounts in two currencies, and calls,
-// e-mails, meetings, notes and tasks, all associated (primary company
-// labels included). It uses the property names crmkpi's defaults map:
+// (one archived, a deactivated user), the DefaultPipelines, companies,
+// contacts with NPS answers, deals in every stage with amounts in two
+// currencies and a third of them without deal_currency_code (the portal's
+// currency), and calls (some unanswered: NO_ANSWER, or the outcome Busy),
+// e-mails, meetings, notes and tasks (some with a body repeating the
+// subject), all associated (primary company labels included). It uses the property names crmkpi's defaults map:
 // hs_feedback_last_nps_rating, hs_feedback_last_survey_date, cost_of_sale,
 // key_account.
 func (s *Server) Seed(w World) error {
@@ -175,6 +188,19 @@ func (s *Server) Seed(w World) error {
 			p["hs_call_duration"] = strconv.Itoa(1000 * rng.IntN(900))
 			p["hs_call_status"] = "COMPLETED"
 			p["hs_call_title"] = "Call"
+			// Outcomes go by the call's position, not by rng, so the rest
+			// of a seeded world stays as it was: one call in six rang out
+			// (as HubSpot's calling tool records it), one in six was
+			// logged by hand with the outcome Busy, one in three with
+			// Connected, the others with no outcome.
+			switch (i / len(kinds)) % 6 {
+			case 1:
+				p["hs_call_status"], p["hs_call_duration"] = "NO_ANSWER", "0"
+			case 4:
+				p["hs_call_disposition"] = DispositionBusy
+			case 0, 3:
+				p["hs_call_disposition"] = DispositionConnected
+			}
 		case Emails:
 			p["hs_email_direction"] = []string{"INCOMING_EMAIL", "EMAIL"}[rng.IntN(2)]
 			p["hs_email_subject"] = "Re: proposal"
@@ -186,8 +212,17 @@ func (s *Server) Seed(w World) error {
 		case Notes:
 			p["hs_note_body"] = "<p>Spoke with the client</p>"
 		case Tasks:
-			p["hs_task_subject"] = []string{"Follow up", "Prepare QBR #team", "Send contract"}[rng.IntN(3)]
+			subject := []string{"Follow up", "Prepare QBR #team", "Send contract"}[rng.IntN(3)]
+			p["hs_task_subject"] = subject
 			p["hs_task_status"] = []string{"COMPLETED", "NOT_STARTED"}[rng.IntN(2)]
+			// One task in three has a body repeating its subject, as
+			// HubSpot fills it; one in three a body of its own.
+			switch (i / len(kinds)) % 3 {
+			case 0:
+				p["hs_task_body"] = "<p>" + subject + "</p>"
+			case 1:
+				p["hs_task_body"] = "<p>Agenda: pricing &amp; next steps</p>"
+			}
 		}
 		r := Record{ID: next(), CreatedAt: ts, UpdatedAt: ts.Add(time.Second), Properties: p}
 		acts[kind] = append(acts[kind], r)

@@ -49,10 +49,13 @@ const (
 	ScopeDeals     = "crm.objects.deals.read"
 	ScopeOwners    = "crm.objects.owners.read"
 	ScopeEmailBody = "sales-email-read"
+	// ScopeOAuth ("User and Account Information") is what the account
+	// details endpoint needs, per HubSpot's account-info spec.
+	ScopeOAuth = "oauth"
 )
 
 // AllScopes is what a fully authorised token holds.
-var AllScopes = []string{ScopeContacts, ScopeCompanies, ScopeDeals, ScopeOwners, ScopeEmailBody}
+var AllScopes = []string{ScopeContacts, ScopeCompanies, ScopeDeals, ScopeOwners, ScopeEmailBody, ScopeOAuth}
 
 // SearchCap is HubSpot's limit on how deep one search query may page.
 const SearchCap = 10000
@@ -191,7 +194,8 @@ func WithOAuthApp(clientID, clientSecret string) Option {
 func WithAssociationPageSize(n int) Option { return func(s *Server) { s.assocPage = n } }
 
 // WithCompanyCurrency sets the portal currency served by account details
-// (default USD).
+// (default USD); "" serves it empty. A token without ScopeOAuth gets 403
+// MISSING_SCOPES there, as from HubSpot.
 func WithCompanyCurrency(code string) Option { return func(s *Server) { s.currency = code } }
 
 // Server is a fake HubSpot. Its methods are safe for concurrent use.

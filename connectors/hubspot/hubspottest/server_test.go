@@ -2,6 +2,7 @@ package hubspottest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -65,5 +66,28 @@ func TestShapes(t *testing.T) {
 	do(t, s, "GET", "/crm/v3/owners", "")
 	if st, m := do(t, s, "GET", "/crm/v3/owners", ""); st != 429 || m["policyName"] != "DAILY" {
 		t.Errorf("daily = %d %v", st, m)
+	}
+}
+
+// Account details answer the spec's PortalInformationResponse, and 403
+// MISSING_SCOPES to a token without the oauth scope.
+func TestAccountDetails(t *testing.T) {
+	s := NewServer(WithToken("tok"), WithRateLimit(0, 0), WithCompanyCurrency("EUR"))
+	defer s.Close()
+	st, m := do(t, s, "GET", "/account-info/v3/details", "")
+	for _, k := range []string{"accountType", "additionalCurrencies", "companyCurrency", "dataHostingLocation", "portalId", "timeZone", "uiDomain", "utcOffset", "utcOffsetMilliseconds"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("account details lack %s: %v", k, m)
+		}
+	}
+	if st != 200 || m["companyCurrency"] != "EUR" {
+		t.Errorf("account details = %d %v, want 200 with EUR", st, m)
+	}
+	s.AddToken("tok", ScopeContacts, ScopeCompanies, ScopeDeals, ScopeOwners)
+	st, m = do(t, s, "GET", "/account-info/v3/details", "")
+	errs, _ := m["errors"].([]any)
+	if st != 403 || m["category"] != "MISSING_SCOPES" || len(errs) != 1 ||
+		fmt.Sprint(errs[0].(map[string]any)["context"]) != "map[requiredGranularScopes:[oauth]]" {
+		t.Errorf("account details without oauth = %d %v, want 403 MISSING_SCOPES naming oauth", st, m)
 	}
 }

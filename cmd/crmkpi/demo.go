@@ -28,8 +28,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	dir := fs.String("dir", "", "directory for the config, the SQLite warehouse and the Slack preview (default: a new crmkpi-demo-* directory under the system temp dir)")
 	managers := fs.Int("managers", 12, "number of account managers in the demo world")
 	seed := fs.Uint64("seed", 1, "seed of the demo world: the same seed gives the same world")
+	serve := fs.Bool("serve", false, "keep the fake CRMs running after the demo, until Ctrl-C, so that sync, score, status and notify can be tried against them with the config it wrote")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: crmkpi demo [--dir DIR] [--managers N] [--seed S]\n\n"+
+		fmt.Fprintf(e.stderr, "Usage: crmkpi demo [--dir DIR] [--managers N] [--seed S] [--serve]\n\n"+
 			"Starts fake HubSpot, amoCRM and Bitrix24 servers with a seeded world, writes a config\n"+
 			"pointing the real connectors at them, then syncs, scores the last full month and\n"+
 			"previews the Slack message (posts it when $SLACK_BOT_TOKEN and $SLACK_CHANNEL are set).\n"+
@@ -176,11 +177,23 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	} else {
 		fmt.Fprintf(e.stderr, "  Slack:         not posted; set SLACK_BOT_TOKEN and SLACK_CHANNEL to post\n")
 	}
-	fmt.Fprintf(e.stderr, "\nNext, try (the fake CRMs are gone, the warehouse stays):\n")
-	fmt.Fprintf(e.stderr, "  crmkpi score --config %s --period %s --format json\n", cfgPath, spec)
+	if !*serve {
+		fmt.Fprintf(e.stderr, "\nNext, try (the fake CRMs are gone, the warehouse stays; --serve keeps them):\n")
+		fmt.Fprintf(e.stderr, "  crmkpi score --config %s --period %s --format json\n", cfgPath, spec)
+		fmt.Fprintf(e.stderr, "  crmkpi status --config %s\n", cfgPath)
+		fmt.Fprintf(e.stderr, "  crmkpi notify --config %s --period %s --dry-run\n", cfgPath, spec)
+		fmt.Fprintf(e.stderr, "(from a checkout, 'go run ./cmd/crmkpi' in place of 'crmkpi')\n")
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "\nThe fake CRMs keep running until Ctrl-C; %s points at them:\n", cfgPath)
+	fmt.Fprintf(e.stderr, "  HubSpot  %s\n  amoCRM   %s\n  Bitrix24 %s\n", env.HubSpotURL, env.AmoURL, env.Bitrix.URL)
+	fmt.Fprintf(e.stderr, "In another terminal, try (from a checkout, 'go run ./cmd/crmkpi' in place of 'crmkpi'):\n")
+	fmt.Fprintf(e.stderr, "  crmkpi sync --config %s\n", cfgPath)
+	fmt.Fprintf(e.stderr, "  crmkpi score --config %s --period %s\n", cfgPath, spec)
 	fmt.Fprintf(e.stderr, "  crmkpi status --config %s\n", cfgPath)
 	fmt.Fprintf(e.stderr, "  crmkpi notify --config %s --period %s --dry-run\n", cfgPath, spec)
-	fmt.Fprintf(e.stderr, "(from a checkout, 'go run ./cmd/crmkpi' in place of 'crmkpi')\n")
+	<-ctx.Done()
+	fmt.Fprintf(e.stderr, "crmkpi demo: stopping the fake CRMs\n")
 	return nil
 }
 

@@ -209,6 +209,18 @@ func verdictFor(c *Client, status int, eb errorBody) connectors.Verdict {
 		"invalid_credentials", "user_access_error", "authorization_error", "invalid_grant",
 		"invalid_client", "payment_required":
 		return connectors.Verdict{Err: &connectors.AuthError{Status: status, Detail: detail}}
+	case "portal_deleted":
+		// The URL leads to no portal any more: as with a revoked webhook,
+		// no retry helps, only new credentials, so it is an auth error
+		// (fatal to the run) rather than a retried 500.
+		return connectors.Verdict{Err: &connectors.AuthError{Status: status, Detail: detail}}
+	case "":
+		// crm.*.list answer a user without read permission with 400, an
+		// empty code and "Access denied." (crm-deal-list.md): a
+		// permission error, not a malformed request.
+		if strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(eb.Description), "."), "access denied") {
+			return connectors.Verdict{Err: &connectors.AuthError{Status: status, Detail: detail}}
+		}
 	}
 	if status == http.StatusUnauthorized || status == http.StatusForbidden {
 		return connectors.Verdict{Err: &connectors.AuthError{Status: status, Detail: detail}}

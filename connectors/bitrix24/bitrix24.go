@@ -263,11 +263,15 @@ func (c *Client) ReconcileEvery() time.Duration { return c.opts.ReconcileEvery }
 // Stats returns the shared HTTP client's counters.
 func (c *Client) Stats() connectors.ClientStats { return c.http.Stats() }
 
-// Check verifies the webhook (or token) with the scope method, which
-// returns the scopes it carries, requires crm and user among them, and
-// reads one page of users. A portal without the scope method (404
-// ERROR_METHOD_NOT_FOUND) is checked by reading one page of deals and of
-// users instead, with a warning. It writes nothing.
+// Check verifies the webhook (or token) without writing anything. The
+// scope method lists the scopes it carries: crm is needed, and user_basic
+// (or the wider user) for the users' e-mails, by which managers are
+// matched; user_brief has no e-mails. Then it reads what every sync reads:
+// one page of deal ids (crm.deal.list, fast mode: no COUNT, 50 ids at
+// most; the method has no smaller page) and one page of users, so a
+// webhook user without read access to deals ("Access denied.") fails here
+// rather than in every sync. A portal without the scope method (404
+// ERROR_METHOD_NOT_FOUND) is checked by those reads alone, with a warning.
 func (c *Client) Check(ctx context.Context) ([]string, error) {
 	var warnings []string
 	env, err := c.call(ctx, "scope", map[string]any{})
@@ -275,11 +279,6 @@ func (c *Client) Check(ctx context.Context) ([]string, error) {
 	case err != nil && isMethodNotFound(err):
 		// The reads below prove both scopes: a missing one answers 403.
 		warnings = append(warnings, "the portal has no scope method; crm and user access checked by reading deals and users")
-		if _, err := c.call(ctx, "crm.deal.list", map[string]any{
-			"select": []string{"ID"}, "order": map[string]any{"ID": "ASC"}, "filter": map[string]any{">ID": 0}, "start": -1,
-		}); err != nil {
-			return nil, c.fail(connectors.ObjectDeals, 0, fmt.Errorf("read deals: %w", err))
-		}
 	case err != nil:
 		return nil, c.fail("", 0, fmt.Errorf("check scopes: %w", err))
 	default:
@@ -287,21 +286,39 @@ func (c *Client) Check(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, c.fail("", 0, &connectors.MalformedError{Detail: "scope result", Err: err})
 		}
-		var missing []string
-		for _, need := range []string{"crm", "user"} {
-			if !slices.Contains(scopes, need) {
-				missing = append(missing, need)
-			}
-		}
-		if len(missing) > 0 {
+		if missing := missingScopes(scopes); len(missing) > 0 {
 			return nil, c.fail("", 0, &connectors.AuthError{Status: http.StatusForbidden,
 				Detail: "missing scopes " + strings.Join(missing, ", ") + " (has " + strings.Join(scopes, ", ") + ")"})
 		}
+	}
+	env, err = c.call(ctx, "crm.deal.list", map[string]any{
+		"select": []string{"ID"}, "order": map[string]any{"ID": "ASC"}, "filter": map[string]any{">ID": 0}, "start": -1,
+	})
+	if err != nil {
+		return nil, c.fail(connectors.ObjectDeals, 0, fmt.Errorf("read deals: %w", err))
+	}
+	if rows, err := decodeRows(env.Result); err == nil && len(rows) == 0 {
+		// Not an error: a new portal has no deals. But a user who may read
+		// only some deals sees none of the others, silently.
+		warnings = append(warnings, "the webhook's user sees no deals: a new portal, or a user who may not read the others' deals")
 	}
 	if _, err := c.call(ctx, "user.get", map[string]any{"SORT": "ID", "ORDER": "ASC", "start": 0}); err != nil {
 		return nil, c.fail(connectors.ObjectUsers, 0, fmt.Errorf("read users: %w", err))
 	}
 	return warnings, nil
+}
+
+// missingScopes names the scopes a sync needs that scopes lacks: crm, and
+// user_basic, which the full user scope also covers.
+func missingScopes(scopes []string) []string {
+	var missing []string
+	if !slices.Contains(scopes, "crm") {
+		missing = append(missing, "crm")
+	}
+	if !slices.Contains(scopes, "user_basic") && !slices.Contains(scopes, "user") {
+		missing = append(missing, "user_basic")
+	}
+	return missing
 }
 
 // scopeList reads the scope method's result: a list of names as

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 )
@@ -280,32 +282,111 @@ func TestRevokedWebhook(t *testing.T) {
 	}
 }
 
+// TestCheck asks for the least a sync needs: crm and user_basic (the
+// full user scope covers it; user_brief has no e-mails), and reads one
+// page of deal ids and one of users, so a webhook user who may not read
+// deals fails check, with the portal's own "Access denied.".
 func TestCheck(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		scopes []string
-		want   string
+		name     string
+		opts     []bitrix24test.Option
+		deals    int
+		want     string
+		warnings []string
 	}{
-		{"ok", []string{"crm", "user", "task"}, ""},
-		{"no user", []string{"crm"}, "b24: authentication failed (HTTP 403): missing scopes user (has crm)"},
-		{"nothing", []string{"task"}, "b24: authentication failed (HTTP 403): missing scopes crm, user (has task)"},
+		{"user_basic", []bitrix24test.Option{bitrix24test.WithScopes("crm", "user_basic")}, 3, "", nil},
+		{"full user scope", []bitrix24test.Option{bitrix24test.WithScopes("crm", "user", "task")}, 3, "", nil},
+		{"user_brief only", []bitrix24test.Option{bitrix24test.WithScopes("crm", "user_brief")}, 3,
+			"b24: authentication failed (HTTP 403): missing scopes user_basic (has crm, user_brief)", nil},
+		{"no user scope", []bitrix24test.Option{bitrix24test.WithScopes("crm")}, 3,
+			"b24: authentication failed (HTTP 403): missing scopes user_basic (has crm)", nil},
+		{"nothing", []bitrix24test.Option{bitrix24test.WithScopes("task")}, 3,
+			"b24: authentication failed (HTTP 403): missing scopes crm, user_basic (has task)", nil},
+		{"deals not readable", []bitrix24test.Option{bitrix24test.WithAccessDenied("crm.deal.list")}, 3,
+			"b24 deals: read deals: authentication failed (HTTP 400): Access denied.", nil},
+		{"users not readable", []bitrix24test.Option{bitrix24test.WithAccessDenied("user.get")}, 3,
+			"b24 users: read users: authentication failed (HTTP 400): Access denied.", nil},
+		{"no deals visible", nil, 0, "",
+			[]string{"the webhook's user sees no deals: a new portal, or a user who may not read the others' deals"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newClock(t0)
-			srv := newFake(t, clk, bitrix24test.WithScopes(tc.scopes...))
+			srv := newFake(t, clk, tc.opts...)
+			if tc.deals > 0 {
+				seed(srv, tc.deals)
+			}
 			c := newClient(t, srv, clk, nil)
 			warnings, err := c.Check(context.Background())
 			got := ""
 			if err != nil {
 				got = err.Error()
 			}
-			if got != tc.want || warnings != nil {
-				t.Errorf("Check = %v, %q; want nil, %q", warnings, got, tc.want)
+			if got != tc.want || !cmp.Equal(warnings, tc.warnings) {
+				t.Errorf("Check = %q, %q; want %q, %q", warnings, got, tc.warnings, tc.want)
 			}
-			if tc.want == "" && (srv.Requests("scope") != 1 || srv.Requests("user.get") != 1) {
-				t.Errorf("Check asked scope %d and user.get %d times, want 1 and 1", srv.Requests("scope"), srv.Requests("user.get"))
+			if err != nil && !connectors.IsAuth(err) {
+				t.Errorf("IsAuth(%v) = false", err)
+			}
+			if tc.want != "" {
+				return
+			}
+			counts := map[string]int{"scope": srv.Requests("scope"), "crm.deal.list": srv.Requests("crm.deal.list"), "user.get": srv.Requests("user.get")}
+			if diff := cmp.Diff(map[string]int{"scope": 1, "crm.deal.list": 1, "user.get": 1}, counts); diff != "" || srv.TotalRequests() != 3 {
+				t.Errorf("Check requests (-want +got), %d in all:\n%s", srv.TotalRequests(), diff)
+			}
+			// The cheapest documented read: ids only, fast mode (no COUNT).
+			want := map[string]any{"select": []any{"ID"}, "order": map[string]any{"ID": "ASC"}, "filter": map[string]any{">ID": 0.0}, "start": -1.0}
+			if diff := cmp.Diff(want, srv.LastParams("crm.deal.list")); diff != "" {
+				t.Errorf("crm.deal.list params (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestAuthorizationErrors: each documented permission answer is an
+// AuthError carrying the portal's message, and none is retried; a deleted
+// portal is fatal too, not a 500 to retry.
+func TestAuthorizationErrors(t *testing.T) {
+	for _, tc := range []struct {
+		fault bitrix24test.Fault
+		want  string
+	}{
+		{bitrix24test.FaultAccessDenied, "authentication failed (HTTP 400): Access denied."},
+		{bitrix24test.FaultPlanAccessDenied, "authentication failed (HTTP 403): ACCESS_DENIED: REST API is available only on commercial plans."},
+		{bitrix24test.FaultInvalidCredentials, "authentication failed (HTTP 403): INVALID_CREDENTIALS: Invalid request credentials"},
+		{bitrix24test.FaultInsufficientScope, "authentication failed (HTTP 403): insufficient_scope: The request requires higher privileges than provided by the webhook token"},
+		{bitrix24test.FaultUserAccessError, "authentication failed (HTTP 403): user_access_error: The user does not have access to the application"},
+		{bitrix24test.FaultPortalDeleted, "authentication failed (HTTP 500): PORTAL_DELETED: Portal was deleted"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			clk := newClock(t0)
+			srv := newFake(t, clk)
+			seed(srv, 3)
+			c := newClient(t, srv, clk, nil)
+			srv.FailNext(1, tc.fault)
+			err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+			if want := "b24 deals page 1: " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("err = %v\nwant  %s", err, want)
+			}
+			if !connectors.IsAuth(err) || srv.TotalRequests() != 1 {
+				t.Errorf("IsAuth = %v after %d requests; want true after 1 (never retried)", connectors.IsAuth(err), srv.TotalRequests())
+			}
+		})
+	}
+
+	// A webhook user without read access to deals: the sync's batch says
+	// so in result_error, with the same message, and is not retried.
+	clk := newClock(t0)
+	srv := newFake(t, clk, bitrix24test.WithAccessDenied("crm.deal.list"))
+	seed(srv, 3)
+	c := newClient(t, srv, clk, nil)
+	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+	want := "b24 deals page 1: batch command c00 (crm.deal.list): authentication failed (HTTP 200): Access denied."
+	if err == nil || err.Error() != want || !connectors.IsAuth(err) {
+		t.Errorf("err = %v (IsAuth %v)\nwant  %s", err, connectors.IsAuth(err), want)
+	}
+	if srv.TotalRequests() != 1 {
+		t.Errorf("%d requests, want 1", srv.TotalRequests())
 	}
 }
 

@@ -217,19 +217,38 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 		d.Status = connectors.StatusLost
 	}
 	if d.Status != connectors.StatusOpen {
-		// CLOSEDATE is the planned date while a deal is open; once it is
-		// won or lost Bitrix24 sets it to the close date.
-		for _, k := range []string{"CLOSEDATE", "MOVED_TIME", "DATE_MODIFY"} {
-			if t := f.timePtr(k, m.loc); t != nil {
-				d.ClosedAt = t
-				break
-			}
-		}
+		d.ClosedAt = closedAt(f, m.loc)
 	}
 	if code := m.fields["deal_expense"]; code != "" {
 		d.Expense = f.num(code)
 	}
 	return d, nil
+}
+
+// closedAt is when a won or lost deal entered its final stage: MOVED_TIME,
+// "the date the item was moved to the current stage" (main-entities-fields),
+// which for a closed deal is the moment it was won or lost, as exact as the
+// last TYPE_ID 3 row of crm.stagehistory.list and free with the deal.
+// CLOSEDATE is no close time: it is a date field the manager edits, the
+// planned close date (crm.deal.add's own example sets it ten days ahead),
+// and it stays in the future when a deal is won early. Without MOVED_TIME
+// (a select or portal that leaves it out), CLOSEDATE is taken when it is
+// not after DATE_MODIFY, since a close date later than the deal's last
+// change is still a plan; else DATE_MODIFY, the last change, at or after
+// the close; else CLOSEDATE as it is, rather than no close time, which
+// would leave the deal out of every KPI.
+func closedAt(f fields, loc *time.Location) *time.Time {
+	if t := f.timePtr("MOVED_TIME", loc); t != nil {
+		return t
+	}
+	planned, modified := f.timePtr("CLOSEDATE", loc), f.timePtr("DATE_MODIFY", loc)
+	switch {
+	case planned != nil && (modified == nil || !planned.After(*modified)):
+		return planned
+	case modified != nil:
+		return modified
+	}
+	return planned
 }
 
 // Activity TYPE_ID values (crm-enum-activity-type).
@@ -334,6 +353,9 @@ func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
 			a.Subject = joinLines(a.Subject, d)
 		}
 	}
+	if a.Type == connectors.ActivityCall {
+		a.Connected = callConnected(f)
+	}
 	if a.Type == connectors.ActivityCall || a.Type == connectors.ActivityMeeting {
 		start, ok1 := parseTime(f.str("START_TIME"), m.loc)
 		end, ok2 := parseTime(f.str("END_TIME"), m.loc)
@@ -343,6 +365,32 @@ func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
 		}
 	}
 	return a, nil
+}
+
+// callConnected reads whether a call reached the other side. Bitrix24
+// marks a missed incoming call with SETTINGS.MISSED_CALL (its timeline
+// draws it as "missed" by that flag) and leaves it uncompleted, a to-do to
+// call back; a call that took place is completed, which is what KPIS.md
+// takes as connected. So: MISSED_CALL set, or COMPLETED "N" (a missed call
+// not yet dealt with, or a call planned but not held), is not connected;
+// COMPLETED "Y" is; no COMPLETED at all says nothing (nil). An outgoing
+// dial nobody picked up is not told apart: its result (CALL_FAILED_CODE)
+// lives in the telephony statistics (voximplant.statistic.get, telephony
+// scope), not on the activity, so it counts as connected, which keeps
+// every real answer.
+func callConnected(f fields) *bool {
+	if raw := f["SETTINGS"]; len(raw) > 0 && raw[0] == '{' {
+		if s, err := decodeFields(raw); err == nil && s.flag("MISSED_CALL") {
+			return ptr(false)
+		}
+	}
+	switch strings.ToUpper(f.str("COMPLETED")) {
+	case "Y", "TRUE", "1":
+		return ptr(true)
+	case "N", "FALSE", "0":
+		return ptr(false)
+	}
+	return nil
 }
 
 func joinLines(a, b string) string {

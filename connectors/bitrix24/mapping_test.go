@@ -28,7 +28,14 @@ const (
      "STAGE_SEMANTIC_ID": "F", "CLOSED": "Y", "OPPORTUNITY": 1500, "CURRENCY_ID": "rub",
      "CLOSEDATE": "2024-09-20T00:00:00+03:00", "DATE_CREATE": "2024-09-01T10:00:00.123+03:00",
      "DATE_MODIFY": "2024-09-20 12:00:00", "ASSIGNED_BY_ID": 6, "COMPANY_ID": null, "CONTACT_ID": "0",
-     "UF_CRM_EXPENSE": "250.5|RUB"}
+     "UF_CRM_EXPENSE": "250.5|RUB"},
+    {"ID": "40", "TITLE": "Umbrella - won early", "CATEGORY_ID": "0", "STAGE_ID": "WON",
+     "STAGE_SEMANTIC_ID": "S", "CLOSED": "Y", "OPPORTUNITY": "500.00", "CURRENCY_ID": "RUB",
+     "CLOSEDATE": "2024-10-15T00:00:00+03:00", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "DATE_MODIFY": "2024-09-12T16:20:00+03:00", "ASSIGNED_BY_ID": "1"},
+    {"ID": "41", "TITLE": "Hooli - lost, no dates", "CATEGORY_ID": "0", "STAGE_ID": "LOSE",
+     "STAGE_SEMANTIC_ID": "F", "CLOSED": "Y", "OPPORTUNITY": "0.00", "CURRENCY_ID": "RUB",
+     "CLOSEDATE": "", "DATE_CREATE": "2024-09-01T10:00:00+03:00", "MOVED_TIME": null, "ASSIGNED_BY_ID": "1"}
   ]`
 	sampleContacts = `[
     {"ID": "75", "NAME": "Anastasia", "LAST_NAME": "Ilyina", "COMPANY_ID": "9", "ASSIGNED_BY_ID": "6",
@@ -75,7 +82,25 @@ const (
      "START_TIME": "2024-09-03T10:00:00+03:00", "COMPLETED": "Y", "RESPONSIBLE_ID": "6", "DIRECTION": "1"},
     {"ID": "26", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "5", "SUBJECT": "Document signed",
      "DESCRIPTION": "Contract v2", "CREATED": "2024-09-03T10:00:00+03:00", "LAST_UPDATED": "2024-09-03T10:00:00+03:00",
-     "START_TIME": "2024-09-03T10:00:00+03:00", "COMPLETED": "Y", "RESPONSIBLE_ID": "6", "DIRECTION": "2"}
+     "START_TIME": "2024-09-03T10:00:00+03:00", "COMPLETED": "Y", "RESPONSIBLE_ID": "6", "DIRECTION": "2"},
+    {"ID": "27", "OWNER_ID": "75", "OWNER_TYPE_ID": "3", "TYPE_ID": "2", "PROVIDER_ID": "VOXIMPLANT_CALL",
+     "PROVIDER_TYPE_ID": "CALL", "SUBJECT": "Missed call from +7 495 000-00-00", "CREATED": "2024-09-06T10:00:30+03:00",
+     "LAST_UPDATED": "2024-09-06T10:00:30+03:00", "START_TIME": "2024-09-06T10:00:00+03:00",
+     "END_TIME": "2024-09-06T10:00:00+03:00", "DEADLINE": "2024-09-06T10:00:00+03:00",
+     "COMPLETED": "N", "STATUS": "1", "RESPONSIBLE_ID": "6", "DIRECTION": "1", "SETTINGS": {"MISSED_CALL": true}},
+    {"ID": "28", "OWNER_ID": "75", "OWNER_TYPE_ID": "3", "TYPE_ID": "2", "PROVIDER_ID": "VOXIMPLANT_CALL",
+     "PROVIDER_TYPE_ID": "CALL", "SUBJECT": "Missed call, called back", "CREATED": "2024-09-06T11:00:30+03:00",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T11:00:00+03:00",
+     "END_TIME": "2024-09-06T11:00:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": "6",
+     "DIRECTION": "1", "SETTINGS": {"MISSED_CALL": "Y"}},
+    {"ID": "29", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "PROVIDER_ID": "CRM_CALL",
+     "PROVIDER_TYPE_ID": "CALL", "SUBJECT": "Call back ACME", "CREATED": "2024-09-06T12:00:00+03:00",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-09T10:00:00+03:00",
+     "END_TIME": "2024-09-09T10:15:00+03:00", "DEADLINE": "2024-09-09T10:00:00+03:00",
+     "COMPLETED": "N", "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2", "SETTINGS": []},
+    {"ID": "30", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call, state unknown",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "RESPONSIBLE_ID": "1", "DIRECTION": "2"}
   ]`
 	sampleUsers = `[
    {"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com",
@@ -124,17 +149,29 @@ var noRaw = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == "
 func TestMapDeals(t *testing.T) {
 	rs := rows(t, sampleDeals)
 	want := []connectors.Deal{
+		// Won when it entered C1:WON (MOVED_TIME, 11:03:41+02:00), not on
+		// the planned CLOSEDATE of the day before at midnight.
 		{Meta: connectors.Meta{ID: "37", UpdatedAt: utc("2024-09-10T09:03:41Z")}, Name: "ACME - annual licence",
 			PipelineID: "1", StageID: "C1:WON", Status: "won", Amount: f64(19999.99), Currency: "EUR", OwnerID: "1",
-			CompanyID: "9", ContactID: "84", CreatedAt: utc("2024-09-02T16:37:18Z"), ClosedAt: utcPtr("2024-09-09T00:00:00Z")},
+			CompanyID: "9", ContactID: "84", CreatedAt: utc("2024-09-02T16:37:18Z"), ClosedAt: utcPtr("2024-09-10T09:03:41Z")},
 		{Meta: connectors.Meta{ID: "38", UpdatedAt: utc("2024-09-03T07:00:00Z")}, Name: "Globex - pilot",
 			PipelineID: "0", StageID: "PREPARATION", Status: "open", Amount: f64(0), Currency: "USD", OwnerID: "6",
 			CreatedAt: utc("2024-09-02T16:37:38Z")},
 		// Numbers as numbers, "0"/null references, fractions, a datetime
-		// without an offset (portal-local), a money user field.
+		// without an offset (portal-local), a money user field. No
+		// MOVED_TIME: CLOSEDATE, on or before the last change, is taken.
 		{Meta: connectors.Meta{ID: "39", UpdatedAt: utc("2024-09-20T09:00:00Z")}, Name: "Initech - lost",
 			PipelineID: "0", StageID: "LOSE", Status: "lost", Amount: f64(1500), Currency: "RUB", OwnerID: "6",
 			CreatedAt: utc("2024-09-01T07:00:00.123Z"), ClosedAt: utcPtr("2024-09-19T21:00:00Z"), Expense: f64(250.5)},
+		// No MOVED_TIME and a CLOSEDATE still in the future of the last
+		// change: a plan, so the last change (DATE_MODIFY) is the close.
+		{Meta: connectors.Meta{ID: "40", UpdatedAt: utc("2024-09-12T13:20:00Z")}, Name: "Umbrella - won early",
+			PipelineID: "0", StageID: "WON", Status: "won", Amount: f64(500), Currency: "RUB", OwnerID: "1",
+			CreatedAt: utc("2024-09-01T07:00:00Z"), ClosedAt: utcPtr("2024-09-12T13:20:00Z")},
+		// Nothing to date it by: no close time.
+		{Meta: connectors.Meta{ID: "41"}, Name: "Hooli - lost, no dates",
+			PipelineID: "0", StageID: "LOSE", Status: "lost", Amount: f64(0), Currency: "RUB", OwnerID: "1",
+			CreatedAt: utc("2024-09-01T07:00:00Z")},
 	}
 	m := testMapper()
 	for i, raw := range rs {
@@ -191,9 +228,10 @@ func TestMapStages(t *testing.T) {
 
 func TestMapActivities(t *testing.T) {
 	want := []connectors.Activity{
+		// A completed call took place: connected.
 		{Meta: connectors.Meta{ID: "20", UpdatedAt: utc("2024-09-05T10:30:24Z")}, Type: "call", Direction: "outbound",
 			Subject: "Outgoing call ACME", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-05T10:25:00Z"),
-			Completed: true, DurationS: intp(183)},
+			Completed: true, DurationS: intp(183), Connected: boolp(true)},
 		{Meta: connectors.Meta{ID: "21", UpdatedAt: utc("2024-09-06T06:00:00Z")}, Type: "meeting", Subject: "Demo",
 			OwnerID: "6", ContactID: "75", OccurredAt: utc("2024-09-10T08:00:00Z"), DurationS: intp(3600)},
 		// A task: due date as its time, description in its text.
@@ -211,6 +249,22 @@ func TestMapActivities(t *testing.T) {
 		// TYPE_ID 5 (action) is a note: no direction, its text as subject.
 		{Meta: connectors.Meta{ID: "26", UpdatedAt: utc("2024-09-03T07:00:00Z")}, Type: "note",
 			Subject: "Document signed\nContract v2", OwnerID: "6", DealID: "37", OccurredAt: utc("2024-09-03T07:00:00Z"), Completed: true},
+		// A missed incoming call: SETTINGS.MISSED_CALL, left to call back.
+		{Meta: connectors.Meta{ID: "27", UpdatedAt: utc("2024-09-06T07:00:30Z")}, Type: "call", Direction: "inbound",
+			Subject: "Missed call from +7 495 000-00-00", OwnerID: "6", ContactID: "75", OccurredAt: utc("2024-09-06T07:00:00Z"),
+			DurationS: intp(0), Connected: boolp(false)},
+		// Completed after the call back, but the call itself was missed.
+		{Meta: connectors.Meta{ID: "28", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "inbound",
+			Subject: "Missed call, called back", OwnerID: "6", ContactID: "75", OccurredAt: utc("2024-09-06T08:00:00Z"),
+			Completed: true, DurationS: intp(0), Connected: boolp(false)},
+		// A planned outgoing call not held (COMPLETED N, SETTINGS an empty
+		// PHP array): no conversation yet.
+		{Meta: connectors.Meta{ID: "29", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
+			Subject: "Call back ACME", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-09T07:00:00Z"),
+			DurationS: intp(900), Connected: boolp(false)},
+		// Neither COMPLETED nor SETTINGS: the CRM does not say.
+		{Meta: connectors.Meta{ID: "30", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
+			Subject: "Call, state unknown", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z")},
 	}
 	m := testMapper()
 	for i, raw := range rows(t, sampleActivities) {

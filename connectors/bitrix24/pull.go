@@ -83,7 +83,7 @@ var entities = map[connectors.Object]entity{
 		method: "crm.activity.list", modified: "LAST_UPDATED",
 		sel: []string{"ID", "OWNER_ID", "OWNER_TYPE_ID", "TYPE_ID", "PROVIDER_ID", "PROVIDER_TYPE_ID",
 			"SUBJECT", "DESCRIPTION", "CREATED", "LAST_UPDATED", "START_TIME", "END_TIME", "DEADLINE",
-			"COMPLETED", "STATUS", "RESPONSIBLE_ID", "DIRECTION"},
+			"COMPLETED", "STATUS", "RESPONSIBLE_ID", "DIRECTION", "SETTINGS"},
 	},
 }
 

@@ -128,7 +128,7 @@ func TestMapScalarsEitherWay(t *testing.T) {
 		{"activity, numbers and bools", `{"ID":20,"OWNER_ID":37,"OWNER_TYPE_ID":2,"TYPE_ID":2,"DIRECTION":1,"COMPLETED":true,"RESPONSIBLE_ID":1,
 			"START_TIME":"2024-09-05T13:25:00+03:00","END_TIME":"2024-09-05T13:28:03+03:00","LAST_UPDATED":"2024-09-05T13:30:24+03:00"}`,
 			connectors.Activity{Meta: connectors.Meta{ID: "20", UpdatedAt: utc("2024-09-05T10:30:24Z")}, Type: "call", Direction: "inbound",
-				OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-05T10:25:00Z"), Completed: true, DurationS: intp(183)}},
+				OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-05T10:25:00Z"), Completed: true, DurationS: intp(183), Connected: boolp(true)}},
 		{"activity, direction 0 and COMPLETED N", `{"ID":"21","OWNER_ID":"75","OWNER_TYPE_ID":"3","TYPE_ID":"4","DIRECTION":"0","COMPLETED":"N",
 			"RESPONSIBLE_ID":"6","START_TIME":"2024-09-10T11:00:00+03:00","LAST_UPDATED":"2024-09-06T09:00:00+03:00"}`,
 			connectors.Activity{Meta: connectors.Meta{ID: "21", UpdatedAt: utc("2024-09-06T06:00:00Z")}, Type: "email",
@@ -142,6 +142,10 @@ func TestMapScalarsEitherWay(t *testing.T) {
 			"CURRENCY_ID":"eur","CLOSEDATE":"2024-09-09T02:00:00+02:00","COMPANY_ID":9,"DATE_MODIFY":"2024-09-10T11:03:41+02:00"}`,
 			connectors.Deal{Meta: connectors.Meta{ID: "37", UpdatedAt: utc("2024-09-10T09:03:41Z")}, PipelineID: "0", StageID: "WON",
 				Status: "won", Amount: f64(19999.99), Currency: "EUR", CompanyID: "9", ClosedAt: utcPtr("2024-09-09T00:00:00Z")}},
+		{"deal, lost, MOVED_TIME without an offset", `{"ID":"42","STAGE_ID":"LOSE","STAGE_SEMANTIC_ID":"F","CLOSEDATE":"2024-12-01",
+			"MOVED_TIME":"2024-09-11 09:30:00","DATE_MODIFY":"2024-09-11 09:30:00"}`,
+			connectors.Deal{Meta: connectors.Meta{ID: "42", UpdatedAt: utc("2024-09-11T06:30:00Z")}, PipelineID: "0", StageID: "LOSE",
+				Status: "lost", ClosedAt: utcPtr("2024-09-11T06:30:00Z")}},
 		{"user, ACTIVE as Y", `{"ID":1,"ACTIVE":"Y","NAME":"Vadim","EMAIL":"v@example.com"}`,
 			connectors.User{Meta: connectors.Meta{ID: "1", UpdatedAt: seenT}, Name: "Vadim", Email: "v@example.com", Active: true}},
 		{"user, ACTIVE as N", `{"ID":"6","ACTIVE":"N","NAME":"John"}`,
@@ -268,6 +272,7 @@ func TestCheckWithoutScopeMethod(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newClock(t0)
 			srv := newFake(t, clk, tc.opts...)
+			seed(srv, 1)
 			c := newClient(t, srv, clk, nil)
 			warnings, err := c.Check(context.Background())
 			got := ""

@@ -46,6 +46,21 @@ const (
 	// FaultLowercaseQueryLimit answers 503 with the code in lower case
 	// (the portal mixes cases).
 	FaultLowercaseQueryLimit
+	// FaultAccessDenied answers 400 with an empty code and "Access
+	// denied.", a crm.*.list call by a user without read permission.
+	FaultAccessDenied
+	// FaultPlanAccessDenied answers 403 ACCESS_DENIED: REST API on a free
+	// plan.
+	FaultPlanAccessDenied
+	// FaultInvalidCredentials answers 403 INVALID_CREDENTIALS: the user
+	// lacks the rights.
+	FaultInvalidCredentials
+	// FaultInsufficientScope answers 403 insufficient_scope.
+	FaultInsufficientScope
+	// FaultUserAccessError answers 403 user_access_error.
+	FaultUserAccessError
+	// FaultPortalDeleted answers 500 PORTAL_DELETED.
+	FaultPortalDeleted
 )
 
 type fault struct{ f Fault }
@@ -128,6 +143,18 @@ func (s *Server) serveFault(w http.ResponseWriter, f fault) bool {
 		return false
 	case FaultEmptyCode:
 		s.writeErrorLocked(w, &apiError{http.StatusBadRequest, "", "Parameter 'filter' must be array."})
+	case FaultAccessDenied:
+		s.writeErrorLocked(w, &apiError{http.StatusBadRequest, "", "Access denied."})
+	case FaultPlanAccessDenied:
+		s.writeErrorLocked(w, &apiError{http.StatusForbidden, "ACCESS_DENIED", "REST API is available only on commercial plans."})
+	case FaultInvalidCredentials:
+		s.writeErrorLocked(w, &apiError{http.StatusForbidden, "INVALID_CREDENTIALS", "Invalid request credentials"})
+	case FaultInsufficientScope:
+		s.writeErrorLocked(w, &apiError{http.StatusForbidden, "insufficient_scope", "The request requires higher privileges than provided by the webhook token"})
+	case FaultUserAccessError:
+		s.writeErrorLocked(w, &apiError{http.StatusForbidden, "user_access_error", "The user does not have access to the application"})
+	case FaultPortalDeleted:
+		s.writeErrorLocked(w, &apiError{http.StatusInternalServerError, "PORTAL_DELETED", "Portal was deleted"})
 	}
 	return true
 }

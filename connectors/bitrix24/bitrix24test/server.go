@@ -19,6 +19,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ type Server struct {
 
 	webhookUser, webhookCode string
 	oauth                    *oauthState
+	denied                   map[string]bool
 
 	rate       float64
 	capacity   float64
@@ -91,9 +93,23 @@ func WithWebhook(userID, code string) Option {
 }
 
 // WithScopes sets the scopes the webhook and OAuth tokens carry; default
-// crm and user. A crm.* method without "crm" (user.* without "user") gets
-// 403 insufficient_scope.
+// crm and user_basic, the least a sync needs. A crm.* method without "crm"
+// gets 403 insufficient_scope, and so does a user.* method without one of
+// "user", "user_basic" or "user_brief" (user-scope.md); under user_brief
+// alone user.get leaves out EMAIL and the phones, as Bitrix24 does.
 func WithScopes(scopes ...string) Option { return func(s *Server) { s.scopes = scopes } }
+
+// WithAccessDenied makes the webhook's user one without read permission
+// for the given methods (e.g. "crm.deal.list"): they answer 400 with an
+// empty code and "Access denied.", as crm-deal-list.md documents, as a
+// request of their own or as a batch sub-call.
+func WithAccessDenied(methods ...string) Option {
+	return func(s *Server) {
+		for _, m := range methods {
+			s.denied[strings.ToLower(m)] = true
+		}
+	}
+}
 
 // WithOAuth enables the OAuth token endpoint at URL+"/oauth/token/" for an
 // application with clientID and clientSecret, accepting refreshToken.
@@ -113,7 +129,8 @@ func NewServer(opts ...Option) *Server {
 		loc:         time.FixedZone("MSK", 3*3600),
 		rate:        2,
 		capacity:    50,
-		scopes:      []string{"crm", "user"},
+		scopes:      []string{"crm", "user_basic"},
+		denied:      map[string]bool{},
 		webhookUser: "1",
 		webhookCode: "b24fakewebhookcode",
 		requests:    map[string]int{},
@@ -176,7 +193,7 @@ func (s *Server) Add(e Entity, r Record) string {
 
 func (s *Server) addLocked(e Entity, r Record) string {
 	t := s.tables[e]
-	f := normalize(map[string]any(r), t.crm, s.loc).(map[string]any)
+	f := normalize(dateOnly(e, r, s.loc), t.crm, s.loc).(map[string]any)
 	var id int64
 	if v, ok := f["ID"]; ok && scalar(v) != "" {
 		id, _ = strconv.ParseInt(scalar(v), 10, 64)
@@ -195,12 +212,52 @@ func (s *Server) addLocked(e Entity, r Record) string {
 	if t.mod != "" && f[t.mod] == nil {
 		f[t.mod] = now
 	}
+	switch e {
+	case Deals:
+		// A deal enters its first stage when it is created; MOVED_TIME is
+		// read-only and always set.
+		if f["MOVED_TIME"] == nil {
+			f["MOVED_TIME"] = f["DATE_CREATE"]
+		}
+	case Activities:
+		// Empty PHP arrays, as crm.activity.list writes them.
+		for _, k := range []string{"SETTINGS", "PROVIDER_PARAMS"} {
+			if _, ok := f[k]; !ok {
+				f[k] = []any{}
+			}
+		}
+	}
 	rw := &row{fields: f}
 	if t.mod != "" {
 		rw.mod = parseRecordTime(f[t.mod], s.loc)
 	}
 	t.put(id, rw)
 	return strconv.FormatInt(id, 10)
+}
+
+// dateOnly renders a deal's date fields (BEGINDATE, CLOSEDATE: type date
+// in crm.deal.fields) given as time.Time as Bitrix24 sends a date: the
+// portal-local day at midnight, with the portal's offset.
+func dateOnly(e Entity, r Record, loc *time.Location) map[string]any {
+	out := map[string]any(r)
+	if e != Deals {
+		return out
+	}
+	cloned := false
+	for _, k := range []string{"BEGINDATE", "CLOSEDATE"} {
+		t, ok := r[k].(time.Time)
+		if p, isPtr := r[k].(*time.Time); isPtr && p != nil {
+			t, ok = *p, true
+		}
+		if ok {
+			if !cloned {
+				out, cloned = maps.Clone(out), true
+			}
+			y, m, d := t.In(loc).Date()
+			out[k] = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		}
+	}
+	return out
 }
 
 // AddMany stores records in e in one lock, for large seeds.
@@ -225,12 +282,17 @@ func (s *Server) Update(e Entity, id string, fields Record) bool {
 		return false
 	}
 	f := maps.Clone(r.fields)
-	for k, v := range normalize(map[string]any(fields), t.crm, s.loc).(map[string]any) {
+	upd := normalize(dateOnly(e, fields, s.loc), t.crm, s.loc).(map[string]any)
+	for k, v := range upd {
 		if v == nil {
 			delete(f, k)
 			continue
 		}
 		f[k] = v
+	}
+	if _, set := upd["MOVED_TIME"]; e == Deals && !set && upd["STAGE_ID"] != nil && upd["STAGE_ID"] != r.fields["STAGE_ID"] {
+		// A stage change stamps MOVED_TIME, as moving a deal does.
+		f["MOVED_TIME"] = formatTime(s.now(), s.loc)
 	}
 	if t.mod != "" {
 		now := s.now()
@@ -559,22 +621,28 @@ func (s *Server) authLocked(path string, params map[string]any) *apiError {
 }
 
 func (s *Server) scopeOKLocked(method string) *apiError {
-	need := ""
+	var need []string
 	switch {
 	case strings.HasPrefix(method, "crm."):
-		need = "crm"
+		need = []string{"crm"}
 	case strings.HasPrefix(method, "user."):
-		need = "user"
+		need = []string{"user", "user_basic", "user_brief"}
 	}
-	if need == "" {
+	if need == nil {
 		return nil
 	}
 	for _, sc := range s.scopes {
-		if sc == need {
+		if slices.Contains(need, sc) {
 			return nil
 		}
 	}
 	return &apiError{http.StatusForbidden, "insufficient_scope", "The request requires higher privileges than provided by the webhook token"}
+}
+
+// briefOnlyLocked reports whether the only user scope is user_brief, which
+// gives no contact details.
+func (s *Server) briefOnlyLocked() bool {
+	return slices.Contains(s.scopes, "user_brief") && !slices.Contains(s.scopes, "user_basic") && !slices.Contains(s.scopes, "user")
 }
 
 func (s *Server) writeJSONLocked(w http.ResponseWriter, status int, v any) {
@@ -634,6 +702,9 @@ func (s *Server) callLocked(method string, params map[string]any) (callResult, *
 	}
 	if s.q.missing[method] {
 		return callResult{}, errMethodNotFound(method)
+	}
+	if s.denied[method] {
+		return callResult{}, &apiError{http.StatusBadRequest, "", "Access denied."}
 	}
 	switch method {
 	case "crm.deal.list":
@@ -828,9 +899,16 @@ func (s *Server) userGetLocked(params map[string]any) (callResult, *apiError) {
 			all[i], all[j] = all[j], all[i]
 		}
 	}
+	brief := s.briefOnlyLocked()
 	rows := make([]any, 0, pageSize)
 	for i := start; i < len(all) && len(rows) < pageSize; i++ {
-		rows = append(rows, maps.Clone(all[i].fields))
+		u := maps.Clone(all[i].fields)
+		if brief {
+			for _, k := range []string{"EMAIL", "PERSONAL_PHONE", "PERSONAL_MOBILE", "WORK_PHONE"} {
+				delete(u, k)
+			}
+		}
+		rows = append(rows, u)
 	}
 	out := callResult{result: rows, paged: true, total: len(all)}
 	if start+pageSize < len(all) {

@@ -171,3 +171,129 @@ func TestSelectMultiFields(t *testing.T) {
 		t.Errorf("named select (-want +got):\n%s", diff)
 	}
 }
+
+// TestDealDates: CLOSEDATE is a date (the portal-local midnight) that the
+// seeder plans; MOVED_TIME is stamped by the portal when the deal is
+// created and whenever its stage changes, never by an edit of another
+// field.
+func TestDealDates(t *testing.T) {
+	now := t0
+	s := newTestServer(t, WithClock(func() time.Time { return now }))
+	id := s.Add(Deals, Record{"TITLE": "A", "STAGE_ID": "NEW", "CLOSEDATE": time.Date(2024, 9, 20, 22, 30, 0, 0, time.UTC),
+		"BEGINDATE": t0})
+	get := func() map[string]any {
+		t.Helper()
+		_, m := post(t, s.WebhookURL()+"crm.deal.list", `{"select":["ID","CLOSEDATE","BEGINDATE","MOVED_TIME","DATE_MODIFY"]}`)
+		return m["result"].([]any)[0].(map[string]any)
+	}
+	// 22:30 UTC is the next day in Moscow.
+	want := map[string]any{"ID": id, "CLOSEDATE": "2024-09-21T00:00:00+03:00", "BEGINDATE": "2024-09-02T00:00:00+03:00",
+		"MOVED_TIME": "2024-09-02T17:48:35+03:00", "DATE_MODIFY": "2024-09-02T17:48:35+03:00"}
+	if diff := cmp.Diff(want, get()); diff != "" {
+		t.Errorf("new deal (-want +got):\n%s", diff)
+	}
+	now = t0.Add(time.Hour)
+	s.Update(Deals, id, Record{"TITLE": "B"})
+	want["DATE_MODIFY"] = "2024-09-02T18:48:35+03:00"
+	if diff := cmp.Diff(want, get()); diff != "" {
+		t.Errorf("renamed deal (-want +got):\n%s", diff)
+	}
+	now = t0.Add(2 * time.Hour)
+	s.Update(Deals, id, Record{"STAGE_ID": "WON", "STAGE_SEMANTIC_ID": "S"})
+	want["DATE_MODIFY"], want["MOVED_TIME"] = "2024-09-02T19:48:35+03:00", "2024-09-02T19:48:35+03:00"
+	if diff := cmp.Diff(want, get()); diff != "" {
+		t.Errorf("won deal (-want +got):\n%s", diff)
+	}
+}
+
+// TestScopesAndPermissions: user_basic and user_brief are user scopes too;
+// user_brief has no e-mail; a user without read permission gets the
+// documented 400 "Access denied.", alone and inside a batch.
+func TestScopesAndPermissions(t *testing.T) {
+	for _, tc := range []struct {
+		scopes []string
+		email  bool
+	}{{[]string{"crm", "user_basic"}, true}, {[]string{"crm", "user"}, true}, {[]string{"crm", "user_brief"}, false}} {
+		s := newTestServer(t, WithScopes(tc.scopes...))
+		s.Add(Users, Record{"ID": 1, "ACTIVE": true, "NAME": "Vadim", "EMAIL": "v@example.com"})
+		status, m := post(t, s.WebhookURL()+"user.get", `{}`)
+		_, hasEmail := m["result"].([]any)[0].(map[string]any)["EMAIL"]
+		if status != 200 || hasEmail != tc.email {
+			t.Errorf("scopes %v: user.get %d, EMAIL present %v; want 200, %v", tc.scopes, status, hasEmail, tc.email)
+		}
+	}
+	if got := NewServer().scopes; !cmp.Equal(got, []string{"crm", "user_basic"}) {
+		t.Errorf("default scopes %v, want crm and user_basic", got)
+	}
+
+	s := newTestServer(t, WithAccessDenied("crm.deal.list"))
+	seedDeals(s, 1)
+	status, m := post(t, s.WebhookURL()+"crm.deal.list", `{}`)
+	if diff := cmp.Diff(map[string]any{"error": "", "error_description": "Access denied."}, m); diff != "" || status != 400 {
+		t.Errorf("denied: %d (-want +got):\n%s", status, diff)
+	}
+	_, m = post(t, s.WebhookURL()+"batch", `{"halt":0,"cmd":{"a":"crm.deal.list?start=-1","b":"crm.contact.list"}}`)
+	res := m["result"].(map[string]any)
+	if diff := cmp.Diff(map[string]any{"a": map[string]any{"error": "", "error_description": "Access denied."}}, res["result_error"]); diff != "" {
+		t.Errorf("denied in batch (-want +got):\n%s", diff)
+	}
+}
+
+// TestSeed: the world is the same for the same config, and holds what a
+// real portal has and a naive client gets wrong.
+func TestSeed(t *testing.T) {
+	a, b := newTestServer(t), newTestServer(t)
+	a.Seed(SeedConfig{Seed: 3})
+	b.Seed(SeedConfig{Seed: 3})
+	for _, e := range []Entity{Users, Companies, Contacts, Deals, Activities, Statuses} {
+		if diff := cmp.Diff(a.All(e), b.All(e)); diff != "" {
+			t.Fatalf("%s differ between two seeds of one config (-a +b):\n%s", e, diff)
+		}
+	}
+	counts := map[string]int{}
+	for _, u := range a.All(Users) {
+		if u["ACTIVE"] == false {
+			counts["deactivated user"]++
+		}
+	}
+	end := t0
+	for _, d := range a.All(Deals) {
+		closeDate, _ := time.Parse(time.RFC3339, d["CLOSEDATE"].(string))
+		moved, _ := time.Parse(time.RFC3339, d["MOVED_TIME"].(string))
+		if h, m, sec := closeDate.In(a.Location()).Clock(); h+m+sec != 0 {
+			t.Errorf("deal %s CLOSEDATE %s is not a local midnight", d["ID"], d["CLOSEDATE"])
+		}
+		if moved.After(end) {
+			t.Errorf("deal %s moved at %s, after the end", d["ID"], d["MOVED_TIME"])
+		}
+		if d["CLOSED"] == "Y" {
+			counts["closed deal"]++
+			if closeDate.After(moved) {
+				counts["closed deal planned after its close"]++
+			}
+			if closeDate.After(end) {
+				counts["closed deal planned in the future"]++
+			}
+		}
+	}
+	for _, r := range a.All(Activities) {
+		settings, _ := r["SETTINGS"].(map[string]any)
+		switch {
+		case r["TYPE_ID"] == "2" && settings["MISSED_CALL"] == true && r["COMPLETED"] == "N" && r["DIRECTION"] == "1":
+			counts["missed call"]++
+		case r["TYPE_ID"] == "2" && r["COMPLETED"] == "N" && r["DIRECTION"] == "2":
+			counts["planned call"]++
+		case r["TYPE_ID"] == "2" && r["COMPLETED"] == "Y":
+			counts["call held"]++
+		}
+	}
+	for _, k := range []string{"deactivated user", "closed deal", "closed deal planned after its close", "closed deal planned in the future",
+		"missed call", "planned call", "call held"} {
+		if counts[k] == 0 {
+			t.Errorf("seeded world has no %s (%v)", k, counts)
+		}
+	}
+	if counts["deactivated user"] != 1 {
+		t.Errorf("%d deactivated users, want 1", counts["deactivated user"])
+	}
+}

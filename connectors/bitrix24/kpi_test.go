@@ -1,0 +1,159 @@
+package bitrix24_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/connectors/bitrix24"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/scoring"
+	crmsync "github.com/crmkpi/crmkpi/sync"
+	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
+)
+
+// TestKPIsFromBitrix24 syncs a small portal, in the reference's wire
+// shapes, from the fake into each warehouse and scores September 2026 for
+// its one manager, Anna (user 1, owner of ACME, company 9). The figures,
+// worked by hand:
+//
+//   - Deal 37 was won on 28 September (MOVED_TIME) against a planned
+//     CLOSEDATE of 10 October; deal 38 was lost on 15 September against a
+//     plan of 31 August. closed_won = 1 (win rate 1/(1+1) = 50 %),
+//     new_deals = 1 (ACME's first won deal). Read from CLOSEDATE, the win
+//     would fall in October and the loss in August: 0 won, no win rate.
+//   - On 10 September a call from ACME was missed at 10:00 (Moscow time);
+//     a call back planned for 11:00 was not held (COMPLETED N), and Anna
+//     got through at 14:00. response_time = 4 h; taking the planned call
+//     for an answer would give 1 h.
+//   - cost_per_client: three calls at 300, connected or not, for one
+//     client = 900.
+//
+// John (user 6), dismissed, is still stored, as inactive.
+func TestKPIsFromBitrix24(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		now := time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		srv := bitrix24test.NewServer(bitrix24test.WithClock(clock), bitrix24test.WithRateLimit(0, 0))
+		t.Cleanup(srv.Close)
+		srv.AddMany(bitrix24test.Users, []bitrix24test.Record{
+			{"ID": "1", "ACTIVE": true, "NAME": "Anna", "LAST_NAME": "Ivanova", "EMAIL": "anna@example.com",
+				"DATE_REGISTER": "2025-07-15T00:00:00+03:00", "UF_DEPARTMENT": []any{1}, "USER_TYPE": "employee"},
+			{"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com",
+				"DATE_REGISTER": "2025-07-22T00:00:00+03:00", "UF_DEPARTMENT": []any{3}, "USER_TYPE": "employee"},
+		})
+		srv.Add(bitrix24test.Companies, bitrix24test.Record{"ID": "9", "TITLE": "ACME", "ASSIGNED_BY_ID": "1",
+			"DATE_CREATE": "2026-01-10T10:00:00+03:00", "DATE_MODIFY": "2026-01-10T10:00:00+03:00"})
+		srv.AddMany(bitrix24test.Deals, []bitrix24test.Record{
+			{"ID": "37", "TITLE": "ACME - annual licence", "CATEGORY_ID": "0", "STAGE_ID": "WON", "STAGE_SEMANTIC_ID": "S",
+				"CLOSED": "Y", "OPPORTUNITY": "10000.00", "CURRENCY_ID": "RUB", "CLOSEDATE": "2026-10-10T00:00:00+03:00",
+				"DATE_CREATE": "2026-08-20T10:00:00+03:00", "DATE_MODIFY": "2026-09-28T15:00:00+03:00",
+				"MOVED_TIME": "2026-09-28T15:00:00+03:00", "ASSIGNED_BY_ID": "1", "COMPANY_ID": "9", "CONTACT_ID": nil},
+			{"ID": "38", "TITLE": "ACME - pilot", "CATEGORY_ID": "0", "STAGE_ID": "LOSE", "STAGE_SEMANTIC_ID": "F",
+				"CLOSED": "Y", "OPPORTUNITY": "2500.00", "CURRENCY_ID": "RUB", "CLOSEDATE": "2026-08-31T00:00:00+03:00",
+				"DATE_CREATE": "2026-08-01T10:00:00+03:00", "DATE_MODIFY": "2026-09-15T12:00:00+03:00",
+				"MOVED_TIME": "2026-09-15T12:00:00+03:00", "ASSIGNED_BY_ID": "1", "COMPANY_ID": "9", "CONTACT_ID": nil},
+		})
+		srv.AddMany(bitrix24test.Activities, []bitrix24test.Record{
+			{"ID": "100", "OWNER_ID": "9", "OWNER_TYPE_ID": "4", "TYPE_ID": "2", "PROVIDER_ID": "VOXIMPLANT_CALL",
+				"PROVIDER_TYPE_ID": "CALL", "SUBJECT": "Missed call ACME", "CREATED": "2026-09-10T10:00:40+03:00",
+				"LAST_UPDATED": "2026-09-10T10:00:40+03:00", "START_TIME": "2026-09-10T10:00:00+03:00",
+				"END_TIME": "2026-09-10T10:00:00+03:00", "DEADLINE": "2026-09-10T10:00:00+03:00", "COMPLETED": "N",
+				"STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "1", "SETTINGS": map[string]any{"MISSED_CALL": true}},
+			{"ID": "101", "OWNER_ID": "9", "OWNER_TYPE_ID": "4", "TYPE_ID": "2", "PROVIDER_ID": "CRM_CALL",
+				"PROVIDER_TYPE_ID": "CALL", "SUBJECT": "Call back ACME", "CREATED": "2026-09-10T10:05:00+03:00",
+				"LAST_UPDATED": "2026-09-10T10:05:00+03:00", "START_TIME": "2026-09-10T11:00:00+03:00",
+				"END_TIME": "2026-09-10T11:15:00+03:00", "DEADLINE": "2026-09-10T11:00:00+03:00", "COMPLETED": "N",
+				"STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+			{"ID": "102", "OWNER_ID": "9", "OWNER_TYPE_ID": "4", "TYPE_ID": "2", "PROVIDER_ID": "VOXIMPLANT_CALL",
+				"PROVIDER_TYPE_ID": "CALL", "SUBJECT": "Outgoing call ACME", "CREATED": "2026-09-10T14:05:10+03:00",
+				"LAST_UPDATED": "2026-09-10T14:05:10+03:00", "START_TIME": "2026-09-10T14:00:00+03:00",
+				"END_TIME": "2026-09-10T14:05:00+03:00", "DEADLINE": "2026-09-10T14:00:00+03:00", "COMPLETED": "Y",
+				"STATUS": "2", "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+		})
+		conn, err := bitrix24.New(bitrix24.Options{Name: "b24", WebhookURL: srv.WebhookURL(), RateLimit: 10000, Burst: 100,
+			MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		e := &crmsync.Engine{Store: s, Now: clock, Holder: "kpi"}
+		sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: true}})
+		if err != nil || sum.Failed() {
+			t.Fatalf("sync: %v %v", err, sum.Err())
+		}
+
+		// Stored rows.
+		users, err := s.ReadUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := map[string]bool{}
+		for _, u := range users {
+			active[u.ID] = u.Active
+		}
+		if diff := cmp.Diff(map[string]bool{"1": true, "6": false}, active); diff != "" {
+			t.Errorf("stored users' Active (-want +got):\n%s", diff)
+		}
+		deals, err := s.ReadDeals(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := map[string]time.Time{}
+		for _, d := range deals {
+			closed[d.ID] = *d.ClosedAt
+		}
+		wantClosed := map[string]time.Time{"37": time.Date(2026, 9, 28, 12, 0, 0, 0, time.UTC), "38": time.Date(2026, 9, 15, 9, 0, 0, 0, time.UTC)}
+		if diff := cmp.Diff(wantClosed, closed); diff != "" {
+			t.Errorf("stored closed_at (-want +got):\n%s", diff)
+		}
+		acts, err := s.ReadActivities(ctx, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		connected := map[string]*bool{}
+		for _, a := range acts {
+			connected[a.ID] = a.Connected
+		}
+		no, yes := false, true
+		if diff := cmp.Diff(map[string]*bool{"100": &no, "101": &no, "102": &yes}, connected); diff != "" {
+			t.Errorf("stored connected (-want +got):\n%s", diff)
+		}
+
+		// The KPIs.
+		p, err := scoring.ParsePeriod("2026-09", scoring.Month, time.UTC, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := scoring.Compute(ctx, s, scoring.Options{Currency: "RUB", Location: time.UTC}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var anna *scoring.Scorecard
+		for i := range r.Managers {
+			if r.Managers[i].Manager == "anna@example.com" {
+				anna = &r.Managers[i]
+			}
+		}
+		if anna == nil {
+			t.Fatalf("no scorecard for anna@example.com in %+v", r.Managers)
+		}
+		got := map[string]any{}
+		for _, k := range []string{scoring.KPIClosedWon, scoring.KPINewDeals, scoring.KPIResponseTime, scoring.KPICostPerClient} {
+			if v := anna.KPIs[k].Value; v != nil {
+				got[k] = *v
+			} else {
+				got[k] = nil
+			}
+		}
+		got["win_rate"] = anna.KPIs[scoring.KPIClosedWon].Details["win_rate"]
+		want := map[string]any{scoring.KPIClosedWon: 1.0, scoring.KPINewDeals: 1.0, scoring.KPIResponseTime: 4.0,
+			scoring.KPICostPerClient: 900.0, "win_rate": 50.0}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Anna's September KPIs (-want +got):\n%s", diff)
+		}
+	})
+}

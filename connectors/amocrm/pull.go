@@ -96,7 +96,8 @@ type list struct {
 	optional bool
 	// handle maps one record into the page.
 	handle func(raw json.RawMessage, p *connectors.Page) error
-	// before runs once before the first page of the list (account currency).
+	// before runs before every page of the list; it caches what it
+	// loads (account currency, task type names).
 	before func(ctx context.Context) error
 }
 
@@ -207,6 +208,12 @@ func (c *Client) lists(obj connectors.Object, m *mapper) ([]list, error) {
 	case ObjectTasks:
 		// The tasks list sorts by created_at, complete_till or id only.
 		return []list{{path: "/api/v4/tasks", name: "tasks", limit: limit, window: updatedWindow, orderID: true, paged: true,
+			before: func(ctx context.Context) error {
+				if m.taskTypes == nil {
+					m.taskTypes = c.loadTaskTypes(ctx)
+				}
+				return nil
+			},
 			handle: func(raw json.RawMessage, p *connectors.Page) error {
 				r, err := m.task(raw)
 				p.Activities = append(p.Activities, r)

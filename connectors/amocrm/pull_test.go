@@ -42,7 +42,7 @@ func fakeActivityIDs(srv *amocrmtest.Server) (tasks, notes, events map[string]bo
 	for _, e := range []amocrmtest.Entity{amocrmtest.LeadNotes, amocrmtest.ContactNotes, amocrmtest.CompanyNotes} {
 		for _, o := range srv.Objects(e) {
 			switch o["note_type"] {
-			case "call_in", "call_out", "amomail_message", "common":
+			case "call_in", "call_out", "amomail_message", "common", "sms_in", "sms_out":
 				notes["note:"+objID(o)] = true
 			}
 		}

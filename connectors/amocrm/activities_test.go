@@ -20,7 +20,7 @@ import (
 func decodeWith(t *testing.T, obj connectors.Object, mp *mapper, body string) *connectors.Page {
 	t.Helper()
 	c := &Client{opts: Options{PageSize: pageLimit}}
-	ls, err := c.lists(obj, mp)
+	ls, err := c.lists(obj, mp, typesList)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,9 +208,13 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	if diff := cmp.Diff(wantDels, dels); diff != "" {
 		t.Errorf("event deletions (-want +got):\n%s", diff)
 	}
-	// One request per event type (each a single filter[type] value).
-	if n := srv.Requests("/api/v4/events"); n != len(eventTypes) {
-		t.Errorf("event requests = %d, want %d", n, len(eventTypes))
+	// One request for every type: the comma list, confirmed by the
+	// first run's events and kept in the cursor.
+	if n := srv.Requests("/api/v4/events"); n != 1 {
+		t.Errorf("event requests = %d, want 1", n)
+	}
+	if !strings.Contains(ev.cursor, `"types":"list"`) {
+		t.Errorf("events cursor %s, want the comma list kept", ev.cursor)
 	}
 
 	// A run with nothing new costs one request, answered 204.

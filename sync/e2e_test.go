@@ -329,13 +329,13 @@ var crms = []struct {
 	{name: "hubspot", new: newHubSpot, incremental: hubspotIncremental},
 	{name: "amocrm", new: newAmoCRM,
 		// One page per object (204 when empty), the deleted-leads listing,
-		// and the account's currency once per process; users and
-		// pipelines have no change filter and are re-read. Events are
-		// read one type per request since 8c44b8c (two chat types and
-		// three deletion types).
+		// and the account (currency and task type names) once per
+		// process; users and pipelines have no change filter and are
+		// re-read. Events of every type come in one list (a comma list
+		// in filter[type]): the two deletion events fit one page.
 		incremental: map[string]int{"/api/v4/account": 1, "/api/v4/users": 1, "/api/v4/leads/pipelines": 1,
 			"/api/v4/companies": 1, "/api/v4/contacts": 1, "/api/v4/leads": 2, "/api/v4/tasks": 1,
-			"/api/v4/leads/notes": 1, "/api/v4/contacts/notes": 1, "/api/v4/companies/notes": 1, "/api/v4/events": 5}},
+			"/api/v4/leads/notes": 1, "/api/v4/contacts/notes": 1, "/api/v4/companies/notes": 1, "/api/v4/events": 1}},
 	{name: "bitrix24", new: newBitrix24,
 		// Users, the pipelines (crm.category.list) and their stages (one
 		// batch per pipeline at BatchSize 1) are re-read; every object

@@ -95,12 +95,13 @@ var hubspotUnchanged = func() map[string]int {
 }()
 
 // amocrmUnchanged: one page per object (204 when empty), the deleted-leads
-// listing, events one type per request (two chat types, three deletion
-// types), the account's currency, and users and pipelines, which have no
-// change filter.
+// listing, the events of every type in one list (filter[type] a comma
+// list, which the first sync's events confirmed), the account (currency
+// and task type names, one request), and users and pipelines, which have
+// no change filter.
 var amocrmUnchanged = map[string]int{"/api/v4/account": 1, "/api/v4/users": 1, "/api/v4/leads/pipelines": 1,
 	"/api/v4/companies": 1, "/api/v4/contacts": 1, "/api/v4/leads": 2, "/api/v4/tasks": 1,
-	"/api/v4/leads/notes": 1, "/api/v4/contacts/notes": 1, "/api/v4/companies/notes": 1, "/api/v4/events": 5}
+	"/api/v4/leads/notes": 1, "/api/v4/contacts/notes": 1, "/api/v4/companies/notes": 1, "/api/v4/events": 1}
 
 // bitrix24Unchanged: users and the pipelines (crm.category.list, then one
 // batch of their stage lists) are re-read; every object reads its window of

@@ -1,6 +1,7 @@
 package amocrm
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -113,8 +114,13 @@ type Client struct {
 
 	oauth *tokenSource
 
-	curMu    sync.Mutex
+	// currency is Options.Currency; the account's is in acct.
 	currency string
+	acctMu   sync.Mutex
+	acct     *account
+	// taskTypesTried is set once the task types were asked for, read or
+	// not, so a failing account read costs one request per Client.
+	taskTypesTried atomic.Bool
 
 	warnOnce sync.Once
 	// warned holds the keys of warnings already logged (warnf).
@@ -360,25 +366,126 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, decode 
 	}
 }
 
+// account is what the connector reads from GET /api/v4/account.
+type account struct {
+	currency string
+	// taskTypes names task_type_id values (_embedded.task_types); nil
+	// when the account did not list them.
+	taskTypes map[int64]string
+}
+
+// loadAccount reads GET /api/v4/account?with=task_types once per Client:
+// the currency for deals and the task type names for tasks come from one
+// request. A server that refuses with=task_types (a 4xx other than the
+// authentication, payment and rate answers) is asked once more without it.
+func (c *Client) loadAccount(ctx context.Context) (*account, error) {
+	c.acctMu.Lock()
+	defer c.acctMu.Unlock()
+	if c.acct != nil {
+		return c.acct, nil
+	}
+	var w struct {
+		Currency str             `json:"currency"`
+		Embedded json.RawMessage `json:"_embedded"`
+	}
+	decode := func(b []byte) error { w.Embedded = nil; return json.Unmarshal(b, &w) }
+	_, err := c.getJSON(ctx, "/api/v4/account", url.Values{"with": {"task_types"}}, decode)
+	var re *connectors.ResponseError
+	if errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired && re.Status != http.StatusTooManyRequests {
+		c.warnf("account-with", fmt.Sprintf("/api/v4/account?with=task_types answered %d; read without task type names", re.Status))
+		_, err = c.getJSON(ctx, "/api/v4/account", nil, decode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var emb struct {
+		TaskTypes json.RawMessage `json:"task_types"`
+	}
+	// _embedded may be [] on a PHP server when it is empty.
+	if e := bytes.TrimSpace(w.Embedded); len(e) > 0 && e[0] == '{' && json.Unmarshal(e, &emb) != nil {
+		emb.TaskTypes = nil
+	}
+	c.acct = &account{currency: strings.ToUpper(strings.TrimSpace(string(w.Currency))), taskTypes: taskTypes(emb.TaskTypes)}
+	return c.acct, nil
+}
+
+// taskTypes reads _embedded.task_types: a list of {id, name, color,
+// icon_id, code} (SDK TaskTypesCollection), or an object keyed by id as
+// API v2 sent it. Entries without an id or a name are left out.
+func taskTypes(raw json.RawMessage) map[int64]string {
+	type entry struct {
+		ID   num `json:"id"`
+		Name str `json:"name"`
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		var byID map[string]json.RawMessage
+		if json.Unmarshal(raw, &byID) != nil {
+			return nil
+		}
+		for _, v := range byID {
+			list = append(list, v)
+		}
+	}
+	out := map[int64]string{}
+	for _, it := range list {
+		var e entry
+		if json.Unmarshal(it, &e) != nil || e.ID == 0 || strings.TrimSpace(string(e.Name)) == "" {
+			continue
+		}
+		out[int64(e.ID)] = strings.TrimSpace(string(e.Name))
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // loadCurrency reads the account currency once (Options.Currency wins).
 func (c *Client) loadCurrency(ctx context.Context) (string, error) {
-	c.curMu.Lock()
-	defer c.curMu.Unlock()
 	if c.currency != "" {
 		return c.currency, nil
 	}
-	var acc struct {
-		Currency str `json:"currency"`
-	}
-	if _, err := c.getJSON(ctx, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
+	acc, err := c.loadAccount(ctx)
+	if err != nil {
 		return "", fmt.Errorf("read account currency: %w", err)
 	}
-	cur := strings.ToUpper(strings.TrimSpace(string(acc.Currency)))
-	if cur == "" {
+	if acc.currency == "" {
 		return "", &connectors.MalformedError{Detail: "the account has no currency; set the connector's currency"}
 	}
-	c.currency = cur
-	return cur, nil
+	return acc.currency, nil
+}
+
+// loadTaskTypes returns the names of the account's task types, read once
+// per Client. They only name a detail of the raw record, so a failed
+// account read costs a warning, not the task sync: the names are then
+// absent, and not asked for again by this Client.
+func (c *Client) loadTaskTypes(ctx context.Context) map[int64]string {
+	if c.taskTypesTried.Load() {
+		if acc := c.cachedAccount(); acc != nil {
+			return acc.taskTypes
+		}
+		return nil
+	}
+	acc, err := c.loadAccount(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.taskTypesTried.Store(true)
+			c.warnf("task-types", "could not read the account's task types; tasks are stored without their type names: "+err.Error())
+		}
+		return nil
+	}
+	c.taskTypesTried.Store(true)
+	if acc.taskTypes == nil {
+		c.warnf("task-types-none", "the account lists no task types (GET /api/v4/account?with=task_types); tasks are stored without their type names")
+	}
+	return acc.taskTypes
+}
+
+func (c *Client) cachedAccount() *account {
+	c.acctMu.Lock()
+	defer c.acctMu.Unlock()
+	return c.acct
 }
 
 // TokenExpiry returns the expiry of the long-lived token (the JWT's exp

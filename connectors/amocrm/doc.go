@@ -6,8 +6,10 @@
 // # Objects
 //
 //   - users: GET /api/v4/users (admin only), whole on every run; Active is
-//     rights.is_active. UpdatedAt is the time of the pull (users carry no
-//     modified time), so a deactivation overwrites the stored row.
+//     rights.is_active (false for a deactivated user; absent means active,
+//     since the API lists active users). UpdatedAt is the time of the pull
+//     (users carry no modified time), so a deactivation overwrites the
+//     stored row.
 //   - stages: GET /api/v4/leads/pipelines, whole on every run; Stage.ID is
 //     "PIPELINE_ID:STATUS_ID" because 142 (won) and 143 (lost) repeat in
 //     every pipeline; any other status is open.
@@ -18,7 +20,8 @@
 //     field_code EMAIL.
 //   - deals (leads, with=contacts): Deal.StageID "PIPELINE_ID:STATUS_ID";
 //     amount from price in the account currency (GET /api/v4/account, once
-//     per Client, unless Options.Currency); price_with_minor_units is used
+//     per Client and shared with the tasks' type names, unless
+//     Options.Currency); price_with_minor_units is used
 //     when present and within 1 of price; company = _embedded.companies[0];
 //     contact = the is_main contact, else the first. A won or lost lead
 //     with closed_at null is closed at its updated_at (the best available
@@ -26,31 +29,68 @@
 //     with=only_deleted on every run and emits Deletions; it is skipped
 //     with a warning when the server refuses it (4xx) or ignores it (a
 //     lead with is_deleted false), since lead_deleted events carry them too.
-//   - tasks → activities "task:ID": task_type_id 1 call, 2 meeting, others
-//     task; Subject = text (where "#team" lives); OccurredAt = complete_till
-//     (the due date); entity_type/entity_id → DealID, ContactID or CompanyID.
-//     Paged like contacts.
+//   - tasks → activities "task:ID" of type task, whatever their
+//     task_type_id (1 follow-up, the default of every new task; 2 meeting;
+//     custom ids): a task is a to-do, never a call or a meeting that
+//     happened, so it costs what a task costs and never answers a client.
+//     Subject = text (where "#team" lives); OccurredAt = complete_till
+//     (the due date); Completed = is_completed; entity_type/entity_id →
+//     DealID, ContactID or CompanyID. Paged like contacts. The type id
+//     stays in the raw record as amoCRM sent it; its name, from GET
+//     /api/v4/account?with=task_types (_embedded.task_types, a list of
+//     {id, name, color, icon_id, code}; read once per Client in the same
+//     request as the currency), is added to the raw object as its last
+//     key, "crmkpi_task_type_name", every byte amoCRM sent kept before it
+//     (on PostgreSQL, jsonb keeps the same JSON value, as for every raw
+//     record). Adding one namespaced key was chosen over wrapping the
+//     record in an envelope, which would move every path analysts query
+//     (raw->>'text'), and over storing nothing, since no table holds the
+//     account's task types. Without the name (an id the account does not
+//     list, an account without task types, or an account read that failed:
+//     one warning, the tasks still stored), the raw record is exactly as
+//     sent; look the id up in account?with=task_types.
 //   - notes → activities "note:ID", from /api/v4/{leads,contacts,companies}/notes
 //     in three phases; the path says which of DealID/ContactID/CompanyID.
-//     call_in/call_out: inbound/outbound calls with params.duration;
+//     OwnerID is responsible_user_id, else created_by; OccurredAt is
+//     created_at.
+//     call_in/call_out: inbound/outbound calls with params.duration and
+//     Subject params.call_result; Connected from params.call_status (SDK
+//     CallInterface): 4 talked → true; 1 left a voicemail, 2 call back
+//     later, 3 not available, 5 wrong number, 6 no answer, 7 busy →
+//     false; absent, 8 (undefined) or any other value → nil (the CRM does
+//     not say). An unanswered dial stays a call: it costs, but answers
+//     nobody. call_result is free text and decides nothing.
 //     amomail_message: e-mail, ASSUMED inbound when params.income is true,
 //     outbound when false, no direction when absent (the SDK's MailNote
-//     field; not in the reference's samples); common: note with params.text.
+//     field; not in the reference's samples); Subject params.subject, else
+//     params.content_summary.
+//     sms_in/sms_out: messages, inbound/outbound, Subject params.text (SDK
+//     SmsNote: params text and phone).
+//     common: note with params.text.
 //     Skipped as system chatter: service_message, extended_service_message,
-//     message_cashier, attachment, sms_in, sms_out (UNCONFIRMED shape),
-//     geolocation, invoice_paid, chat, site_visit, targeting_in/out,
-//     transaction, and any unknown type.
-//   - events → GET /api/v4/events, filter[created_at][from|to] window, one
-//     list per type with a single filter[type] value (a comma list may be
-//     read as one literal type and match nothing; each list keeps only its
-//     own type, so a server ignoring the filter is fine):
+//     message_cashier, attachment, geolocation, invoice_paid, chat,
+//     site_visit, targeting_in/out, transaction, and any unknown type.
+//   - events → GET /api/v4/events, filter[created_at][from|to] window, every
+//     type below in one list: filter[type] is a comma list (reference §4,
+//     the SDK's EventsFilter, Kommo's events list), paged normally, each
+//     event still checked to be of a wanted type (a server ignoring the
+//     filter costs pages, not records):
 //     incoming_chat_message, outgoing_chat_message
 //     (message activities "event:ID", inbound/outbound; the owner of an
-//     outgoing one is created_by), lead_deleted, contact_deleted,
-//     company_deleted (Deletions). These type codes are UNCONFIRMED in the
-//     reference; the fake lists them at /api/v4/events/types. Restores
-//     (*_restored) are not read: a restored record comes back through its
-//     updated_at.
+//     outgoing one is created_by, an incoming one has none), lead_deleted,
+//     contact_deleted, company_deleted (Deletions). An account that read the
+//     comma list as one literal type would answer nothing, and nothing in
+//     an empty answer tells it from a quiet window; so until a comma list
+//     has brought an event, a window it leaves empty is read again one type
+//     per request (the single-value form of the reference's sample, §6.4).
+//     The first form that brings an event is kept in the cursor
+//     ("types":"list" or "each"), so a confirmed account costs one request
+//     per 100 events, and a misreading one (a warning) the old five lists,
+//     never a lost event. These type codes are UNCONFIRMED in the
+//     reference; the fake lists them at /api/v4/events/types. The events
+//     incoming_sms/outgoing_sms are not read: the sms_in/sms_out notes
+//     carry the same messages. Restores (*_restored) are not read: a
+//     restored record comes back through its updated_at.
 //
 // Activity ids are prefixed so notes, tasks and events never collide.
 //

@@ -364,6 +364,9 @@ type noteParams struct {
 	ContentSummary str             `json:"content_summary"`
 	Text           str             `json:"text"`
 	CallResult     str             `json:"call_result"`
+	// CallStatus is read leniently: a code of a shape nobody documents
+	// is "the CRM does not say", not a failed sync.
+	CallStatus json.RawMessage `json:"call_status"`
 }
 
 type wireEvent struct {
@@ -380,7 +383,9 @@ type mapper struct {
 	fields   map[string]string
 	key      connectors.Flag // reads fields.key_client
 	currency string
-	now      time.Time // observation time for records without a modified time
+	// taskTypes names the account's task types by id (nil when unknown).
+	taskTypes map[int64]string
+	now       time.Time // observation time for records without a modified time
 }
 
 func stageID(pipeline, status num) string {
@@ -569,8 +574,12 @@ func bind(a *connectors.Activity, entityType string, id num) {
 	}
 }
 
-// task: type by task_type_id (1 call, 2 meeting, others task); OccurredAt is
-// the due date (complete_till); Subject is the text, where "#team" lives.
+// task: every task is a to-do, whatever its task_type_id (1 follow-up, the
+// default type of every new task; 2 meeting; custom ids): type task, never
+// a call or a meeting that happened. OccurredAt is the due date
+// (complete_till); Subject is the text, where "#team" lives. The type id
+// stays in Raw as sent; its name, when the account's task types are known,
+// is added to Raw as taskTypeNameKey (see annotate).
 func (m *mapper) task(raw json.RawMessage) (connectors.Activity, error) {
 	var w wireTask
 	if err := json.Unmarshal(raw, &w); err != nil {
@@ -587,11 +596,8 @@ func (m *mapper) task(raw json.RawMessage) (connectors.Activity, error) {
 		OccurredAt: w.CompleteTill.time(),
 		Completed:  bool(w.IsCompleted),
 	}
-	switch w.TaskTypeID {
-	case 1:
-		a.Type = connectors.ActivityCall
-	case 2:
-		a.Type = connectors.ActivityMeeting
+	if name, ok := m.taskTypes[int64(w.TaskTypeID)]; ok && w.TaskTypeID != 0 {
+		a.Raw = annotate(a.Raw, taskTypeNameKey, name)
 	}
 	if w.Duration > 0 {
 		d := int(w.Duration)
@@ -601,12 +607,66 @@ func (m *mapper) task(raw json.RawMessage) (connectors.Activity, error) {
 	return a, nil
 }
 
-// note maps call_in/call_out (calls), amomail_message (e-mail; params.income
-// true = inbound, false = outbound, absent = unknown direction) and common
-// (note). Every other note type (service_message, message_cashier,
-// attachment, sms_in/sms_out, geolocation, invoice_paid, chat, site_visit,
-// targeting_in/out, transaction, ...) is system chatter, not a manager's
-// activity: ok is false and the note is skipped.
+// taskTypeNameKey is the one key crmkpi adds to a task's raw record: the
+// name of its task_type_id from GET /api/v4/account?with=task_types. The
+// crmkpi_ prefix keeps it apart from amoCRM's own keys, so the record as
+// amoCRM sent it is the raw object without this key.
+const taskTypeNameKey = "crmkpi_task_type_name"
+
+// annotate returns the JSON object raw with key: value added as its last
+// member, every byte amoCRM sent kept as it was. raw that is not an object,
+// or already has the key, is returned unchanged.
+func annotate(raw json.RawMessage, key, value string) json.RawMessage {
+	b := bytes.TrimSpace(raw)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' || bytes.Contains(b, []byte(strconv.Quote(key))) {
+		return raw
+	}
+	k, _ := json.Marshal(key)
+	v, _ := json.Marshal(value)
+	out := make(json.RawMessage, 0, len(b)+len(k)+len(v)+2)
+	body := bytes.TrimSpace(b[1 : len(b)-1])
+	out = append(out, b[:len(b)-1]...)
+	if len(body) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, k...)
+	out = append(out, ':')
+	out = append(out, v...)
+	return append(out, '}')
+}
+
+// connected reads a call note's params.call_status (SDK CallInterface):
+// 4 "talked" (CALL_STATUS_SUCCESS_CONVERSATION) is a call that reached the
+// client; 1 left a voicemail, 2 call back later, 3 not available, 5 wrong
+// number, 6 no answer, 7 busy are calls that did not. No status, 8
+// (undefined), an unknown code or one that is no integer: the CRM does not
+// say (nil).
+func connected(raw json.RawMessage) *bool {
+	raw = bytes.TrimSpace(raw)
+	var status num
+	if len(raw) == 0 || raw[0] == 't' || raw[0] == 'f' || json.Unmarshal(raw, &status) != nil {
+		return nil // num would read true as 1, "left a voicemail"
+	}
+	var v bool
+	switch status {
+	case 4:
+		v = true
+	case 1, 2, 3, 5, 6, 7:
+		v = false
+	default:
+		return nil
+	}
+	return &v
+}
+
+// note maps call_in/call_out (calls; params.call_status says whether they
+// connected, see connected), amomail_message (e-mail; params.income true =
+// inbound, false = outbound, absent = unknown direction), sms_in/sms_out
+// (messages, inbound/outbound, params.text the subject) and common (note).
+// Every other note type (service_message, message_cashier, attachment,
+// geolocation, invoice_paid, chat, site_visit, targeting_in/out,
+// transaction, ...) is system chatter, not a manager's activity: ok is
+// false and the note is skipped.
 func (m *mapper) note(raw json.RawMessage, entityType string) (a connectors.Activity, ok bool, err error) {
 	var w wireNote
 	if err := json.Unmarshal(raw, &w); err != nil {
@@ -641,6 +701,7 @@ func (m *mapper) note(raw json.RawMessage, entityType string) (a connectors.Acti
 		d := int(max(p.Duration, 0))
 		a.DurationS = &d
 		a.Subject = string(p.CallResult)
+		a.Connected = connected(p.CallStatus)
 	case "amomail_message":
 		a.Type = connectors.ActivityEmail
 		if in, known := truthy(p.Income); known {
@@ -653,6 +714,13 @@ func (m *mapper) note(raw json.RawMessage, entityType string) (a connectors.Acti
 		if a.Subject == "" {
 			a.Subject = string(p.ContentSummary)
 		}
+	case "sms_in", "sms_out":
+		a.Type = connectors.ActivityMessage
+		a.Direction = connectors.DirectionInbound
+		if w.NoteType == "sms_out" {
+			a.Direction = connectors.DirectionOutbound
+		}
+		a.Subject = string(p.Text)
 	case "common":
 		a.Type = connectors.ActivityNote
 		a.Subject = string(p.Text)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,8 +23,10 @@ import (
 // previous window's end minus Overlap; 0 for a full load). During a run it
 // also holds the window's end To (fixed at the run's start, inclusive, like
 // amoCRM's filter), the phase (the sub-list: lead list then deleted leads;
-// lead, contact, company notes; one event type after another) and the page
-// inside it.
+// lead, contact, company notes; the events' lists, see eventLists) and the
+// page inside it. For events, Types says how the account reads a comma
+// list in filter[type] and is kept between runs ({"v":1,"from":F,
+// "types":"list"}).
 //
 // Record lists are read with order[id]=asc and page numbers, over
 // filter[updated_at] from F with NO upper bound. This is the reference's
@@ -52,7 +55,19 @@ type cursor struct {
 	// one restarts its list at page 1.
 	Since int64 `json:"since,omitempty"`
 	Page  int   `json:"page,omitempty"`
+	// Types is the events' filter[type] form: typesList once a comma
+	// list brought events, typesEach once it brought none while single
+	// types did; "" (between runs) or typesTry (during a run) while
+	// unknown.
+	Types string `json:"types,omitempty"`
 }
+
+// The values of cursor.Types.
+const (
+	typesTry  = "try"
+	typesList = "list"
+	typesEach = "each"
+)
 
 func parseCursor(s string) (cursor, error) {
 	var c cursor
@@ -96,8 +111,16 @@ type list struct {
 	optional bool
 	// handle maps one record into the page.
 	handle func(raw json.RawMessage, p *connectors.Page) error
-	// before runs once before the first page of the list (account currency).
+	// before runs before every page of the list; it caches what it
+	// loads (account currency, task type names).
 	before func(ctx context.Context) error
+	// skip, when set, tells from the cursor that the list need not be
+	// read in this run (events read one type per list once a comma list
+	// has brought events).
+	skip func(cur cursor) bool
+	// verdict is what a page of this list with records proves about the
+	// events' filter[type] while it is unknown (cursor.Types "try").
+	verdict string
 }
 
 // Pull reads obj changed since cursor; see Connector.Pull and cursor.
@@ -114,7 +137,20 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, cursorStr stri
 		c.warnOnce.Do(func() { c.log.WarnContext(ctx, "token expires soon", "connector", c.name, "warning", w) })
 	}
 	m := &mapper{fields: c.fields, key: c.opts.KeyClient, now: c.now().UTC()}
-	lists, err := c.lists(obj, m)
+	if obj == ObjectEvents {
+		if cur.To != 0 && cur.Types == "" {
+			// A run of an earlier version, which read one type per list:
+			// its phase and page mean other lists now. The window is read
+			// again from its start; events are upserted by id.
+			cur.Phase, cur.Page = 0, 1
+		}
+		if cur.Types == "" {
+			cur.Types = typesTry
+		}
+	} else {
+		cur.Types = ""
+	}
+	lists, err := c.lists(obj, m, cur.Types)
 	if err != nil {
 		return c.http.Wrap(obj, 0, err)
 	}
@@ -129,11 +165,15 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, cursorStr stri
 	if cur.Page == 0 || (cur.Since != 0 && cur.Since != cur.From) {
 		cur.Page = 1
 	}
+	if cur.Phase >= len(lists) {
+		// A phase this version does not have: read the window again.
+		cur.Phase, cur.Page = 0, 1
+	}
 	cur.Since = 0
 	return c.run(ctx, obj, cur, lists, emit)
 }
 
-func (c *Client) lists(obj connectors.Object, m *mapper) ([]list, error) {
+func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, error) {
 	limit := c.opts.PageSize
 	switch obj {
 	case connectors.ObjectUsers:
@@ -207,6 +247,12 @@ func (c *Client) lists(obj connectors.Object, m *mapper) ([]list, error) {
 	case ObjectTasks:
 		// The tasks list sorts by created_at, complete_till or id only.
 		return []list{{path: "/api/v4/tasks", name: "tasks", limit: limit, window: updatedWindow, orderID: true, paged: true,
+			before: func(ctx context.Context) error {
+				if m.taskTypes == nil {
+					m.taskTypes = c.loadTaskTypes(ctx)
+				}
+				return nil
+			},
 			handle: func(raw json.RawMessage, p *connectors.Page) error {
 				r, err := m.task(raw)
 				p.Activities = append(p.Activities, r)
@@ -226,38 +272,66 @@ func (c *Client) lists(obj connectors.Object, m *mapper) ([]list, error) {
 		}
 		return out, nil
 	case ObjectEvents:
-		// One list per type, each with a single filter[type] value, the
-		// form of the reference's sample (§6.4). A comma list read as one
-		// literal type would match nothing and silently drop every message
-		// and deletion; a server that ignores the filter still works, since
-		// each list keeps only its own type.
-		var out []list
-		for _, typ := range eventTypes {
-			out = append(out, list{path: "/api/v4/events", name: "events", limit: min(limit, eventsLimit), window: createdWindow, paged: true,
-				extra: url.Values{"filter[type]": {typ}},
-				handle: func(raw json.RawMessage, p *connectors.Page) error {
-					var w struct {
-						Type str `json:"type"`
-					}
-					if err := json.Unmarshal(raw, &w); err != nil {
-						return err
-					}
-					if string(w.Type) != typ {
-						return nil
-					}
-					a, d, err := m.event(raw)
-					if a != nil {
-						p.Activities = append(p.Activities, *a)
-					}
-					if d != nil {
-						p.Deletions = append(p.Deletions, *d)
-					}
-					return err
-				}})
-		}
-		return out, nil
+		return c.eventLists(m, types), nil
 	}
 	return nil, fmt.Errorf("unknown object %q", obj)
+}
+
+// eventLists reads the events feed of a window. The reference (§4) and
+// the SDK's EventsFilter give filter[type] as a comma list, so every type
+// the connector reads comes in one list, page after page, each event still
+// checked to be of a wanted type (a server that ignores the filter then
+// costs pages, not records). An account that read the comma list as one
+// literal type would answer every window with nothing, silently; so until
+// a comma list has brought an event (types "try"), a window it leaves
+// empty is read again one type per list, each with a single filter[type]
+// value, the form of the reference's sample (§6.4). Whichever form first
+// brings an event is kept in the cursor for the next runs: "list" after
+// that costs one request per page of events, "each" one list per type.
+func (c *Client) eventLists(m *mapper, types string) []list {
+	limit := min(c.opts.PageSize, eventsLimit)
+	keep := func(want func(string) bool) func(raw json.RawMessage, p *connectors.Page) error {
+		return func(raw json.RawMessage, p *connectors.Page) error {
+			var w struct {
+				Type str `json:"type"`
+			}
+			if err := json.Unmarshal(raw, &w); err != nil {
+				return err
+			}
+			if !want(string(w.Type)) {
+				return nil
+			}
+			a, d, err := m.event(raw)
+			if a != nil {
+				p.Activities = append(p.Activities, *a)
+			}
+			if d != nil {
+				p.Deletions = append(p.Deletions, *d)
+			}
+			return err
+		}
+	}
+	var out []list
+	if types != typesEach {
+		out = append(out, list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
+			extra:   url.Values{"filter[type]": {strings.Join(eventTypes, ",")}},
+			verdict: typesList,
+			handle:  keep(func(t string) bool { return slices.Contains(eventTypes, t) })})
+	}
+	if types == typesList {
+		return out
+	}
+	for _, typ := range eventTypes {
+		l := list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
+			extra:  url.Values{"filter[type]": {typ}},
+			handle: keep(func(t string) bool { return t == typ })}
+		if types == typesTry {
+			l.verdict = typesEach
+			l.skip = func(cur cursor) bool { return cur.Types == typesList }
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // errSkipList, returned by a list's handle, drops the page and ends the
@@ -418,6 +492,7 @@ func idHash(id string) uint64 {
 func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lists []list, emit func(context.Context, *connectors.Page) error) error {
 	overlap := int64(math.Ceil(c.opts.Overlap.Seconds()))
 	pg := newPaging()
+	cur.Phase = nextPhase(lists, cur, cur.Phase)
 	for pageNo := 1; cur.Phase < len(lists); pageNo++ {
 		l := &lists[cur.Phase]
 		var reqs int64
@@ -464,12 +539,19 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 
 		nc := cur
+		if l.verdict != "" && cur.Types == typesTry && lp.page.Len() > 0 {
+			nc.Types = l.verdict
+			if l.verdict == typesEach {
+				c.warnf("types-each", fmt.Sprintf("%s answered filter[type]=%s with no events while filter[type]=%s has some; reading events one type per request from now on",
+					l.path, strings.Join(eventTypes, ","), l.extra.Get("filter[type]")))
+			}
+		}
 		done, err := c.advance(pctx, l, &pg, lp, &nc)
 		if err != nil {
 			return c.http.Wrap(obj, pageNo, err)
 		}
 		if done {
-			nc.Phase, nc.Page = cur.Phase+1, 1
+			nc.Phase, nc.Page = nextPhase(lists, nc, cur.Phase+1), 1
 			pg = newPaging()
 		}
 		if nc.Phase >= len(lists) {
@@ -479,7 +561,11 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			if lists[0].window != noWindow {
 				from = max(cur.To-overlap, 0)
 			}
-			nc = cursor{V: 1, From: from}
+			types := nc.Types
+			if types == typesTry {
+				types = "" // still unknown: the next run tries again
+			}
+			nc = cursor{V: 1, From: from, Types: types}
 		}
 		page := lp.page
 		page.Cursor = nc.String()
@@ -494,6 +580,15 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 	}
 	return nil
+}
+
+// nextPhase is the first phase from p on whose list is to be read with
+// cursor cur; len(lists) when none is.
+func nextPhase(lists []list, cur cursor, p int) int {
+	for p < len(lists) && lists[p].skip != nil && lists[p].skip(cur) {
+		p++
+	}
+	return p
 }
 
 // advance decides where the list goes after page nc.Page: done when it

@@ -42,7 +42,7 @@ func fakeActivityIDs(srv *amocrmtest.Server) (tasks, notes, events map[string]bo
 	for _, e := range []amocrmtest.Entity{amocrmtest.LeadNotes, amocrmtest.ContactNotes, amocrmtest.CompanyNotes} {
 		for _, o := range srv.Objects(e) {
 			switch o["note_type"] {
-			case "call_in", "call_out", "amomail_message", "common":
+			case "call_in", "call_out", "amomail_message", "common", "sms_in", "sms_out":
 				notes["note:"+objID(o)] = true
 			}
 		}
@@ -208,9 +208,13 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	if diff := cmp.Diff(wantDels, dels); diff != "" {
 		t.Errorf("event deletions (-want +got):\n%s", diff)
 	}
-	// One request per event type (each a single filter[type] value).
-	if n := srv.Requests("/api/v4/events"); n != len(eventTypes) {
-		t.Errorf("event requests = %d, want %d", n, len(eventTypes))
+	// One request for every type: the comma list, confirmed by the
+	// first run's events and kept in the cursor.
+	if n := srv.Requests("/api/v4/events"); n != 1 {
+		t.Errorf("event requests = %d, want 1", n)
+	}
+	if !strings.Contains(ev.cursor, `"types":"list"`) {
+		t.Errorf("events cursor %s, want the comma list kept", ev.cursor)
 	}
 
 	// A run with nothing new costs one request, answered 204.

@@ -295,7 +295,7 @@ func owner(v any) string {
 
 // AmoCRM is what the warehouse should hold for srv: users, companies,
 // contacts, leads as deals (142 won, 143 lost), and tasks, the notes of
-// the activity types (calls, mail, common) and chat message events as
+// the activity types (calls, mail, SMS, common) and chat message events as
 // activities, ids prefixed task:, note:, event:. Records deleted in the
 // fake are gone from it: add them with Tombstone.
 func AmoCRM(srv *amocrmtest.Server) Rows {
@@ -322,15 +322,13 @@ func AmoCRM(srv *amocrmtest.Server) Rows {
 		out["deals/"+str(o["id"])] = Row{Name: str(o["name"]), Owner: owner(o["responsible_user_id"]), Status: st, Amount: amount(str(o["price"]))}
 	}
 	for _, o := range srv.Objects(amocrmtest.Tasks) {
-		typ := map[string]string{"1": "call", "2": "meeting"}[str(o["task_type_id"])]
-		if typ == "" {
-			typ = "task"
-		}
-		out["activities/task:"+str(o["id"])] = Row{Owner: owner(o["responsible_user_id"]), Type: typ}
+		// A task is a to-do whatever its task_type_id (reference §2).
+		out["activities/task:"+str(o["id"])] = Row{Owner: owner(o["responsible_user_id"]), Type: "task"}
 	}
 	for _, e := range []amocrmtest.Entity{amocrmtest.LeadNotes, amocrmtest.ContactNotes, amocrmtest.CompanyNotes} {
 		for _, o := range srv.Objects(e) {
-			typ := map[string]string{"call_in": "call", "call_out": "call", "amomail_message": "email", "common": "note"}[str(o["note_type"])]
+			typ := map[string]string{"call_in": "call", "call_out": "call", "amomail_message": "email", "common": "note",
+				"sms_in": "message", "sms_out": "message"}[str(o["note_type"])]
 			if typ == "" {
 				continue // service messages and the like are no activity
 			}

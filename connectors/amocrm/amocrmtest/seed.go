@@ -28,6 +28,13 @@ const (
 	RenewPipeline  = 7000002
 )
 
+// Custom task types the seeded account has besides 1 (follow-up) and 2
+// (meeting); ids as the account assigns them.
+const (
+	TaskTypeProposal   = 2797514 // "Отправить КП"
+	TaskTypeOnboarding = 2797515 // "Онбординг"
+)
+
 // SeedConfig sizes a generated world. Zero counts take the defaults in
 // brackets; the output depends only on the config (math/rand/v2 PCG), so a
 // demo built on it can be golden.
@@ -36,20 +43,25 @@ type SeedConfig struct {
 	Companies int // [60]
 	Contacts  int // [150]
 	Leads     int // [300]
-	Tasks     int // [300]
+	Tasks     int // [300] of types 1, 2 and the two custom ones
 	Notes     int // [400] spread over lead, contact and company notes
-	Messages  int // [200] chat message events
+	Messages  int // [200] chat message events, half incoming
 	Seed      uint64
 	// End is the newest timestamp; records spread over the year before it.
 	// Default: the server's clock.
 	End time.Time
 }
 
-// Seed fills the account with a realistic, deterministic world: users, two
-// pipelines (with the system stages 142/143), companies, contacts with
-// e-mail, phone and NPS fields, leads with companies, main contacts, prices
-// and expenses, tasks (calls, meetings, "#team" tasks), notes (calls in and
-// out, mail, common and service notes) and chat message events.
+// Seed fills the account with a realistic, deterministic world: users
+// (every 7th deactivated), two pipelines (with the system stages 142/143),
+// companies, contacts with e-mail, phone and NPS fields, leads with
+// companies, main contacts, prices and expenses, tasks of task_type_id 1
+// (follow-up), 2 (meeting) and two custom types (TaskTypeProposal,
+// TaskTypeOnboarding, named in account?with=task_types), some "#team";
+// notes: calls in and out (most talked, call_status 4; about one in four
+// not answered, 6, or busy, 7), mail, SMS in and out (sms_in / sms_out with
+// params text and phone), common and service notes; and chat message
+// events, incoming and outgoing.
 func (s *Server) Seed(cfg SeedConfig) {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -83,6 +95,8 @@ func (s *Server) Seed(cfg SeedConfig) {
 			"rights": Object{"is_admin": i == 0, "is_free": false, "is_active": i%7 != 6, "group_id": nil, "role_id": nil},
 		})
 	}
+	s.SetTaskTypes([]Object{TaskType(1, "Связаться"), TaskType(2, "Встреча"),
+		TaskType(TaskTypeProposal, "Отправить КП"), TaskType(TaskTypeOnboarding, "Онбординг")})
 	s.SetPipelines([]Object{
 		Pipeline(SalesPipeline, "Sales", Stage{61000001, "Incoming"}, Stage{61000002, "Qualified"}, Stage{61000003, "Proposal"}),
 		Pipeline(RenewPipeline, "Renewals", Stage{62000001, "Incoming"}, Stage{62000002, "Negotiation"}),
@@ -182,7 +196,7 @@ func (s *Server) Seed(cfg SeedConfig) {
 	for i := range cfg.Tasks {
 		c := ts()
 		et, eid := entity()
-		typ := 1 + rng.IntN(3)
+		typ := []int64{1, 2, TaskTypeProposal, TaskTypeOnboarding}[rng.IntN(4)]
 		done := rng.IntN(3) != 0
 		var result any = []any{}
 		if done {
@@ -205,15 +219,34 @@ func (s *Server) Seed(cfg SeedConfig) {
 		col := map[string]Entity{"leads": LeadNotes, "contacts": ContactNotes, "companies": CompanyNotes}[et]
 		var typ string
 		var params Object
-		switch rng.IntN(5) {
+		call := func(in bool) {
+			typ = "call_out"
+			if in {
+				typ = "call_in"
+			}
+			status, dur := 4, rng.IntN(600)
+			switch rng.IntN(8) {
+			case 0, 1:
+				status, dur = 6, 0 // no answer
+			case 2:
+				status, dur = 7, 0 // busy
+			}
+			params = Object{"uniq": fmt.Sprintf("u%d", i), "duration": dur, "source": "telephony", "link": "",
+				"phone": fmt.Sprintf("+7999%07d", 1+rng.IntN(max(cfg.Contacts, 1))), "call_result": "", "call_status": status}
+		}
+		switch rng.IntN(7) {
 		case 0:
-			typ, params = "call_in", Object{"uniq": fmt.Sprintf("u%d", i), "duration": rng.IntN(600), "source": "telephony", "link": "", "phone": "+79990000001", "call_result": "", "call_status": 4}
+			call(true)
 		case 1:
-			typ, params = "call_out", Object{"uniq": fmt.Sprintf("u%d", i), "duration": rng.IntN(600), "source": "telephony", "link": "", "phone": "+79990000002", "call_result": "", "call_status": 4}
+			call(false)
 		case 2:
 			typ, params = "amomail_message", Object{"income": rng.IntN(2) == 0, "subject": "Re: proposal", "content_summary": "Thanks", "thread_id": i, "message_id": i, "private": false, "from": Object{"email": "a@example.com", "name": "A"}, "to": Object{"email": "b@example.com", "name": "B"}, "attach_cnt": 0}
 		case 3:
 			typ, params = "common", Object{"text": "Client asked for a discount"}
+		case 4:
+			typ, params = "sms_in", Object{"text": "Когда будет счёт?", "phone": fmt.Sprintf("+7999%07d", 1+rng.IntN(max(cfg.Contacts, 1)))}
+		case 5:
+			typ, params = "sms_out", Object{"text": "Счёт отправлен на почту", "phone": fmt.Sprintf("+7999%07d", 1+rng.IntN(max(cfg.Contacts, 1)))}
 		default:
 			typ, params = "service_message", Object{"service": "Robot", "text": "Stage changed"}
 		}

@@ -132,6 +132,7 @@ type Server struct {
 	total      int
 	cols       map[Entity]*collection
 	account    Object
+	taskTypes  []Object
 	pipelines  []Object
 	eventSeq   int64
 }
@@ -166,6 +167,10 @@ func NewServer(opts ...Option) *Server {
 		"currency": "RUB", "currency_symbol": "₽", "created_at": 1700000000, "created_by": 8000001,
 		"current_user_id": 8000001, "is_technical_account": false,
 	}
+	// Every account has the two system task types (SDK TaskModel
+	// constants): 1 follow-up ("Связаться"), the default of a new task, and
+	// 2 meeting ("Встреча"). Custom ones are added with SetTaskTypes.
+	s.taskTypes = []Object{TaskType(1, "Связаться"), TaskType(2, "Встреча")}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -466,10 +471,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch p {
 	case "/api/v4/account":
-		s.mu.Lock()
-		b, _ := json.Marshal(s.account)
-		s.mu.Unlock()
-		writeHAL(w, b)
+		s.serveAccount(w, r)
 	case "/api/v4/leads/pipelines":
 		s.servePipelines(w, r)
 	case "/api/v4/users":
@@ -499,6 +501,45 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	default:
 		problem(w, 404, "Not Found", "Not found", nil)
 	}
+}
+
+// serveAccount answers GET /api/v4/account: the account object, with
+// _embedded.task_types (a list of {id, name, color, icon_id, code}, SDK
+// AccountModel / TaskTypesCollection) when with names task_types.
+func (s *Server) serveAccount(w http.ResponseWriter, r *http.Request) {
+	with := map[string]bool{}
+	for _, v := range r.URL.Query()["with"] {
+		for _, p := range strings.Split(v, ",") {
+			with[strings.TrimSpace(p)] = true
+		}
+	}
+	s.mu.Lock()
+	o := shallow(s.account)
+	if with["task_types"] {
+		o["_embedded"] = Object{"task_types": clone(s.taskTypes)}
+	}
+	b, _ := json.Marshal(o)
+	s.mu.Unlock()
+	writeHAL(w, b)
+}
+
+// TaskType builds a task type as GET /api/v4/account?with=task_types
+// lists it. Custom types have ids the account assigns (large numbers) and
+// no code.
+func TaskType(id int64, name string) Object {
+	return Object{"id": id, "name": name, "color": nil, "icon_id": nil, "code": nil}
+}
+
+// SetTaskTypes replaces the account's task types (include 1 and 2, which
+// every account has, unless a test wants them missing).
+func (s *Server) SetTaskTypes(types []Object) {
+	c := make([]Object, len(types))
+	for i, t := range types {
+		c[i] = clone(t).(map[string]any)
+	}
+	s.mu.Lock()
+	s.taskTypes = c
+	s.mu.Unlock()
 }
 
 func writeHAL(w http.ResponseWriter, b []byte) {

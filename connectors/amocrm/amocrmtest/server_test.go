@@ -106,3 +106,64 @@ func TestOAuthGrace(t *testing.T) {
 		t.Errorf("old token after the new one was used = %d, want 400", code)
 	}
 }
+
+// GET /api/v4/account lists _embedded.task_types only when asked with
+// with=task_types, as a list of {id, name, color, icon_id, code} (SDK
+// AccountModel, TaskTypesCollection).
+func TestAccountTaskTypes(t *testing.T) {
+	s := NewServer(WithRateLimit(0, 0))
+	defer s.Close()
+	s.SetTaskTypes([]Object{TaskType(1, "Связаться"), TaskType(2, "Встреча"), TaskType(TaskTypeProposal, "Отправить КП")})
+	var acc struct {
+		Currency string `json:"currency"`
+		Embedded *struct {
+			TaskTypes []map[string]any `json:"task_types"`
+		} `json:"_embedded"`
+	}
+	_, _, b := get(t, s, "/api/v4/account", s.Token())
+	if err := json.Unmarshal(b, &acc); err != nil || acc.Currency != "RUB" || acc.Embedded != nil {
+		t.Errorf("account without with = %s", b)
+	}
+	_, _, b = get(t, s, "/api/v4/account?with=datetime_settings,task_types", s.Token())
+	acc.Embedded = nil
+	if err := json.Unmarshal(b, &acc); err != nil || acc.Embedded == nil {
+		t.Fatalf("account with=task_types = %s", b)
+	}
+	want := `[{"code":null,"color":null,"icon_id":null,"id":1,"name":"Связаться"},{"code":null,"color":null,"icon_id":null,"id":2,"name":"Встреча"},{"code":null,"color":null,"icon_id":null,"id":2797514,"name":"Отправить КП"}]`
+	if got, _ := json.Marshal(acc.Embedded.TaskTypes); string(got) != want {
+		t.Errorf("task_types = %s, want %s", got, want)
+	}
+}
+
+// filter[type] takes a comma list (Kommo events-list: "comma-separated";
+// SDK EventsFilter implodes the types with ","); the array forms a PHP
+// server parses are accepted too.
+func TestEventsTypeFilter(t *testing.T) {
+	s := NewServer(WithRateLimit(0, 0))
+	defer s.Close()
+	for i, typ := range []string{"incoming_chat_message", "lead_deleted", "lead_status_changed", "outgoing_chat_message"} {
+		s.AddEvent(Object{"type": typ, "entity_type": "lead", "entity_id": 1 + i, "created_at": 1700000000 + i})
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"filter[type]=incoming_chat_message,outgoing_chat_message,lead_deleted", "incoming_chat_message lead_deleted outgoing_chat_message"},
+		{"filter[type]=lead_deleted", "lead_deleted"},
+		{"filter[type][]=lead_deleted&filter[type][]=lead_status_changed", "lead_deleted lead_status_changed"},
+		{"filter[type][0]=incoming_chat_message", "incoming_chat_message"},
+		{"", "incoming_chat_message lead_deleted lead_status_changed outgoing_chat_message"},
+	} {
+		_, _, b := get(t, s, "/api/v4/events?"+strings.ReplaceAll(strings.ReplaceAll(tc.query, "[", "%5B"), "]", "%5D"), s.Token())
+		var env struct {
+			Embedded struct {
+				Events []struct{ Type string } `json:"events"`
+			} `json:"_embedded"`
+		}
+		json.Unmarshal(b, &env)
+		var got []string
+		for _, e := range env.Embedded.Events {
+			got = append(got, e.Type)
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: %v, want %s", tc.query, got, tc.want)
+		}
+	}
+}

@@ -30,14 +30,6 @@ const (
 	PeriodQuarter = "quarter"
 )
 
-// KPIKeys lists the nine KPI keys of KPIS.md, in scorecard order. The
-// scoring package has the same list; config keeps its own so that it stays a
-// leaf package that anything can import.
-var KPIKeys = []string{
-	"satisfaction", "retention", "key_client_growth", "penetration", "closed_won",
-	"response_time", "team_contribution", "new_deals", "cost_per_client",
-}
-
 // Config is a parsed, validated config file. Zero values of optional
 // settings have been replaced by their defaults (see docs/config.md), except
 // KPI targets and weights, whose defaults belong to the scoring package.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 var (
@@ -618,13 +620,12 @@ func (d *decoder) scoring(n *yaml.Node, path string, cfg *Config, teams map[stri
 	})
 }
 
+// kpiKey checks a KPI key against kpi.Table, the one list of KPIs.
 func (d *decoder) kpiKey(k *yaml.Node, path, key string) bool {
-	for _, name := range KPIKeys {
-		if key == name {
-			return true
-		}
+	if _, ok := kpi.Lookup(key); ok {
+		return true
 	}
-	d.unknownKey(k, path, "KPI", KPIKeys)
+	d.unknownKey(k, path, "KPI", kpi.Keys)
 	return false
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -276,19 +277,21 @@ func (m *model) report() *Report {
 			// Neither the config nor any CRM has a name: show the key.
 			mi.name = mi.key
 		}
-		sc := Scorecard{Manager: mi.key, Name: mi.name, Team: mi.team, Email: mi.email, SlackID: mi.slackID, KPIs: make(map[string]*KPI, len(KPIKeys))}
+		sc := Scorecard{Manager: mi.key, Name: mi.name, Team: mi.team, Email: mi.email, SlackID: mi.slackID, KPIs: make(map[string]*KPI, len(kpi.Keys))}
 		m.markSkipped(cur[i], before[i])
 		nowVals := m.kpiValues(&cur[i], p, mi.key)
 		prevVals := m.kpiValues(&before[i], prev, mi.key)
 		var sum, weights float64
-		for _, key := range KPIKeys {
+		for _, def := range kpi.Table {
+			key := def.Key
 			v := nowVals[key]
 			target, weight := m.s.target(mi.team, key)
-			k := &KPI{Value: v.value, Target: target, Weight: weight, Previous: prevVals[key].value, Details: v.details, Manual: v.manual}
+			k := &KPI{Label: def.Label, Unit: def.Unit, LowerIsBetter: def.LowerIsBetter,
+				Value: v.value, Target: target, Weight: weight, Previous: prevVals[key].value, Details: v.details, Manual: v.manual}
 			if v.value == nil {
 				k.Reason = ptr(v.reason)
 			} else {
-				a := attainment(*v.value, target, lowerIsBetter[key], m.s.Cap)
+				a := attainment(*v.value, target, def.LowerIsBetter, m.s.Cap)
 				k.Attainment = &a
 				if weight > 0 {
 					sum += weight * a
@@ -363,13 +366,14 @@ func attainment(v, target float64, lower bool, cap float64) float64 {
 	return min(max(a, 0), cap)
 }
 
-// status is decided on the score as it is shown, rounded to one decimal, so
-// a score printed as 100.0 is never amber.
+// status is decided on the score itself, unrounded: 99.96 is amber. The
+// table and Slack cut, not round, scores for people, so they never show
+// 100.0 beside amber.
 func status(score *float64) string {
 	if score == nil {
 		return StatusNone
 	}
-	switch s := round1(*score); {
+	switch s := *score; {
 	case s >= 100:
 		return StatusGreen
 	case s >= 80:
@@ -439,7 +443,7 @@ func val(v float64) *float64 { return &v }
 // kpiValues turns one manager's stats into the nine values, manual figures
 // for p applied.
 func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValue {
-	out := make(map[string]kpiValue, len(KPIKeys))
+	out := make(map[string]kpiValue, len(kpi.Keys))
 
 	sat := kpiValue{details: map[string]any{"answers": s.answers, "promoters": s.promoters, "detractors": s.detractors}}
 	if s.answers > 0 {
@@ -447,7 +451,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		sat.reason = reasonNoAnswers
 	}
-	out[KPISatisfaction] = sat
+	out[kpi.Satisfaction] = sat
 
 	ret := kpiValue{details: map[string]any{"active_start": s.activeStart, "retained": s.retained}}
 	if s.activeStart > 0 {
@@ -455,7 +459,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		ret.reason = reasonNoActive
 	}
-	out[KPIRetention] = ret
+	out[kpi.Retention] = ret
 
 	kg := kpiValue{details: map[string]any{"key_clients": s.keyClients, "revenue": s.keyRev, "revenue_previous": s.keyRevPrev}}
 	switch {
@@ -466,7 +470,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	default:
 		kg.value = val(100 * (s.keyRev - s.keyRevPrev) / s.keyRevPrev)
 	}
-	out[KPIKeyClientGrowth] = kg
+	out[kpi.KeyClientGrowth] = kg
 
 	pen := kpiValue{details: map[string]any{"revenue": s.revenue, "expansion_revenue": s.expansionRev}}
 	if s.revenue > 0 {
@@ -474,13 +478,13 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		pen.reason = reasonNoRevenue
 	}
-	out[KPIPenetration] = pen
+	out[kpi.Penetration] = pen
 
 	var winRate any
 	if s.won+s.lost > 0 {
 		winRate = 100 * float64(s.won) / float64(s.won+s.lost)
 	}
-	out[KPIClosedWon] = kpiValue{value: val(float64(s.won)), details: map[string]any{"won": s.won, "lost": s.lost, "win_rate": winRate, "revenue": s.revenue}}
+	out[kpi.ClosedWon] = kpiValue{value: val(float64(s.won)), details: map[string]any{"won": s.won, "lost": s.lost, "win_rate": winRate, "revenue": s.revenue}}
 
 	rt := kpiValue{details: map[string]any{"inbound": len(s.responses), "unanswered": s.unanswered}}
 	if len(s.responses) > 0 {
@@ -488,11 +492,11 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		rt.reason = reasonNoInbound
 	}
-	out[KPIResponseTime] = rt
+	out[kpi.ResponseTime] = rt
 
-	out[KPITeamContribution] = kpiValue{value: val(float64(s.tasks)), details: map[string]any{"tasks": s.tasks, "manual": false}}
+	out[kpi.TeamContribution] = kpiValue{value: val(float64(s.tasks)), details: map[string]any{"tasks": s.tasks, "manual": false}}
 
-	out[KPINewDeals] = kpiValue{value: val(float64(s.newDeals)), details: map[string]any{}}
+	out[kpi.NewDeals] = kpiValue{value: val(float64(s.newDeals)), details: map[string]any{}}
 
 	cpc := kpiValue{details: map[string]any{"cost": s.cost, "clients": len(s.served)}}
 	if len(s.served) > 0 {
@@ -500,7 +504,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		cpc.reason = reasonNoClientServed
 	}
-	out[KPICostPerClient] = cpc
+	out[kpi.CostPerClient] = cpc
 
 	for key, k := range out {
 		if k.value != nil && (math.IsNaN(*k.value) || math.IsInf(*k.value, 0)) {
@@ -510,11 +514,11 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	}
 
 	spec := p.Spec()
-	for _, key := range KPIKeys {
+	for _, key := range kpi.Keys {
 		if v, ok := m.s.manualValue(spec, manager, key); ok {
 			k := out[key]
 			k.value, k.reason, k.manual = val(v), "", true
-			if key == KPITeamContribution {
+			if key == kpi.TeamContribution {
 				k.details["manual"] = true
 			}
 			out[key] = k

@@ -4,11 +4,13 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 // Target is the target and weight of one KPI. A nil field leaves the value
-// from the level below in place: DefaultTargets, then Options.KPIs, then
-// Options.Teams of the manager's team.
+// from the level below in place: the default of kpi.Table, then
+// Options.KPIs, then Options.Teams of the manager's team.
 type Target struct {
 	Target *float64
 	Weight *float64
@@ -48,7 +50,7 @@ type Options struct {
 	// Costs is the cost of one activity by type plus the key
 	// "monthly_per_manager"; missing keys take the value of DefaultCosts.
 	Costs map[string]float64
-	// KPIs overrides DefaultTargets for everyone.
+	// KPIs overrides the defaults of kpi.Table for everyone.
 	KPIs map[string]Target
 	// Teams overrides KPIs per team: team → KPI key → target.
 	Teams map[string]map[string]Target
@@ -77,35 +79,6 @@ var DefaultCosts = map[string]float64{
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// DefaultTargets holds the target and weight of every KPI when the config
-// sets none. Targets are per period of the configured kind and are sized for
-// the default, a month; weights add up to 100 so each reads as a share of
-// the score. Why these numbers is in docs/kpis.md.
-var DefaultTargets = map[string]Target{
-	// An NPS of 50 is a good B2B account book; most sit at 30-40.
-	KPISatisfaction: {ptr(50.0), ptr(10.0)},
-	// Keeping nine of ten paying clients over a year.
-	KPIRetention: {ptr(90.0), ptr(15.0)},
-	// 10% more from the key accounts than in the period before.
-	KPIKeyClientGrowth: {ptr(10.0), ptr(10.0)},
-	// A third of revenue from existing accounts.
-	KPIPenetration: {ptr(30.0), ptr(10.0)},
-	// DESIGN.md's example: 8 won deals a month, weight 15.
-	KPIClosedWon: {ptr(8.0), ptr(15.0)},
-	// DESIGN.md's example: answer within 4 hours, weight 10.
-	KPIResponseTime: {ptr(4.0), ptr(10.0)},
-	// Two team-initiative tasks a month; a small weight, it is a soft goal.
-	KPITeamContribution: {ptr(2.0), ptr(5.0)},
-	// 3 of the 8 won deals from new clients.
-	KPINewDeals: {ptr(3.0), ptr(15.0)},
-	// In the reporting currency; with the default activity costs a month of
-	// 20 calls, 40 e-mails and 2 meetings for 3 clients is about 5,000 RUB.
-	KPICostPerClient: {ptr(5000.0), ptr(10.0)},
-}
-
-// lowerIsBetter marks the KPIs whose attainment is target / value.
-var lowerIsBetter = map[string]bool{KPIResponseTime: true, KPICostPerClient: true}
 
 // settings is Options with the defaults filled in and lookups prepared.
 type settings struct {
@@ -181,8 +154,8 @@ func (s *settings) rate(currency string) (float64, bool) {
 	return r, ok
 }
 
-// target resolves the target and weight of kpi for a manager of team.
-func (s *settings) target(team, kpi string) (target, weight float64) {
+// target resolves the target and weight of KPI key for a manager of team.
+func (s *settings) target(team, key string) (target, weight float64) {
 	apply := func(t Target) {
 		if t.Target != nil {
 			target = *t.Target
@@ -191,18 +164,20 @@ func (s *settings) target(team, kpi string) (target, weight float64) {
 			weight = *t.Weight
 		}
 	}
-	apply(DefaultTargets[kpi])
-	apply(s.KPIs[kpi])
+	if d, ok := kpi.Lookup(key); ok {
+		target, weight = d.Target, d.Weight
+	}
+	apply(s.KPIs[key])
 	if team != "" {
-		apply(s.Teams[team][kpi])
+		apply(s.Teams[team][key])
 	}
 	return target, weight
 }
 
-// manualValue is the hand-entered value of kpi for manager in the period
-// with the given spec.
-func (s *settings) manualValue(spec, manager, kpi string) (float64, bool) {
-	v, ok := s.manual[spec][manager][kpi]
+// manualValue is the hand-entered value of KPI key for manager in the
+// period with the given spec.
+func (s *settings) manualValue(spec, manager, key string) (float64, bool) {
+	v, ok := s.manual[spec][manager][key]
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}

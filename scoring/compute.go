@@ -545,6 +545,10 @@ func (m *model) warnings() []string {
 	slices.Sort(curs)
 	var w []string
 	for _, c := range curs {
+		if c == "" { // sorted first
+			w = append(w, fmt.Sprintf("%d won deal(s) with unknown currency left out of revenue and cost figures", len(m.skipped[c])))
+			continue
+		}
 		w = append(w, fmt.Sprintf("no fx rate for %s into %s: %d won deal(s) left out of revenue and cost figures", c, m.s.Currency, len(m.skipped[c])))
 	}
 	return w

@@ -51,7 +51,8 @@ import (
 //   K5: D8 20000 closed 11-01 00:30 MSK = 10-31 21:30Z (not in P; Boris)
 //   H1: HD1 500 USD = 45000 closed 09-05 (P-1, new, Anna), HD2 1000 USD =
 //       90000 closed 10-10 (P, expansion, Anna)
-//   H2: HD3 10000 with no currency (= RUB) closed 10-12 (P, new, Carl); HD4
+//   H2: HD3 10000 with no currency (unknown: left out of money) closed 10-12
+//       (P, new, Carl); HD4
 //       lost 09-20 (P-1, Carl); HD5 open created 10-20
 //   H3: HD6 7000 closed 2025-10-20 (new, Carl)
 //
@@ -121,18 +122,21 @@ import (
 //   retention: H3 active 10-01 (HD6 2025-10-20), not 11-01; H2 not active
 //     10-01 → 0/1 = 0 → 0%. P-1: H3 active 09-01 and 10-01 → 100.
 //   key_client_growth n/a: hub maps key_client and flags none of his.
-//   penetration: HD3 new → 0 → 0%. P-1 nil (no revenue).
-//   closed_won: HD3 → 1, win rate 100, revenue 10000 → 12.5%. P-1: 0.
-//   response_time n/a. team_contribution 0 → 0%. new_deals 1 → 50%; P-1 0.
-//   cost_per_client: 3000 over {H2} = 3000 → 166.7% → cap 150. P-1 nil.
-//   score: (15×0 + 10×0 + 15×12.5 + 5×0 + 15×50 + 10×150)/70 = 2437.5/70
-//     = 34.821 → red.
+//   penetration n/a: HD3's currency is unknown, so no revenue in P. P-1 nil.
+//   closed_won: HD3 still counts → 1, win rate 100, revenue 0 → 12.5%.
+//     P-1: 0.
+//   response_time n/a. team_contribution 0 → 0%. new_deals: HD3 still new
+//     business → 1 → 50%; P-1 0.
+//   cost_per_client: 3000 over {H2} (HD3 still serves it) = 3000 → 166.7%
+//     → cap 150. P-1 nil.
+//   score: (15×0 + 15×12.5 + 5×0 + 15×50 + 10×150)/60 = 2437.5/60
+//     = 40.625 → red.
 //
 // amo:99: D13 created in P makes it eligible. closed_won, team_contribution,
 // new_deals are 0 (0%), everything else n/a (cost 3000 but no client) →
 // score 0, red. Previous: the three counts 0.
 //
-// Warnings: one line for EUR (D5).
+// Warnings: one line for HD3's unknown currency, one for EUR (D5).
 
 func mskTime(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, fixtureLoc)
@@ -320,7 +324,10 @@ func wantFixture() *Report {
 	return withDefs(&Report{
 		Period:   fixturePeriod(),
 		Currency: "RUB",
-		Warnings: []string{"no fx rate for EUR into RUB: 1 won deal(s) left out of revenue and cost figures"},
+		Warnings: []string{
+			"1 won deal(s) with unknown currency left out of revenue and cost figures",
+			"no fx rate for EUR into RUB: 1 won deal(s) left out of revenue and cost figures",
+		},
 		Managers: []Scorecard{
 			{
 				Manager: "anna@example.com", Name: "Anna Petrova", Team: "enterprise", Email: "anna@example.com", SlackID: "U1",
@@ -354,13 +361,13 @@ func wantFixture() *Report {
 			},
 			{
 				Manager: "hub:11", Name: "Carl",
-				Score: f64(2437.5 / 70), Status: StatusRed,
+				Score: f64(2437.5 / 60), Status: StatusRed,
 				KPIs: map[string]*KPI{
 					kpi.Satisfaction:     na(reasonNoAnswers, 50, 10, nil, d("answers", 0, "promoters", 0, "detractors", 0)),
 					kpi.Retention:        v(0, 90, 0, 15, f64(100), d("active_start", 1, "retained", 0)),
 					kpi.KeyClientGrowth:  na(reasonNoKeyClients, 100, 10, nil, d("key_clients", 0, "revenue", 0.0, "revenue_previous", 0.0)),
-					kpi.Penetration:      v(0, 30, 0, 10, nil, d("revenue", 10000.0, "expansion_revenue", 0.0)),
-					kpi.ClosedWon:        v(1, 8, 12.5, 15, f64(0), d("won", 1, "lost", 0, "win_rate", 100.0, "revenue", 10000.0)),
+					kpi.Penetration:      na(reasonNoRevenue, 30, 10, nil, d("revenue", 0.0, "expansion_revenue", 0.0)),
+					kpi.ClosedWon:        v(1, 8, 12.5, 15, f64(0), d("won", 1, "lost", 0, "win_rate", 100.0, "revenue", 0.0)),
 					kpi.ResponseTime:     na(reasonNoInbound, 4, 10, nil, d("inbound", 0, "unanswered", 0)),
 					kpi.TeamContribution: v(0, 2, 0, 5, f64(0), d("tasks", 0, "manual", false)),
 					kpi.NewDeals:         v(1, 2, 50, 15, f64(0), d()),

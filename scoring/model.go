@@ -149,8 +149,8 @@ type model struct {
 	lastAt   int64
 	answerAt []int64 // per client: its owner's earliest answer seen so far
 
-	// skipped collects, per currency with no rate, the won deals left out
-	// of a money figure on a scorecard.
+	// skipped collects, per currency with no rate ("" for an unknown
+	// currency), the won deals left out of a money figure on a scorecard.
 	skipped map[string]map[int]bool
 }
 
@@ -632,7 +632,7 @@ func (m *model) flushActivities() {
 }
 
 // revenue is a won deal's amount in the reporting currency; ok is false
-// when its currency has no rate. A missing amount is 0.
+// when its currency has no rate or is unknown. A missing amount is 0.
 func (m *model) revenue(d *deal) (float64, bool) { return m.money(d.amount, d.cur) }
 
 func (m *model) expense(i int32) (float64, bool) { return m.money(m.expenses[i], m.deals[i].cur) }
@@ -669,7 +669,8 @@ func (m *model) active(c int32, t int64) bool {
 }
 
 // clientRevenue sums the revenue of client c's won deals closed in
-// [from, to), whoever owns them, noting deals left out for want of a rate.
+// [from, to), whoever owns them, noting deals left out for want of a rate
+// or of a known currency.
 func (m *model) clientRevenue(c int32, from, to int64, skip *[]int) float64 {
 	won := m.wonOf(c)
 	var sum float64
@@ -708,7 +709,8 @@ type stats struct {
 	served []int32
 
 	// skipped lists won deals left out of this manager's money figures for
-	// want of a rate; they become warnings if the manager has a scorecard.
+	// want of a rate or of a known currency; they become warnings if the
+	// manager has a scorecard.
 	skipped []int
 }
 

@@ -143,11 +143,16 @@ func newSettings(o Options) *settings {
 }
 
 // rate is the FX rate of currency into the reporting currency; ok is false
-// when the config has none. A deal with no currency is taken to be in the
-// reporting currency, as CRMs leave it empty for the account's default.
+// when the config has none, and for a deal whose currency is unknown (""):
+// the connectors give every deal its CRM's or account's currency where they
+// can read it, so "" means nobody knows, and taking it for the reporting
+// currency at rate 1 would be a guess that moves money KPIs silently.
 func (s *settings) rate(currency string) (float64, bool) {
 	c := strings.ToUpper(strings.TrimSpace(currency))
-	if c == "" || c == s.Currency {
+	if c == "" {
+		return 0, false
+	}
+	if c == s.Currency {
 		return 1, true
 	}
 	r, ok := s.rates[c]

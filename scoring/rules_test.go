@@ -119,6 +119,70 @@ func TestNoRateStillCounts(t *testing.T) {
 	}
 }
 
+// TestUnknownCurrency: a won deal with no currency is of unknown currency,
+// never the reporting currency at rate 1. It counts in closed_won and
+// new_deals and is left out of every money figure, with one warning.
+//
+// m@x owns C1, C2 and C3 (UTC, October 2026, key_clients.top 1):
+//
+//	D0  C1 50000 RUB closed 03-01: C1's lookback revenue 50000
+//	D0b C2 80000 ""  closed 04-01: unknown, so C2 ranks with 0 and C1 is
+//	    the one key client (at rate 1, C2 would be)
+//	D3  C1   500 RUB closed 09-10 (P-1)
+//	D1  C1  1000 RUB closed 10-10 (P, expansion)
+//	D2  C2  5000 ""  closed 10-12 (P, expansion, expense 700 left out)
+//	D4  C3  3000 " " closed 10-15 (P, new business: C3's first win)
+//
+// closed_won 3, new_deals 1; revenue 1000 (D1) all expansion → penetration
+// 100; key clients {C1}: 1000 vs 500 → growth 100; cost 0 over C1, C2, C3
+// → 0. D0b, D2 and D4 are left out: one warning, 3 deals.
+func TestUnknownCurrency(t *testing.T) {
+	d := mini([]connectors.Deal{
+		wonDeal("D0", 50000, "RUB", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		wonDeal("D3", 500, "RUB", time.Date(2026, 9, 10, 12, 0, 0, 0, time.UTC)),
+		wonDeal("D1", 1000, "RUB", oct(10, 12)),
+	}, nil)
+	d.Companies = append(d.Companies, connectors.Company{Meta: meta("amo", "C2"), OwnerID: "1"}, connectors.Company{Meta: meta("amo", "C3"), OwnerID: "1"})
+	on := func(dl connectors.Deal, company string) connectors.Deal { dl.CompanyID = company; return dl }
+	d2 := on(wonDeal("D2", 5000, "", oct(12, 12)), "C2")
+	d2.Expense = f64(700)
+	d.Deals = append(d.Deals, on(wonDeal("D0b", 80000, "", time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)), "C2"), d2,
+		on(wonDeal("D4", 3000, " ", oct(15, 12)), "C3"))
+	r := computeFrom(d, Options{Currency: "RUB", KeyClientsTop: 1}, octUTC)
+	if len(r.Managers) != 1 {
+		t.Fatalf("got %d scorecards, want 1", len(r.Managers))
+	}
+	got := map[string]any{}
+	for key, k := range r.Managers[0].KPIs {
+		if k.Value != nil {
+			got[key] = *k.Value
+		}
+	}
+	want := map[string]any{
+		kpi.ClosedWon: 3.0, kpi.NewDeals: 1.0, kpi.Penetration: 100.0, kpi.KeyClientGrowth: 100.0,
+		kpi.CostPerClient: 0.0, kpi.Retention: 100.0, kpi.TeamContribution: 0.0,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values mismatch (-want +got):\n%s", diff)
+	}
+	ks := r.Managers[0].KPIs
+	wantDetails := map[string]map[string]any{
+		kpi.ClosedWon:       {"won": 3, "lost": 0, "win_rate": 100.0, "revenue": 1000.0},
+		kpi.Penetration:     {"revenue": 1000.0, "expansion_revenue": 1000.0},
+		kpi.KeyClientGrowth: {"key_clients": 1, "revenue": 1000.0, "revenue_previous": 500.0},
+		kpi.CostPerClient:   {"cost": 0.0, "clients": 3},
+	}
+	for key, w := range wantDetails {
+		if diff := cmp.Diff(w, ks[key].Details); diff != "" {
+			t.Errorf("%s details mismatch (-want +got):\n%s", key, diff)
+		}
+	}
+	wantWarn := []string{"3 won deal(s) with unknown currency left out of revenue and cost figures"}
+	if diff := cmp.Diff(wantWarn, r.Warnings); diff != "" {
+		t.Errorf("Warnings mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestAttainment(t *testing.T) {
 	tests := []struct {
 		v, target float64
@@ -378,7 +442,7 @@ func TestRows(t *testing.T) {
 	want0 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: kpi.Satisfaction,
 		Target: f64(50), Reason: reasonNoAnswers, ComputedAt: at}
 	want9 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPIScore,
-		Value: f64(2437.5 / 70), ComputedAt: at}
+		Value: f64(2437.5 / 60), ComputedAt: at}
 	if diff := cmp.Diff([]warehouse.ScorecardRow{want0, want9}, []warehouse.ScorecardRow{carl[0], carl[9]}, approx); diff != "" {
 		t.Errorf("Rows mismatch (-want +got):\n%s", diff)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
+	"github.com/crmkpi/crmkpi/warehouse"
 )
 
 // The fixture: October 2026 in Europe/Moscow (UTC+3), two connectors "amo"
@@ -158,12 +159,28 @@ func meta(conn, id string) connectors.Meta {
 	return connectors.Meta{Connector: conn, ID: id, UpdatedAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
 }
 
+// user is an active CRM user as ScanUsers passes it.
+func user(conn, id, email, name string) warehouse.UserRow {
+	return warehouse.UserRow{Connector: conn, ID: id, Email: email, Name: name, Active: true}
+}
+
+// crmUser is u as a connector passes it, for storing through ApplyPage.
+func crmUser(u warehouse.UserRow) connectors.User {
+	m := meta(u.Connector, u.ID)
+	m.Deleted = u.Deleted
+	return connectors.User{Meta: m, Email: u.Email, Name: u.Name, Active: u.Active}
+}
+
+// fixtureNow is when the fixture is scored: the day after P.
+var fixtureNow = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
 func fixturePeriod() Period {
 	return Period{Kind: Month, Start: mskTime(2026, 10, 1, 0, 0), End: mskTime(2026, 11, 1, 0, 0)}
 }
 
 func fixtureOptions() Options {
 	return Options{
+		Now:      fixtureNow,
 		Location: fixtureLoc,
 		Currency: "RUB",
 		FXRates:  map[string]float64{"USD": 90},
@@ -213,16 +230,15 @@ func fixtureData() *dataset {
 		won, lost, open = connectors.StatusWon, connectors.StatusLost, connectors.StatusOpen
 		in, out         = connectors.DirectionInbound, connectors.DirectionOutbound
 	)
-	deleted := func(u connectors.User) connectors.User { u.Deleted = true; return u }
 
 	d := &dataset{
-		Users: []connectors.User{
-			{Meta: meta("hub", "10"), Email: "anna@example.com", Name: "Anna P. (HubSpot)", Active: true},
-			{Meta: meta("amo", "1"), Email: "Anna@Example.com", Name: "Anna", Active: true},
-			{Meta: meta("amo", "2"), Email: "boris@example.com", Name: "Boris", Active: true},
-			{Meta: meta("hub", "11"), Name: "Carl", Active: false},
-			deleted(connectors.User{Meta: meta("amo", "3"), Email: "dora@example.com", Name: "Dora"}),
-			{Meta: meta("hub", "12"), Name: "Eve", Active: true},
+		Users: []warehouse.UserRow{
+			user("hub", "10", "anna@example.com", "Anna P. (HubSpot)"),
+			user("amo", "1", "Anna@Example.com", "Anna"),
+			user("amo", "2", "boris@example.com", "Boris"),
+			{Connector: "hub", ID: "11", Name: "Carl"}, // inactive, first seen so
+			{Connector: "amo", ID: "3", Email: "dora@example.com", Name: "Dora", Deleted: true},
+			user("hub", "12", "", "Eve"),
 		},
 		Companies: []connectors.Company{
 			company("amo", "C1", "1", nil),

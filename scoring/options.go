@@ -64,6 +64,27 @@ type Options struct {
 	// their key clients are the flagged companies instead of the top ones by
 	// revenue.
 	KeyClientConnectors map[string]bool
+	// Exclude lists manager keys (e-mails in any case, or
+	// CONNECTOR:USER_ID) that never get a scorecard. Their deals and
+	// clients stay theirs, so nobody else's figures change.
+	Exclude []string
+	// OnlyListed gives scorecards only to the managers of Managers.
+	OnlyListed bool
+	// Refs are the manager keys the config names (in managers:, exclude,
+	// manual), each with where; one that matches no CRM user becomes a
+	// warning.
+	Refs []Ref
+	// Now is when the computation runs: later activity (a task due next
+	// week) is no sign that a deactivated manager still works. Zero means
+	// time.Now().
+	Now time.Time
+}
+
+// Ref is a manager key as the config names it. Where says where, for
+// people: "crmkpi.yaml:14: managers[2]".
+type Ref struct {
+	Key   string
+	Where string
 }
 
 // CostMonthly is the key of Options.Costs holding the fixed cost of one
@@ -88,6 +109,8 @@ type settings struct {
 	rates    map[string]float64 // upper-case currency → rate; only usable rates
 	managers map[string]Manager // lower-case e-mail → config entry
 	manual   map[string]map[string]map[string]float64
+	excluded map[string]bool // manager key → excluded
+	now      time.Time
 }
 
 func newSettings(o Options) *settings {
@@ -122,6 +145,14 @@ func newSettings(o Options) *settings {
 			s.rates[strings.ToUpper(strings.TrimSpace(k))] = v
 		}
 	}
+	s.now = o.Now
+	if s.now.IsZero() {
+		s.now = time.Now()
+	}
+	s.excluded = make(map[string]bool, len(o.Exclude))
+	for _, k := range o.Exclude {
+		s.excluded[managerKey(k)] = true
+	}
 	s.managers = make(map[string]Manager, len(o.Managers))
 	for _, m := range o.Managers {
 		s.managers[strings.ToLower(strings.TrimSpace(m.Email))] = m
@@ -132,14 +163,20 @@ func newSettings(o Options) *settings {
 	for spec, byMgr := range o.Manual {
 		m := make(map[string]map[string]float64, len(byMgr))
 		for k, v := range byMgr {
-			if strings.Contains(k, "@") {
-				k = strings.ToLower(strings.TrimSpace(k))
-			}
-			m[k] = v
+			m[managerKey(k)] = v
 		}
 		s.manual[strings.TrimSpace(spec)] = m
 	}
 	return s
+}
+
+// managerKey is a manager key as the config writes it, in the form of
+// Scorecard.Manager: an e-mail in lower case, CONNECTOR:USER_ID as written.
+func managerKey(k string) string {
+	if strings.Contains(k, "@") {
+		return strings.ToLower(strings.TrimSpace(k))
+	}
+	return k
 }
 
 // rate is the FX rate of currency into the reporting currency; ok is false

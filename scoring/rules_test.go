@@ -27,7 +27,7 @@ var (
 // given deals and activities.
 func mini(deals []connectors.Deal, acts []connectors.Activity) *dataset {
 	return &dataset{
-		Users:      []connectors.User{{Meta: meta("amo", "1"), Email: "m@x", Name: "M"}},
+		Users:      []warehouse.UserRow{user("amo", "1", "m@x", "M")},
 		Companies:  []connectors.Company{{Meta: meta("amo", "C1"), OwnerID: "1"}},
 		Deals:      deals,
 		Activities: acts,
@@ -319,7 +319,7 @@ func TestResponseTimeRules(t *testing.T) {
 			// A client active at the start makes m@x eligible whatever
 			// the activities.
 			d := mini([]connectors.Deal{wonDeal("D0", 1, "RUB", oct(1, 0).AddDate(0, -1, 0))}, append([]connectors.Activity{inbound}, tt.acts...))
-			d.Users = append(d.Users, connectors.User{Meta: meta("amo", "2"), Email: "colleague@x"})
+			d.Users = append(d.Users, user("amo", "2", "colleague@x", ""))
 			r := computeFrom(d, Options{}, octUTC)
 			var sc *Scorecard
 			for i := range r.Managers {
@@ -342,8 +342,8 @@ func TestResponseTimeRules(t *testing.T) {
 // the manager it is attributed to.
 func TestActivityClient(t *testing.T) {
 	d := &dataset{
-		Users: []connectors.User{{Meta: meta("amo", "1"), Email: "a@x"}, {Meta: meta("amo", "2"), Email: "b@x"},
-			{Meta: meta("amo", "3"), Email: "c@x"}, {Meta: meta("amo", "4"), Email: "d@x"}},
+		Users: []warehouse.UserRow{user("amo", "1", "a@x", ""), user("amo", "2", "b@x", ""),
+			user("amo", "3", "c@x", ""), user("amo", "4", "d@x", "")},
 		Companies: []connectors.Company{{Meta: meta("amo", "CA"), OwnerID: "1"}, {Meta: meta("amo", "CB"), OwnerID: "2"}, {Meta: meta("amo", "CC"), OwnerID: "3"}},
 		Contacts: []connectors.Contact{{Meta: meta("amo", "KC"), CompanyID: "CC", OwnerID: "4"},
 			{Meta: meta("amo", "KD"), OwnerID: "4"}},
@@ -382,7 +382,13 @@ type fakeSource struct {
 	from, to time.Time
 }
 
-func (f *fakeSource) ReadUsers(context.Context) ([]connectors.User, error) { return f.d.Users, f.err }
+func (f *fakeSource) ReadUsers(context.Context) ([]connectors.User, error) {
+	var us []connectors.User
+	for _, u := range f.d.Users {
+		us = append(us, crmUser(u))
+	}
+	return us, f.err
+}
 func (f *fakeSource) ReadCompanies(context.Context) ([]connectors.Company, error) {
 	return f.d.Companies, nil
 }
@@ -604,7 +610,7 @@ func randomDataset(rng *rand.Rand, n int) *dataset {
 	emails := []string{"", "x@y", "X@Y", "z@y"}
 	for range n {
 		c := conns[rng.IntN(2)]
-		d.Users = append(d.Users, connectors.User{Meta: connectors.Meta{Connector: c, ID: id("u"), Deleted: rng.IntN(5) == 0}, Email: emails[rng.IntN(4)]})
+		d.Users = append(d.Users, warehouse.UserRow{Connector: c, ID: id("u"), Deleted: rng.IntN(5) == 0, Active: rng.IntN(4) > 0, Email: emails[rng.IntN(4)]})
 		var key *bool
 		if rng.IntN(2) == 0 {
 			key = ptr(rng.IntN(2) == 0)

@@ -464,6 +464,10 @@ func laggards(managers []scoring.Scorecard) []laggard {
 func belowTarget(managers []scoring.Scorecard) string {
 	ls := laggards(managers)
 	if len(ls) == 0 {
+		if !anyData(managers) {
+			// Nothing to celebrate over an empty team or one without data.
+			return "*Furthest below target*\nNo KPI has data for this period."
+		}
 		return "*Furthest below target*\nEvery KPI with data is at or above target on average. :tada:"
 	}
 	var b strings.Builder
@@ -473,6 +477,18 @@ func belowTarget(managers []scoring.Scorecard) string {
 		fmt.Fprintf(&b, "\n%d. %s %s — %s (%s)", i+1, statusEmoji(statusFor(&m)), kpiLabel(l.key), pctCut(l.mean), count(float64(l.n), "manager", "managers"))
 	}
 	return b.String()
+}
+
+// anyData reports whether some manager has some KPI with a value.
+func anyData(managers []scoring.Scorecard) bool {
+	for _, sc := range managers {
+		for _, k := range sc.KPIs {
+			if k != nil && valid(k.Value) && valid(k.Attainment) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // finish gives every block a block_id that is unique in the message and

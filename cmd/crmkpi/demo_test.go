@@ -294,6 +294,37 @@ func expectScorecards(w *demo.World, start, end time.Time) map[string]*expected 
 			e.teamTasks++
 		}
 	}
+	// A manager deactivated in every CRM, whom the demo's one sync sees
+	// inactive from the start, has left at their last own work: a deal
+	// created or closed, an activity. A period starting at or after it has
+	// no scorecard for them (docs/kpis.md, Managers).
+	for _, m := range w.Managers {
+		if m.Active {
+			continue
+		}
+		var last time.Time
+		later := func(t time.Time) {
+			if t.After(last) && !t.After(w.Now) {
+				last = t
+			}
+		}
+		for _, d := range deals {
+			if d.Owner == m.Key {
+				later(d.CreatedAt)
+				if d.Status != demo.StatusOpen {
+					later(d.ClosedAt)
+				}
+			}
+		}
+		for _, a := range w.Activities {
+			if a.Owner == m.Key {
+				later(a.At)
+			}
+		}
+		if !start.Before(last) {
+			delete(out, m.Key)
+		}
+	}
 	for _, c := range w.Contacts {
 		if c.NPS == nil || !in(c.NPSAt) {
 			continue

@@ -562,7 +562,7 @@ func FuzzCompute(f *testing.F) {
 				finite(key+" value", k.Value)
 				finite(key+" attainment", k.Attainment)
 				finite(key+" previous", k.Previous)
-				if (k.Value == nil) != (k.Reason != nil) || (k.Value == nil) != (k.Attainment == nil) {
+				if (k.Value == nil) != (k.Reason != nil) || (k.Value == nil) != (k.Attainment == nil) || k.Reason != nil && *k.Reason == "" {
 					t.Fatalf("%s %s: value %v, attainment %v, reason %v", sc.Manager, key, k.Value, k.Attainment, k.Reason)
 				}
 				for dk, dv := range k.Details {

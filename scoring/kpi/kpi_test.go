@@ -69,6 +69,43 @@ func TestDocsAgree(t *testing.T) {
 	}
 }
 
+// TestReadmeAgrees fails when the README's table of KPIs disagrees with
+// Table in a key, label, default target or weight, or in order.
+func TestReadmeAgrees(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "\n## The KPIs\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	lead := regexp.MustCompile(`^[0-9][0-9,.]*`)
+	var got, want []Def
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 5 {
+			t.Fatalf("README: row %q has %d cells, want 5 (key, KPI, default target, weight, definition)", line, len(cells))
+		}
+		num := func(s string) float64 {
+			f, err := strconv.ParseFloat(strings.ReplaceAll(lead.FindString(strings.TrimSpace(s)), ",", ""), 64)
+			if err != nil {
+				t.Fatalf("README: row %q: %q does not start with a number", line, s)
+			}
+			return f
+		}
+		got = append(got, Def{Key: strings.Trim(strings.TrimSpace(cells[0]), "`"), Label: strings.TrimSpace(cells[1]),
+			Target: num(cells[2]), Weight: num(cells[3])})
+	}
+	for _, d := range Table {
+		want = append(want, Def{Key: d.Key, Label: d.Label, Target: d.Target, Weight: d.Weight})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("README's KPI table disagrees with kpi.Table (-code +README):\n%s", diff)
+	}
+}
+
 // TestConfigDocsAgree fails when docs/config.md's list of KPI keys is not
 // Keys.
 func TestConfigDocsAgree(t *testing.T) {

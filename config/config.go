@@ -31,14 +31,6 @@ const (
 	PeriodQuarter = "quarter"
 )
 
-// KPIKeys lists the nine KPI keys of KPIS.md, in scorecard order. The
-// scoring package has the same list; config keeps its own so that it stays a
-// leaf package that anything can import.
-var KPIKeys = []string{
-	"satisfaction", "retention", "key_client_growth", "penetration", "closed_won",
-	"response_time", "team_contribution", "new_deals", "cost_per_client",
-}
-
 // Config is a parsed, validated config file. Zero values of optional
 // settings have been replaced by their defaults (see docs/config.md), except
 // KPI targets and weights, whose defaults belong to the scoring package.
@@ -133,6 +125,24 @@ type Manager struct {
 	Name    string `yaml:"name,omitempty"`
 	Team    string `yaml:"team,omitempty"`
 	SlackID string `yaml:"slack_id,omitempty"`
+	Pos     Pos    `yaml:"-"` // of its email
+}
+
+// Pos is a place in the config file. The config keeps it for what only a
+// later step can judge, such as a manager that matches no CRM user, so
+// that the warning can name the line.
+type Pos struct {
+	File string
+	Line int
+}
+
+// String is "FILE:LINE", as errors start.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
+// Ref is a manager key written in the config, with where.
+type Ref struct {
+	Key string // lower-case e-mail or CONNECTOR:USER_ID
+	Pos Pos
 }
 
 // Scoring configures the KPIs and the weighted score of KPIS.md.
@@ -151,6 +161,13 @@ type Scoring struct {
 	// period spec ("2026-10", "2026-W43", "2026-Q3") → manager key (lower-case
 	// e-mail or CONNECTOR:USER_ID) → KPI key → value.
 	Manual map[string]map[string]map[string]float64 `yaml:"manual,omitempty"`
+	// ManualPos is where each manager of Manual is written: period spec →
+	// manager key → position.
+	ManualPos map[string]map[string]Pos `yaml:"-"`
+	// Exclude lists the managers that never get a scorecard, in file order.
+	Exclude []Ref `yaml:"-"`
+	// OnlyListed gives scorecards only to the managers under managers:.
+	OnlyListed bool `yaml:"only_listed"`
 }
 
 // KeyClients configures the key-client growth KPI.

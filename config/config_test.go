@@ -218,10 +218,27 @@ func TestDefaults(t *testing.T) {
 			"emails are lower-cased",
 			"managers: [{email: Anna@Example.COM, name: Anna, team: ent, slack_id: U1}]\nscoring: {manual: {'2026-W43': {ANNA@example.com: {team_contribution: 2}}}}",
 			func(c *Config) {
-				c.Managers = []Manager{{Email: "anna@example.com", Name: "Anna", Team: "ent", SlackID: "U1"}}
+				c.Managers = []Manager{{Email: "anna@example.com", Name: "Anna", Team: "ent", SlackID: "U1", Pos: Pos{"crmkpi.yaml", 1}}}
 				c.Scoring.Manual = map[string]map[string]map[string]float64{
 					"2026-W43": {"anna@example.com": {"team_contribution": 2}},
 				}
+				c.Scoring.ManualPos = map[string]map[string]Pos{"2026-W43": {"anna@example.com": {"crmkpi.yaml", 2}}}
+			},
+		},
+		{
+			"exclude and only_listed keep where each manager is written",
+			"connectors: [{name: hs, type: hubspot, token: t}]\n" +
+				"managers:\n  - email: anna@example.com\n  - {email: Bob@Example.com}\n" +
+				"scoring:\n  only_listed: true\n  exclude:\n    - Carl@Example.com\n    - hs:42\n",
+			func(c *Config) {
+				c.Connectors = []Connector{{
+					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
+					Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
+					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+				}}
+				c.Managers = []Manager{{Email: "anna@example.com", Pos: Pos{"crmkpi.yaml", 3}}, {Email: "bob@example.com", Pos: Pos{"crmkpi.yaml", 4}}}
+				c.Scoring.OnlyListed = true
+				c.Scoring.Exclude = []Ref{{"carl@example.com", Pos{"crmkpi.yaml", 8}}, {"hs:42", Pos{"crmkpi.yaml", 9}}}
 			},
 		},
 		{

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/crmkpi/crmkpi/period"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 var (
@@ -218,7 +219,8 @@ func (d *decoder) managers(n *yaml.Node, path string, teams map[string]bool) []M
 					d.errorf(v, "%s: duplicate manager %s (first at line %d)", p, quote(m.Email), line)
 					return false
 				}
-				seen[m.Email] = resolve(v).Line
+				m.Pos = Pos{File: d.file, Line: resolve(v).Line}
+				seen[m.Email] = m.Pos.Line
 				return true
 			},
 			"name":     func(v *yaml.Node, p string) bool { return d.str(v, p, &m.Name) },
@@ -610,19 +612,57 @@ func (d *decoder) scoring(n *yaml.Node, path string, cfg *Config, teams map[stri
 			return ok
 		},
 		"manual": func(v *yaml.Node, p string) bool {
-			s.Manual = d.manual(v, p, cfg)
+			s.Manual, s.ManualPos = d.manual(v, p, cfg)
+			return true
+		},
+		"exclude": func(v *yaml.Node, p string) bool {
+			s.Exclude = d.exclude(v, p, cfg)
+			return true
+		},
+		"only_listed": func(v *yaml.Node, p string) bool {
+			if !d.bool(v, p, &s.OnlyListed) {
+				return false
+			}
+			if s.OnlyListed && len(cfg.Managers) == 0 {
+				d.errorf(v, "%s: true, but managers: lists nobody, so nobody would be scored", p)
+				return false
+			}
 			return true
 		},
 	})
 }
 
-func (d *decoder) kpiKey(k *yaml.Node, path, key string) bool {
-	for _, name := range KPIKeys {
-		if key == name {
-			return true
+// exclude decodes scoring.exclude, a list of manager keys.
+func (d *decoder) exclude(n *yaml.Node, path string, cfg *Config) []Ref {
+	var out []Ref
+	seen := map[string]int{}
+	for i, item := range d.seq(n, path) {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		var k string
+		if !d.str(item, p, &k) {
+			continue
 		}
+		key, ok := d.managerKey(item, p, strings.TrimSpace(k), cfg)
+		if !ok {
+			continue
+		}
+		line := resolve(item).Line
+		if first, dup := seen[key]; dup {
+			d.errorf(item, "%s: duplicate manager %s (first at line %d)", p, quote(key), first)
+			continue
+		}
+		seen[key] = line
+		out = append(out, Ref{Key: key, Pos: Pos{File: d.file, Line: line}})
 	}
-	d.unknownKey(k, path, "KPI", KPIKeys)
+	return out
+}
+
+// kpiKey checks a KPI key against kpi.Table, the one list of KPIs.
+func (d *decoder) kpiKey(k *yaml.Node, path, key string) bool {
+	if _, ok := kpi.Lookup(key); ok {
+		return true
+	}
+	d.unknownKey(k, path, "KPI", kpi.Keys)
 	return false
 }
 
@@ -661,9 +701,10 @@ func (d *decoder) kpis(n *yaml.Node, path string) map[string]KPI {
 	return out
 }
 
-func (d *decoder) manual(n *yaml.Node, path string, cfg *Config) map[string]map[string]map[string]float64 {
+func (d *decoder) manual(n *yaml.Node, path string, cfg *Config) (map[string]map[string]map[string]float64, map[string]map[string]Pos) {
 	periods, _ := d.mapping(n, path, true)
 	var out map[string]map[string]map[string]float64
+	var pos map[string]map[string]Pos
 	for _, pe := range periods {
 		pp := join(path, pe.key)
 		// The same parser and message as --period; the key is kept in its
@@ -687,6 +728,13 @@ func (d *decoder) manual(n *yaml.Node, path string, cfg *Config) map[string]map[
 				continue
 			}
 			seen[key] = me.k.Line
+			if pos == nil {
+				pos = map[string]map[string]Pos{}
+			}
+			if pos[spec] == nil {
+				pos[spec] = map[string]Pos{}
+			}
+			pos[spec][key] = Pos{File: d.file, Line: me.k.Line}
 			kpis, _ := d.mapping(me.v, mp, false)
 			for _, ke := range kpis {
 				kp := join(mp, ke.key)
@@ -707,7 +755,7 @@ func (d *decoder) manual(n *yaml.Node, path string, cfg *Config) map[string]map[
 			}
 		}
 	}
-	return out
+	return out, pos
 }
 
 // managerKey checks a manager key of KPIS.md: a lower-case e-mail, or

@@ -54,7 +54,14 @@ type Summary struct {
 	// NoSlackUser lists the managers (by key) that have no Slack user: no
 	// slack_id in the config and no Slack account with their e-mail.
 	NoSlackUser []string
+	// EmptyTeams lists the teams of TeamChannels with no scorecard in the
+	// period, whose channels got nothing.
+	EmptyTeams []string
 }
+
+// Empty reports whether r has no scorecard. Nothing is posted for such a
+// period, not even a summary: a leaderboard of nobody says nothing true.
+func Empty(r *scoring.Report) bool { return r == nil || len(r.Managers) == 0 }
 
 // Failure is one recipient whose message was not delivered.
 type Failure struct {
@@ -83,9 +90,13 @@ type delivery struct {
 	msg       Message
 }
 
-// plan lists every message of a report, channel summaries first.
-func plan(r *scoring.Report, in RenderInput, channel string, teamChannels map[string]string, dms bool) []delivery {
-	var out []delivery
+// plan lists every message of a report, channel summaries first; none for
+// an empty report, and none for a team with no scorecard (those teams are
+// returned in empty).
+func plan(r *scoring.Report, in RenderInput, channel string, teamChannels map[string]string, dms bool) (out []delivery, empty []string) {
+	if Empty(r) {
+		return nil, nil
+	}
 	add := func(key, ch string, msgs []Message) {
 		for i, m := range msgs {
 			k := key
@@ -104,6 +115,10 @@ func plan(r *scoring.Report, in RenderInput, channel string, teamChannels map[st
 	}
 	slices.Sort(teams)
 	for _, t := range teams {
+		if !slices.ContainsFunc(r.Managers, func(sc scoring.Scorecard) bool { return sc.Team == t }) {
+			empty = append(empty, t)
+			continue
+		}
 		add("team:"+t, teamChannels[t], TeamMessage(r, t, in))
 	}
 	if dms {
@@ -112,7 +127,7 @@ func plan(r *scoring.Report, in RenderInput, channel string, teamChannels map[st
 			out = append(out, delivery{recipient: sc.Manager, manager: sc, msg: ManagerMessage(*sc, in)})
 		}
 	}
-	return out
+	return out, empty
 }
 
 // normalize fills in from the report what the caller left out.
@@ -129,7 +144,9 @@ func normalize(r *scoring.Report, in RenderInput) RenderInput {
 // Deliver posts the report's messages, or updates the ones already posted
 // for this period (skipping those whose content is unchanged). A failure for
 // one recipient does not stop the others; managers without a Slack user are
-// listed in Summary.NoSlackUser and are not failures. When any message
+// listed in Summary.NoSlackUser and are not failures. For an Empty report it
+// posts nothing, and a team channel whose team has no scorecard gets nothing
+// (Summary.EmptyTeams). When any message
 // failed, Deliver returns the summary and a *DeliveryError listing them.
 // After an error that makes every further call fail (an invalid token, a
 // cancelled ctx) it stops calling Slack and lists the rest as failed.
@@ -148,7 +165,9 @@ func (n *Notifier) Deliver(ctx context.Context, r *scoring.Report, in RenderInpu
 	run := &deliveryRun{n: n, log: n.logger().With("period", key), users: map[string]userResult{}}
 	sum := &Summary{}
 	var stop error
-	for _, d := range plan(r, in, n.Channel, n.TeamChannels, n.DirectMessages) {
+	ds, empty := plan(r, in, n.Channel, n.TeamChannels, n.DirectMessages)
+	sum.EmptyTeams = empty
+	for _, d := range ds {
 		if stop == nil {
 			stop = ctx.Err()
 		}

@@ -537,3 +537,81 @@ func TestDeliverCancelled(t *testing.T) {
 		t.Errorf("failures don't name the cancellation: %v", sum.Failed)
 	}
 }
+
+// TestDeliverEmptyPeriod: a period with no scorecard posts nothing, not
+// even a summary, and calls Slack not at all; its dry run is an empty list
+// of messages.
+func TestDeliverEmptyPeriod(t *testing.T) {
+	fs := newFakeSlack(t)
+	var logs bytes.Buffer
+	var waits []time.Duration
+	n := testNotifier(fs, &logs, &waits)
+	r := sampleReport()
+	r.Managers = nil
+	sum, err := n.Deliver(t.Context(), r, sampleInput(r))
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if diff := cmp.Diff(&Summary{}, sum); diff != "" {
+		t.Errorf("Deliver summary (-want +got):\n%s", diff)
+	}
+	fs.mu.Lock()
+	calls := fs.calls
+	fs.mu.Unlock()
+	if len(calls) != 0 {
+		t.Errorf("Slack was called for an empty period: %+v", calls)
+	}
+	if !Empty(r) || Empty(sampleReport()) || !Empty(nil) {
+		t.Errorf("Empty(no managers) = %v, Empty(sample) = %v, Empty(nil) = %v; want true, false, true", Empty(r), Empty(sampleReport()), Empty(nil))
+	}
+	for name, dry := range map[string]func(*bytes.Buffer) error{
+		"DryRun":          func(b *bytes.Buffer) error { return DryRun(b, r, sampleInput(r), true) },
+		"Notifier.DryRun": func(b *bytes.Buffer) error { return n.DryRun(b, r, sampleInput(r)) },
+	} {
+		var b bytes.Buffer
+		if err := dry(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got, want := b.String(), "{\n  \"messages\": []\n}\n"; got != want {
+			t.Errorf("%s of an empty period = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestDeliverEmptyTeam: a team channel whose team has no scorecard in the
+// period gets nothing, and the summary says which team; everyone else is
+// posted to as usual.
+func TestDeliverEmptyTeam(t *testing.T) {
+	fs := newFakeSlack(t)
+	var logs bytes.Buffer
+	var waits []time.Duration
+	n := testNotifier(fs, &logs, &waits)
+	n.TeamChannels = map[string]string{"enterprise": "C0ENT", "smb": "C0SMB"}
+	r := sampleReport()
+	sum, err := n.Deliver(t.Context(), r, sampleInput(r))
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	want := &Summary{Posted: 4, NoSlackUser: []string{"hubspot-eu:901"}, EmptyTeams: []string{"smb"}}
+	if diff := cmp.Diff(want, sum); diff != "" {
+		t.Errorf("Deliver summary (-want +got):\n%s", diff)
+	}
+	var channels []string
+	for _, p := range fs.callsTo("chat.postMessage") {
+		channels = append(channels, p.Form.Get("channel"))
+	}
+	if diff := cmp.Diff([]string{"C0SALES", "C0ENT", "D0BORIS", "D0ANNA"}, channels); diff != "" {
+		t.Errorf("posted to channels (-want +got):\n%s", diff)
+	}
+}
+
+// TestNoTadaWithoutData: a summary whose managers have no KPI with data
+// does not celebrate every KPI being on target.
+func TestNoTadaWithoutData(t *testing.T) {
+	r := sampleReport()
+	r.Managers = r.Managers[2:] // Carl: every KPI n/a
+	raw, _ := json.Marshal(TeamMessage(r, "", sampleInput(r))[0].Blocks)
+	if got := string(raw); strings.Contains(got, ":tada:") || !strings.Contains(got, "No KPI has data for this period.") {
+		t.Errorf("summary of managers without data:\n%s", got)
+	}
+}

@@ -20,6 +20,7 @@ type dryRunMessage struct {
 
 // DryRun writes the messages a delivery would send as one JSON document,
 // {"messages":[{"recipient","channel","text","blocks"}]}, and sends nothing.
+// For an Empty report that is {"messages": []}: nothing would be sent.
 // It has no channel configuration, so the all-teams summary appears with
 // recipient "channel" and an empty channel; with directMessages, each
 // manager's DM follows, its channel being the configured Slack user id, or
@@ -43,7 +44,7 @@ func (n *Notifier) dryRun(w io.Writer, r *scoring.Report, in RenderInput, allKey
 	}
 	in = normalize(r, in)
 	var ds []delivery
-	if allKey != "" { // the package function: always show the summary
+	if allKey != "" && !Empty(r) { // the package function: always show the summary
 		for i, m := range TeamMessage(r, "", in) {
 			k := allKey
 			if i > 0 {
@@ -52,7 +53,8 @@ func (n *Notifier) dryRun(w io.Writer, r *scoring.Report, in RenderInput, allKey
 			ds = append(ds, delivery{recipient: k, msg: m})
 		}
 	}
-	ds = append(ds, plan(r, in, allChannel, n.TeamChannels, n.DirectMessages)...)
+	planned, _ := plan(r, in, allChannel, n.TeamChannels, n.DirectMessages)
+	ds = append(ds, planned...)
 
 	out := struct {
 		Messages []dryRunMessage `json:"messages"`

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 func f(v float64) *float64 { return &v }
@@ -20,23 +21,23 @@ func sampleReport() *scoring.Report {
 		return scoring.Scorecard{
 			Score: f(score), Status: status,
 			KPIs: map[string]*scoring.KPI{
-				scoring.KPISatisfaction: {Value: f(42.5), Target: 30, Attainment: f(141.7), Weight: 10, Previous: f(40),
+				kpi.Satisfaction: {Value: f(42.5), Target: 30, Attainment: f(141.7), Weight: 10, Previous: f(40),
 					Details: map[string]any{"answers": 12, "promoters": 7, "detractors": 2}},
-				scoring.KPIRetention: {Value: f(85.7), Target: 90, Attainment: f(95.2), Weight: 15, Previous: f(90),
+				kpi.Retention: {Value: f(85.7), Target: 90, Attainment: f(95.2), Weight: 15, Previous: f(90),
 					Details: map[string]any{"active_start": 14, "retained": 12}},
-				scoring.KPIKeyClientGrowth: {Value: f(12.3), Target: 10, Attainment: f(123), Weight: 15, Previous: f(12.3),
+				kpi.KeyClientGrowth: {Value: f(12.3), Target: 10, Attainment: f(123), Weight: 15, Previous: f(12.3),
 					Details: map[string]any{"key_clients": 5, "revenue": 1234567.0, "revenue_previous": 1099347.0}},
-				scoring.KPIPenetration: {Value: f(30), Target: 25, Attainment: f(120), Weight: 10,
+				kpi.Penetration: {Value: f(30), Target: 25, Attainment: f(120), Weight: 10,
 					Details: map[string]any{"revenue": 1500000.0, "expansion_revenue": 450000.0}},
-				scoring.KPIClosedWon: {Value: f(won), Target: 8, Attainment: f(won / 8 * 100), Weight: 15, Previous: f(5),
+				kpi.ClosedWon: {Value: f(won), Target: 8, Attainment: f(won / 8 * 100), Weight: 15, Previous: f(5),
 					Details: map[string]any{"won": won, "lost": 10, "win_rate": 100 * won / (won + 10), "revenue": 1500000.0}},
-				scoring.KPIResponseTime: {Value: f(3.5), Target: 4, Attainment: f(114.3), Weight: 10, Previous: f(5.25),
+				kpi.ResponseTime: {Value: f(3.5), Target: 4, Attainment: f(114.3), Weight: 10, Previous: f(5.25),
 					Details: map[string]any{"inbound": 23, "unanswered": 2}},
-				scoring.KPITeamContribution: {Value: f(5), Target: 4, Attainment: f(125), Weight: 5, Previous: f(5),
+				kpi.TeamContribution: {Value: f(5), Target: 4, Attainment: f(125), Weight: 5, Previous: f(5),
 					Details: map[string]any{"tasks": 5, "manual": true}},
-				scoring.KPINewDeals: {Value: f(3), Target: 2, Attainment: f(150), Weight: 10, Previous: f(1),
+				kpi.NewDeals: {Value: f(3), Target: 2, Attainment: f(150), Weight: 10, Previous: f(1),
 					Details: map[string]any{}},
-				scoring.KPICostPerClient: {Value: f(13333.33), Target: 15000, Attainment: f(112.5), Weight: 10, Previous: f(14100),
+				kpi.CostPerClient: {Value: f(13333.33), Target: 15000, Attainment: f(112.5), Weight: 10, Previous: f(14100),
 					Details: map[string]any{"cost": 120000.0, "clients": 9}},
 			},
 		}
@@ -46,15 +47,15 @@ func sampleReport() *scoring.Report {
 
 	boris := full(86.4, scoring.StatusAmber, 7)
 	boris.Manager, boris.Name, boris.Team, boris.Email = "boris@example.com", "Boris <AT&T> Ivanov", "smb & mid", "boris@example.com"
-	boris.KPIs[scoring.KPISatisfaction] = &scoring.KPI{Target: 30, Weight: 10, Reason: s("no survey answers in the period"),
+	boris.KPIs[kpi.Satisfaction] = &scoring.KPI{Target: 30, Weight: 10, Reason: s("no survey answers in the period"),
 		Details: map[string]any{"answers": 0, "promoters": 0, "detractors": 0}}
-	boris.KPIs[scoring.KPIKeyClientGrowth] = &scoring.KPI{Target: 10, Weight: 15, Previous: f(4), Reason: s("no key-client revenue in the previous period"),
+	boris.KPIs[kpi.KeyClientGrowth] = &scoring.KPI{Target: 10, Weight: 15, Previous: f(4), Reason: s("no key-client revenue in the previous period"),
 		Details: map[string]any{"key_clients": 3, "revenue": 20000.0, "revenue_previous": 0.0}}
-	boris.KPIs[scoring.KPIResponseTime] = &scoring.KPI{Value: f(9), Target: 4, Attainment: f(44.4), Weight: 10, Previous: f(6),
+	boris.KPIs[kpi.ResponseTime] = &scoring.KPI{Value: f(9), Target: 4, Attainment: f(44.4), Weight: 10, Previous: f(6),
 		Details: map[string]any{"inbound": 8, "unanswered": 1}}
 
 	carl := scoring.Scorecard{Manager: "hubspot-eu:901", Name: "Carl", Team: "enterprise", Email: "carl@example.com", Status: scoring.StatusNone, KPIs: map[string]*scoring.KPI{}}
-	for _, k := range scoring.KPIKeys {
+	for _, k := range kpi.Keys {
 		carl.KPIs[k] = &scoring.KPI{Target: 1, Weight: 1, Reason: s("no activity in the period")}
 	}
 	return &scoring.Report{

@@ -6,28 +6,70 @@ import (
 	"strings"
 
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
-// kpiSpec says how one KPI reads for people: its label, its unit and which
-// direction is better, and which of its details are worth a line.
-type kpiSpec struct {
-	label       string
-	lowerBetter bool
-	// value formats a value of this KPI, diff a difference between two.
-	value func(v float64, currency string) string
-	diff  func(d float64, currency string) string
+// How a KPI reads for people: its label, unit and direction come from
+// kpi.Table, the one list of KPIs; this file only knows how each unit is
+// written and which details of a KPI are worth a line.
+
+// unitFormat writes values of one unit, and differences between two.
+type unitFormat struct {
+	value, diff func(v float64, currency string) string
+}
+
+// unitFormats has an entry for every unit of kpi.Table.
+var unitFormats = map[string]unitFormat{
+	kpi.UnitNPS: {
+		value: func(v float64, _ string) string { return number(v, 1) + " NPS" },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " NPS" },
+	},
+	kpi.UnitPercent: {
+		value: func(v float64, _ string) string { return pct(v) },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+	},
+	kpi.UnitDeals: {
+		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
+		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
+	},
+	kpi.UnitHours: {
+		value: func(v float64, _ string) string { return number(v, 1) + " h" },
+		diff:  func(d float64, _ string) string { return signed(d, 1) + " h" },
+	},
+	kpi.UnitTasks: {
+		value: func(v float64, _ string) string { return count(v, "task", "tasks") },
+		diff:  func(d float64, _ string) string { return signedCount(d, "task", "tasks") },
+	},
+	kpi.UnitCurrency: {
+		value: func(v float64, cur string) string { return money(v, cur) },
+		diff: func(d float64, cur string) string {
+			s := signed(d, 0)
+			if cur != "" {
+				s += " " + cur
+			}
+			return s
+		},
+	},
+}
+
+// plainFormat writes a number of a unit this package does not know.
+var plainFormat = unitFormat{
+	value: func(v float64, _ string) string { return number(v, decimals(v)) },
+	diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
+}
+
+// kpiNote reads the details of one KPI worth showing.
+type kpiNote struct {
 	// note is a short line from the details (win rate, sample size); "" for none.
 	note func(d map[string]any, currency string) string
 	// sample is the sample size for the context line, e.g. "12 NPS answers".
 	sample func(d map[string]any) string
 }
 
-// kpiSpecs covers every key of scoring.KPIKeys; units follow KPIS.md.
-var kpiSpecs = map[string]kpiSpec{
-	scoring.KPISatisfaction: {
-		label: "Customer satisfaction (NPS)",
-		value: func(v float64, _ string) string { return number(v, 1) + " NPS" },
-		diff:  func(d float64, _ string) string { return signed(d, 1) + " NPS" },
+// kpiNotes holds the KPIs whose details are worth a line; a KPI without an
+// entry shows none.
+var kpiNotes = map[string]kpiNote{
+	kpi.Satisfaction: {
 		note: func(d map[string]any, _ string) string {
 			n, ok := detail(d, "answers")
 			if !ok {
@@ -48,10 +90,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
-	scoring.KPIRetention: {
-		label: "Customer retention",
-		value: func(v float64, _ string) string { return pct(v) },
-		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+	kpi.Retention: {
 		note: func(d map[string]any, _ string) string {
 			a, okA := detail(d, "active_start")
 			r, okR := detail(d, "retained")
@@ -67,10 +106,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
-	scoring.KPIKeyClientGrowth: {
-		label: "Key-client revenue growth",
-		value: func(v float64, _ string) string { return pct(v) },
-		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+	kpi.KeyClientGrowth: {
 		note: func(d map[string]any, cur string) string {
 			n, okN := detail(d, "key_clients")
 			r, okR := detail(d, "revenue")
@@ -90,10 +126,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
-	scoring.KPIPenetration: {
-		label: "Account penetration",
-		value: func(v float64, _ string) string { return pct(v) },
-		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
+	kpi.Penetration: {
 		note: func(d map[string]any, cur string) string {
 			e, okE := detail(d, "expansion_revenue")
 			r, okR := detail(d, "revenue")
@@ -103,10 +136,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return fmt.Sprintf("expansion %s of %s", money(e, cur), money(r, cur))
 		},
 	},
-	scoring.KPIClosedWon: {
-		label: "Closed-won deals",
-		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
+	kpi.ClosedWon: {
 		note: func(d map[string]any, _ string) string {
 			wr, ok := detail(d, "win_rate")
 			if !ok {
@@ -127,11 +157,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
-	scoring.KPIResponseTime: {
-		label:       "Response time (median)",
-		lowerBetter: true,
-		value:       func(v float64, _ string) string { return number(v, 1) + " h" },
-		diff:        func(d float64, _ string) string { return signed(d, 1) + " h" },
+	kpi.ResponseTime: {
 		note: func(d map[string]any, _ string) string {
 			n, ok := detail(d, "inbound")
 			if !ok {
@@ -150,10 +176,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
-	scoring.KPITeamContribution: {
-		label: "Team contribution",
-		value: func(v float64, _ string) string { return count(v, "task", "tasks") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "task", "tasks") },
+	kpi.TeamContribution: {
 		note: func(d map[string]any, _ string) string {
 			if truthy(d, "manual") {
 				return "entered by hand"
@@ -161,22 +184,7 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
-	scoring.KPINewDeals: {
-		label: "New-business deals",
-		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
-	},
-	scoring.KPICostPerClient: {
-		label:       "Cost per client (estimate)",
-		lowerBetter: true,
-		value:       func(v float64, cur string) string { return money(v, cur) },
-		diff: func(d float64, cur string) string {
-			s := signed(d, 0)
-			if cur != "" {
-				s += " " + cur
-			}
-			return s
-		},
+	kpi.CostPerClient: {
 		note: func(d map[string]any, cur string) string {
 			c, okC := detail(d, "cost")
 			n, okN := detail(d, "clients")
@@ -192,6 +200,26 @@ var kpiSpecs = map[string]kpiSpec{
 			return ""
 		},
 	},
+}
+
+// kpiLabel is the label of KPI key.
+func kpiLabel(key string) string {
+	d, _ := kpiDef(key)
+	return d.Label
+}
+
+// kpiDef is the definition of key, or a plain one naming it for a KPI
+// kpi.Table does not have, so that it still shows.
+func kpiDef(key string) (kpi.Def, unitFormat) {
+	d, ok := kpi.Lookup(key)
+	if !ok {
+		return kpi.Def{Key: key, Label: key}, plainFormat
+	}
+	f, ok := unitFormats[d.Unit]
+	if !ok {
+		f = plainFormat
+	}
+	return d, f
 }
 
 // decimals is 0 for whole numbers and 1 otherwise, so counts read "7", not "7.0".
@@ -228,30 +256,23 @@ type kpiView struct {
 }
 
 func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
-	spec, ok := kpiSpecs[key]
-	if !ok { // a KPI this package doesn't know yet: still show it, plainly
-		spec = kpiSpec{
-			label: key,
-			value: func(v float64, _ string) string { return number(v, decimals(v)) },
-			diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
-		}
-	}
-	v := kpiView{Key: key, Label: spec.label, Attainment: "—"}
+	def, f := kpiDef(key)
+	v := kpiView{Key: key, Label: def.Label, Attainment: "—"}
 	if k == nil {
 		v.NA, v.Reason = true, "not computed"
 		return v
 	}
 	rel := "≥ "
-	if spec.lowerBetter {
+	if def.LowerIsBetter {
 		rel = "≤ "
 	}
-	v.Target = rel + spec.value(k.Target, currency)
+	v.Target = rel + f.value(k.Target, currency)
 	if valid(k.Attainment) {
-		v.Attainment = pct(*k.Attainment)
+		v.Attainment = pctCut(*k.Attainment)
 		v.Status = statusFor(k.Attainment)
 	}
 	if valid(k.Previous) {
-		v.Previous = spec.value(*k.Previous, currency)
+		v.Previous = f.value(*k.Previous, currency)
 	}
 	if !valid(k.Value) {
 		v.NA = true
@@ -262,14 +283,14 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 		}
 		v.Status = scoring.StatusNone
 	} else {
-		v.Value = spec.value(*k.Value, currency)
+		v.Value = f.value(*k.Value, currency)
 		if valid(k.Previous) {
 			d := *k.Value - *k.Previous
-			v.Trend = trendArrow(d) + " " + spec.diff(d, currency)
+			v.Trend = trendArrow(d) + " " + f.diff(d, currency)
 		}
 	}
-	if spec.note != nil && k.Details != nil {
-		v.Note = spec.note(k.Details, currency)
+	if n := kpiNotes[key].note; n != nil && k.Details != nil {
+		v.Note = n(k.Details, currency)
 	}
 	return v
 }
@@ -277,12 +298,12 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 // samples lists the sample sizes of a scorecard for its context line.
 func samples(sc scoring.Scorecard) []string {
 	var out []string
-	for _, key := range scoring.KPIKeys {
-		spec, k := kpiSpecs[key], sc.KPIs[key]
-		if spec.sample == nil || k == nil || k.Details == nil {
+	for _, key := range kpi.Keys {
+		sample, k := kpiNotes[key].sample, sc.KPIs[key]
+		if sample == nil || k == nil || k.Details == nil {
 			continue
 		}
-		if s := spec.sample(k.Details); s != "" {
+		if s := sample(k.Details); s != "" {
 			out = append(out, s)
 		}
 	}

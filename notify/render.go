@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 // Message is one Slack message: Block Kit blocks and the plain fallback
@@ -76,7 +77,7 @@ func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 	status := statusOf(sc.Status, sc.Score)
 	var score strings.Builder
 	if valid(sc.Score) {
-		fmt.Fprintf(&score, "*Overall score: %s* %s %s · target 100%%", pct(*sc.Score), statusEmoji(status), statusWord(status))
+		fmt.Fprintf(&score, "*Overall score: %s* %s %s · target 100%%", pctCut(*sc.Score), statusEmoji(status), statusWord(status))
 	} else {
 		fmt.Fprintf(&score, "*Overall score: n/a* %s no KPI had enough data this period", emojiNone)
 	}
@@ -92,8 +93,8 @@ func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 		score.WriteString("\nTeam: " + escTrunc(sc.Team, nameInList))
 	}
 
-	fields := make([]*slack.TextBlockObject, 0, len(scoring.KPIKeys))
-	for _, key := range scoring.KPIKeys {
+	fields := make([]*slack.TextBlockObject, 0, len(kpi.Keys))
+	for _, key := range kpi.Keys {
 		fields = append(fields, mrkdwn(truncRunes(kpiField(viewKPI(key, sc.KPIs[key], in.Currency)), maxFieldText)))
 	}
 
@@ -108,7 +109,7 @@ func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 
 	text := fmt.Sprintf("Scorecard for %s, %s: ", escTrunc(name, nameInList), label)
 	if valid(sc.Score) {
-		text += fmt.Sprintf("overall %s (%s)", pct(*sc.Score), statusWord(status))
+		text += fmt.Sprintf("overall %s (%s)", pctCut(*sc.Score), statusWord(status))
 	} else {
 		text += "no overall score (not enough data)"
 	}
@@ -263,7 +264,7 @@ func TeamMessage(r *scoring.Report, team string, in RenderInput) []Message {
 				rank = i + 1
 			}
 			status := statusOf(sc.Status, sc.Score)
-			line = fmt.Sprintf("%d. %s *%s* %s", rank, statusEmoji(status), pct(*sc.Score), escTrunc(displayName(sc), nameInList))
+			line = fmt.Sprintf("%d. %s *%s* %s", rank, statusEmoji(status), pctCut(*sc.Score), escTrunc(displayName(sc), nameInList))
 		} else {
 			line = fmt.Sprintf("–  %s n/a %s", emojiNone, escTrunc(displayName(sc), nameInList))
 		}
@@ -303,7 +304,7 @@ func TeamMessage(r *scoring.Report, team string, in RenderInput) []Message {
 
 		text := fmt.Sprintf("Sales KPIs for %s, %s: %d %s", escTrunc(teamName, 60), label, len(managers), plural(float64(len(managers)), "manager", "managers"))
 		if len(managers) > 0 && valid(managers[0].Score) {
-			text += fmt.Sprintf(", top score %s (%s)", pct(*managers[0].Score), escTrunc(displayName(managers[0]), nameInList))
+			text += fmt.Sprintf(", top score %s (%s)", pctCut(*managers[0].Score), escTrunc(displayName(managers[0]), nameInList))
 		}
 		if len(chunks) > 1 {
 			text += fmt.Sprintf(" (part %d of %d)", part+1, len(chunks))
@@ -374,7 +375,7 @@ func totalsOf(managers []scoring.Scorecard) teamTotals {
 			t.scored++
 			t.scoreSum += *sc.Score
 		}
-		if k := sc.KPIs[scoring.KPIClosedWon]; k != nil {
+		if k := sc.KPIs[kpi.ClosedWon]; k != nil {
 			if valid(k.Value) {
 				t.won += *k.Value
 				t.hasWon = true
@@ -384,11 +385,11 @@ func totalsOf(managers []scoring.Scorecard) teamTotals {
 				t.hasRevenue = true
 			}
 		}
-		if k := sc.KPIs[scoring.KPINewDeals]; k != nil && valid(k.Value) {
+		if k := sc.KPIs[kpi.NewDeals]; k != nil && valid(k.Value) {
 			t.newDeals += *k.Value
 			t.hasNew = true
 		}
-		if k := sc.KPIs[scoring.KPIRetention]; k != nil {
+		if k := sc.KPIs[kpi.Retention]; k != nil {
 			a, okA := detail(k.Details, "active_start")
 			r, okR := detail(k.Details, "retained")
 			if okA && okR {
@@ -443,7 +444,7 @@ type laggard struct {
 // data) is below 100%, lowest first, at most three.
 func laggards(managers []scoring.Scorecard) []laggard {
 	var out []laggard
-	for _, key := range scoring.KPIKeys {
+	for _, key := range kpi.Keys {
 		var sum float64
 		n := 0
 		for _, sc := range managers {
@@ -463,15 +464,31 @@ func laggards(managers []scoring.Scorecard) []laggard {
 func belowTarget(managers []scoring.Scorecard) string {
 	ls := laggards(managers)
 	if len(ls) == 0 {
+		if !anyData(managers) {
+			// Nothing to celebrate over an empty team or one without data.
+			return "*Furthest below target*\nNo KPI has data for this period."
+		}
 		return "*Furthest below target*\nEvery KPI with data is at or above target on average. :tada:"
 	}
 	var b strings.Builder
 	b.WriteString("*Furthest below target* (mean attainment)")
 	for i, l := range ls {
 		m := l.mean
-		fmt.Fprintf(&b, "\n%d. %s %s — %s (%s)", i+1, statusEmoji(statusFor(&m)), kpiSpecs[l.key].label, pct(l.mean), count(float64(l.n), "manager", "managers"))
+		fmt.Fprintf(&b, "\n%d. %s %s — %s (%s)", i+1, statusEmoji(statusFor(&m)), kpiLabel(l.key), pctCut(l.mean), count(float64(l.n), "manager", "managers"))
 	}
 	return b.String()
+}
+
+// anyData reports whether some manager has some KPI with a value.
+func anyData(managers []scoring.Scorecard) bool {
+	for _, sc := range managers {
+		for _, k := range sc.KPIs {
+			if k != nil && valid(k.Value) && valid(k.Attainment) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // finish gives every block a block_id that is unique in the message and

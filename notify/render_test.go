@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -197,5 +200,41 @@ func TestDryRunGolden(t *testing.T) {
 	want = []string{"channel:C0SALES → C0SALES", "team:enterprise → C0ENT"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Notifier.DryRun recipients (-want +got):\n%s", diff)
+	}
+}
+
+// TestScoreCutNotRounded: a score of 99.96 is amber (scoring decides on
+// the unrounded score), so every message shows it as 99.9%, never as a
+// 100.0% beside amber; its attainments are cut the same way.
+func TestScoreCutNotRounded(t *testing.T) {
+	r := sampleReport()
+	sc := &r.Managers[1] // Anna
+	sc.Score, sc.Status = f(99.96), scoring.StatusAmber
+	sc.KPIs[kpi.ClosedWon].Attainment = f(99.99)
+	in := sampleInput(r)
+
+	var table bytes.Buffer
+	if err := WriteTable(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	dm, _ := json.Marshal(payload(ManagerMessage(*sc, in)))
+	team, _ := json.Marshal(payload(TeamMessage(r, "", in)[0]))
+	for what, got := range map[string]string{"table": table.String(), "DM": string(dm), "leaderboard": string(team)} {
+		if strings.Contains(got, "100.0%") {
+			t.Errorf("%s shows 100.0%% for a score of 99.96 or an attainment of 99.99:\n%s", what, got)
+		}
+	}
+	for what, want := range map[string]string{
+		"table":       "Anna Petrova (enterprise) — October 2026 — score 99.9% amber",
+		"DM":          "*Overall score: 99.9%* :large_yellow_circle: amber",
+		"leaderboard": "1. :large_yellow_circle: *99.9%* Anna Petrova",
+	} {
+		got := map[string]string{"table": table.String(), "DM": string(dm), "leaderboard": string(team)}[what]
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, got)
+		}
+	}
+	if got := viewKPI(kpi.ClosedWon, sc.KPIs[kpi.ClosedWon], "RUB"); got.Attainment != "99.9%" || got.Status != scoring.StatusAmber {
+		t.Errorf("closed_won attainment 99.99 shows %q %s, want 99.9%% amber", got.Attainment, got.Status)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 // WriteTable writes the report for a terminal, as `crmkpi score` and the
@@ -35,7 +36,7 @@ func WriteTable(w io.Writer, r *scoring.Report) error {
 		score := "n/a (no KPI had enough data)"
 		if valid(sc.Score) {
 			st := statusOf(sc.Status, sc.Score)
-			score = fmt.Sprintf("%s %s", pct(*sc.Score), statusWord(st))
+			score = fmt.Sprintf("%s %s", pctCut(*sc.Score), statusWord(st))
 		}
 		title := printable(displayName(sc))
 		if sc.Team != "" {
@@ -51,7 +52,7 @@ func WriteTable(w io.Writer, r *scoring.Report) error {
 			tablewriter.WithRowAlignment(tw.AlignLeft),
 		)
 		t.Header("KPI", "Value", "Target", "Attainment", "Trend", "Note")
-		for _, key := range scoring.KPIKeys {
+		for _, key := range kpi.Keys {
 			v := viewKPI(key, sc.KPIs[key], r.Currency)
 			value, note := v.Value, v.Note
 			if v.NA {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/warehouse"
 )
 
 // benchDataset is a large account book: 200 managers over two connectors,
@@ -18,7 +19,7 @@ func benchDataset() *dataset {
 	conns := []string{"amo", "hub"}
 	d := &dataset{}
 	for i := range 200 {
-		d.Users = append(d.Users, connectors.User{Meta: connectors.Meta{Connector: conns[i%2], ID: fmt.Sprint(i)}, Email: fmt.Sprintf("m%d@example.com", i/2*2+i%2*(i%4/2))})
+		d.Users = append(d.Users, warehouse.UserRow{Connector: conns[i%2], ID: fmt.Sprint(i), Active: true, Email: fmt.Sprintf("m%d@example.com", i/2*2+i%2*(i%4/2))})
 	}
 	user := func(c int) string { return fmt.Sprint(rng.IntN(100)*2 + c) }
 	const companies, contacts = 20000, 40000

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -17,7 +18,9 @@ import (
 // implements it. Every method returns the records of all connectors with
 // Meta.Connector filled in. Deleted records may be left out, except users,
 // which come with User.Deleted set; scoring skips deleted records itself
-// anyway.
+// anyway. connectors.User has no deactivation time, so through a Source
+// alone every inactive user counts as first seen inactive (see ranked); a
+// Scanner reads it.
 type Source interface {
 	ReadUsers(ctx context.Context) ([]connectors.User, error)
 	ReadCompanies(ctx context.Context) ([]connectors.Company, error)
@@ -32,7 +35,12 @@ type Source interface {
 // keeps a compact form of the warehouse instead of every record whole.
 // *warehouse.Store implements it; the rows and their contracts are
 // documented there. ScanActivities must pass the activities latest first.
+// LastActivity is asked only for the users of inactive managers whose
+// deactivation the warehouse did not see, when the activities scanned do
+// not show them working in the period.
 type Scanner interface {
+	ScanUsers(ctx context.Context, fn func(*warehouse.UserRow) error) error
+	LastActivity(ctx context.Context, connector, ownerID string, until time.Time) (time.Time, bool, error)
 	ScanCompanies(ctx context.Context, fn func(*warehouse.CompanyRow) error) error
 	ScanContacts(ctx context.Context, fn func(*warehouse.ContactRow) error) error
 	ScanDeals(ctx context.Context, fn func(*warehouse.DealRow) error) error
@@ -46,9 +54,9 @@ var _ Scanner = (*warehouse.Store)(nil)
 const answerCap = 168 * time.Hour
 
 // dataset is everything one computation reads, whole records as a Source
-// without Scanner returns them.
+// without Scanner returns them; users as the warehouse keeps them.
 type dataset struct {
-	Users      []connectors.User
+	Users      []warehouse.UserRow
 	Companies  []connectors.Company
 	Contacts   []connectors.Contact
 	Deals      []connectors.Deal
@@ -67,33 +75,18 @@ func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, 
 	if !p.Start.Before(p.End) {
 		return nil, fmt.Errorf("score period %s..%s: start is not before end", p.Start, p.End)
 	}
-	users, err := src.ReadUsers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read users: %w", err)
-	}
 	from, to := p.Previous().Start, p.End.Add(answerCap)
 	sc, ok := src.(Scanner)
 	if !ok {
-		d := dataset{Users: users}
-		if d.Companies, err = src.ReadCompanies(ctx); err != nil {
-			return nil, fmt.Errorf("read companies: %w", err)
-		}
-		if d.Contacts, err = src.ReadContacts(ctx); err != nil {
-			return nil, fmt.Errorf("read contacts: %w", err)
-		}
-		if d.Deals, err = src.ReadDeals(ctx); err != nil {
-			return nil, fmt.Errorf("read deals: %w", err)
-		}
-		if d.Activities, err = src.ReadActivities(ctx, from, to); err != nil {
-			return nil, fmt.Errorf("read activities: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return computeFrom(&d, opts, p), nil
+		return computeRecords(ctx, src, opts, p, from, to)
 	}
 
-	m := newModel(newSettings(opts), p)
+	s := newSettings(opts)
+	m := newModel(s, p)
+	var users []warehouse.UserRow
+	if err := sc.ScanUsers(ctx, func(r *warehouse.UserRow) error { users = append(users, *r); return nil }); err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
 	m.addUsers(users)
 	if err := pipe(ctx, sc.ScanCompanies, func(r *warehouse.CompanyRow) error {
 		m.addCompany(r.Connector, r.ID, r.OwnerID, r.KeyClient)
@@ -121,10 +114,77 @@ func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, 
 	if err := pipe(ctx, scanActs, m.addActivity); err != nil {
 		return nil, fmt.Errorf("read activities: %w", err)
 	}
+	m.settle()
+	if err := m.lastWork(ctx, sc.LastActivity); err != nil {
+		return nil, fmt.Errorf("read last activities: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return m.report(), nil
+}
+
+// computeRecords is Compute for a Source without Scanner, on whole records.
+// The latest activity of a user outside [from, to) comes from a second read
+// of every activity up to now, made only when some manager needs it.
+func computeRecords(ctx context.Context, src Source, opts Options, p Period, from, to time.Time) (*Report, error) {
+	us, err := src.ReadUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	d := dataset{Users: make([]warehouse.UserRow, len(us))}
+	for i, u := range us {
+		d.Users[i] = warehouse.UserRow{Connector: u.Connector, ID: u.ID, Email: u.Email, Name: u.Name, Active: u.Active, Deleted: u.Deleted}
+	}
+	if d.Companies, err = src.ReadCompanies(ctx); err != nil {
+		return nil, fmt.Errorf("read companies: %w", err)
+	}
+	if d.Contacts, err = src.ReadContacts(ctx); err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	if d.Deals, err = src.ReadDeals(ctx); err != nil {
+		return nil, fmt.Errorf("read deals: %w", err)
+	}
+	if d.Activities, err = src.ReadActivities(ctx, from, to); err != nil {
+		return nil, fmt.Errorf("read activities: %w", err)
+	}
+	var all []connectors.Activity
+	read := false
+	last := func(ctx context.Context, conn, id string, until time.Time) (time.Time, bool, error) {
+		if !read {
+			if all, err = src.ReadActivities(ctx, time.Time{}, until.Add(time.Microsecond)); err != nil {
+				return time.Time{}, false, err
+			}
+			read = true
+		}
+		t, ok := lastActivityIn(all, conn, id, until)
+		return t, ok, nil
+	}
+	r, err := computeWith(ctx, &d, opts, p, last)
+	if err != nil {
+		return nil, fmt.Errorf("read last activities: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// lastActivityIn is the latest activity not deleted of user id of conn in
+// acts, at or before until.
+func lastActivityIn(acts []connectors.Activity, conn, id string, until time.Time) (time.Time, bool) {
+	var last time.Time
+	ok := false
+	for i := range acts {
+		a := &acts[i]
+		if a.Deleted || a.Connector != conn || a.OwnerID != id || a.OccurredAt.After(until) {
+			continue
+		}
+		if !ok || a.OccurredAt.After(last) {
+			last, ok = a.OccurredAt, true
+		}
+	}
+	return last, ok
 }
 
 // pipe runs scan on a goroutine of its own and passes its rows, in
@@ -189,10 +249,26 @@ func pipe[R any](ctx context.Context, scan func(context.Context, func(*R) error)
 }
 
 // computeFrom is the pure core of Compute, on whole records: it feeds them
-// to the model as the scans of Compute would.
+// to the model as the scans of Compute would, and answers the model's
+// questions about users' latest activities from d.Activities.
 func computeFrom(d *dataset, opts Options, p Period) *Report {
+	last := func(_ context.Context, conn, id string, until time.Time) (time.Time, bool, error) {
+		t, ok := lastActivityIn(d.Activities, conn, id, until)
+		return t, ok, nil
+	}
+	r, err := computeWith(context.Background(), d, opts, p, last)
+	if err != nil {
+		panic(err) // last never fails
+	}
+	return r
+}
+
+// lastActivityFunc is the signature of Scanner.LastActivity.
+type lastActivityFunc func(ctx context.Context, connector, ownerID string, until time.Time) (time.Time, bool, error)
+
+func computeWith(ctx context.Context, d *dataset, opts Options, p Period, last lastActivityFunc) (*Report, error) {
 	m := newModel(newSettings(opts), p)
-	m.addUsers(d.Users)
+	m.addUsers(slices.Clone(d.Users))
 	for i := range d.Companies {
 		if c := &d.Companies[i]; !c.Deleted {
 			m.addCompany(c.Connector, c.ID, c.OwnerID, c.KeyClient != nil && *c.KeyClient)
@@ -256,39 +332,98 @@ func computeFrom(d *dataset, opts Options, p Period) *Report {
 			panic(err) // sorted above, so never out of order
 		}
 	}
-	return m.report()
+	m.settle()
+	if err := m.lastWork(ctx, last); err != nil {
+		return nil, err
+	}
+	return m.report(), nil
 }
 
-// report finishes the computation: every eligible manager's scorecard for
-// P with the values of P-1 beside it, best score first.
-func (m *model) report() *Report {
+// settle counts the last activities and completes the figures of both
+// periods, after every record.
+func (m *model) settle() {
 	m.flushActivities()
+	m.cur = m.periodStats(0)
+	m.before = m.periodStats(1)
+}
+
+// ranked reports whether manager i, eligible for P, gets a scorecard: not
+// excluded, listed when only listed managers are scored, and, when every
+// CRM user of theirs is inactive (or deleted), P starting before they left.
+// They left at the latest time the warehouse saw one of their users turn
+// inactive when it saw that for each; otherwise (a user first seen
+// inactive) at their last own work in the warehouse, and a manager with
+// none never worked here and is never ranked. A manager with no user
+// record (an owner id the CRM no longer lists) is ranked: nothing says
+// they left.
+func (m *model) ranked(i int) bool {
+	mi := &m.managers[i]
+	switch {
+	case m.s.excluded[mi.key], m.s.OnlyListed && !mi.listed:
+		return false
+	case mi.users == 0 || mi.inactive < mi.users:
+		return true
+	}
+	left := mi.leftAt
+	if mi.dated < mi.users {
+		left = mi.lastWork
+	}
+	return left != noWork && m.bounds[0][0] < left
+}
+
+// lastWork settles, for the inactive managers eligible for P whose leaving
+// is their last work and whose records read so far do not show them
+// working in P, when their users' latest activities occurred, asking last:
+// those may lie outside the activities scanned.
+func (m *model) lastWork(ctx context.Context, last lastActivityFunc) error {
+	now := time.UnixMicro(m.now).UTC()
+	for _, u := range m.accounts {
+		mi := &m.managers[u.mgr]
+		if !m.cur[u.mgr].eligible || mi.inactive < mi.users || mi.dated == mi.users || m.bounds[0][0] < mi.lastWork {
+			continue
+		}
+		t, ok, err := last(ctx, m.conns[u.conn], u.id, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			m.work(u.mgr, micros(t))
+		}
+	}
+	return nil
+}
+
+// report finishes the computation, after settle: every ranked eligible
+// manager's scorecard for P with the values of P-1 beside it, best score
+// first.
+func (m *model) report() *Report {
 	p, prev := m.p, m.prev
-	cur := m.periodStats(0)
-	before := m.periodStats(1)
+	cur, before := m.cur, m.before
 
 	r := &Report{Period: p, Currency: m.s.Currency, Managers: make([]Scorecard, 0)}
 	for i, mi := range m.managers {
-		if !cur[i].eligible {
+		if !cur[i].eligible || !m.ranked(i) {
 			continue
 		}
 		if mi.name == "" {
 			// Neither the config nor any CRM has a name: show the key.
 			mi.name = mi.key
 		}
-		sc := Scorecard{Manager: mi.key, Name: mi.name, Team: mi.team, Email: mi.email, SlackID: mi.slackID, KPIs: make(map[string]*KPI, len(KPIKeys))}
+		sc := Scorecard{Manager: mi.key, Name: mi.name, Team: mi.team, Email: mi.email, SlackID: mi.slackID, KPIs: make(map[string]*KPI, len(kpi.Keys))}
 		m.markSkipped(cur[i], before[i])
 		nowVals := m.kpiValues(&cur[i], p, mi.key)
 		prevVals := m.kpiValues(&before[i], prev, mi.key)
 		var sum, weights float64
-		for _, key := range KPIKeys {
+		for _, def := range kpi.Table {
+			key := def.Key
 			v := nowVals[key]
 			target, weight := m.s.target(mi.team, key)
-			k := &KPI{Value: v.value, Target: target, Weight: weight, Previous: prevVals[key].value, Details: v.details, Manual: v.manual}
+			k := &KPI{Label: def.Label, Unit: def.Unit, LowerIsBetter: def.LowerIsBetter,
+				Value: v.value, Target: target, Weight: weight, Previous: prevVals[key].value, Details: v.details, Manual: v.manual}
 			if v.value == nil {
 				k.Reason = ptr(v.reason)
 			} else {
-				a := attainment(*v.value, target, lowerIsBetter[key], m.s.Cap)
+				a := attainment(*v.value, target, def.LowerIsBetter, m.s.Cap)
 				k.Attainment = &a
 				if weight > 0 {
 					sum += weight * a
@@ -315,8 +450,22 @@ func (m *model) report() *Report {
 		}
 		return strings.Compare(a.Manager, b.Manager)
 	})
-	r.Warnings = m.warnings()
+	r.Warnings = append(m.refWarnings(), m.warnings()...)
 	return r
+}
+
+// refWarnings names, in the order of Options.Refs, each manager key of the
+// config that matches no CRM user: most likely a typo, or a user of a CRM
+// not synced yet.
+func (m *model) refWarnings() []string {
+	var w []string
+	for _, ref := range m.s.Refs {
+		key := managerKey(ref.Key)
+		if _, ok := m.mgrIndex[key]; !ok {
+			w = append(w, fmt.Sprintf("%s: %s matches no CRM user", ref.Where, key))
+		}
+	}
+	return w
 }
 
 // markSkipped records the deals left out of a scorecard's money figures.
@@ -363,13 +512,14 @@ func attainment(v, target float64, lower bool, cap float64) float64 {
 	return min(max(a, 0), cap)
 }
 
-// status is decided on the score as it is shown, rounded to one decimal, so
-// a score printed as 100.0 is never amber.
+// status is decided on the score itself, unrounded: 99.96 is amber. The
+// table and Slack cut, not round, scores for people, so they never show
+// 100.0 beside amber.
 func status(score *float64) string {
 	if score == nil {
 		return StatusNone
 	}
-	switch s := round1(*score); {
+	switch s := *score; {
 	case s >= 100:
 		return StatusGreen
 	case s >= 80:
@@ -439,7 +589,7 @@ func val(v float64) *float64 { return &v }
 // kpiValues turns one manager's stats into the nine values, manual figures
 // for p applied.
 func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValue {
-	out := make(map[string]kpiValue, len(KPIKeys))
+	out := make(map[string]kpiValue, len(kpi.Keys))
 
 	sat := kpiValue{details: map[string]any{"answers": s.answers, "promoters": s.promoters, "detractors": s.detractors}}
 	if s.answers > 0 {
@@ -447,7 +597,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		sat.reason = reasonNoAnswers
 	}
-	out[KPISatisfaction] = sat
+	out[kpi.Satisfaction] = sat
 
 	ret := kpiValue{details: map[string]any{"active_start": s.activeStart, "retained": s.retained}}
 	if s.activeStart > 0 {
@@ -455,7 +605,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		ret.reason = reasonNoActive
 	}
-	out[KPIRetention] = ret
+	out[kpi.Retention] = ret
 
 	kg := kpiValue{details: map[string]any{"key_clients": s.keyClients, "revenue": s.keyRev, "revenue_previous": s.keyRevPrev}}
 	switch {
@@ -466,7 +616,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	default:
 		kg.value = val(100 * (s.keyRev - s.keyRevPrev) / s.keyRevPrev)
 	}
-	out[KPIKeyClientGrowth] = kg
+	out[kpi.KeyClientGrowth] = kg
 
 	pen := kpiValue{details: map[string]any{"revenue": s.revenue, "expansion_revenue": s.expansionRev}}
 	if s.revenue > 0 {
@@ -474,13 +624,13 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		pen.reason = reasonNoRevenue
 	}
-	out[KPIPenetration] = pen
+	out[kpi.Penetration] = pen
 
 	var winRate any
 	if s.won+s.lost > 0 {
 		winRate = 100 * float64(s.won) / float64(s.won+s.lost)
 	}
-	out[KPIClosedWon] = kpiValue{value: val(float64(s.won)), details: map[string]any{"won": s.won, "lost": s.lost, "win_rate": winRate, "revenue": s.revenue}}
+	out[kpi.ClosedWon] = kpiValue{value: val(float64(s.won)), details: map[string]any{"won": s.won, "lost": s.lost, "win_rate": winRate, "revenue": s.revenue}}
 
 	rt := kpiValue{details: map[string]any{"inbound": len(s.responses), "unanswered": s.unanswered}}
 	if len(s.responses) > 0 {
@@ -488,11 +638,11 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		rt.reason = reasonNoInbound
 	}
-	out[KPIResponseTime] = rt
+	out[kpi.ResponseTime] = rt
 
-	out[KPITeamContribution] = kpiValue{value: val(float64(s.tasks)), details: map[string]any{"tasks": s.tasks, "manual": false}}
+	out[kpi.TeamContribution] = kpiValue{value: val(float64(s.tasks)), details: map[string]any{"tasks": s.tasks, "manual": false}}
 
-	out[KPINewDeals] = kpiValue{value: val(float64(s.newDeals)), details: map[string]any{}}
+	out[kpi.NewDeals] = kpiValue{value: val(float64(s.newDeals)), details: map[string]any{}}
 
 	cpc := kpiValue{details: map[string]any{"cost": s.cost, "clients": len(s.served)}}
 	if len(s.served) > 0 {
@@ -500,7 +650,7 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	} else {
 		cpc.reason = reasonNoClientServed
 	}
-	out[KPICostPerClient] = cpc
+	out[kpi.CostPerClient] = cpc
 
 	for key, k := range out {
 		if k.value != nil && (math.IsNaN(*k.value) || math.IsInf(*k.value, 0)) {
@@ -510,11 +660,11 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 	}
 
 	spec := p.Spec()
-	for _, key := range KPIKeys {
+	for _, key := range kpi.Keys {
 		if v, ok := m.s.manualValue(spec, manager, key); ok {
 			k := out[key]
 			k.value, k.reason, k.manual = val(v), "", true
-			if key == KPITeamContribution {
+			if key == kpi.TeamContribution {
 				k.details["manual"] = true
 			}
 			out[key] = k
@@ -541,6 +691,10 @@ func (m *model) warnings() []string {
 	slices.Sort(curs)
 	var w []string
 	for _, c := range curs {
+		if c == "" { // sorted first
+			w = append(w, fmt.Sprintf("%d won deal(s) with unknown currency left out of revenue and cost figures", len(m.skipped[c])))
+			continue
+		}
 		w = append(w, fmt.Sprintf("no fx rate for %s into %s: %d won deal(s) left out of revenue and cost figures", c, m.s.Currency, len(m.skipped[c])))
 	}
 	return w

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
+	"github.com/crmkpi/crmkpi/warehouse"
 )
 
 // The fixture: October 2026 in Europe/Moscow (UTC+3), two connectors "amo"
@@ -50,7 +52,8 @@ import (
 //   K5: D8 20000 closed 11-01 00:30 MSK = 10-31 21:30Z (not in P; Boris)
 //   H1: HD1 500 USD = 45000 closed 09-05 (P-1, new, Anna), HD2 1000 USD =
 //       90000 closed 10-10 (P, expansion, Anna)
-//   H2: HD3 10000 with no currency (= RUB) closed 10-12 (P, new, Carl); HD4
+//   H2: HD3 10000 with no currency (unknown: left out of money) closed 10-12
+//       (P, new, Carl); HD4
 //       lost 09-20 (P-1, Carl); HD5 open created 10-20
 //   H3: HD6 7000 closed 2025-10-20 (new, Carl)
 //
@@ -120,18 +123,21 @@ import (
 //   retention: H3 active 10-01 (HD6 2025-10-20), not 11-01; H2 not active
 //     10-01 → 0/1 = 0 → 0%. P-1: H3 active 09-01 and 10-01 → 100.
 //   key_client_growth n/a: hub maps key_client and flags none of his.
-//   penetration: HD3 new → 0 → 0%. P-1 nil (no revenue).
-//   closed_won: HD3 → 1, win rate 100, revenue 10000 → 12.5%. P-1: 0.
-//   response_time n/a. team_contribution 0 → 0%. new_deals 1 → 50%; P-1 0.
-//   cost_per_client: 3000 over {H2} = 3000 → 166.7% → cap 150. P-1 nil.
-//   score: (15×0 + 10×0 + 15×12.5 + 5×0 + 15×50 + 10×150)/70 = 2437.5/70
-//     = 34.821 → red.
+//   penetration n/a: HD3's currency is unknown, so no revenue in P. P-1 nil.
+//   closed_won: HD3 still counts → 1, win rate 100, revenue 0 → 12.5%.
+//     P-1: 0.
+//   response_time n/a. team_contribution 0 → 0%. new_deals: HD3 still new
+//     business → 1 → 50%; P-1 0.
+//   cost_per_client: 3000 over {H2} (HD3 still serves it) = 3000 → 166.7%
+//     → cap 150. P-1 nil.
+//   score: (15×0 + 15×12.5 + 5×0 + 15×50 + 10×150)/60 = 2437.5/60
+//     = 40.625 → red.
 //
 // amo:99: D13 created in P makes it eligible. closed_won, team_contribution,
 // new_deals are 0 (0%), everything else n/a (cost 3000 but no client) →
 // score 0, red. Previous: the three counts 0.
 //
-// Warnings: one line for EUR (D5).
+// Warnings: one line for HD3's unknown currency, one for EUR (D5).
 
 func mskTime(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, fixtureLoc)
@@ -153,29 +159,45 @@ func meta(conn, id string) connectors.Meta {
 	return connectors.Meta{Connector: conn, ID: id, UpdatedAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
 }
 
+// user is an active CRM user as ScanUsers passes it.
+func user(conn, id, email, name string) warehouse.UserRow {
+	return warehouse.UserRow{Connector: conn, ID: id, Email: email, Name: name, Active: true}
+}
+
+// crmUser is u as a connector passes it, for storing through ApplyPage.
+func crmUser(u warehouse.UserRow) connectors.User {
+	m := meta(u.Connector, u.ID)
+	m.Deleted = u.Deleted
+	return connectors.User{Meta: m, Email: u.Email, Name: u.Name, Active: u.Active}
+}
+
+// fixtureNow is when the fixture is scored: the day after P.
+var fixtureNow = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
 func fixturePeriod() Period {
 	return Period{Kind: Month, Start: mskTime(2026, 10, 1, 0, 0), End: mskTime(2026, 11, 1, 0, 0)}
 }
 
 func fixtureOptions() Options {
 	return Options{
+		Now:      fixtureNow,
 		Location: fixtureLoc,
 		Currency: "RUB",
 		FXRates:  map[string]float64{"USD": 90},
 		Costs:    map[string]float64{CostMonthly: 3000},
 		KPIs: map[string]Target{
-			KPIKeyClientGrowth: {Target: f64(100)},
-			KPINewDeals:        {Target: f64(2)},
+			kpi.KeyClientGrowth: {Target: f64(100)},
+			kpi.NewDeals:        {Target: f64(2)},
 		},
 		Teams: map[string]map[string]Target{
 			"enterprise": {
-				KPIClosedWon:     {Target: f64(4)},
-				KPIPenetration:   {Target: f64(80)},
-				KPICostPerClient: {Target: f64(1000)},
+				kpi.ClosedWon:     {Target: f64(4)},
+				kpi.Penetration:   {Target: f64(80)},
+				kpi.CostPerClient: {Target: f64(1000)},
 			},
 		},
 		Manual: map[string]map[string]map[string]float64{
-			"2026-10": {"Boris@Example.com": {KPITeamContribution: 3}},
+			"2026-10": {"Boris@Example.com": {kpi.TeamContribution: 3}},
 		},
 		Managers:            []Manager{{Email: "anna@example.com", Name: "Anna Petrova", Team: "enterprise", SlackID: "U1"}},
 		KeyClientConnectors: map[string]bool{"hub": true},
@@ -208,16 +230,15 @@ func fixtureData() *dataset {
 		won, lost, open = connectors.StatusWon, connectors.StatusLost, connectors.StatusOpen
 		in, out         = connectors.DirectionInbound, connectors.DirectionOutbound
 	)
-	deleted := func(u connectors.User) connectors.User { u.Deleted = true; return u }
 
 	d := &dataset{
-		Users: []connectors.User{
-			{Meta: meta("hub", "10"), Email: "anna@example.com", Name: "Anna P. (HubSpot)", Active: true},
-			{Meta: meta("amo", "1"), Email: "Anna@Example.com", Name: "Anna", Active: true},
-			{Meta: meta("amo", "2"), Email: "boris@example.com", Name: "Boris", Active: true},
-			{Meta: meta("hub", "11"), Name: "Carl", Active: false},
-			deleted(connectors.User{Meta: meta("amo", "3"), Email: "dora@example.com", Name: "Dora"}),
-			{Meta: meta("hub", "12"), Name: "Eve", Active: true},
+		Users: []warehouse.UserRow{
+			user("hub", "10", "anna@example.com", "Anna P. (HubSpot)"),
+			user("amo", "1", "Anna@Example.com", "Anna"),
+			user("amo", "2", "boris@example.com", "Boris"),
+			{Connector: "hub", ID: "11", Name: "Carl"}, // inactive, first seen so
+			{Connector: "amo", ID: "3", Email: "dora@example.com", Name: "Dora", Deleted: true},
+			user("hub", "12", "", "Eve"),
 		},
 		Companies: []connectors.Company{
 			company("amo", "C1", "1", nil),
@@ -316,71 +337,87 @@ func wantFixture() *Report {
 	}
 	boris := v(3, 2, 150, 5, f64(0), d("tasks", 0, "manual", true))
 	boris.Manual = true
-	return &Report{
+	return withDefs(&Report{
 		Period:   fixturePeriod(),
 		Currency: "RUB",
-		Warnings: []string{"no fx rate for EUR into RUB: 1 won deal(s) left out of revenue and cost figures"},
+		Warnings: []string{
+			"1 won deal(s) with unknown currency left out of revenue and cost figures",
+			"no fx rate for EUR into RUB: 1 won deal(s) left out of revenue and cost figures",
+		},
 		Managers: []Scorecard{
 			{
 				Manager: "anna@example.com", Name: "Anna Petrova", Team: "enterprise", Email: "anna@example.com", SlackID: "U1",
 				Score: f64(80.63875550220088), Status: StatusAmber,
 				KPIs: map[string]*KPI{
-					KPISatisfaction:     v(100.0/3, 50, 200.0/3, 10, f64(100), d("answers", 3, "promoters", 2, "detractors", 1)),
-					KPIRetention:        v(100, 90, 1000.0/9, 15, f64(100), d("active_start", 2, "retained", 2)),
-					KPIKeyClientGrowth:  v(100*185000.0/45000, 100, 150, 10, nil, d("key_clients", 2, "revenue", 230000.0, "revenue_previous", 45000.0)),
-					KPIPenetration:      v(70, 80, 87.5, 10, f64(0), d("revenue", 200000.0, "expansion_revenue", 140000.0)),
-					KPIClosedWon:        v(4, 4, 100, 15, f64(1), d("won", 4, "lost", 0, "win_rate", 100.0, "revenue", 200000.0)),
-					KPIResponseTime:     v(102, 4, 400.0/102, 10, f64(2), d("inbound", 4, "unanswered", 2)),
-					KPITeamContribution: v(1, 2, 50, 5, f64(1), d("tasks", 1, "manual", false)),
-					KPINewDeals:         v(1, 2, 50, 15, f64(1), d()),
-					KPICostPerClient:    v(1225, 1000, 100000.0/1225, 10, f64(3000), d("cost", 4900.0, "clients", 4)),
+					kpi.Satisfaction:     v(100.0/3, 50, 200.0/3, 10, f64(100), d("answers", 3, "promoters", 2, "detractors", 1)),
+					kpi.Retention:        v(100, 90, 1000.0/9, 15, f64(100), d("active_start", 2, "retained", 2)),
+					kpi.KeyClientGrowth:  v(100*185000.0/45000, 100, 150, 10, nil, d("key_clients", 2, "revenue", 230000.0, "revenue_previous", 45000.0)),
+					kpi.Penetration:      v(70, 80, 87.5, 10, f64(0), d("revenue", 200000.0, "expansion_revenue", 140000.0)),
+					kpi.ClosedWon:        v(4, 4, 100, 15, f64(1), d("won", 4, "lost", 0, "win_rate", 100.0, "revenue", 200000.0)),
+					kpi.ResponseTime:     v(102, 4, 400.0/102, 10, f64(2), d("inbound", 4, "unanswered", 2)),
+					kpi.TeamContribution: v(1, 2, 50, 5, f64(1), d("tasks", 1, "manual", false)),
+					kpi.NewDeals:         v(1, 2, 50, 15, f64(1), d()),
+					kpi.CostPerClient:    v(1225, 1000, 100000.0/1225, 10, f64(3000), d("cost", 4900.0, "clients", 4)),
 				},
 			},
 			{
 				Manager: "boris@example.com", Name: "Boris", Email: "boris@example.com",
 				Score: f64(77.91666666666667), Status: StatusRed,
 				KPIs: map[string]*KPI{
-					KPISatisfaction:     v(-50, 50, 0, 10, nil, d("answers", 2, "promoters", 0, "detractors", 1)),
-					KPIRetention:        v(100, 90, 1000.0/9, 15, nil, d("active_start", 1, "retained", 1)),
-					KPIKeyClientGrowth:  v(50, 100, 50, 10, nil, d("key_clients", 1, "revenue", 60000.0, "revenue_previous", 40000.0)),
-					KPIPenetration:      v(100, 30, 150, 10, f64(0), d("revenue", 150000.0, "expansion_revenue", 150000.0)),
-					KPIClosedWon:        v(2, 8, 25, 15, f64(1), d("won", 2, "lost", 1, "win_rate", 200.0/3, "revenue", 150000.0)),
-					KPIResponseTime:     v(0, 4, 150, 10, nil, d("inbound", 1, "unanswered", 0)),
-					KPITeamContribution: boris,
-					KPINewDeals:         v(0, 2, 0, 15, f64(1), d()),
-					KPICostPerClient:    v(7120.0/3, 5000, 150, 10, f64(8000), d("cost", 7120.0, "clients", 3)),
+					kpi.Satisfaction:     v(-50, 50, 0, 10, nil, d("answers", 2, "promoters", 0, "detractors", 1)),
+					kpi.Retention:        v(100, 90, 1000.0/9, 15, nil, d("active_start", 1, "retained", 1)),
+					kpi.KeyClientGrowth:  v(50, 100, 50, 10, nil, d("key_clients", 1, "revenue", 60000.0, "revenue_previous", 40000.0)),
+					kpi.Penetration:      v(100, 30, 150, 10, f64(0), d("revenue", 150000.0, "expansion_revenue", 150000.0)),
+					kpi.ClosedWon:        v(2, 8, 25, 15, f64(1), d("won", 2, "lost", 1, "win_rate", 200.0/3, "revenue", 150000.0)),
+					kpi.ResponseTime:     v(0, 4, 150, 10, nil, d("inbound", 1, "unanswered", 0)),
+					kpi.TeamContribution: boris,
+					kpi.NewDeals:         v(0, 2, 0, 15, f64(1), d()),
+					kpi.CostPerClient:    v(7120.0/3, 5000, 150, 10, f64(8000), d("cost", 7120.0, "clients", 3)),
 				},
 			},
 			{
 				Manager: "hub:11", Name: "Carl",
-				Score: f64(2437.5 / 70), Status: StatusRed,
+				Score: f64(2437.5 / 60), Status: StatusRed,
 				KPIs: map[string]*KPI{
-					KPISatisfaction:     na(reasonNoAnswers, 50, 10, nil, d("answers", 0, "promoters", 0, "detractors", 0)),
-					KPIRetention:        v(0, 90, 0, 15, f64(100), d("active_start", 1, "retained", 0)),
-					KPIKeyClientGrowth:  na(reasonNoKeyClients, 100, 10, nil, d("key_clients", 0, "revenue", 0.0, "revenue_previous", 0.0)),
-					KPIPenetration:      v(0, 30, 0, 10, nil, d("revenue", 10000.0, "expansion_revenue", 0.0)),
-					KPIClosedWon:        v(1, 8, 12.5, 15, f64(0), d("won", 1, "lost", 0, "win_rate", 100.0, "revenue", 10000.0)),
-					KPIResponseTime:     na(reasonNoInbound, 4, 10, nil, d("inbound", 0, "unanswered", 0)),
-					KPITeamContribution: v(0, 2, 0, 5, f64(0), d("tasks", 0, "manual", false)),
-					KPINewDeals:         v(1, 2, 50, 15, f64(0), d()),
-					KPICostPerClient:    v(3000, 5000, 150, 10, nil, d("cost", 3000.0, "clients", 1)),
+					kpi.Satisfaction:     na(reasonNoAnswers, 50, 10, nil, d("answers", 0, "promoters", 0, "detractors", 0)),
+					kpi.Retention:        v(0, 90, 0, 15, f64(100), d("active_start", 1, "retained", 0)),
+					kpi.KeyClientGrowth:  na(reasonNoKeyClients, 100, 10, nil, d("key_clients", 0, "revenue", 0.0, "revenue_previous", 0.0)),
+					kpi.Penetration:      na(reasonNoRevenue, 30, 10, nil, d("revenue", 0.0, "expansion_revenue", 0.0)),
+					kpi.ClosedWon:        v(1, 8, 12.5, 15, f64(0), d("won", 1, "lost", 0, "win_rate", 100.0, "revenue", 0.0)),
+					kpi.ResponseTime:     na(reasonNoInbound, 4, 10, nil, d("inbound", 0, "unanswered", 0)),
+					kpi.TeamContribution: v(0, 2, 0, 5, f64(0), d("tasks", 0, "manual", false)),
+					kpi.NewDeals:         v(1, 2, 50, 15, f64(0), d()),
+					kpi.CostPerClient:    v(3000, 5000, 150, 10, nil, d("cost", 3000.0, "clients", 1)),
 				},
 			},
 			{
 				Manager: "amo:99", Name: "amo:99",
 				Score: f64(0), Status: StatusRed,
 				KPIs: map[string]*KPI{
-					KPISatisfaction:     na(reasonNoAnswers, 50, 10, nil, d("answers", 0, "promoters", 0, "detractors", 0)),
-					KPIRetention:        na(reasonNoActive, 90, 15, nil, d("active_start", 0, "retained", 0)),
-					KPIKeyClientGrowth:  na(reasonNoKeyClients, 100, 10, nil, d("key_clients", 0, "revenue", 0.0, "revenue_previous", 0.0)),
-					KPIPenetration:      na(reasonNoRevenue, 30, 10, nil, d("revenue", 0.0, "expansion_revenue", 0.0)),
-					KPIClosedWon:        v(0, 8, 0, 15, f64(0), d("won", 0, "lost", 0, "win_rate", nil, "revenue", 0.0)),
-					KPIResponseTime:     na(reasonNoInbound, 4, 10, nil, d("inbound", 0, "unanswered", 0)),
-					KPITeamContribution: v(0, 2, 0, 5, f64(0), d("tasks", 0, "manual", false)),
-					KPINewDeals:         v(0, 2, 0, 15, f64(0), d()),
-					KPICostPerClient:    na(reasonNoClientServed, 5000, 10, nil, d("cost", 3000.0, "clients", 0)),
+					kpi.Satisfaction:     na(reasonNoAnswers, 50, 10, nil, d("answers", 0, "promoters", 0, "detractors", 0)),
+					kpi.Retention:        na(reasonNoActive, 90, 15, nil, d("active_start", 0, "retained", 0)),
+					kpi.KeyClientGrowth:  na(reasonNoKeyClients, 100, 10, nil, d("key_clients", 0, "revenue", 0.0, "revenue_previous", 0.0)),
+					kpi.Penetration:      na(reasonNoRevenue, 30, 10, nil, d("revenue", 0.0, "expansion_revenue", 0.0)),
+					kpi.ClosedWon:        v(0, 8, 0, 15, f64(0), d("won", 0, "lost", 0, "win_rate", nil, "revenue", 0.0)),
+					kpi.ResponseTime:     na(reasonNoInbound, 4, 10, nil, d("inbound", 0, "unanswered", 0)),
+					kpi.TeamContribution: v(0, 2, 0, 5, f64(0), d("tasks", 0, "manual", false)),
+					kpi.NewDeals:         v(0, 2, 0, 15, f64(0), d()),
+					kpi.CostPerClient:    na(reasonNoClientServed, 5000, 10, nil, d("cost", 3000.0, "clients", 0)),
 				},
 			},
 		},
+	})
+}
+
+// withDefs gives every KPI of r its label, unit and direction from
+// kpi.Table, as every scorecard has them; TestReportJSON checks them
+// spelled out.
+func withDefs(r *Report) *Report {
+	for _, sc := range r.Managers {
+		for key, k := range sc.KPIs {
+			d, _ := kpi.Lookup(key)
+			k.Label, k.Unit, k.LowerIsBetter = d.Label, d.Unit, d.LowerIsBetter
+		}
 	}
+	return r
 }

@@ -29,8 +29,27 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 // noTime marks "no answer yet" in model.answerAt.
 const noTime = math.MaxInt64
 
+// noWork marks "no work seen" in managerInfo.lastWork.
+const noWork = math.MinInt64
+
 type managerInfo struct {
 	key, name, team, email, slackID string
+	listed                          bool // has an entry under managers:
+	// users counts the CRM users merged into the manager; inactive those
+	// the CRM reports inactive or deleted, dated the inactive ones whose
+	// turn to inactive the warehouse saw, the latest of which is leftAt.
+	users, inactive, dated int32
+	leftAt                 int64
+	// lastWork is the latest time, not after now, of the manager's own
+	// deals (created or closed) and activities seen: noWork for none.
+	lastWork int64
+}
+
+// userRef is one CRM user of a manager.
+type userRef struct {
+	mgr  int32
+	conn uint16
+	id   string
 }
 
 // Client flags.
@@ -108,6 +127,8 @@ type model struct {
 
 	managers []managerInfo
 	mgrIndex map[string]int32 // manager key → index
+	accounts []userRef        // every CRM user, in (connector, id) order
+	now      int64            // Options.Now: later work is no sign of work
 	conns    []string
 	connIx   map[string]uint16
 	lastConn uint16  // the connector of the last record, the likely next
@@ -149,8 +170,12 @@ type model struct {
 	lastAt   int64
 	answerAt []int64 // per client: its owner's earliest answer seen so far
 
-	// skipped collects, per currency with no rate, the won deals left out
-	// of a money figure on a scorecard.
+	// cur and before are every manager's figures for P and P-1, once
+	// settle has run.
+	cur, before []stats
+
+	// skipped collects, per currency with no rate ("" for an unknown
+	// currency), the won deals left out of a money figure on a scorecard.
 	skipped map[string]map[int]bool
 }
 
@@ -158,7 +183,7 @@ func newModel(s *settings, p Period) *model {
 	prev := p.Previous()
 	m := &model{s: s, p: p, prev: prev, mgrIndex: map[string]int32{}, connIx: map[string]uint16{},
 		curIx: map[string]uint16{}, expenses: map[int32]float64{}, typeIx: map[string]uint16{}, lastDeal: map[int32]*lastDeal{},
-		skipped: map[string]map[int]bool{}, lastAt: noTime}
+		skipped: map[string]map[int]bool{}, lastAt: noTime, now: micros(s.now)}
 	m.bounds[0] = [2]int64{micros(p.Start), micros(p.End)}
 	m.bounds[1] = [2]int64{micros(prev.Start), micros(prev.End)}
 	m.lookback = s.lookback.Microseconds()
@@ -190,26 +215,43 @@ func (m *model) conn(name string) uint16 {
 
 // addUsers makes the managers. Users are taken in (connector, id) order so
 // that the CRM name a merged manager gets does not depend on read order.
-// Deleted users stay managers: their deals and clients are still theirs.
-func (m *model) addUsers(us []connectors.User) {
-	users := make([]*connectors.User, len(us))
-	for i := range us {
-		users[i] = &us[i]
-	}
-	slices.SortFunc(users, func(a, b *connectors.User) int {
+// Deleted and deactivated users stay managers: their deals and clients are
+// still theirs; whether they are ranked is decided in ranked.
+func (m *model) addUsers(users []warehouse.UserRow) {
+	slices.SortFunc(users, func(a, b warehouse.UserRow) int {
 		return cmp.Or(strings.Compare(a.Connector, b.Connector), strings.Compare(a.ID, b.ID))
 	})
-	for _, u := range users {
+	for i := range users {
+		u := &users[i]
 		email := strings.ToLower(strings.TrimSpace(u.Email))
 		key := email
 		if key == "" {
 			key = u.Connector + ":" + u.ID
 		}
-		i := m.manager(key, email)
-		if m.managers[i].name == "" {
-			m.managers[i].name = strings.TrimSpace(u.Name)
+		mi := m.manager(key, email)
+		mgr := &m.managers[mi]
+		if mgr.name == "" {
+			mgr.name = strings.TrimSpace(u.Name)
 		}
-		m.userMgr[m.conn(u.Connector)].set(u.ID, i)
+		mgr.users++
+		if !u.Active || u.Deleted {
+			mgr.inactive++
+			if u.DeactivatedAt.Valid {
+				mgr.dated++
+				mgr.leftAt = max(mgr.leftAt, micros(u.DeactivatedAt.Time))
+			}
+		}
+		c := m.conn(u.Connector)
+		m.userMgr[c].set(u.ID, mi)
+		m.accounts = append(m.accounts, userRef{mgr: mi, conn: c, id: u.ID})
+	}
+}
+
+// work notes t, a time manager i did something of their own, unless it is
+// after now (a task due next week is no sign of work yet).
+func (m *model) work(i int32, t int64) {
+	if mgr := &m.managers[i]; t <= m.now && t > mgr.lastWork {
+		mgr.lastWork = t
 	}
 }
 
@@ -218,9 +260,10 @@ func (m *model) manager(key, email string) int32 {
 	if i, ok := m.mgrIndex[key]; ok {
 		return i
 	}
-	mi := managerInfo{key: key, email: email}
+	mi := managerInfo{key: key, email: email, lastWork: noWork, leftAt: noWork}
 	if cfg, ok := m.s.managers[email]; ok && email != "" {
 		mi.name, mi.team, mi.slackID = strings.TrimSpace(cfg.Name), cfg.Team, cfg.SlackID
+		mi.listed = true
 	}
 	i := int32(len(m.managers))
 	m.mgrIndex[key] = i
@@ -368,6 +411,12 @@ func (m *model) addDeal(r *warehouse.DealRow) {
 	if r.ClosedAt.Valid && flags != 0 {
 		closed = micros(r.ClosedAt.Time)
 		flags |= dealShut
+	}
+	if owner >= 0 {
+		m.work(owner, created)
+		if flags&dealShut != 0 {
+			m.work(owner, closed)
+		}
 	}
 	if client >= 0 && m.fallback[client>>6]&(1<<(client&63)) != 0 {
 		ld := m.lastDeal[client]
@@ -532,6 +581,9 @@ func (m *model) addActivity(r *warehouse.ActivityRow) error {
 	if a.at > m.lastAt {
 		return fmt.Errorf("activity at %s after one at %s: want the latest first", r.OccurredAt, time.UnixMicro(m.lastAt).UTC())
 	}
+	if a.owner >= 0 {
+		m.work(a.owner, a.at)
+	}
 	// The client: its company; else its deal's client; else its
 	// contact's company; else its contact.
 	if ci, ok := m.companies[c].get(r.CompanyID); ok && r.CompanyID != "" {
@@ -632,7 +684,7 @@ func (m *model) flushActivities() {
 }
 
 // revenue is a won deal's amount in the reporting currency; ok is false
-// when its currency has no rate. A missing amount is 0.
+// when its currency has no rate or is unknown. A missing amount is 0.
 func (m *model) revenue(d *deal) (float64, bool) { return m.money(d.amount, d.cur) }
 
 func (m *model) expense(i int32) (float64, bool) { return m.money(m.expenses[i], m.deals[i].cur) }
@@ -669,7 +721,8 @@ func (m *model) active(c int32, t int64) bool {
 }
 
 // clientRevenue sums the revenue of client c's won deals closed in
-// [from, to), whoever owns them, noting deals left out for want of a rate.
+// [from, to), whoever owns them, noting deals left out for want of a rate
+// or of a known currency.
 func (m *model) clientRevenue(c int32, from, to int64, skip *[]int) float64 {
 	won := m.wonOf(c)
 	var sum float64
@@ -708,7 +761,8 @@ type stats struct {
 	served []int32
 
 	// skipped lists won deals left out of this manager's money figures for
-	// want of a rate; they become warnings if the manager has a scorecard.
+	// want of a rate or of a known currency; they become warnings if the
+	// manager has a scorecard.
 	skipped []int
 }
 

@@ -4,11 +4,13 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 // Target is the target and weight of one KPI. A nil field leaves the value
-// from the level below in place: DefaultTargets, then Options.KPIs, then
-// Options.Teams of the manager's team.
+// from the level below in place: the default of kpi.Table, then
+// Options.KPIs, then Options.Teams of the manager's team.
 type Target struct {
 	Target *float64
 	Weight *float64
@@ -48,7 +50,7 @@ type Options struct {
 	// Costs is the cost of one activity by type plus the key
 	// "monthly_per_manager"; missing keys take the value of DefaultCosts.
 	Costs map[string]float64
-	// KPIs overrides DefaultTargets for everyone.
+	// KPIs overrides the defaults of kpi.Table for everyone.
 	KPIs map[string]Target
 	// Teams overrides KPIs per team: team → KPI key → target.
 	Teams map[string]map[string]Target
@@ -62,6 +64,27 @@ type Options struct {
 	// their key clients are the flagged companies instead of the top ones by
 	// revenue.
 	KeyClientConnectors map[string]bool
+	// Exclude lists manager keys (e-mails in any case, or
+	// CONNECTOR:USER_ID) that never get a scorecard. Their deals and
+	// clients stay theirs, so nobody else's figures change.
+	Exclude []string
+	// OnlyListed gives scorecards only to the managers of Managers.
+	OnlyListed bool
+	// Refs are the manager keys the config names (in managers:, exclude,
+	// manual), each with where; one that matches no CRM user becomes a
+	// warning.
+	Refs []Ref
+	// Now is when the computation runs: later activity (a task due next
+	// week) is no sign that a deactivated manager still works. Zero means
+	// time.Now().
+	Now time.Time
+}
+
+// Ref is a manager key as the config names it. Where says where, for
+// people: "crmkpi.yaml:14: managers[2]".
+type Ref struct {
+	Key   string
+	Where string
 }
 
 // CostMonthly is the key of Options.Costs holding the fixed cost of one
@@ -78,35 +101,6 @@ var DefaultCosts = map[string]float64{
 
 func ptr[T any](v T) *T { return &v }
 
-// DefaultTargets holds the target and weight of every KPI when the config
-// sets none. Targets are per period of the configured kind and are sized for
-// the default, a month; weights add up to 100 so each reads as a share of
-// the score. Why these numbers is in docs/kpis.md.
-var DefaultTargets = map[string]Target{
-	// An NPS of 50 is a good B2B account book; most sit at 30-40.
-	KPISatisfaction: {ptr(50.0), ptr(10.0)},
-	// Keeping nine of ten paying clients over a year.
-	KPIRetention: {ptr(90.0), ptr(15.0)},
-	// 10% more from the key accounts than in the period before.
-	KPIKeyClientGrowth: {ptr(10.0), ptr(10.0)},
-	// A third of revenue from existing accounts.
-	KPIPenetration: {ptr(30.0), ptr(10.0)},
-	// DESIGN.md's example: 8 won deals a month, weight 15.
-	KPIClosedWon: {ptr(8.0), ptr(15.0)},
-	// DESIGN.md's example: answer within 4 hours, weight 10.
-	KPIResponseTime: {ptr(4.0), ptr(10.0)},
-	// Two team-initiative tasks a month; a small weight, it is a soft goal.
-	KPITeamContribution: {ptr(2.0), ptr(5.0)},
-	// 3 of the 8 won deals from new clients.
-	KPINewDeals: {ptr(3.0), ptr(15.0)},
-	// In the reporting currency; with the default activity costs a month of
-	// 20 calls, 40 e-mails and 2 meetings for 3 clients is about 5,000 RUB.
-	KPICostPerClient: {ptr(5000.0), ptr(10.0)},
-}
-
-// lowerIsBetter marks the KPIs whose attainment is target / value.
-var lowerIsBetter = map[string]bool{KPIResponseTime: true, KPICostPerClient: true}
-
 // settings is Options with the defaults filled in and lookups prepared.
 type settings struct {
 	Options
@@ -115,6 +109,8 @@ type settings struct {
 	rates    map[string]float64 // upper-case currency → rate; only usable rates
 	managers map[string]Manager // lower-case e-mail → config entry
 	manual   map[string]map[string]map[string]float64
+	excluded map[string]bool // manager key → excluded
+	now      time.Time
 }
 
 func newSettings(o Options) *settings {
@@ -149,6 +145,14 @@ func newSettings(o Options) *settings {
 			s.rates[strings.ToUpper(strings.TrimSpace(k))] = v
 		}
 	}
+	s.now = o.Now
+	if s.now.IsZero() {
+		s.now = time.Now()
+	}
+	s.excluded = make(map[string]bool, len(o.Exclude))
+	for _, k := range o.Exclude {
+		s.excluded[managerKey(k)] = true
+	}
 	s.managers = make(map[string]Manager, len(o.Managers))
 	for _, m := range o.Managers {
 		s.managers[strings.ToLower(strings.TrimSpace(m.Email))] = m
@@ -159,30 +163,41 @@ func newSettings(o Options) *settings {
 	for spec, byMgr := range o.Manual {
 		m := make(map[string]map[string]float64, len(byMgr))
 		for k, v := range byMgr {
-			if strings.Contains(k, "@") {
-				k = strings.ToLower(strings.TrimSpace(k))
-			}
-			m[k] = v
+			m[managerKey(k)] = v
 		}
 		s.manual[strings.TrimSpace(spec)] = m
 	}
 	return s
 }
 
+// managerKey is a manager key as the config writes it, in the form of
+// Scorecard.Manager: an e-mail in lower case, CONNECTOR:USER_ID as written.
+func managerKey(k string) string {
+	if strings.Contains(k, "@") {
+		return strings.ToLower(strings.TrimSpace(k))
+	}
+	return k
+}
+
 // rate is the FX rate of currency into the reporting currency; ok is false
-// when the config has none. A deal with no currency is taken to be in the
-// reporting currency, as CRMs leave it empty for the account's default.
+// when the config has none, and for a deal whose currency is unknown (""):
+// the connectors give every deal its CRM's or account's currency where they
+// can read it, so "" means nobody knows, and taking it for the reporting
+// currency at rate 1 would be a guess that moves money KPIs silently.
 func (s *settings) rate(currency string) (float64, bool) {
 	c := strings.ToUpper(strings.TrimSpace(currency))
-	if c == "" || c == s.Currency {
+	if c == "" {
+		return 0, false
+	}
+	if c == s.Currency {
 		return 1, true
 	}
 	r, ok := s.rates[c]
 	return r, ok
 }
 
-// target resolves the target and weight of kpi for a manager of team.
-func (s *settings) target(team, kpi string) (target, weight float64) {
+// target resolves the target and weight of KPI key for a manager of team.
+func (s *settings) target(team, key string) (target, weight float64) {
 	apply := func(t Target) {
 		if t.Target != nil {
 			target = *t.Target
@@ -191,18 +206,20 @@ func (s *settings) target(team, kpi string) (target, weight float64) {
 			weight = *t.Weight
 		}
 	}
-	apply(DefaultTargets[kpi])
-	apply(s.KPIs[kpi])
+	if d, ok := kpi.Lookup(key); ok {
+		target, weight = d.Target, d.Weight
+	}
+	apply(s.KPIs[key])
 	if team != "" {
-		apply(s.Teams[team][kpi])
+		apply(s.Teams[team][key])
 	}
 	return target, weight
 }
 
-// manualValue is the hand-entered value of kpi for manager in the period
-// with the given spec.
-func (s *settings) manualValue(spec, manager, kpi string) (float64, bool) {
-	v, ok := s.manual[spec][manager][kpi]
+// manualValue is the hand-entered value of KPI key for manager in the
+// period with the given spec.
+func (s *settings) manualValue(spec, manager, key string) (float64, bool) {
+	v, ok := s.manual[spec][manager][key]
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}

@@ -3,6 +3,7 @@ package scoring
 import (
 	"time"
 
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -14,12 +15,12 @@ const KPIScore = "score"
 const reasonNoScore = "no KPI has data"
 
 // Rows flattens r into scorecards table rows: per manager the nine KPIs in
-// KPIKeys order, then the overall score as KPI "score" with a nil target.
+// kpi.Keys order, then the overall score as KPI "score" with a nil target.
 // Values keep full precision.
 func Rows(r *Report, computedAt time.Time) []warehouse.ScorecardRow {
-	rows := make([]warehouse.ScorecardRow, 0, len(r.Managers)*(len(KPIKeys)+1))
+	rows := make([]warehouse.ScorecardRow, 0, len(r.Managers)*(len(kpi.Keys)+1))
 	for _, sc := range r.Managers {
-		for _, key := range KPIKeys {
+		for _, key := range kpi.Keys {
 			k := sc.KPIs[key]
 			if k == nil {
 				continue

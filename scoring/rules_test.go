@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -26,7 +27,7 @@ var (
 // given deals and activities.
 func mini(deals []connectors.Deal, acts []connectors.Activity) *dataset {
 	return &dataset{
-		Users:      []connectors.User{{Meta: meta("amo", "1"), Email: "m@x", Name: "M"}},
+		Users:      []warehouse.UserRow{user("amo", "1", "m@x", "M")},
 		Companies:  []connectors.Company{{Meta: meta("amo", "C1"), OwnerID: "1"}},
 		Deals:      deals,
 		Activities: acts,
@@ -48,16 +49,16 @@ func TestNotEnoughData(t *testing.T) {
 		kpi    string
 		reason string
 	}{
-		{"no NPS answers", mini([]connectors.Deal{inP}, nil), KPISatisfaction, reasonNoAnswers},
-		{"no active clients at start", mini([]connectors.Deal{inP}, nil), KPIRetention, reasonNoActive},
-		{"no key clients", mini([]connectors.Deal{inP}, nil), KPIKeyClientGrowth, reasonNoKeyClients},
+		{"no NPS answers", mini([]connectors.Deal{inP}, nil), kpi.Satisfaction, reasonNoAnswers},
+		{"no active clients at start", mini([]connectors.Deal{inP}, nil), kpi.Retention, reasonNoActive},
+		{"no key clients", mini([]connectors.Deal{inP}, nil), kpi.KeyClientGrowth, reasonNoKeyClients},
 		{"no key-client revenue in P-1", mini([]connectors.Deal{wonDeal("D0", 500, "RUB", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)), inP}, nil),
-			KPIKeyClientGrowth, reasonNoKeyRevenue},
+			kpi.KeyClientGrowth, reasonNoKeyRevenue},
 		{"no revenue in P: nothing won", mini(nil, []connectors.Activity{{Meta: meta("amo", "A1"), Type: "call", Direction: "outbound", OwnerID: "1", CompanyID: "C1", OccurredAt: oct(3, 10)}}),
-			KPIPenetration, reasonNoRevenue},
-		{"no revenue in P: only a currency with no rate", mini([]connectors.Deal{wonDeal("D1", 1000, "EUR", oct(10, 12))}, nil), KPIPenetration, reasonNoRevenue},
-		{"no inbound activity", mini([]connectors.Deal{inP}, nil), KPIResponseTime, reasonNoInbound},
-		{"no client served", mini([]connectors.Deal{wonDeal("D0", 500, "RUB", time.Date(2026, 9, 15, 0, 0, 0, 0, time.UTC))}, nil), KPICostPerClient, reasonNoClientServed},
+			kpi.Penetration, reasonNoRevenue},
+		{"no revenue in P: only a currency with no rate", mini([]connectors.Deal{wonDeal("D1", 1000, "EUR", oct(10, 12))}, nil), kpi.Penetration, reasonNoRevenue},
+		{"no inbound activity", mini([]connectors.Deal{inP}, nil), kpi.ResponseTime, reasonNoInbound},
+		{"no client served", mini([]connectors.Deal{wonDeal("D0", 500, "RUB", time.Date(2026, 9, 15, 0, 0, 0, 0, time.UTC))}, nil), kpi.CostPerClient, reasonNoClientServed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +80,7 @@ func TestNotEnoughData(t *testing.T) {
 func checkScore(t *testing.T, sc Scorecard) {
 	t.Helper()
 	var sum, w float64
-	for _, key := range KPIKeys {
+	for _, key := range kpi.Keys {
 		k := sc.KPIs[key]
 		if k.Value != nil && k.Weight > 0 {
 			sum += k.Weight * *k.Attainment
@@ -103,10 +104,10 @@ func TestNoRateStillCounts(t *testing.T) {
 	d := mini([]connectors.Deal{wonDeal("D1", 1000, "eur", oct(10, 12)), wonDeal("D2", 1000, "EUR", oct(11, 12)), wonDeal("D3", 10, "CNY", oct(12, 12))}, nil)
 	r := computeFrom(d, Options{Currency: "RUB"}, octUTC)
 	sc := r.Managers[0]
-	if got := *sc.KPIs[KPIClosedWon].Value; got != 3 {
+	if got := *sc.KPIs[kpi.ClosedWon].Value; got != 3 {
 		t.Errorf("closed_won = %v, want 3", got)
 	}
-	if got := *sc.KPIs[KPINewDeals].Value; got != 1 {
+	if got := *sc.KPIs[kpi.NewDeals].Value; got != 1 {
 		t.Errorf("new_deals = %v, want 1", got)
 	}
 	want := []string{
@@ -114,6 +115,70 @@ func TestNoRateStillCounts(t *testing.T) {
 		"no fx rate for EUR into RUB: 2 won deal(s) left out of revenue and cost figures",
 	}
 	if diff := cmp.Diff(want, r.Warnings); diff != "" {
+		t.Errorf("Warnings mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnknownCurrency: a won deal with no currency is of unknown currency,
+// never the reporting currency at rate 1. It counts in closed_won and
+// new_deals and is left out of every money figure, with one warning.
+//
+// m@x owns C1, C2 and C3 (UTC, October 2026, key_clients.top 1):
+//
+//	D0  C1 50000 RUB closed 03-01: C1's lookback revenue 50000
+//	D0b C2 80000 ""  closed 04-01: unknown, so C2 ranks with 0 and C1 is
+//	    the one key client (at rate 1, C2 would be)
+//	D3  C1   500 RUB closed 09-10 (P-1)
+//	D1  C1  1000 RUB closed 10-10 (P, expansion)
+//	D2  C2  5000 ""  closed 10-12 (P, expansion, expense 700 left out)
+//	D4  C3  3000 " " closed 10-15 (P, new business: C3's first win)
+//
+// closed_won 3, new_deals 1; revenue 1000 (D1) all expansion → penetration
+// 100; key clients {C1}: 1000 vs 500 → growth 100; cost 0 over C1, C2, C3
+// → 0. D0b, D2 and D4 are left out: one warning, 3 deals.
+func TestUnknownCurrency(t *testing.T) {
+	d := mini([]connectors.Deal{
+		wonDeal("D0", 50000, "RUB", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		wonDeal("D3", 500, "RUB", time.Date(2026, 9, 10, 12, 0, 0, 0, time.UTC)),
+		wonDeal("D1", 1000, "RUB", oct(10, 12)),
+	}, nil)
+	d.Companies = append(d.Companies, connectors.Company{Meta: meta("amo", "C2"), OwnerID: "1"}, connectors.Company{Meta: meta("amo", "C3"), OwnerID: "1"})
+	on := func(dl connectors.Deal, company string) connectors.Deal { dl.CompanyID = company; return dl }
+	d2 := on(wonDeal("D2", 5000, "", oct(12, 12)), "C2")
+	d2.Expense = f64(700)
+	d.Deals = append(d.Deals, on(wonDeal("D0b", 80000, "", time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)), "C2"), d2,
+		on(wonDeal("D4", 3000, " ", oct(15, 12)), "C3"))
+	r := computeFrom(d, Options{Currency: "RUB", KeyClientsTop: 1}, octUTC)
+	if len(r.Managers) != 1 {
+		t.Fatalf("got %d scorecards, want 1", len(r.Managers))
+	}
+	got := map[string]any{}
+	for key, k := range r.Managers[0].KPIs {
+		if k.Value != nil {
+			got[key] = *k.Value
+		}
+	}
+	want := map[string]any{
+		kpi.ClosedWon: 3.0, kpi.NewDeals: 1.0, kpi.Penetration: 100.0, kpi.KeyClientGrowth: 100.0,
+		kpi.CostPerClient: 0.0, kpi.Retention: 100.0, kpi.TeamContribution: 0.0,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values mismatch (-want +got):\n%s", diff)
+	}
+	ks := r.Managers[0].KPIs
+	wantDetails := map[string]map[string]any{
+		kpi.ClosedWon:       {"won": 3, "lost": 0, "win_rate": 100.0, "revenue": 1000.0},
+		kpi.Penetration:     {"revenue": 1000.0, "expansion_revenue": 1000.0},
+		kpi.KeyClientGrowth: {"key_clients": 1, "revenue": 1000.0, "revenue_previous": 500.0},
+		kpi.CostPerClient:   {"cost": 0.0, "clients": 3},
+	}
+	for key, w := range wantDetails {
+		if diff := cmp.Diff(w, ks[key].Details); diff != "" {
+			t.Errorf("%s details mismatch (-want +got):\n%s", key, diff)
+		}
+	}
+	wantWarn := []string{"3 won deal(s) with unknown currency left out of revenue and cost figures"}
+	if diff := cmp.Diff(wantWarn, r.Warnings); diff != "" {
 		t.Errorf("Warnings mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -153,10 +218,10 @@ func TestStatus(t *testing.T) {
 		{nil, StatusNone},
 		{f64(150), StatusGreen},
 		{f64(100), StatusGreen},
-		{f64(99.96), StatusGreen}, // shown as 100.0
-		{f64(99.94), StatusAmber},
+		{f64(99.96), StatusAmber}, // decided unrounded, whatever a table shows
+		{f64(99.999999), StatusAmber},
 		{f64(80), StatusAmber},
-		{f64(79.94), StatusRed},
+		{f64(79.999), StatusRed},
 		{f64(0), StatusRed},
 	}
 	for _, tt := range tests {
@@ -254,7 +319,7 @@ func TestResponseTimeRules(t *testing.T) {
 			// A client active at the start makes m@x eligible whatever
 			// the activities.
 			d := mini([]connectors.Deal{wonDeal("D0", 1, "RUB", oct(1, 0).AddDate(0, -1, 0))}, append([]connectors.Activity{inbound}, tt.acts...))
-			d.Users = append(d.Users, connectors.User{Meta: meta("amo", "2"), Email: "colleague@x"})
+			d.Users = append(d.Users, user("amo", "2", "colleague@x", ""))
 			r := computeFrom(d, Options{}, octUTC)
 			var sc *Scorecard
 			for i := range r.Managers {
@@ -265,7 +330,7 @@ func TestResponseTimeRules(t *testing.T) {
 			if sc == nil {
 				t.Fatalf("no scorecard for m@x in %+v", r.Managers)
 			}
-			k := sc.KPIs[KPIResponseTime]
+			k := sc.KPIs[kpi.ResponseTime]
 			if k.Value == nil || *k.Value != tt.want || k.Details["unanswered"] != tt.unanswered {
 				t.Errorf("response_time = %v, details %v; want %v, unanswered %d", k.Value, k.Details, tt.want, tt.unanswered)
 			}
@@ -277,8 +342,8 @@ func TestResponseTimeRules(t *testing.T) {
 // the manager it is attributed to.
 func TestActivityClient(t *testing.T) {
 	d := &dataset{
-		Users: []connectors.User{{Meta: meta("amo", "1"), Email: "a@x"}, {Meta: meta("amo", "2"), Email: "b@x"},
-			{Meta: meta("amo", "3"), Email: "c@x"}, {Meta: meta("amo", "4"), Email: "d@x"}},
+		Users: []warehouse.UserRow{user("amo", "1", "a@x", ""), user("amo", "2", "b@x", ""),
+			user("amo", "3", "c@x", ""), user("amo", "4", "d@x", "")},
 		Companies: []connectors.Company{{Meta: meta("amo", "CA"), OwnerID: "1"}, {Meta: meta("amo", "CB"), OwnerID: "2"}, {Meta: meta("amo", "CC"), OwnerID: "3"}},
 		Contacts: []connectors.Contact{{Meta: meta("amo", "KC"), CompanyID: "CC", OwnerID: "4"},
 			{Meta: meta("amo", "KD"), OwnerID: "4"}},
@@ -302,7 +367,7 @@ func TestActivityClient(t *testing.T) {
 	r := computeFrom(d, Options{}, octUTC)
 	got := map[string]any{}
 	for _, sc := range r.Managers {
-		got[sc.Manager] = sc.KPIs[KPIResponseTime].Details["inbound"]
+		got[sc.Manager] = sc.KPIs[kpi.ResponseTime].Details["inbound"]
 	}
 	want := map[string]any{"a@x": 1, "b@x": 1, "c@x": 1, "d@x": 2}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -317,7 +382,13 @@ type fakeSource struct {
 	from, to time.Time
 }
 
-func (f *fakeSource) ReadUsers(context.Context) ([]connectors.User, error) { return f.d.Users, f.err }
+func (f *fakeSource) ReadUsers(context.Context) ([]connectors.User, error) {
+	var us []connectors.User
+	for _, u := range f.d.Users {
+		us = append(us, crmUser(u))
+	}
+	return us, f.err
+}
 func (f *fakeSource) ReadCompanies(context.Context) ([]connectors.Company, error) {
 	return f.d.Companies, nil
 }
@@ -374,10 +445,10 @@ func TestRows(t *testing.T) {
 		}
 	}
 	start := fixturePeriod().Start
-	want0 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPISatisfaction,
+	want0 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: kpi.Satisfaction,
 		Target: f64(50), Reason: reasonNoAnswers, ComputedAt: at}
 	want9 := warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPIScore,
-		Value: f64(2437.5 / 70), ComputedAt: at}
+		Value: f64(2437.5 / 60), ComputedAt: at}
 	if diff := cmp.Diff([]warehouse.ScorecardRow{want0, want9}, []warehouse.ScorecardRow{carl[0], carl[9]}, approx); diff != "" {
 		t.Errorf("Rows mismatch (-want +got):\n%s", diff)
 	}
@@ -409,20 +480,47 @@ func TestReportJSON(t *testing.T) {
 	if got.Period.Start != "2026-10-01T00:00:00+03:00" || got.Period.End != "2026-11-01T00:00:00+03:00" || got.Currency != "RUB" {
 		t.Errorf("period %+v currency %q", got.Period, got.Currency)
 	}
+	// Full precision: 100/3 and 200/3 as float64 print them, the score
+	// as the fixture computes it.
 	anna := got.Managers[0]
-	if anna.Manager != "anna@example.com" || anna.Score != 80.6 || anna.Status != "amber" || len(anna.KPIs) != 9 {
-		t.Errorf("anna = %+v", anna)
+	if anna.Manager != "anna@example.com" || anna.Score != 80.63875550220088 || anna.Status != "amber" || len(anna.KPIs) != 9 {
+		t.Errorf("anna = %s score %v status %s, %d KPIs; want anna@example.com 80.63875550220088 amber, 9", anna.Manager, anna.Score, anna.Status, len(anna.KPIs))
 	}
-	want := `{"value":33.3,"target":50,"attainment":66.7,"weight":10,"previous":100,"reason":null,"details":{"answers":3,"detractors":1,"promoters":2}}`
-	if string(anna.KPIs[KPISatisfaction]) != want {
-		t.Errorf("satisfaction JSON = %s, want %s", anna.KPIs[KPISatisfaction], want)
+	want := `{"label":"Customer satisfaction","unit":"nps_points","lower_is_better":false,` +
+		`"value":33.333333333333336,"target":50,"attainment":66.66666666666667,"weight":10,"previous":100,"reason":null,` +
+		`"details":{"answers":3,"detractors":1,"promoters":2}}`
+	if string(anna.KPIs[kpi.Satisfaction]) != want {
+		t.Errorf("satisfaction JSON = %s, want %s", anna.KPIs[kpi.Satisfaction], want)
+	}
+	want = `{"label":"Cost per client","unit":"currency","lower_is_better":true,` +
+		`"value":1225,"target":1000,"attainment":81.63265306122449,"weight":10,"previous":3000,"reason":null,` +
+		`"details":{"clients":4,"cost":4900}}`
+	if string(anna.KPIs[kpi.CostPerClient]) != want {
+		t.Errorf("cost_per_client JSON = %s, want %s", anna.KPIs[kpi.CostPerClient], want)
 	}
 	carl := got.Managers[2]
-	want = `{"value":null,"target":100,"attainment":null,"weight":10,"previous":null,"reason":"no key clients","details":{"key_clients":0,"revenue":0,"revenue_previous":0}}`
-	if string(carl.KPIs[KPIKeyClientGrowth]) != want {
-		t.Errorf("carl key_client_growth JSON = %s, want %s", carl.KPIs[KPIKeyClientGrowth], want)
+	want = `{"label":"Revenue growth from key clients","unit":"percent","lower_is_better":false,` +
+		`"value":null,"target":100,"attainment":null,"weight":10,"previous":null,"reason":"no key clients",` +
+		`"details":{"key_clients":0,"revenue":0,"revenue_previous":0}}`
+	if string(carl.KPIs[kpi.KeyClientGrowth]) != want {
+		t.Errorf("carl key_client_growth JSON = %s, want %s", carl.KPIs[kpi.KeyClientGrowth], want)
 	}
-	if s := string(got.Managers[1].KPIs[KPITeamContribution]); !strings.Contains(s, `"manual":true`) {
+	for _, sc := range got.Managers {
+		for key, raw := range sc.KPIs {
+			var k struct {
+				Label, Unit   string
+				LowerIsBetter bool `json:"lower_is_better"`
+			}
+			if err := json.Unmarshal(raw, &k); err != nil {
+				t.Fatal(err)
+			}
+			d, ok := kpi.Lookup(key)
+			if !ok || k.Label != d.Label || k.Unit != d.Unit || k.LowerIsBetter != d.LowerIsBetter {
+				t.Errorf("%s %s: label %q unit %q lower_is_better %v, want those of kpi.Table", sc.Manager, key, k.Label, k.Unit, k.LowerIsBetter)
+			}
+		}
+	}
+	if s := string(got.Managers[1].KPIs[kpi.TeamContribution]); !strings.Contains(s, `"manual":true`) {
 		t.Errorf("boris team_contribution JSON = %s, want manual true", s)
 	}
 }
@@ -441,7 +539,7 @@ func FuzzCompute(f *testing.F) {
 			LookbackDays: int(knobs % 5 * 100), KeyClientsTop: int(knobs % 3), KeyClientConnectors: map[string]bool{"b": knobs&1 == 1},
 			Costs: map[string]float64{CostMonthly: float64(knobs) * 10}}
 		if knobs&2 != 0 {
-			opts.KPIs = map[string]Target{KPIResponseTime: {Target: f64(0)}, KPIClosedWon: {Weight: f64(0)}}
+			opts.KPIs = map[string]Target{kpi.ResponseTime: {Target: f64(0)}, kpi.ClosedWon: {Weight: f64(0)}}
 		}
 		kind := []PeriodKind{Week, Month, Quarter}[int(knobs)%3]
 		p, err := ParsePeriod("current", kind, time.UTC, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
@@ -456,15 +554,15 @@ func FuzzCompute(f *testing.F) {
 		}
 		for _, sc := range r.Managers {
 			finite(sc.Manager+" score", sc.Score)
-			if len(sc.KPIs) != len(KPIKeys) {
+			if len(sc.KPIs) != len(kpi.Keys) {
 				t.Fatalf("%s has %d KPIs", sc.Manager, len(sc.KPIs))
 			}
-			for _, key := range KPIKeys {
+			for _, key := range kpi.Keys {
 				k := sc.KPIs[key]
 				finite(key+" value", k.Value)
 				finite(key+" attainment", k.Attainment)
 				finite(key+" previous", k.Previous)
-				if (k.Value == nil) != (k.Reason != nil) || (k.Value == nil) != (k.Attainment == nil) {
+				if (k.Value == nil) != (k.Reason != nil) || (k.Value == nil) != (k.Attainment == nil) || k.Reason != nil && *k.Reason == "" {
 					t.Fatalf("%s %s: value %v, attainment %v, reason %v", sc.Manager, key, k.Value, k.Attainment, k.Reason)
 				}
 				for dk, dv := range k.Details {
@@ -512,7 +610,7 @@ func randomDataset(rng *rand.Rand, n int) *dataset {
 	emails := []string{"", "x@y", "X@Y", "z@y"}
 	for range n {
 		c := conns[rng.IntN(2)]
-		d.Users = append(d.Users, connectors.User{Meta: connectors.Meta{Connector: c, ID: id("u"), Deleted: rng.IntN(5) == 0}, Email: emails[rng.IntN(4)]})
+		d.Users = append(d.Users, warehouse.UserRow{Connector: c, ID: id("u"), Deleted: rng.IntN(5) == 0, Active: rng.IntN(4) > 0, Email: emails[rng.IntN(4)]})
 		var key *bool
 		if rng.IntN(2) == 0 {
 			key = ptr(rng.IntN(2) == 0)

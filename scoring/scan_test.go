@@ -34,7 +34,7 @@ func TestComputeScanned(t *testing.T) {
 			return store[conn]
 		}
 		for _, u := range d.Users {
-			page(u.Connector).Users = append(page(u.Connector).Users, u)
+			page(u.Connector).Users = append(page(u.Connector).Users, crmUser(u))
 		}
 		for _, c := range d.Companies {
 			page(c.Connector).Companies = append(page(c.Connector).Companies, c)

@@ -1,25 +1,27 @@
 package scoring
 
-// The nine KPI keys of KPIS.md, in scorecard order.
-const (
-	KPISatisfaction     = "satisfaction"
-	KPIRetention        = "retention"
-	KPIKeyClientGrowth  = "key_client_growth"
-	KPIPenetration      = "penetration"
-	KPIClosedWon        = "closed_won"
-	KPIResponseTime     = "response_time"
-	KPITeamContribution = "team_contribution"
-	KPINewDeals         = "new_deals"
-	KPICostPerClient    = "cost_per_client"
+import (
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
-// KPIKeys lists every KPI in the order scorecards show them.
-var KPIKeys = []string{
-	KPISatisfaction, KPIRetention, KPIKeyClientGrowth, KPIPenetration, KPIClosedWon,
-	KPIResponseTime, KPITeamContribution, KPINewDeals, KPICostPerClient,
-}
+// The KPI keys under the names scoring has always exported; they are
+// kpi.Table's, the one list of KPIs, which new code should use.
+const (
+	KPISatisfaction     = kpi.Satisfaction
+	KPIRetention        = kpi.Retention
+	KPIKeyClientGrowth  = kpi.KeyClientGrowth
+	KPIPenetration      = kpi.Penetration
+	KPIClosedWon        = kpi.ClosedWon
+	KPIResponseTime     = kpi.ResponseTime
+	KPITeamContribution = kpi.TeamContribution
+	KPINewDeals         = kpi.NewDeals
+	KPICostPerClient    = kpi.CostPerClient
+)
 
-// Score statuses.
+// KPIKeys is kpi.Keys: every KPI in the order scorecards show them.
+var KPIKeys = kpi.Keys
+
+// Score statuses, decided on the unrounded score.
 const (
 	StatusGreen = "green" // score >= 100
 	StatusAmber = "amber" // 80 <= score < 100
@@ -28,8 +30,15 @@ const (
 )
 
 // KPI is one KPI of one manager in one period. Value, Attainment and
-// Previous are nil when there is no data; Reason then says why.
+// Previous are nil when there is no data; Reason then says why. Label, Unit
+// and LowerIsBetter come from kpi.Table, so that a reader of the JSON needs
+// nothing else to show or judge the figures. Every number keeps full
+// precision.
 type KPI struct {
+	Label         string `json:"label"`
+	Unit          string `json:"unit"`
+	LowerIsBetter bool   `json:"lower_is_better"`
+
 	Value      *float64       `json:"value"`
 	Target     float64        `json:"target"`
 	Attainment *float64       `json:"attainment"`
@@ -51,7 +60,7 @@ type Scorecard struct {
 	SlackID string   `json:"-"`
 	Score   *float64 `json:"score"`
 	Status  string   `json:"status"`
-	// KPIs holds all nine keys of KPIKeys.
+	// KPIs holds every key of kpi.Keys.
 	KPIs map[string]*KPI `json:"kpis"`
 }
 

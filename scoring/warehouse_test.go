@@ -33,8 +33,9 @@ func TestComputeWarehouse(t *testing.T) {
 		}
 		for _, u := range d.Users {
 			p := page(u.Connector, connectors.ObjectUsers)
-			u.Connector = ""
-			p.Users = append(p.Users, u)
+			cu := crmUser(u)
+			cu.Connector = ""
+			p.Users = append(p.Users, cu)
 		}
 		for _, c := range d.Companies {
 			p := page(c.Connector, connectors.ObjectCompanies)

@@ -164,6 +164,20 @@ FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2
 		})
 }
 
+// LastActivity returns when the latest activity not deleted that user
+// ownerID of connector owns, at or before until, occurred; ok is false when
+// the user has none. Scoring asks it, for the few users the CRM reports
+// inactive without the warehouse having seen them turn so, when a user
+// last worked outside the activities it scans. It reads the owner index,
+// so one call costs what that user's activities do, not the table.
+func (s *Store) LastActivity(ctx context.Context, connector, ownerID string, until time.Time) (at time.Time, ok bool, err error) {
+	var last scanTime
+	q := s.d.q("SELECT " + s.timeCol("max(occurred_at)") +
+		" FROM crm_activities WHERE connector = $1 AND owner_id = $2 AND NOT deleted AND occurred_at <= $3")
+	err = s.scan(ctx, "activities", q, []any{connector, ownerID, s.d.timeArg(until)}, []any{&last}, func() error { return nil })
+	return last.T, last.Valid, err
+}
+
 // The statuses and directions the scans select as small numbers, which
 // cost nothing to send and decode.
 var (

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -101,6 +102,51 @@ func TestScan(t *testing.T) {
 		err := s.ScanActivities(ctx, at(1, 0), at(30, 0), func(*warehouse.ActivityRow) error { n++; return boom })
 		if !errors.Is(err, boom) || n != 1 {
 			t.Errorf("ScanActivities with a failing fn = %v after %d rows, want boom after 1", err, n)
+		}
+	})
+}
+
+// TestLastActivity checks the latest activity of one user: at or before
+// the limit, deleted ones and other users' and connectors' left out, and
+// none for a user without any.
+func TestLastActivity(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		ctx := context.Background()
+		m := func(id string) connectors.Meta { return connectors.Meta{ID: id, UpdatedAt: at(1, 0)} }
+		gone := m("A4")
+		gone.Deleted = true
+		acts := &connectors.Page{Activities: []connectors.Activity{
+			{Meta: m("A1"), Type: connectors.ActivityCall, OwnerID: "u1", OccurredAt: at(10, 1)},
+			{Meta: m("A2"), Type: connectors.ActivityTask, OwnerID: "u1", OccurredAt: at(12, 3)},
+			{Meta: m("A3"), Type: connectors.ActivityTask, OwnerID: "u1", OccurredAt: at(20, 0)}, // after the limit
+			{Meta: gone, Type: connectors.ActivityCall, OwnerID: "u1", OccurredAt: at(15, 0)},
+			{Meta: m("A5"), Type: connectors.ActivityCall, OwnerID: "u2", OccurredAt: at(16, 0)},
+		}}
+		if err := s.ApplyPage(ctx, conn, connectors.ObjectActivities, acts); err != nil {
+			t.Fatal(err)
+		}
+		other := &connectors.Page{Activities: []connectors.Activity{{Meta: m("B1"), Type: connectors.ActivityCall, OwnerID: "u1", OccurredAt: at(17, 0)}}}
+		if err := s.ApplyPage(ctx, "other", connectors.ObjectActivities, other); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			owner  string
+			until  time.Time
+			want   time.Time
+			wantOK bool
+		}{
+			{"u1", at(19, 0), at(12, 3), true},
+			{"u1", at(12, 3), at(12, 3), true}, // at the limit counts
+			{"u1", at(11, 0), at(10, 1), true},
+			{"u1", at(10, 0), time.Time{}, false},
+			{"u2", at(30, 0), at(16, 0), true},
+			{"u3", at(30, 0), time.Time{}, false},
+		}
+		for _, tt := range tests {
+			got, ok, err := s.LastActivity(ctx, conn, tt.owner, tt.until)
+			if err != nil || ok != tt.wantOK || !got.Equal(tt.want) {
+				t.Errorf("LastActivity(%s, %s, %s) = %s, %v, %v; want %s, %v", conn, tt.owner, tt.until, got, ok, err, tt.want, tt.wantOK)
+			}
 		}
 	})
 }

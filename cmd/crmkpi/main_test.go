@@ -169,3 +169,57 @@ func TestCheckWritesNothing(t *testing.T) {
 		t.Errorf("check after migrate = %d\n%s", code, stdout)
 	}
 }
+
+// TestScoreWarnsUnmatchedManagers: every manager key of the config that
+// matches no CRM user is one warning on stderr naming its line, in file
+// order; stdout stays pure JSON.
+func TestScoreWarnsUnmatchedManagers(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", "warehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n"+
+		"managers:\n"+
+		"  - {email: anna@example.com}\n"+
+		"  - {email: Bob@Example.com, team: smb}\n"+
+		"scoring:\n"+
+		"  exclude: [carl@example.com]\n"+
+		"  manual:\n"+
+		"    \"2026-10\":\n"+
+		"      dora@example.com: {team_contribution: 1}\n")
+	code, out, errs := runCmd(t, nil, "score", "--config", cfg, "--period", "2026-10", "--format", "json")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %s", code, errs)
+	}
+	if !json.Valid([]byte(out)) {
+		t.Errorf("stdout is not JSON alone:\n%s", out)
+	}
+	want := "warning: " + cfg + ":3: managers[0]: anna@example.com matches no CRM user\n" +
+		"warning: " + cfg + ":4: managers[1]: bob@example.com matches no CRM user\n" +
+		"warning: " + cfg + ":6: scoring.exclude[0]: carl@example.com matches no CRM user\n" +
+		"warning: " + cfg + ":9: scoring.manual.2026-10: dora@example.com matches no CRM user\n"
+	if errs != want {
+		t.Errorf("stderr =\n%s\nwant\n%s", errs, want)
+	}
+}
+
+// TestNotifyEmptyPeriod: notify, notify --dry-run and run on a period that
+// has no scorecard post nothing, say why in one line on stderr and exit 0;
+// the dry run prints an empty list of messages. The Slack API URL answers
+// nothing, so any call would fail the command.
+func TestNotifyEmptyPeriod(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", "timezone: Europe/Moscow\nwarehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n"+
+		"notify: {slack: {token: xoxb-test, channel: '#kpi', api_url: 'http://127.0.0.1:1/'}}\n")
+	line := "notify: no scorecards for October 2026 (no manager owns a deal, an activity or an active client in it); nothing posted\n"
+	for _, tt := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"notify", "--config", cfg, "--period", "2026-10"}, ""},
+		{[]string{"notify", "--config", cfg, "--period", "2026-10", "--dry-run"}, "{\n  \"messages\": []\n}\n"},
+		{[]string{"run", "--config", cfg, "--period", "2026-10"}, ""},
+	} {
+		code, out, errs := runCmd(t, nil, tt.args...)
+		if code != 0 || out != tt.out || !strings.HasSuffix(errs, line) || strings.Contains(errs, "slack:") {
+			t.Errorf("crmkpi %s: exit %d, stdout %q, stderr %q; want 0, %q and stderr ending %q", strings.Join(tt.args, " "), code, out, errs, tt.out, line)
+		}
+	}
+}

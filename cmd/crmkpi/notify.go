@@ -65,6 +65,13 @@ func deliver(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store
 		return err
 	}
 	sc := cfg.Notify.Slack
+	if notify.Empty(r) {
+		// Not an error: a period nobody worked in has nothing to say.
+		fmt.Fprintf(e.stderr, "notify: no scorecards for %s (no manager owns a deal, an activity or an active client in it); nothing posted\n", r.Period.Label())
+		if !dryRun {
+			return nil
+		}
+	}
 	if dryRun {
 		return notify.DryRun(e.stdout, r, in, sc.DirectMessages)
 	}
@@ -84,6 +91,9 @@ func deliver(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store
 		fmt.Fprintf(e.stderr, "slack: %d posted, %d updated, %d unchanged\n", sum.Posted, sum.Updated, sum.Unchanged)
 		if len(sum.NoSlackUser) > 0 {
 			fmt.Fprintf(e.stderr, "slack: no Slack user for %s (add slack_id under managers:)\n", strings.Join(sum.NoSlackUser, ", "))
+		}
+		for _, t := range sum.EmptyTeams {
+			fmt.Fprintf(e.stderr, "slack: team %s has no scorecards for %s; nothing posted to %s\n", t, r.Period.Label(), sc.TeamChannels[t])
 		}
 		for _, f := range sum.Failed {
 			fmt.Fprintf(e.stderr, "slack: FAILED %s: %s\n", f.Recipient, f.Error)

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/crmkpi/crmkpi/config"
@@ -51,7 +54,42 @@ func scoringOptions(cfg *config.Config) scoring.Options {
 			o.KeyClientConnectors[c.Name] = true
 		}
 	}
+	o.OnlyListed = cfg.Scoring.OnlyListed
+	for _, r := range cfg.Scoring.Exclude {
+		o.Exclude = append(o.Exclude, r.Key)
+	}
+	o.Refs = managerRefs(cfg)
 	return o
+}
+
+// managerRefs lists every manager key the config names, with where, in
+// file order: scoring warns about the ones that match no CRM user.
+func managerRefs(cfg *config.Config) []scoring.Ref {
+	type ref struct {
+		pos  config.Pos
+		path string
+		key  string
+	}
+	var refs []ref
+	for i, m := range cfg.Managers {
+		refs = append(refs, ref{m.Pos, fmt.Sprintf("managers[%d]", i), m.Email})
+	}
+	for i, r := range cfg.Scoring.Exclude {
+		refs = append(refs, ref{r.Pos, fmt.Sprintf("scoring.exclude[%d]", i), r.Key})
+	}
+	for spec, byKey := range cfg.Scoring.ManualPos {
+		for key, pos := range byKey {
+			refs = append(refs, ref{pos, "scoring.manual." + spec, key})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		return cmp.Or(strings.Compare(a.pos.File, b.pos.File), cmp.Compare(a.pos.Line, b.pos.Line), strings.Compare(a.path, b.path), strings.Compare(a.key, b.key))
+	})
+	out := make([]scoring.Ref, len(refs))
+	for i, r := range refs {
+		out[i] = scoring.Ref{Key: r.key, Where: r.pos.String() + ": " + r.path}
+	}
+	return out
 }
 
 // parsePeriod reads --period against the configured period kind and zone.

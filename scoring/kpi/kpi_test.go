@@ -1,0 +1,152 @@
+package kpi
+
+import (
+	"bufio"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// docsTable reads the table under "## Default targets and weights" in
+// docs/kpis.md into Defs, in the page's order.
+func docsTable(t *testing.T, path string) []Def {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []Def
+	section := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "## ") {
+			section = line == "## Default targets and weights"
+			continue
+		}
+		if !section || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 7 {
+			t.Fatalf("%s: row %q has %d cells, want 7 (KPI, label, unit, better, target, weight, why)", path, line, len(cells))
+		}
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		num := func(s string) float64 {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Fatalf("%s: row %q: %q is not a number", path, line, s)
+			}
+			return f
+		}
+		if b := cells[3]; b != "higher" && b != "lower" {
+			t.Fatalf("%s: row %q: better is %q, want higher or lower", path, line, b)
+		}
+		out = append(out, Def{
+			Key: strings.Trim(cells[0], "`"), Label: cells[1], Unit: strings.Trim(cells[2], "`"),
+			LowerIsBetter: cells[3] == "lower", Target: num(cells[4]), Weight: num(cells[5]),
+		})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDocsAgree fails when docs/kpis.md's table of KPIs and Table differ
+// in any key, label, unit, direction, default target or weight, or order.
+func TestDocsAgree(t *testing.T) {
+	got := docsTable(t, "../../docs/kpis.md")
+	if diff := cmp.Diff(Table, got); diff != "" {
+		t.Errorf("docs/kpis.md's default targets and weights disagree with kpi.Table (-code +docs):\n%s", diff)
+	}
+}
+
+// TestReadmeAgrees fails when the README's table of KPIs disagrees with
+// Table in a key, label, default target or weight, or in order.
+func TestReadmeAgrees(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "\n## The KPIs\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	lead := regexp.MustCompile(`^[0-9][0-9,.]*`)
+	var got, want []Def
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 5 {
+			t.Fatalf("README: row %q has %d cells, want 5 (key, KPI, default target, weight, definition)", line, len(cells))
+		}
+		num := func(s string) float64 {
+			f, err := strconv.ParseFloat(strings.ReplaceAll(lead.FindString(strings.TrimSpace(s)), ",", ""), 64)
+			if err != nil {
+				t.Fatalf("README: row %q: %q does not start with a number", line, s)
+			}
+			return f
+		}
+		got = append(got, Def{Key: strings.Trim(strings.TrimSpace(cells[0]), "`"), Label: strings.TrimSpace(cells[1]),
+			Target: num(cells[2]), Weight: num(cells[3])})
+	}
+	for _, d := range Table {
+		want = append(want, Def{Key: d.Key, Label: d.Label, Target: d.Target, Weight: d.Weight})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("README's KPI table disagrees with kpi.Table (-code +README):\n%s", diff)
+	}
+}
+
+// TestConfigDocsAgree fails when docs/config.md's list of KPI keys is not
+// Keys.
+func TestConfigDocsAgree(t *testing.T) {
+	b, err := os.ReadFile("../../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)KPI keys: (.*?) \\(see KPIS.md\\)").FindSubmatch(b)
+	if m == nil {
+		t.Fatal("docs/config.md has no \"KPI keys: ... (see KPIS.md)\" list")
+	}
+	var got []string
+	for _, k := range strings.Split(string(m[1]), ",") {
+		got = append(got, strings.Trim(strings.TrimSpace(k), "`"))
+	}
+	if diff := cmp.Diff(Keys, got); diff != "" {
+		t.Errorf("docs/config.md's KPI keys disagree with kpi.Keys (-code +docs):\n%s", diff)
+	}
+}
+
+func TestTable(t *testing.T) {
+	units := map[string]bool{UnitNPS: true, UnitPercent: true, UnitDeals: true, UnitHours: true, UnitTasks: true, UnitCurrency: true}
+	seen := map[string]bool{}
+	var weights float64
+	for _, d := range Table {
+		if d.Key == "" || d.Label == "" || !units[d.Unit] || seen[d.Key] || !(d.Target > 0) || d.Weight < 0 {
+			t.Errorf("bad definition %+v: want a new key, a label, a known unit, target > 0, weight >= 0", d)
+		}
+		seen[d.Key] = true
+		weights += d.Weight
+		if got, ok := Lookup(d.Key); !ok || got != d {
+			t.Errorf("Lookup(%q) = %+v, %v; want %+v, true", d.Key, got, ok, d)
+		}
+	}
+	if weights != 100 {
+		t.Errorf("default weights add up to %v, want 100", weights)
+	}
+	if _, ok := Lookup("score"); ok {
+		t.Error(`Lookup("score") = ok, want no such KPI`)
+	}
+	if len(Keys) != len(Table) {
+		t.Errorf("Keys has %d keys, Table %d", len(Keys), len(Table))
+	}
+}

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,6 +118,42 @@ func TestWorldShape(t *testing.T) {
 			nps++
 		}
 	}
+	// What each CRM really sends and crmkpi must map right (issue 14):
+	// SMS and chat messages on amoCRM, meetings planned as amoCRM tasks,
+	// dials nobody answered (outbound, and missed inbound calls), failed
+	// dials before a call back, and HubSpot task bodies that repeat the
+	// subject.
+	kinds := map[string]int{}
+	for _, a := range w.Activities {
+		switch {
+		case a.CRM == AmoCRM && a.Type == Message && a.SMS:
+			kinds["amo sms "+a.Direction]++
+		case a.CRM == AmoCRM && a.Type == Message:
+			kinds["amo chat "+a.Direction]++
+		case a.CRM == AmoCRM && a.Type == Task:
+			kinds[fmt.Sprintf("amo task type %d", min(a.TaskType, 3))]++
+		case a.Type == Call && a.Connected != nil && !*a.Connected:
+			kinds[string(a.CRM)+" unanswered "+a.Direction]++
+		case a.CRM == HubSpot && a.Type == Task && a.Body != "":
+			kinds["hubspot task body"]++
+		}
+		if a.CRM == AmoCRM && a.Type == Meeting {
+			t.Errorf("amoCRM activity %s is a meeting: amoCRM's meetings are tasks of type 2", a.ID)
+		}
+	}
+	for _, k := range []string{"amo sms inbound", "amo sms outbound", "amo chat inbound", "amo chat outbound",
+		"amo task type 1", "amo task type 2", "amo task type 3", "hubspot task body"} {
+		if kinds[k] == 0 {
+			t.Errorf("the world has no %s: %v", k, kinds)
+		}
+	}
+	for _, c := range CRMs {
+		for _, dir := range []string{Inbound, Outbound} {
+			if kinds[string(c)+" unanswered "+dir] == 0 {
+				t.Errorf("the world has no %s unanswered %s call: %v", c, dir, kinds)
+			}
+		}
+	}
 	if inbound == 0 || teamDone == 0 || teamOpen == 0 || nps == 0 {
 		t.Errorf("inbound %d, team tasks done %d and open %d, NPS answers %d: want all > 0", inbound, teamDone, teamOpen, nps)
 	}
@@ -155,7 +192,11 @@ func TestStartSeedsFakes(t *testing.T) {
 			continue
 		}
 		r := hs[d.ID]
-		if r.Archived != d.Deleted || r.Properties["amount"] != money(d.Amount) || r.Properties["deal_currency_code"] != d.Currency ||
+		cur, ok := r.Properties["deal_currency_code"]
+		if !ok && d.Currency == hubSpotPortalCurrency {
+			cur = d.Currency // left to the portal's currency
+		}
+		if r.Archived != d.Deleted || r.Properties["amount"] != money(d.Amount) || cur != d.Currency ||
 			r.Properties["dealstage"] != d.Stage || r.Properties["hubspot_owner_id"] != d.OwnerID {
 			t.Errorf("hubspot deal %s = %+v, want %+v", d.ID, r, d)
 		}

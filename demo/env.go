@@ -53,7 +53,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	webhookCode := fmt.Sprintf("%016x", rng.Uint64())
 
 	e := &Env{World: w, HubSpotToken: hsToken}
-	e.HubSpot = hubspottest.NewServer(hubspottest.WithToken(hsToken), hubspottest.WithCompanyCurrency("EUR"))
+	e.HubSpot = hubspottest.NewServer(hubspottest.WithToken(hsToken), hubspottest.WithCompanyCurrency(hubSpotPortalCurrency))
 	e.Amo = amocrmtest.NewServer()
 	e.Bitrix = bitrix24test.NewServer(bitrix24test.WithWebhook("1", webhookCode))
 	e.HubSpotURL, e.AmoURL, e.AmoToken, e.BitrixWebhookURL = e.HubSpot.URL, e.Amo.URL, e.Amo.Token(), e.Bitrix.WebhookURL()
@@ -107,7 +107,7 @@ func (e *Env) ConfigYAML(warehouseDSN string) []byte {
 	p("  # A European HubSpot portal: deals in EUR and USD (deal_currency_code).\n")
 	p("  - name: %s\n    type: hubspot\n    base_url: %s\n", HubSpot, q(e.HubSpotURL))
 	p("    token: %s   # private app token\n", q(e.HubSpotToken))
-	p("    currency: EUR                # portal default, for deals without a currency\n")
+	p("    # Deals without deal_currency_code are in the portal's currency, read from HubSpot.\n")
 	p("    fields:                      # HubSpot property names\n")
 	p("      nps_score: %s\n      nps_date: %s\n      deal_expense: %s\n", HubSpotNPS, HubSpotNPSDate, HubSpotExpense)
 	p("      key_client: %s        # key clients are the flagged companies, not the top N\n", HubSpotKeyClient)

@@ -27,6 +27,10 @@ const (
 	BitrixExpense    = "UF_CRM_EXPENSE"
 )
 
+// hubSpotPortalCurrency is the demo portal's company currency, which
+// /account-info/v3/details reports.
+const hubSpotPortalCurrency = "EUR"
+
 const (
 	amoSalesPipeline = amocrmtest.SalesPipeline
 	amoRenewPipeline = amocrmtest.RenewPipeline
@@ -98,6 +102,11 @@ func seedHubSpot(s *hubspottest.Server, w *World) error {
 			"deal_currency_code": d.Currency, "hubspot_owner_id": d.OwnerID, "closedate": hubspottest.FormatTime(closeDate),
 			"hs_is_closed": strconv.FormatBool(d.Status != StatusOpen), "hs_is_closed_won": strconv.FormatBool(d.Status == StatusWon),
 		}
+		if d.Currency == hubSpotPortalCurrency && atoi(d.ID)%2 == 0 {
+			// A deal in the portal's own currency often has no currency
+			// code: the connector reads the portal's from its account.
+			delete(p, "deal_currency_code")
+		}
 		if d.Expense != nil {
 			p[HubSpotExpense] = money(*d.Expense)
 		}
@@ -124,6 +133,12 @@ func seedHubSpot(s *hubspottest.Server, w *World) error {
 			p["hs_call_direction"] = map[string]string{Inbound: "INBOUND", Outbound: "OUTBOUND"}[a.Direction]
 			p["hs_call_duration"] = strconv.Itoa(a.DurationS * 1000)
 			p["hs_call_status"] = "COMPLETED"
+			if a.Connected != nil && !*a.Connected {
+				p["hs_call_status"] = "NO_ANSWER"
+				p["hs_call_disposition"] = "73a0d17f-1163-4015-bdd5-ec830791da20" // HubSpot's "No answer" outcome
+			} else if atoi(a.ID)%3 == 0 {
+				p["hs_call_disposition"] = "f240bbac-87c9-4f6e-bf70-924b57d47db7" // "Connected"
+			}
 			p["hs_call_title"] = a.Subject
 		case Email:
 			typ = hubspottest.Emails
@@ -147,6 +162,9 @@ func seedHubSpot(s *hubspottest.Server, w *World) error {
 				p["hs_task_status"] = "COMPLETED"
 			}
 			p["hs_task_type"] = "TODO"
+			if a.Body != "" {
+				p["hs_task_body"] = a.Body
+			}
 		default:
 			return fmt.Errorf("hubspot has no %s activities", a.Type)
 		}
@@ -197,6 +215,8 @@ func seedAmo(s *amocrmtest.Server, w *World) {
 			"rights": amocrmtest.Object{"is_admin": false, "is_free": false, "is_active": a.Active, "group_id": nil, "role_id": nil},
 		})
 	}
+	s.SetTaskTypes([]amocrmtest.Object{amocrmtest.TaskType(1, "Follow-up"), amocrmtest.TaskType(2, "Meeting"),
+		amocrmtest.TaskType(AmoTeamTaskType, "Team initiative")})
 	s.SetPipelines([]amocrmtest.Object{
 		amocrmtest.Pipeline(amoSalesPipeline, "New business", amocrmtest.Stage{ID: 61000001, Name: "Incoming"},
 			amocrmtest.Stage{ID: 61000002, Name: "Qualified"}, amocrmtest.Stage{ID: 61000003, Name: "Proposal"}),
@@ -285,10 +305,7 @@ func seedAmo(s *amocrmtest.Server, w *World) {
 		kind, id, _ := strings.Cut(a.ID, ":")
 		switch kind {
 		case "task":
-			typ := 3
-			if a.Type == Meeting {
-				typ = 2
-			}
+			typ := a.TaskType
 			var result any = []any{}
 			if a.Completed {
 				result = amocrmtest.Object{"text": "Done"}
@@ -309,8 +326,18 @@ func seedAmo(s *amocrmtest.Server, w *World) {
 				if a.Direction == Inbound {
 					typ = "call_in"
 				}
+				status := 4 // talked
+				if a.Connected != nil && !*a.Connected {
+					status = 6 // no answer
+				}
 				params = amocrmtest.Object{"uniq": a.ID, "duration": a.DurationS, "source": "telephony", "link": "",
-					"phone": "+74950000000", "call_result": a.Subject, "call_status": 4}
+					"phone": "+74950000000", "call_result": a.Subject, "call_status": status}
+			case Message:
+				typ = "sms_out"
+				if a.Direction == Inbound {
+					typ = "sms_in"
+				}
+				params = amocrmtest.Object{"text": a.Subject, "phone": "+79990000001"}
 			case Email:
 				typ = "amomail_message"
 				params = amocrmtest.Object{"income": a.Direction == Inbound, "subject": a.Subject, "content_summary": a.Subject,
@@ -405,7 +432,10 @@ func seedBitrix(s *bitrix24test.Server, w *World) {
 			"COMPANY_ID": d.CompanyID, "CONTACT_ID": d.ContactID, "DATE_CREATE": d.CreatedAt, "DATE_MODIFY": d.UpdatedAt,
 			"CLOSEDATE": d.ExpectedAt, "MOVED_TIME": d.UpdatedAt}
 		if d.Status != StatusOpen {
-			r["CLOSED"], r["CLOSEDATE"], r["MOVED_TIME"] = "Y", d.ClosedAt, d.ClosedAt
+			// CLOSEDATE is the planned date, at local midnight, kept from
+			// the plan; MOVED_TIME is when the deal entered its final
+			// stage, the close time.
+			r["CLOSED"], r["CLOSEDATE"], r["MOVED_TIME"] = "Y", plannedClose(d), d.ClosedAt
 		}
 		if d.Expense != nil {
 			r[BitrixExpense] = money(*d.Expense) + "|" + d.Currency
@@ -438,6 +468,9 @@ func seedBitrix(s *bitrix24test.Server, w *World) {
 			r["TYPE_ID"], r["PROVIDER_ID"], r["PROVIDER_TYPE_ID"] = "1", "CRM_MEETING", "MEETING"
 		case Call:
 			r["TYPE_ID"], r["PROVIDER_ID"], r["PROVIDER_TYPE_ID"], r["DIRECTION"] = "2", "VOXIMPLANT_CALL", "CALL", dir
+			if a.Connected != nil && !*a.Connected && a.Direction == Inbound {
+				r["SETTINGS"] = map[string]any{"MISSED_CALL": true}
+			}
 		case Email:
 			r["TYPE_ID"], r["PROVIDER_ID"], r["PROVIDER_TYPE_ID"], r["DIRECTION"] = "4", "CRM_EMAIL", "EMAIL", dir
 		case Message:
@@ -455,6 +488,15 @@ func seedBitrix(s *bitrix24test.Server, w *World) {
 		rows = append(rows, r)
 	}
 	s.AddMany(bitrix24test.Activities, rows)
+}
+
+// plannedClose is a closed deal's planned close date as Bitrix24 keeps it:
+// a date at local midnight, from a week before to two weeks after the real
+// close (some plans were later than the close itself).
+func plannedClose(d Deal) time.Time {
+	msk := time.FixedZone("MSK", 3*3600)
+	l := d.ClosedAt.In(msk).AddDate(0, 0, int(atoi(d.ID)%22)-7)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, msk)
 }
 
 func bitrixUser(a Account) bitrix24test.Record {

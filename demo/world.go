@@ -231,7 +231,26 @@ type Activity struct {
 	At        time.Time // occurred_at: for tasks the due date
 	Completed bool
 	DurationS int
+	// Connected is, for a call, whether it reached the other side: false
+	// for a dial nobody answered or a missed incoming call (which still
+	// costs, and an inbound one still asks a question); nil for the rest.
+	Connected *bool
+	// TaskType is an amoCRM task's task_type_id: 1 follow-up, 2 meeting
+	// (the CRM's own to-do types; a meeting planned as a task is a task,
+	// never a meeting that happened), AmoTeamTaskType for team work.
+	TaskType int
+	// SMS marks an amoCRM message sent or received as an SMS (notes
+	// sms_in/sms_out) rather than a chat message event.
+	SMS bool
+	// Body is a HubSpot task's HTML body; the warehouse subject holds it
+	// only where its text differs from the subject.
+	Body string
 }
+
+// AmoTeamTaskType is the custom amoCRM task type of team-initiative tasks.
+const AmoTeamTaskType = 2797514
+
+func ptr[T any](v T) *T { return &v }
 
 // ManagerByKey returns the manager with key k.
 func (w *World) ManagerByKey(k string) (Manager, bool) {
@@ -653,20 +672,33 @@ func stageOf(d Deal) string {
 }
 
 // activityID makes the id of a new activity as the warehouse stores it.
-func (g *gen) activityID(c CRM, typ, dir string) string {
-	switch c {
+func (g *gen) activityID(a *Activity) string {
+	switch a.CRM {
 	case AmoCRM:
 		switch {
-		case typ == Message:
+		case a.Type == Message && !a.SMS:
 			g.events++
 			return fmt.Sprintf("event:01jdemo%019x", g.events)
-		case typ == Meeting || typ == Task:
-			return "task:" + g.nextID(c, "task")
+		case a.Type == Task:
+			return "task:" + g.nextID(a.CRM, "task")
 		default:
-			return "note:" + g.nextID(c, "note")
+			return "note:" + g.nextID(a.CRM, "note")
 		}
 	}
-	return g.nextID(c, "activity")
+	return g.nextID(a.CRM, "activity")
+}
+
+// dialed marks a call connected or not. A dial nobody answered lasts
+// nothing; in Bitrix24 it stays a planned (not completed) call activity,
+// which is how Bitrix24 tells it apart.
+func dialed(a *Activity, connected bool) {
+	a.Connected = ptr(connected)
+	if !connected {
+		a.DurationS = 0
+		if a.CRM == Bitrix24 {
+			a.Completed = false
+		}
+	}
 }
 
 // link sets the activity's record links the way each CRM keeps them.
@@ -713,7 +745,7 @@ func (g *gen) activities(m *Manager, a Account, c *client, from, to time.Time) {
 		if !act.At.Before(now) {
 			return
 		}
-		act.ID = g.activityID(act.CRM, act.Type, act.Direction)
+		act.ID = g.activityID(&act)
 		g.w.Activities = append(g.w.Activities, act)
 	}
 	for week := from; week.Before(to); week = week.AddDate(0, 0, 7) {
@@ -732,10 +764,22 @@ func (g *gen) activities(m *Manager, a Account, c *client, from, to time.Time) {
 			switch {
 			case r < 35:
 				act.Type, act.Subject, act.DurationS = Call, "Check-in call", 60+g.rng.IntN(900)
+				// One dial in six reaches nobody: it costs, but answers
+				// nothing.
+				dialed(&act, g.rng.IntN(6) != 0)
+				if !*act.Connected {
+					act.Subject = "No answer"
+				}
 			case r < 65:
 				act.Type, act.Subject = Email, g.pick([]string{"Proposal", "Next steps", "Invoice", "Meeting recap"})
 			case r < 65+map[string]int{"enterprise": 15, "smb": 7}[m.Team]:
 				act.Type, act.Direction, act.Subject, act.DurationS = Meeting, "", "Account review", 3600
+				if a.CRM == AmoCRM {
+					// amoCRM has no meeting activity: a meeting is a task
+					// of type 2, a to-do that costs nothing and answers
+					// nothing.
+					act.Type, act.TaskType, act.Subject = Task, 2, "Account review meeting"
+				}
 			case r < 90:
 				act.Type, act.Direction, act.Subject = Note, "", g.pick([]string{"Client asked for a discount", "Budget approved for Q3", "New decision maker"})
 			default:
@@ -743,8 +787,10 @@ func (g *gen) activities(m *Manager, a Account, c *client, from, to time.Time) {
 				if a.CRM == HubSpot {
 					act.Type = Email
 				}
+				// Half of amoCRM's messages go out by SMS.
+				act.SMS = a.CRM == AmoCRM && g.rng.IntN(2) == 0
 			}
-			if act.Type != Call && act.Type != Meeting {
+			if act.Type != Call && act.Type != Meeting && act.TaskType != 2 {
 				act.DurationS = 0
 			}
 			add(act)
@@ -752,6 +798,13 @@ func (g *gen) activities(m *Manager, a Account, c *client, from, to time.Time) {
 				due := act.At.Add(time.Duration(1+g.rng.IntN(4)) * 24 * time.Hour)
 				task := Activity{CRM: a.CRM, Type: Task, Owner: m.Key, OwnerID: a.UserID, At: due, Subject: g.pick(followUps)}
 				task.Completed = due.Before(now.Add(-24*time.Hour)) && g.rng.IntN(100) < 85
+				if a.CRM == AmoCRM {
+					task.TaskType = 1 // follow-up, every new task's default type
+				}
+				if a.CRM == HubSpot && g.rng.IntN(3) == 0 {
+					// A body that only repeats the subject.
+					task.Body = "<p>" + task.Subject + "</p>"
+				}
 				g.link(&task, c, due)
 				add(task)
 			}
@@ -777,18 +830,23 @@ func (g *gen) inbound(m *Manager, a Account, c *client, t, to time.Time) {
 		in.Type, in.Subject = Email, "Question about the invoice"
 	case r < 75:
 		in.Type, in.Subject, in.DurationS = Call, "Incoming call", 30+g.rng.IntN(600)
+		// One incoming call in five is missed: still a question to
+		// answer.
+		dialed(&in, g.rng.IntN(5) != 0)
 	default:
 		in.Type, in.Subject = Message, "Hi, can you help?"
 		if a.CRM == HubSpot {
 			in.Type, in.Subject = Email, "Support request"
 		}
+		in.SMS = a.CRM == AmoCRM && g.rng.IntN(2) == 0
 	}
-	if in.Type == Message && a.CRM == AmoCRM {
+	if in.Type == Message && a.CRM == AmoCRM && !in.SMS {
 		// amoCRM records an incoming chat message as created by the
-		// client: it has no responsible user.
+		// client: it has no responsible user. An incoming SMS is a note
+		// on the client's record, whose responsible user is its owner.
 		in.Owner, in.OwnerID = "", ""
 	}
-	in.ID = g.activityID(in.CRM, in.Type, in.Direction)
+	in.ID = g.activityID(&in)
 	g.w.Activities = append(g.w.Activities, in)
 
 	unanswered := 0.05 + 0.1*math.Max(0, 1.3-m.Skill)
@@ -801,12 +859,23 @@ func (g *gen) inbound(m *Manager, a Account, c *client, t, to time.Time) {
 		return
 	}
 	ans := Activity{CRM: a.CRM, Type: in.Type, Direction: Outbound, Owner: m.Key, OwnerID: a.UserID, At: at, Completed: true,
-		Subject: "Re: " + in.Subject}
+		Subject: "Re: " + in.Subject, SMS: in.SMS}
 	if in.Type == Call {
 		ans.Subject, ans.DurationS = "Call back", 60+g.rng.IntN(600)
+		dialed(&ans, true)
+		if g.rng.IntN(3) == 0 {
+			// A first dial, halfway, that nobody picked up: it must not
+			// count as the answer.
+			miss := Activity{CRM: a.CRM, Type: Call, Direction: Outbound, Owner: m.Key, OwnerID: a.UserID,
+				At: t.Add(at.Sub(t) / 2).Truncate(time.Second), Completed: true, Subject: "No answer"}
+			dialed(&miss, false)
+			g.link(&miss, c, miss.At)
+			miss.ID = g.activityID(&miss)
+			g.w.Activities = append(g.w.Activities, miss)
+		}
 	}
 	g.link(&ans, c, at)
-	ans.ID = g.activityID(ans.CRM, ans.Type, ans.Direction)
+	ans.ID = g.activityID(&ans)
 	g.w.Activities = append(g.w.Activities, ans)
 }
 
@@ -840,7 +909,10 @@ func (g *gen) teamTasks(m *Manager) {
 			}
 			t.Completed = t.At.Before(now.Add(-24*time.Hour)) && g.rng.Float64() < 0.55+0.25*m.Skill
 			t.CompanyID = companies[g.rng.IntN(len(companies))]
-			t.ID = g.activityID(t.CRM, t.Type, "")
+			if t.CRM == AmoCRM {
+				t.TaskType = AmoTeamTaskType
+			}
+			t.ID = g.activityID(&t)
 			g.w.Activities = append(g.w.Activities, t)
 		}
 	}

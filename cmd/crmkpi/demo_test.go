@@ -191,6 +191,19 @@ func testDemo(t *testing.T, warehouseDSN string) {
 			t.Errorf("%s: penetration = %v, want n/a (no revenue)", sc.Manager, *pen.Value)
 		}
 		check("team_contribution", sc.KPIs["team_contribution"].Value, float64(e.teamTasks))
+		rt := sc.KPIs["response_time"]
+		check("response_time.details.inbound", rt.Details["inbound"], float64(len(e.responses)))
+		check("response_time.details.unanswered", rt.Details["unanswered"], float64(e.unanswered))
+		if len(e.responses) > 0 {
+			check("response_time", rt.Value, round1(median(e.responses)))
+		} else if rt.Value != nil {
+			t.Errorf("%s: response_time = %v, want n/a (no inbound activity)", sc.Manager, *rt.Value)
+		}
+		if e.served > 0 {
+			check("cost_per_client", sc.KPIs["cost_per_client"].Value, round1(e.cost/float64(e.served)))
+		} else if v := sc.KPIs["cost_per_client"].Value; v != nil {
+			t.Errorf("%s: cost_per_client = %v, want n/a (no client served)", sc.Manager, *v)
+		}
 		sat := sc.KPIs["satisfaction"]
 		check("satisfaction.details.answers", sat.Details["answers"], float64(e.answers))
 		if e.answers > 0 {
@@ -213,6 +226,26 @@ type expected struct {
 	answers             int
 	promoters           int
 	detractors          int
+	// responses are the hours to the first answer of each inbound
+	// activity on the manager's clients (168 when unanswered or later).
+	responses  []float64
+	unanswered int
+	// cost is the activity costs and deal expenses of cost_per_client, in
+	// the reporting currency; served the distinct clients it is split on.
+	cost   float64
+	served int
+}
+
+// demoCosts are the demo config's scoring.costs, per activity type.
+var demoCosts = map[string]float64{demo.Call: 300, demo.Email: 50, demo.Meeting: 2000, demo.Message: 20, demo.Task: 0, demo.Note: 0}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // expectScorecards computes, for [start, end), which managers get a
@@ -285,6 +318,54 @@ func expectScorecards(w *demo.World, start, end time.Time) map[string]*expected 
 			e.lost++
 		}
 	}
+	// The client of an activity (KPIS.md): its company; else its deal's
+	// client; else its contact's company; else its contact.
+	dealOf := map[string]demo.Deal{}
+	for _, d := range deals {
+		dealOf[string(d.CRM)+"/"+d.ID] = d
+	}
+	contactCompany := map[string]string{}
+	for _, c := range w.Contacts {
+		contactCompany[string(c.CRM)+"/"+c.ID] = c.CompanyID
+	}
+	clientOf := func(a demo.Activity) string {
+		switch {
+		case a.CompanyID != "":
+			return string(a.CRM) + "/company/" + a.CompanyID
+		case a.DealID != "":
+			if d, ok := dealOf[string(a.CRM)+"/"+a.DealID]; ok {
+				return d.Client()
+			}
+		}
+		if a.ContactID == "" {
+			return ""
+		}
+		if co := contactCompany[string(a.CRM)+"/"+a.ContactID]; co != "" {
+			return string(a.CRM) + "/company/" + co
+		}
+		return string(a.CRM) + "/contact/" + a.ContactID
+	}
+	// An answer: an outbound e-mail or message, an outbound call that
+	// connected, or a meeting; never a task, a note or a failed dial.
+	answers := func(a demo.Activity) bool {
+		switch a.Type {
+		case demo.Email, demo.Message:
+			return a.Direction == demo.Outbound
+		case demo.Call:
+			return a.Direction == demo.Outbound && (a.Connected == nil || *a.Connected)
+		}
+		return a.Type == demo.Meeting
+	}
+	served := map[string]map[string]bool{}
+	serve := func(m, client string) {
+		if client == "" {
+			return
+		}
+		if served[m] == nil {
+			served[m] = map[string]bool{}
+		}
+		served[m][client] = true
+	}
 	for _, a := range w.Activities {
 		if a.Owner == "" || !in(a.At) {
 			continue
@@ -292,6 +373,68 @@ func expectScorecards(w *demo.World, start, end time.Time) map[string]*expected 
 		e := get(a.Owner)
 		if a.Type == demo.Task && a.Completed && strings.Contains(a.Subject, demo.TeamTag) {
 			e.teamTasks++
+		}
+		e.cost += demoCosts[a.Type]
+		serve(a.Owner, clientOf(a))
+	}
+	for _, d := range deals {
+		if d.Status == demo.StatusWon && in(d.ClosedAt) {
+			if d.Expense != nil {
+				get(d.Owner).cost += *d.Expense * rate(d.Currency)
+			}
+			serve(d.Owner, d.Client())
+		}
+	}
+	for m, cs := range served {
+		get(m).served = len(cs)
+	}
+	for _, q := range w.Activities {
+		if q.Direction != demo.Inbound || !in(q.At) || (q.Type != demo.Call && q.Type != demo.Email && q.Type != demo.Message) {
+			continue
+		}
+		client := clientOf(q)
+		m, ok := owner[client]
+		if !ok {
+			continue
+		}
+		h := 168.0
+		for _, a := range w.Activities {
+			if a.Owner == m && answers(a) && !a.At.Before(q.At) && clientOf(a) == client {
+				if d := a.At.Sub(q.At).Hours(); d < h {
+					h = d
+				}
+			}
+		}
+		e, ok := out[m]
+		if !ok {
+			continue // questions alone give no scorecard
+		}
+		if h >= 168 && !slices.ContainsFunc(w.Activities, func(a demo.Activity) bool {
+			return a.Owner == m && answers(a) && clientOf(a) == client && a.At.Sub(q.At) == 168*time.Hour
+		}) {
+			e.unanswered++
+		}
+		e.responses = append(e.responses, h)
+	}
+	// A manager who left, deactivated in every CRM, gets no scorecard for
+	// a period that starts after the last sign of their own work.
+	for _, m := range w.Managers {
+		if m.Active {
+			continue
+		}
+		var last time.Time
+		for _, a := range w.Activities {
+			if a.Owner == m.Key {
+				last = maxTime(last, a.At)
+			}
+		}
+		for _, d := range deals {
+			if d.Owner == m.Key {
+				last = maxTime(last, maxTime(d.CreatedAt, d.ClosedAt))
+			}
+		}
+		if !start.Before(last) {
+			delete(out, m.Key)
 		}
 	}
 	// A manager deactivated in every CRM, whom the demo's one sync sees
@@ -372,6 +515,13 @@ func number(v any) (float64, bool) {
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // TestDemoSameWorldAllMonth runs the demo at two clocks in one month (in
 // the demo's Moscow time) and wants the same scorecards: the world is

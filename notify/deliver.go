@@ -39,9 +39,12 @@ type Notifier struct {
 	Channel        string            // ID or #name for the all-teams summary; "" for none
 	TeamChannels   map[string]string // team → channel for per-team summaries
 	DirectMessages bool
-	Outbox         Outbox
-	Logger         *slog.Logger     // nil discards
-	Now            func() time.Time // nil is time.Now
+	// Manager, a manager key, limits DryRun to that manager's DM: a
+	// preview of one scorecard (notify --dry-run --manager KEY).
+	Manager string
+	Outbox  Outbox
+	Logger  *slog.Logger     // nil discards
+	Now     func() time.Time // nil is time.Now
 
 	// sleep waits out a rate limit; tests replace it so they don't wait.
 	sleep func(ctx context.Context, d time.Duration) error

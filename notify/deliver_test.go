@@ -565,8 +565,10 @@ func TestDeliverEmptyPeriod(t *testing.T) {
 		t.Errorf("Empty(no managers) = %v, Empty(sample) = %v, Empty(nil) = %v; want true, false, true", Empty(r), Empty(sampleReport()), Empty(nil))
 	}
 	for name, dry := range map[string]func(*bytes.Buffer) error{
-		"DryRun":          func(b *bytes.Buffer) error { return DryRun(b, r, sampleInput(r), true) },
-		"Notifier.DryRun": func(b *bytes.Buffer) error { return n.DryRun(b, r, sampleInput(r)) },
+		"DryRun": func(b *bytes.Buffer) error { return n.DryRun(b, r, sampleInput(r)) },
+		"DryRun with DMs": func(b *bytes.Buffer) error {
+			return (&Notifier{Channel: "C0", DirectMessages: true}).DryRun(b, r, sampleInput(r))
+		},
 	} {
 		var b bytes.Buffer
 		if err := dry(&b); err != nil {

@@ -18,43 +18,34 @@ type dryRunMessage struct {
 	Blocks    []slack.Block `json:"blocks"`
 }
 
-// DryRun writes the messages a delivery would send as one JSON document,
-// {"messages":[{"recipient","channel","text","blocks"}]}, and sends nothing.
-// For an Empty report that is {"messages": []}: nothing would be sent.
-// It has no channel configuration, so the all-teams summary appears with
-// recipient "channel" and an empty channel; with directMessages, each
-// manager's DM follows, its channel being the configured Slack user id, or
-// else the e-mail Deliver would look the user up by.
-// Use Notifier.DryRun for the configured channels.
-func DryRun(w io.Writer, r *scoring.Report, in RenderInput, directMessages bool) error {
-	n := &Notifier{DirectMessages: directMessages}
-	return n.dryRun(w, r, in, "channel", "")
-}
-
-// DryRun is the package's DryRun with the Notifier's channels: the
-// summaries for Channel and TeamChannels, and the DMs when DirectMessages is
-// set. It sends nothing and doesn't read the outbox.
+// DryRun writes exactly the messages Deliver would send, in the order it
+// sends them, as one JSON document,
+// {"messages":[{"recipient","channel","text","blocks"}]}, and sends nothing
+// and reads no outbox: the summary for Channel, each team's summary for
+// TeamChannels, then with DirectMessages each manager's DM, whose channel
+// is the configured Slack user id, or else the e-mail Deliver would look
+// the user up by. With Manager set, it is that manager's DM alone, as
+// Deliver would send it with DirectMessages on. For an Empty report it is
+// {"messages": []}: nothing would be sent.
 func (n *Notifier) DryRun(w io.Writer, r *scoring.Report, in RenderInput) error {
-	return n.dryRun(w, r, in, "", n.Channel)
-}
-
-func (n *Notifier) dryRun(w io.Writer, r *scoring.Report, in RenderInput, allKey, allChannel string) error {
 	if r == nil {
 		return fmt.Errorf("dry run: no report")
 	}
 	in = normalize(r, in)
 	var ds []delivery
-	if allKey != "" && !Empty(r) { // the package function: always show the summary
-		for i, m := range TeamMessage(r, "", in) {
-			k := allKey
-			if i > 0 {
-				k = fmt.Sprintf("%s/%d", allKey, i+1)
+	if n.Manager != "" {
+		planned, _ := plan(r, in, "", nil, true)
+		for _, d := range planned {
+			if d.recipient == n.Manager {
+				ds = append(ds, d)
 			}
-			ds = append(ds, delivery{recipient: k, msg: m})
 		}
+		if len(ds) == 0 {
+			return fmt.Errorf("dry run: %s has no scorecard for %s", n.Manager, r.Period.Label())
+		}
+	} else {
+		ds, _ = plan(r, in, n.Channel, n.TeamChannels, n.DirectMessages)
 	}
-	planned, _ := plan(r, in, allChannel, n.TeamChannels, n.DirectMessages)
-	ds = append(ds, planned...)
 
 	out := struct {
 		Messages []dryRunMessage `json:"messages"`

@@ -157,7 +157,8 @@ func TestWriteTableGolden(t *testing.T) {
 func TestDryRunGolden(t *testing.T) {
 	r := sampleReport()
 	var b bytes.Buffer
-	if err := DryRun(&b, r, sampleInput(r), true); err != nil {
+	all := &Notifier{Channel: "C0SALES", TeamChannels: map[string]string{"enterprise": "C0ENT"}, DirectMessages: true}
+	if err := all.DryRun(&b, r, sampleInput(r)); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
@@ -176,7 +177,10 @@ func TestDryRunGolden(t *testing.T) {
 			t.Errorf("message for %s has no text or blocks", m.Recipient)
 		}
 	}
-	want := []string{"channel → ", "boris@example.com → boris@example.com", "anna@example.com → U0ANNA", "hubspot-eu:901 → carl@example.com"}
+	// What Deliver sends, in its order: the channel, the team channels,
+	// the DMs.
+	want := []string{"channel:C0SALES → C0SALES", "team:enterprise → C0ENT", "boris@example.com → boris@example.com",
+		"anna@example.com → U0ANNA", "hubspot-eu:901 → carl@example.com"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("DryRun recipients (-want +got):\n%s", diff)
 	}
@@ -184,22 +188,32 @@ func TestDryRunGolden(t *testing.T) {
 	_ = json.Unmarshal(b.Bytes(), &v)
 	goldenJSON(t, "dryrun.json", v)
 
-	// The Notifier's variant uses its channels.
-	b.Reset()
-	n := &Notifier{Channel: "C0SALES", TeamChannels: map[string]string{"enterprise": "C0ENT"}}
-	if err := n.DryRun(&b, r, sampleInput(r)); err != nil {
-		t.Fatal(err)
+	// Without DMs, only the summaries; with Manager, that manager's DM
+	// alone, even when DMs are off.
+	for _, tt := range []struct {
+		n    *Notifier
+		want []string
+	}{
+		{&Notifier{Channel: "C0SALES", TeamChannels: map[string]string{"enterprise": "C0ENT"}}, []string{"channel:C0SALES → C0SALES", "team:enterprise → C0ENT"}},
+		{&Notifier{Channel: "C0SALES", Manager: "anna@example.com"}, []string{"anna@example.com → U0ANNA"}},
+	} {
+		b.Reset()
+		if err := tt.n.DryRun(&b, r, sampleInput(r)); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, m := range doc.Messages {
+			got = append(got, m.Recipient+" → "+m.Channel)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("DryRun of %+v: recipients (-want +got):\n%s", tt.n, diff)
+		}
 	}
-	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	got = got[:0]
-	for _, m := range doc.Messages {
-		got = append(got, m.Recipient+" → "+m.Channel)
-	}
-	want = []string{"channel:C0SALES → C0SALES", "team:enterprise → C0ENT"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Notifier.DryRun recipients (-want +got):\n%s", diff)
+	if err := (&Notifier{Manager: "nobody@example.com"}).DryRun(&b, r, sampleInput(r)); err == nil {
+		t.Errorf("DryRun for a manager without a scorecard: no error")
 	}
 }
 

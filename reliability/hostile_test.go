@@ -159,7 +159,7 @@ func TestHostileTextEndToEnd(t *testing.T) {
 			checkSlackJSON(t, fmt.Sprintf("message %d", i), append(b, m.Text...))
 		}
 		var dry bytes.Buffer
-		if err := notify.DryRun(&dry, r, in, true); err != nil {
+		if err := (&notify.Notifier{Channel: "C0SALES", DirectMessages: true}).DryRun(&dry, r, in); err != nil {
 			t.Fatal(err)
 		}
 		if !json.Valid(dry.Bytes()) || !utf8.Valid(dry.Bytes()) {

@@ -517,3 +517,82 @@ func TestDemoSameWorldAllMonth(t *testing.T) {
 		t.Errorf("the demo in November scores October:\n%s", tables[0])
 	}
 }
+
+// TestNotifyDryRunIsWhatNotifyPosts: on the demo's warehouse, with a
+// channel, team channels and DMs configured, notify --dry-run lists the
+// messages in the order notify posts them, and --manager previews one DM.
+func TestNotifyDryRunIsWhatNotifyPosts(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"CRMKPI_DEMO_NOW": demoNow}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	runOK(t, lookup, "demo", "--dir", dir, "--managers", "3", "--seed", "5")
+	cfgPath := filepath.Join(dir, "crmkpi.yaml")
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "direct_messages: false", "direct_messages: true\n    team_channels: {enterprise: '#kpi-ent', smb: '#kpi-smb'}", 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Messages []struct{ Recipient, Channel string }
+	}
+	if err := json.Unmarshal([]byte(runOK(t, lookup, "notify", "--config", cfgPath, "--period", demoPeriod, "--dry-run")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range doc.Messages {
+		got = append(got, m.Recipient+" → "+m.Channel)
+	}
+	scoreJSON := runOK(t, lookup, "score", "--config", cfgPath, "--period", demoPeriod, "--format", "json")
+	var rep struct {
+		Managers []struct{ Manager, Team string }
+	}
+	if err := json.Unmarshal([]byte(scoreJSON), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"channel:#sales-kpi → #sales-kpi"}
+	for _, team := range []string{"enterprise", "smb"} {
+		if slices.ContainsFunc(rep.Managers, func(m struct{ Manager, Team string }) bool { return m.Team == team }) {
+			want = append(want, "team:"+team+" → #kpi-"+team[:3])
+		}
+	}
+	w := demo.Generate(demo.Options{Seed: 5, Managers: 3, Now: demo.Anchor(mustTime(t, demoNow))})
+	for _, sc := range rep.Managers {
+		m, _ := w.ManagerByKey(sc.Manager)
+		ch := m.SlackID
+		if ch == "" {
+			ch = m.Email()
+		}
+		want = append(want, sc.Manager+" → "+ch)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notify --dry-run messages (-want +got):\n%s", diff)
+	}
+
+	one := rep.Managers[0].Manager
+	if err := json.Unmarshal([]byte(runOK(t, lookup, "notify", "--config", cfgPath, "--period", demoPeriod, "--dry-run", "--manager", strings.ToUpper(one))), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Messages) != 1 || doc.Messages[0].Recipient != one {
+		t.Errorf("notify --dry-run --manager %s = %+v, want that manager's DM alone", one, doc.Messages)
+	}
+	for _, args := range [][]string{
+		{"notify", "--config", cfgPath, "--period", demoPeriod, "--manager", one},
+		{"notify", "--config", cfgPath, "--period", demoPeriod, "--dry-run", "--manager", "nobody@example.com"},
+	} {
+		if code, _, stderr := runCmd(t, vars, args...); code != exitUsage {
+			t.Errorf("crmkpi %s: exit %d, want 2\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

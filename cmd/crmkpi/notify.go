@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -18,11 +19,15 @@ func writeTable(e *env, r *scoring.Report) error {
 }
 
 func runNotify(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--dry-run]")
+	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--dry-run [--manager KEY]]")
 	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
-	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON instead of posting")
+	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON of exactly what notify would post, in order, instead of posting")
+	manager := fs.String("manager", "", "with --dry-run: preview only the DM of this manager (their e-mail, or CONNECTOR:USER_ID)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *manager != "" && !*dryRun {
+		return usageError{fmt.Errorf("--manager previews one manager's message: use it with --dry-run")}
 	}
 	cfg, p, s, err := openForPeriod(ctx, e, *cfgPath, *period)
 	if err != nil {
@@ -33,7 +38,7 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return deliver(ctx, e, cfg, s, r, *dryRun)
+	return deliverTo(ctx, e, cfg, s, r, *dryRun, strings.ToLower(strings.TrimSpace(*manager)))
 }
 
 // renderInput gathers what messages show beside the scorecards: the score
@@ -60,6 +65,12 @@ func slackClient(cfg *config.Config) *slack.Client {
 // deliver posts r to Slack, or prints the Block Kit JSON on a dry run or when
 // no Slack token is configured.
 func deliver(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, r *scoring.Report, dryRun bool) error {
+	return deliverTo(ctx, e, cfg, s, r, dryRun, "")
+}
+
+// deliverTo is deliver, a dry run limited to one manager's DM when
+// manager is a key.
+func deliverTo(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, r *scoring.Report, dryRun bool, manager string) error {
 	in, err := renderInput(ctx, cfg, s, r)
 	if err != nil {
 		return err
@@ -72,20 +83,28 @@ func deliver(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store
 			return nil
 		}
 	}
+	n := &notify.Notifier{
+		Channel:        sc.Channel,
+		TeamChannels:   sc.TeamChannels,
+		DirectMessages: sc.DirectMessages,
+		Manager:        manager,
+		Outbox:         s,
+		Logger:         newLogger(e),
+	}
 	if dryRun {
-		return notify.DryRun(e.stdout, r, in, sc.DirectMessages)
+		if manager != "" && !slices.ContainsFunc(r.Managers, func(sc scoring.Scorecard) bool { return sc.Manager == manager }) {
+			var keys []string
+			for _, sc := range r.Managers {
+				keys = append(keys, sc.Manager)
+			}
+			return usageError{fmt.Errorf("--manager %s: no scorecard for %s (managers with one: %s)", manager, r.Period.Label(), strings.Join(keys, ", "))}
+		}
+		return n.DryRun(e.stdout, r, in)
 	}
 	if sc.Token.Value() == "" {
 		return usageError{fmt.Errorf("notify.slack.token is not set; use --dry-run to see the messages")}
 	}
-	n := &notify.Notifier{
-		Client:         slackClient(cfg),
-		Channel:        sc.Channel,
-		TeamChannels:   sc.TeamChannels,
-		DirectMessages: sc.DirectMessages,
-		Outbox:         s,
-		Logger:         newLogger(e),
-	}
+	n.Client = slackClient(cfg)
 	sum, err := n.Deliver(ctx, r, in)
 	if sum != nil {
 		fmt.Fprintf(e.stderr, "slack: %d posted, %d updated, %d unchanged\n", sum.Posted, sum.Updated, sum.Unchanged)

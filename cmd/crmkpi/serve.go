@@ -52,7 +52,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	reg.MustRegister(syncer.NewHTTPCollector(stats))
-	eng := &syncer.Engine{Store: s, Logger: log, Metrics: syncer.NewMetrics(reg), Progress: &syncer.LogProgress{Logger: log, Interval: 30 * time.Second}}
+	eng := &syncer.Engine{Store: redactedRuns{s, e.redactor}, Logger: log, Metrics: syncer.NewMetrics(reg), Progress: &syncer.LogProgress{Logger: log, Interval: 30 * time.Second}}
 
 	sched := &syncer.Scheduler{Location: cfg.Location, Logger: log}
 	for i, b := range built {

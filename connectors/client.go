@@ -509,7 +509,7 @@ func (c *Client) redactErr(err error) error {
 		if errors.Is(ue.Err, context.DeadlineExceeded) || ue.Timeout() {
 			msg = "timeout: " + msg
 		}
-		return &TransportError{Op: ue.Op, Msg: c.Redact(msg), Reason: transportReason(ue.Err), err: ue.Err}
+		return &TransportError{Op: ue.Op, Msg: c.Redact(msg), Reason: TransportReason(ue.Err), err: ue.Err}
 	}
 	return c.redactTyped(err)
 }
@@ -598,8 +598,9 @@ func (e *TransportError) Timeout() bool {
 	return errors.As(e.err, &t) && t.Timeout()
 }
 
-// transportReason names the cause of a failed attempt.
-func transportReason(err error) string {
+// TransportReason names the cause of a network failure for people (see
+// TransportError.Reason); "" when it is none of those.
+func TransportReason(err error) string {
 	var dns *net.DNSError
 	var tlsHeader tls.RecordHeaderError
 	var tlsVerify *tls.CertificateVerificationError

@@ -429,8 +429,8 @@ func TestTransportReason(t *testing.T) {
 		{errors.New("something else"), ""},
 	}
 	for _, tt := range tests {
-		if got := transportReason(tt.err); got != tt.want {
-			t.Errorf("transportReason(%v) = %q, want %q", tt.err, got, tt.want)
+		if got := TransportReason(tt.err); got != tt.want {
+			t.Errorf("TransportReason(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }

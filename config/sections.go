@@ -787,10 +787,6 @@ func (d *decoder) slack(n *yaml.Node, path string, s *Slack, teams map[string]bo
 	if len(bad) > 0 {
 		return false
 	}
-	if s.AlertsChannel != "" && s.Token == "" {
-		d.errorf(present["alerts_channel"], "%s.alerts_channel: needs %s.token", path, path)
-		return false
-	}
 	if s.Token != "" && s.Channel == "" && !s.DirectMessages && len(s.TeamChannels) == 0 && s.AlertsChannel == "" {
 		d.errorf(present["token"], "%s: nowhere to post (set channel, team_channels, direct_messages or alerts_channel)", path)
 		return false

@@ -111,37 +111,89 @@ func isDigits(s string) bool {
 	return true
 }
 
-// Credential shapes. The group v of each is the value hidden; a value is
-// a run of token characters, where a JSON-escaped slash (\/) continues it
-// as PHP (Bitrix24, amoCRM) writes one. An empty v hides nothing: the
-// value is already [REDACTED] or was cut off.
-const value = `(?P<v>(?:\\/|[A-Za-z0-9\-._~+/=%])*)`
+// Credential shapes. Each is found by its keys, searched for as plain
+// text, then read from the key's end: an anchored regular expression for
+// what comes between key and value (kept short, so it stays cheap), then a
+// scan of the value, which is hidden. Both steps are linear in the text.
+// An empty value hides nothing: it is already [REDACTED] or was cut off.
 
 // sep is what joins a key to its value in a header line ("Key: v"), a
 // query or form ("key=v"), JSON ("key":"v") or JSON inside JSON.
 const sep = `\\?["']?\s*[:=]\s*\\?["']?`
 
-var shapes = []struct {
-	re *regexp.Regexp
-	// any is a list of lower-case strings one of which the text must hold
-	// for re to match: a cheap test that skips most regular expressions.
-	any []string
-}{
+type shape struct {
+	keys []string // lower case; matched without regard to ASCII case
+	// word requires a key to start a word: "auth" but not "oauth".
+	word bool
+	// lead matches from the key's end to the value's start.
+	lead *regexp.Regexp
+	// value returns the end of the value starting at s[i].
+	value func(s string, i int) int
+	// closing, when not 0, must follow the value (the @ of user info).
+	closing byte
+}
+
+// maxLead bounds the text lead is matched against.
+const maxLead = 256
+
+var shapes = []shape{
 	// A password in a URL's user info: scheme://user:PASSWORD@host.
-	{regexp.MustCompile(`(?i)[a-z][a-z0-9+.\-]*://[^/\s:@"'<>]*:(?P<v>[^@\s/"'<>\[]+)@`), []string{"://"}},
+	{keys: []string{"://"}, lead: regexp.MustCompile(`^[^/\s:@"'<>]*:`), value: until("@/\"'<>[ \t\r\n"), closing: '@'},
 	// Authorization-like header lines and fields, the scheme word kept:
 	// "Authorization: Bearer X", "authorization":"Basic X".
-	{regexp.MustCompile(`(?i)\b(?:(?:proxy-)?authorization|x-api-key|api[-_]?key|hapikey)` + sep + `(?:(?:bearer|basic|token|oauth|digest)(?:\s+|%20|\+))?` + value), []string{"authorization", "key"}},
+	{keys: []string{"authorization", "x-api-key", "api-key", "api_key", "apikey", "hapikey"}, word: true,
+		lead: regexp.MustCompile(`^(?i)` + sep + `(?:(?:bearer|basic|token|oauth|digest)(?:\s+|%20|\+))?`), value: tokenValue},
 	// Cookies: the whole header value.
-	{regexp.MustCompile(`(?i)\b(?:set-)?cookie` + sep + `(?P<v>[^\r\n"\\\[]*)`), []string{"cookie"}},
+	{keys: []string{"cookie"}, word: true, lead: regexp.MustCompile(`^` + sep), value: until("\r\n\"\\[")},
 	// A bearer token anywhere: "Bearer X", "bearer%20X".
-	{regexp.MustCompile(`(?i)\bbearer(?:\s+|%20|\+)` + value), []string{"bearer"}},
+	{keys: []string{"bearer"}, word: true, lead: regexp.MustCompile(`^(?:\s+|%20|\+)`), value: tokenValue},
 	// Credential fields in JSON, query strings and form bodies.
-	{regexp.MustCompile(`(?i)\b(?:access_token|refresh_token|id_token|client_secret|client_assertion|auth|token|password|passwd|secret|api_secret|session_id)` + sep + value), []string{"token", "auth", "secret", "passw", "session_id"}},
+	{keys: []string{"access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "auth", "token",
+		"password", "passwd", "secret", "api_secret", "session_id"}, word: true, lead: regexp.MustCompile(`^` + sep), value: tokenValue},
 	// A Bitrix24 webhook path /rest/USER/CODE, plain, JSON-escaped or
 	// URL-encoded.
-	{regexp.MustCompile(`\\?/rest\\?/[0-9]+\\?/(?P<v>[A-Za-z0-9\-._~+=%]*)`), []string{"rest"}},
-	{regexp.MustCompile(`(?i)%2Frest%2F[0-9]+%2F(?P<v>[A-Za-z0-9\-._~+=]*)`), []string{"%2frest"}},
+	{keys: []string{"/rest"}, lead: regexp.MustCompile(`^\\?/[0-9]+\\?/`), value: while("-._~+=%")},
+	{keys: []string{"%2frest%2f"}, lead: regexp.MustCompile(`^(?i)[0-9]+%2F`), value: while("-._~+=")},
+}
+
+// tokenValue scans a run of token characters, where a JSON-escaped slash
+// (\/) continues it as PHP (Bitrix24, amoCRM) writes one.
+func tokenValue(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case isAlnum(s[i]) || strings.IndexByte("-._~+/=%", s[i]) >= 0:
+			i++
+		case s[i] == '\\' && i+1 < len(s) && s[i+1] == '/':
+			i += 2
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// while scans letters, digits and the bytes of extra.
+func while(extra string) func(string, int) int {
+	return func(s string, i int) int {
+		for i < len(s) && (isAlnum(s[i]) || strings.IndexByte(extra, s[i]) >= 0) {
+			i++
+		}
+		return i
+	}
+}
+
+// until scans up to one of the bytes of stop.
+func until(stop string) func(string, int) int {
+	return func(s string, i int) int {
+		for i < len(s) && strings.IndexByte(stop, s[i]) < 0 {
+			i++
+		}
+		return i
+	}
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // Redact returns s with every secret and every credential-shaped value
@@ -164,32 +216,72 @@ func (r *Redactor) Redact(s string) string {
 func RedactShapes(s string) string { return redactShapes(s) }
 
 func redactShapes(s string) string {
-	lower := strings.ToLower(s)
 	for _, sh := range shapes {
-		if !slices.ContainsFunc(sh.any, func(l string) bool { return strings.Contains(lower, l) }) {
-			continue
-		}
-		re := sh.re
-		v := 2 * re.SubexpIndex("v")
-		ms := re.FindAllStringSubmatchIndex(s, -1)
-		if ms == nil {
-			continue
-		}
-		var b strings.Builder
-		last := 0
-		for _, m := range ms {
-			if m[v] < 0 || m[v] == m[v+1] {
-				continue
-			}
-			b.WriteString(s[last:m[v]])
-			b.WriteString(Redacted)
-			last = m[v+1]
-		}
-		b.WriteString(s[last:])
-		s = b.String()
+		s = sh.redact(s)
 	}
 	return s
 }
+
+func (sh shape) redact(s string) string {
+	lower := asciiLower(s)
+	// Every value of this shape, as [start, end) pairs in s.
+	var spans [][2]int
+	for _, key := range sh.keys {
+		for from := 0; ; {
+			i := strings.Index(lower[from:], key)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + 1
+			if sh.word && i > 0 && isWordByte(s[i-1]) {
+				continue
+			}
+			at := i + len(key)
+			m := sh.lead.FindStringIndex(s[at:min(len(s), at+maxLead)])
+			if m == nil {
+				continue
+			}
+			vs := at + m[1]
+			ve := sh.value(s, vs)
+			if ve == vs || (sh.closing != 0 && (ve == len(s) || s[ve] != sh.closing)) {
+				continue
+			}
+			spans = append(spans, [2]int{vs, ve})
+		}
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		if sp[0] < last { // inside a value hidden already
+			last = max(last, sp[1])
+			continue
+		}
+		b.WriteString(s[last:sp[0]])
+		b.WriteString(Redacted)
+		last = sp[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// asciiLower lower-cases ASCII letters only, so that offsets in the
+// result are offsets in s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func isWordByte(c byte) bool { return isAlnum(c) || c == '_' }
 
 // redactFragments replaces every maximal run of text made of windows of a
 // known secret: such a run is a piece of the secret at least minFragment

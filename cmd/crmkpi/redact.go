@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"time"
 
@@ -18,9 +19,17 @@ import (
 // driver, a library) cannot carry one out either.
 
 // configSecrets returns every Secret value in cfg: tokens, webhook URLs,
-// OAuth client secrets and refresh tokens, the DSN.
+// OAuth client secrets and refresh tokens, and the password of the DSN
+// (the rest of a DSN, a host or a SQLite path, is no secret and is named
+// in messages).
 func configSecrets(cfg *config.Config) []string {
 	var out []string
+	if u, err := url.Parse(cfg.Warehouse.DSN.Value()); err == nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
+	}
+	dsn := reflect.ValueOf(&cfg.Warehouse.DSN).Pointer()
 	secretType := reflect.TypeFor[config.Secret]()
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
@@ -44,6 +53,9 @@ func configSecrets(cfg *config.Config) []string {
 				walk(it.Value())
 			}
 		case reflect.String:
+			if v.CanAddr() && v.Addr().Pointer() == dsn {
+				return
+			}
 			if v.Type() == secretType && v.String() != "" {
 				out = append(out, v.String())
 			}

@@ -32,9 +32,17 @@ notify:
 	}
 	got := configSecrets(cfg)
 	slices.Sort(got)
-	want := []string{"amo-refresh-4", "amo-secret-3", "hs-token-2", "https://acme.bitrix24.ru/rest/1/b24code5/", "postgres://crm:pgpass-1@db/kpi", "xoxb-slack-6"}
+	want := []string{"amo-refresh-4", "amo-secret-3", "hs-token-2", "https://acme.bitrix24.ru/rest/1/b24code5/", "pgpass-1", "xoxb-slack-6"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("configSecrets (-want +got):\n%s", diff)
+	}
+	// A SQLite path is named in messages, not hidden.
+	cfg, err = config.Parse(strings.NewReader(`warehouse: {dsn: "sqlite:crmkpi.db"}`), "crmkpi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := configSecrets(cfg); len(got) != 0 {
+		t.Errorf("configSecrets of a SQLite config = %q, want none", got)
 	}
 }
 

@@ -213,6 +213,9 @@ type Slack struct {
 	APIURL string `yaml:"api_url"`
 	// TeamChannels sends each team's leaderboard to its own channel.
 	TeamChannels map[string]string `yaml:"team_channels,omitempty"`
+	// AlertsChannel, when set, gets a message from crmkpi serve when a
+	// connector turns failing or stale, and one when it recovers.
+	AlertsChannel string `yaml:"alerts_channel,omitempty"`
 }
 
 // Default returns the config of an empty file: every default set, no

@@ -215,6 +215,15 @@ func TestDefaults(t *testing.T) {
 			},
 		},
 		{
+			"alerts only",
+			"notify: {slack: {token: x, alerts_channel: '#crm-sync', direct_messages: false}}",
+			func(c *Config) {
+				c.Notify.Slack.Token = "x"
+				c.Notify.Slack.AlertsChannel = "#crm-sync"
+				c.Notify.Slack.DirectMessages = false
+			},
+		},
+		{
 			"emails are lower-cased",
 			"managers: [{email: Anna@Example.COM, name: Anna, team: ent, slack_id: U1}]\nscoring: {manual: {'2026-W43': {ANNA@example.com: {team_contribution: 2}}}}",
 			func(c *Config) {

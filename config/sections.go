@@ -785,6 +785,7 @@ func (d *decoder) slack(n *yaml.Node, path string, s *Slack, teams map[string]bo
 	present, bad := d.fields(n, path, map[string]field{
 		"token":           func(v *yaml.Node, p string) bool { return d.secret(v, p, &s.Token) },
 		"channel":         func(v *yaml.Node, p string) bool { return d.str(v, p, &s.Channel) },
+		"alerts_channel":  func(v *yaml.Node, p string) bool { return d.str(v, p, &s.AlertsChannel) },
 		"direct_messages": func(v *yaml.Node, p string) bool { return d.bool(v, p, &s.DirectMessages) },
 		"schedule":        func(v *yaml.Node, p string) bool { return d.cron(v, p, &s.Schedule) },
 		"api_url": func(v *yaml.Node, p string) bool {
@@ -819,8 +820,8 @@ func (d *decoder) slack(n *yaml.Node, path string, s *Slack, teams map[string]bo
 	if len(bad) > 0 {
 		return false
 	}
-	if s.Token != "" && s.Channel == "" && !s.DirectMessages && len(s.TeamChannels) == 0 {
-		d.errorf(present["token"], "%s: nowhere to post (set channel, team_channels or direct_messages)", path)
+	if s.Token != "" && s.Channel == "" && !s.DirectMessages && len(s.TeamChannels) == 0 && s.AlertsChannel == "" {
+		d.errorf(present["token"], "%s: nowhere to post (set channel, team_channels, direct_messages or alerts_channel)", path)
 		return false
 	}
 	return true

@@ -3,19 +3,21 @@ package connectors
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -46,7 +48,8 @@ type ClientOptions struct {
 	// never hangs for an hour on one answer. Default 5 minutes.
 	MaxRetryAfter time.Duration
 	// Secrets are redacted from every error and log line: tokens, webhook
-	// paths, refresh tokens. Empty strings are ignored.
+	// paths, refresh tokens, and any piece of them 8 characters or longer.
+	// Empty strings are ignored.
 	Secrets []string
 	// Authorize adds credentials to each attempt (and may refresh a token
 	// first). Called on every attempt, so a refreshed token is used by the
@@ -127,8 +130,7 @@ type Client struct {
 	limiter *rate.Limiter
 	log     *slog.Logger
 
-	secretsMu sync.RWMutex
-	secrets   []string
+	redactor *Redactor
 
 	requests, retries, rateLimited, serverError atomic.Int64
 }
@@ -160,14 +162,9 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.MaxRetryAfter <= 0 {
 		opts.MaxRetryAfter = 5 * time.Minute
 	}
-	c := &Client{opts: opts, log: opts.Logger}
+	c := &Client{opts: opts, log: opts.Logger, redactor: NewRedactor(opts.Secrets...)}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
-	}
-	for _, s := range opts.Secrets {
-		if s != "" {
-			c.secrets = append(c.secrets, s)
-		}
 	}
 	if opts.BaseURL != "" {
 		u, err := url.Parse(opts.BaseURL)
@@ -197,30 +194,19 @@ func (c *Client) Stats() ClientStats {
 	}
 }
 
-// Redact replaces every secret in s.
-func (c *Client) Redact(s string) string {
-	c.secretsMu.RLock()
-	defer c.secretsMu.RUnlock()
-	for _, sec := range c.secrets {
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
-	}
-	return s
-}
+// Redact hides every secret of this client, every piece of one 8
+// characters or longer, and every credential-shaped value in s (see
+// Redactor).
+func (c *Client) Redact(s string) string { return c.redactor.Redact(s) }
 
 // AddSecret adds a secret learned at run time (a refreshed OAuth access
 // token, a rotated refresh token) to those redacted from errors and logs.
-func (c *Client) AddSecret(secrets ...string) {
-	c.secretsMu.Lock()
-	defer c.secretsMu.Unlock()
-	for _, s := range secrets {
-		if s != "" && !slices.Contains(c.secrets, s) {
-			c.secrets = append(c.secrets, s)
-		}
-	}
-}
+func (c *Client) AddSecret(secrets ...string) { c.redactor.Add(secrets...) }
 
 // Wrap locates err at obj and page of this client's connector. Nil stays nil;
-// an error that is already an *Error is returned as is.
+// an error that is already an *Error is returned as is. Text the connector
+// put into err itself (a piece of a body in a decoding error) is redacted
+// too: the message is rewritten while errors.As still finds the cause.
 func (c *Client) Wrap(obj Object, page int, err error) error {
 	if err == nil {
 		return nil
@@ -229,8 +215,21 @@ func (c *Client) Wrap(obj Object, page int, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	if msg := err.Error(); c.Redact(msg) != msg {
+		err = &redactedError{msg: c.Redact(msg), err: err}
+	}
 	return &Error{Connector: c.opts.Connector, Object: obj, Page: page, Err: err}
 }
+
+// redactedError is err with its message redacted. Its chain keeps the
+// typed errors, whose own text fields the client redacted already.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // attempt is the state of one logical request across its attempts.
 type attempt struct {
@@ -317,6 +316,12 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	resp, err := rc.Do(rreq)
 	if err != nil {
 		if ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) && st.verdict.Err != nil {
+				// Say why the attempts before the deadline failed: a
+				// refused connection retried until the deadline is a
+				// refused connection, not a timeout.
+				return nil, &DeadlineError{Err: ctx.Err(), Last: st.verdict.Err}
+			}
 			return nil, ctx.Err()
 		}
 		return nil, c.redactErr(err)
@@ -471,14 +476,11 @@ func (c *Client) Snippet(h http.Header, body []byte) string {
 	if contentKind(h, body) == "HTML page" {
 		return "HTML page instead of JSON"
 	}
-	// Redact before cutting: a cut through a secret would leave a part of
-	// it that no longer matches.
-	s := c.Redact(strings.TrimSpace(string(body)))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
+	return c.redactor.Cut(strings.TrimSpace(string(body)), snippetLen)
 }
+
+// snippetLen bounds the part of an error body kept in an error.
+const snippetLen = 300
 
 func contentKind(h http.Header, body []byte) string {
 	ct := strings.ToLower(h.Get("Content-Type"))
@@ -507,7 +509,7 @@ func (c *Client) redactErr(err error) error {
 		if errors.Is(ue.Err, context.DeadlineExceeded) || ue.Timeout() {
 			msg = "timeout: " + msg
 		}
-		return &TransportError{Op: ue.Op, Msg: c.Redact(msg), err: ue.Err}
+		return &TransportError{Op: ue.Op, Msg: c.Redact(msg), Reason: TransportReason(ue.Err), err: ue.Err}
 	}
 	return c.redactTyped(err)
 }
@@ -559,12 +561,33 @@ func typedCause(err error) error {
 	return nil
 }
 
+// DeadlineError is the caller's deadline passing while a request was being
+// retried. It is context.DeadlineExceeded (errors.Is) and carries the last
+// attempt's failure (errors.As finds a *TransportError, *ResponseError...
+// in Last), redacted.
+type DeadlineError struct {
+	Err  error // ctx.Err()
+	Last error
+}
+
+func (e *DeadlineError) Error() string {
+	return e.Err.Error() + " (last attempt: " + e.Last.Error() + ")"
+}
+
+// Unwrap returns both the deadline and the last attempt's failure.
+func (e *DeadlineError) Unwrap() []error { return []error{e.Err, e.Last} }
+
 // TransportError is a network failure (refused, reset, timeout) with the
-// request URL left out, since it may carry a secret.
+// request URL left out, since it may carry a secret. It does not unwrap:
+// a timeout of one attempt is not the caller's deadline.
 type TransportError struct {
 	Op  string
 	Msg string
-	err error
+	// Reason names the cause for people: "connection refused", "no such
+	// host", "DNS lookup failed", "TLS handshake", "timeout", "connection
+	// reset", "connection closed"; "" when none of these.
+	Reason string
+	err    error
 }
 
 func (e *TransportError) Error() string { return e.Op + " request: " + e.Msg }
@@ -573,6 +596,41 @@ func (e *TransportError) Error() string { return e.Op + " request: " + e.Msg }
 func (e *TransportError) Timeout() bool {
 	var t interface{ Timeout() bool }
 	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// TransportReason names the cause of a network failure for people (see
+// TransportError.Reason); "" when it is none of those.
+func TransportReason(err error) string {
+	var dns *net.DNSError
+	var tlsHeader tls.RecordHeaderError
+	var tlsVerify *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
+	var badCert x509.CertificateInvalidError
+	var tlsAlert tls.AlertError
+	var t interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return "no such host"
+		}
+		if dns.IsTimeout {
+			return "timeout"
+		}
+		return "DNS lookup failed"
+	case errors.As(err, &tlsHeader), errors.As(err, &tlsVerify), errors.As(err, &unknownCA),
+		errors.As(err, &badHost), errors.As(err, &badCert), errors.As(err, &tlsAlert):
+		return "TLS handshake"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &t) && t.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection closed"
+	}
+	return ""
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.

@@ -2,12 +2,20 @@ package connectors
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -340,5 +348,118 @@ func TestClientAddSecret(t *testing.T) {
 	_, err := c.Do(context.Background(), &Request{URL: "/x"})
 	if err == nil || strings.Contains(err.Error(), "at-rotated-123") || !strings.Contains(err.Error(), "[REDACTED]") {
 		t.Errorf("err = %v, want the run-time secret redacted", err)
+	}
+}
+
+// TestClientSnippetHidesEchoCutMidToken moves a token echoed in an error
+// body across the snippet's cut at every position: no 8-byte piece of it
+// may reach the error, whether the client knows the token or not.
+func TestClientSnippetHidesEchoCutMidToken(t *testing.T) {
+	const token = "pat-eu1-7c3a9f12-4b6e-4d21-9a8f-1e2d3c4b5a69"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pad, _ := strconv.Atoi(r.URL.Query().Get("pad"))
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "%s\r\nAuthorization: %s\r\nAccept: */*\r\n", strings.Repeat("x", pad), r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	authorize := func(ctx context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}
+	known := newTestClient(t, srv.URL, ClientOptions{Authorize: authorize, Secrets: []string{token}})
+	unknown := newTestClient(t, srv.URL, ClientOptions{Authorize: authorize})
+	w := windows(token)
+	at := len("\r\nAuthorization: Bearer ")
+	for k := 0; k <= len(token); k++ {
+		q := url.Values{"pad": {strconv.Itoa(snippetLen - at - k)}}
+		for name, c := range map[string]*Client{"known": known, "unknown": unknown} {
+			_, err := c.Do(context.Background(), &Request{URL: "/x", Query: q})
+			var re *ResponseError
+			if !errors.As(err, &re) || re.Status != http.StatusBadRequest {
+				t.Fatalf("%s, token cut at %d: err = %v, want HTTP 400", name, k, err)
+			}
+			if p := leaked(err.Error(), w); p != "" {
+				t.Fatalf("%s, token cut at %d: piece %q in %q", name, k, p, err)
+			}
+		}
+	}
+}
+
+// TestClientDeadlineNamesLastAttempt: a refused connection retried until
+// the caller's deadline is reported as the deadline and the refusal.
+func TestClientDeadlineNamesLastAttempt(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c := newTestClient(t, "http://"+addr+"/rest/1/"+testSecret+"/", ClientOptions{MaxRetries: 1 << 20,
+		MinBackoff: 2 * time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = c.Do(ctx, &Request{URL: "crm.deal.list"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	te, ok := errors.AsType[*TransportError](err)
+	if !ok || te.Reason != "connection refused" {
+		t.Fatalf("err = %v, want a *TransportError with Reason %q", err, "connection refused")
+	}
+	if !strings.Contains(err.Error(), "last attempt: ") || strings.Contains(err.Error(), testSecret) {
+		t.Errorf("err = %q, want the last attempt named and no secret", err)
+	}
+}
+
+func TestTransportReason(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "connection refused"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "crm.invalid", IsNotFound: true}}, "no such host"},
+		{&net.DNSError{Err: "server misbehaving", Name: "crm.example"}, "DNS lookup failed"},
+		{&net.DNSError{Err: "i/o timeout", Name: "crm.example", IsTimeout: true}, "timeout"},
+		{tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, "TLS handshake"},
+		{&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, "TLS handshake"},
+		{x509.HostnameError{Host: "crm.example"}, "TLS handshake"},
+		{context.DeadlineExceeded, "timeout"},
+		{&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, "connection reset"},
+		{io.EOF, "connection closed"},
+		{errors.New("something else"), ""},
+	}
+	for _, tt := range tests {
+		if got := TransportReason(tt.err); got != tt.want {
+			t.Errorf("TransportReason(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestClientTLSFailureNamed: a server whose certificate is not trusted is a
+// TLS handshake failure.
+func TestClientTLSFailureNamed(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, ClientOptions{MaxRetries: -1})
+	_, err := c.Do(context.Background(), &Request{URL: "/x"})
+	te, ok := errors.AsType[*TransportError](err)
+	if !ok || te.Reason != "TLS handshake" {
+		t.Fatalf("err = %v, want a *TransportError with Reason %q", err, "TLS handshake")
+	}
+}
+
+// TestClientWrapRedacts: text a connector cut from a body into its own
+// error is redacted when the error is located, and the cause stays
+// reachable.
+func TestClientWrapRedacts(t *testing.T) {
+	c := newTestClient(t, "http://crm.example", ClientOptions{})
+	cause := &MalformedError{Detail: "result is {\"auth\":\"f0e1d2c3b4a5\"", Err: errors.New("not a list")}
+	err := c.Wrap(ObjectDeals, 2, fmt.Errorf("page of %s: %w", "sekret-webhook-9f8e7d-and-more", cause))
+	want := `test deals page 2: page of [REDACTED]-and-more: malformed response: result is {"auth":"[REDACTED]": not a list`
+	if err.Error() != want {
+		t.Errorf("Wrap = %q\nwant %q", err, want)
+	}
+	if m, ok := errors.AsType[*MalformedError](err); !ok || m != cause {
+		t.Errorf("errors.As(*MalformedError) = %v, %v; want the cause", m, ok)
 	}
 }

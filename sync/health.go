@@ -10,7 +10,9 @@ import (
 // Health is what sales ops need to know of one connector and object.
 type Health struct {
 	warehouse.ObjectStatus
-	// Failing is set when the last finished run failed.
+	// Failing is set when the newest run that finished with a verdict
+	// failed: a run still going (or interrupted) after a failure does not
+	// clear it, only a success does.
 	Failing bool `json:"failing"`
 	// Stale is set when no run succeeded within the connector's
 	// stale_after, or none ever did.
@@ -33,7 +35,8 @@ func Assess(st []warehouse.ObjectStatus, staleAfter map[string]time.Duration, no
 		}
 		seen[s.Connector] = true
 		h := Health{ObjectStatus: s}
-		h.Failing = s.Status == warehouse.RunFailed
+		h.Failing = s.Status == warehouse.RunFailed ||
+			(s.LastFailure != nil && (s.LastSuccess == nil || s.LastFailure.After(*s.LastSuccess)))
 		h.Stale = s.LastSuccess == nil || now.Sub(*s.LastSuccess) > limit
 		if s.NewestData != nil {
 			age := now.Sub(*s.NewestData)
@@ -69,4 +72,63 @@ func Healthy(hs []Health) bool {
 		}
 	}
 	return true
+}
+
+// Connector states, as /healthz and the Slack alerts judge them.
+const (
+	StateOK      = "ok"
+	StateFailing = "failing"
+	StateStale   = "stale"
+)
+
+// ConnectorState sums up one connector's objects.
+type ConnectorState struct {
+	Connector string
+	// State is StateFailing when an object is failing, else StateStale
+	// when one is stale, else StateOK.
+	State   string
+	Failing []string // objects whose newest verdict is a failure, sorted
+	Stale   []string // objects without a success within stale_after, sorted
+	// Error is the newest run's error of the first failing object.
+	Error string
+}
+
+// Judge sums up hs (as Assess returns them: sorted by connector) per
+// connector. The one grace: an object that has never finished a run (its
+// first sync still going, or not started yet) is not stale until its
+// connector's stale_after has passed since since (the start of serve). An
+// object whose first run failed is failing at once: nothing waits for it.
+func Judge(hs []Health, staleAfter map[string]time.Duration, since, now time.Time) []ConnectorState {
+	var out []ConnectorState
+	for _, h := range hs {
+		if len(out) == 0 || out[len(out)-1].Connector != h.Connector {
+			out = append(out, ConnectorState{Connector: h.Connector, State: StateOK})
+		}
+		c := &out[len(out)-1]
+		switch {
+		case h.Failing:
+			c.Failing = append(c.Failing, h.Object)
+			if c.Error == "" {
+				c.Error = h.Error
+			}
+		case h.Stale && neverFinished(h) && now.Sub(since) <= staleAfter[h.Connector]:
+			// Catching up.
+		case h.Stale:
+			c.Stale = append(c.Stale, h.Object)
+		}
+	}
+	for i := range out {
+		switch {
+		case len(out[i].Failing) > 0:
+			out[i].State = StateFailing
+		case len(out[i].Stale) > 0:
+			out[i].State = StateStale
+		}
+	}
+	return out
+}
+
+// neverFinished reports whether h has no run that ended in a verdict.
+func neverFinished(h Health) bool {
+	return h.LastSuccess == nil && h.LastFailure == nil && h.Status != warehouse.RunFailed
 }

@@ -36,9 +36,10 @@ func (s *Store) FinishRun(ctx context.Context, id int64, finished time.Time, sta
 }
 
 // runStatusQuery selects the newest run of every connector and object,
-// with the finish time of its newest succeeded run.
+// with the finish times of its newest succeeded and newest failed runs.
 const runStatusQuery = `SELECT r.connector, r.object, r.id, r.started_at, r.finished_at, r.status, r.records, r.error,
-  (SELECT max(s.finished_at) FROM sync_runs s WHERE s.connector = r.connector AND s.object = r.object AND s.status = '` + RunSucceeded + `')
+  (SELECT max(s.finished_at) FROM sync_runs s WHERE s.connector = r.connector AND s.object = r.object AND s.status = '` + RunSucceeded + `'),
+  (SELECT max(f.finished_at) FROM sync_runs f WHERE f.connector = r.connector AND f.object = r.object AND f.status = '` + RunFailed + `')
 FROM sync_runs r
 WHERE r.id = (SELECT max(x.id) FROM sync_runs x WHERE x.connector = r.connector AND x.object = r.object)
 ORDER BY r.connector, r.object`
@@ -57,14 +58,15 @@ func (s *Store) RunStatus(ctx context.Context) ([]ObjectStatus, error) {
 			o                 ObjectStatus
 			started           nullTime
 			finished, success nullTime
+			failure           nullTime
 			errText           sql.NullString
 			records           int64
 		)
-		if err := rows.Scan(&o.Connector, &o.Object, &o.LastRunID, &started, &finished, &o.Status, &records, &errText, &success); err != nil {
+		if err := rows.Scan(&o.Connector, &o.Object, &o.LastRunID, &started, &finished, &o.Status, &records, &errText, &success, &failure); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read run status: %w", err)
 		}
-		o.StartedAt, o.FinishedAt, o.LastSuccess = started.T, finished.ptr(), success.ptr()
+		o.StartedAt, o.FinishedAt, o.LastSuccess, o.LastFailure = started.T, finished.ptr(), success.ptr(), failure.ptr()
 		o.Records, o.Error = int(records), errText.String
 		out = append(out, o)
 	}

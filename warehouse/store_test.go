@@ -531,6 +531,8 @@ func TestRuns(t *testing.T) {
 		run("hub", connectors.ObjectDeals, at(1, 0), warehouse.RunSucceeded, 10, "")
 		lastOK := run("hub", connectors.ObjectDeals, at(2, 0), warehouse.RunSucceeded, 5, "")
 		failed := run("hub", connectors.ObjectDeals, at(3, 0), warehouse.RunFailed, 2, "fetch deals page 3: 503")
+		// A failed run, then one still going: the failure is remembered.
+		run("amo", connectors.ObjectUsers, at(3, 30), warehouse.RunFailed, 0, "authentication failed (HTTP 401)")
 		running := run("amo", connectors.ObjectUsers, at(4, 0), warehouse.RunRunning, 0, "")
 		// A connector's own object (HubSpot calls) reports the activities
 		// table's newest row; bookkeeping rows report none.
@@ -545,10 +547,11 @@ func TestRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []warehouse.ObjectStatus{
-			{Connector: "amo", Object: "users", LastRunID: running, StartedAt: at(4, 0), Status: warehouse.RunRunning},
+			{Connector: "amo", Object: "users", LastRunID: running, StartedAt: at(4, 0), Status: warehouse.RunRunning,
+				LastFailure: ptr(at(3, 30).Add(time.Minute))},
 			{Connector: "hub", Object: "deals", LastRunID: failed, StartedAt: at(3, 0), FinishedAt: ptr(at(3, 0).Add(time.Minute)),
 				Status: warehouse.RunFailed, Records: 2, Error: "fetch deals page 3: 503",
-				LastSuccess: ptr(at(2, 0).Add(time.Minute)), NewestData: ptr(at(1, 7))},
+				LastSuccess: ptr(at(2, 0).Add(time.Minute)), LastFailure: ptr(at(3, 0).Add(time.Minute)), NewestData: ptr(at(1, 7))},
 			{Connector: "hub", Object: "reconcile:deals", LastRunID: rec, StartedAt: at(1, 0), FinishedAt: ptr(at(1, 0).Add(time.Minute)),
 				Status: warehouse.RunSucceeded, LastSuccess: ptr(at(1, 0).Add(time.Minute))},
 		}

@@ -47,6 +47,10 @@ type ObjectStatus struct {
 	Error      string
 	// LastSuccess is the finish time of the newest succeeded run, nil if none.
 	LastSuccess *time.Time
+	// LastFailure is the finish time of the newest failed run, nil if none:
+	// with LastSuccess it says whether the object is failing while a newer
+	// run is still going.
+	LastFailure *time.Time
 	// NewestData is the newest updated_at stored for this object, nil if
 	// no rows (for objects that map to a record table).
 	NewestData *time.Time

@@ -37,6 +37,7 @@ func loadConfig(e *env, flagValue string) (*config.Config, error) {
 	case err != nil:
 		return nil, usageError{err}
 	}
+	e.redactor.Add(configSecrets(cfg)...)
 	return cfg, nil
 }
 
@@ -77,14 +78,14 @@ func newLoggerTo(e *env, w io.Writer, text bool) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if text {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(redactHandler{next: slog.NewTextHandler(w, opts), r: e.redactor})
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(redactHandler{next: slog.NewJSONHandler(w, opts), r: e.redactor})
 }
 
 // newLoggerLevel is a text logger to w at level.
-func newLoggerLevel(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+func newLoggerLevel(e *env, w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(redactHandler{next: slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), r: e.redactor})
 }
 
 // formatFlag adds --format table|json to fs; check validates its value.

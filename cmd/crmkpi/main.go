@@ -16,6 +16,8 @@ import (
 	_ "github.com/lib/pq"  // PostgreSQL driver for the warehouse
 	_ "modernc.org/sqlite" // embedded SQLite driver for the warehouse
 
+	"github.com/crmkpi/crmkpi/connectors"
+
 	// Time zones work in images without zoneinfo (distroless, scratch).
 	_ "time/tzdata"
 )
@@ -45,6 +47,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
+	// redactor hides secrets in what the process prints, logs and keeps;
+	// loadConfig teaches it the config's secrets.
+	redactor *connectors.Redactor
 }
 
 func (e *env) getenv(k string) string {
@@ -75,7 +80,7 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, redactor: connectors.NewRedactor()}
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		args = []string{"version"}
 	}
@@ -97,7 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "crmkpi %s: %v\n", c.name, err)
+		fmt.Fprintf(stderr, "crmkpi %s: %s\n", c.name, e.redactor.Redact(err.Error()))
 		var ue usageError
 		if errors.As(err, &ue) {
 			return exitUsage

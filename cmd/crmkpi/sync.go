@@ -77,7 +77,7 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 		log = newLoggerTo(e, tp, true)
 		if e.getenv("CRMKPI_LOG_LEVEL") == "" {
 			// The bars and the summary say what info lines would.
-			log = newLoggerLevel(tp, slog.LevelWarn)
+			log = newLoggerLevel(e, tp, slog.LevelWarn)
 		}
 	}
 	built, err := buildConnectors(conns, s, log)
@@ -91,7 +91,7 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 	for _, b := range built {
 		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: full, ReconcileEvery: b.reconcileEvery})
 	}
-	eng := &syncer.Engine{Store: s, Logger: log}
+	eng := &syncer.Engine{Store: redactedRuns{s, e.redactor}, Logger: log}
 	if tp != nil {
 		eng.Progress = tp
 	} else {
@@ -101,7 +101,7 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 	if tp != nil {
 		tp.Wait()
 	}
-	syncer.WriteSummary(e.stderr, sum)
+	syncer.WriteSummary(redactWriter{e.stderr, e.redactor}, sum)
 	for _, w := range expiryWarnings(built, time.Now()) {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}

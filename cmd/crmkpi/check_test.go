@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
+	"github.com/crmkpi/crmkpi/notify"
+)
+
+// TestCheckOwnDeadlines checks five CRMs at once: one refusing connections,
+// one that never answers, one with an untrusted certificate, one refusing
+// the token and one that works. Each is reported with its own cause, in
+// config order, and the one that works is ok: the one that hangs does not
+// use up the others' time.
+func TestCheckOwnDeadlines(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // until the client gives up
+	}))
+	t.Cleanup(hang.Close)
+	untrusted := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake errors are expected
+	untrusted.StartTLS()
+	t.Cleanup(untrusted.Close)
+	hs := hubspottest.NewServer(hubspottest.WithToken("pat-eu1-good"), hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0))
+	t.Cleanup(hs.Close)
+
+	dir := t.TempDir()
+	conn := func(name, token, base string) string {
+		return fmt.Sprintf("  - {name: %s, type: hubspot, token: %s, base_url: %q, schedule: \"@every 1h\", rate_limit: 1000, burst: 100}\n", name, token, base)
+	}
+	cfg := writeFile(t, dir, "crmkpi.yaml", fmt.Sprintf("warehouse: {dsn: %q}\nconnectors:\n", "sqlite:"+filepath.Join(dir, "w.db"))+
+		conn("refused", "pat-eu1-good", refused)+
+		conn("hang", "pat-eu1-good", hang.URL)+
+		conn("tls", "pat-eu1-good", untrusted.URL)+
+		conn("badtoken", "pat-eu1-wrong", hs.URL)+
+		conn("ok", "pat-eu1-good", hs.URL))
+
+	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg, "--timeout", "2s")
+	if code != exitFailed {
+		t.Errorf("check exit %d, want %d\nstderr:\n%s", code, exitFailed, stderr)
+	}
+	want := []string{
+		"config: ok (5 connectors, 0 managers)",
+		"warehouse sqlite:" + filepath.Join(dir, "w.db") + ": ok",
+		"warehouse sqlite:" + filepath.Join(dir, "w.db") + ": warning: no warehouse file yet",
+		"connector refused: FAILED (connection refused): ",
+		"connector hang: FAILED (timeout after 2s): ",
+		"connector tls: FAILED (TLS handshake): ",
+		"connector badtoken: FAILED (401 unauthorized): ",
+		"connector ok: ok",
+		"slack: not configured",
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("check printed %d lines, want %d:\n%s", len(lines), len(want), stdout)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, lines[i], w)
+		}
+	}
+	if strings.Contains(stdout, "pat-eu1-") {
+		t.Errorf("check prints a token:\n%s", stdout)
+	}
+}
+
+func TestCheckCause(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&connectors.Error{Connector: "hs", Object: "users", Err: &connectors.AuthError{Status: 401, Detail: "expired"}}, "401 unauthorized"},
+		{fmt.Errorf("check users: %w", &connectors.AuthError{Status: 403}), "403 forbidden"},
+		{&connectors.RateLimitError{Status: 429}, "429 too many requests"},
+		{&connectors.TransportError{Op: "Get", Msg: "dial tcp: connect: connection refused", Reason: "connection refused"}, "connection refused"},
+		// Retried until the deadline: the last attempt names the cause.
+		{&connectors.Error{Connector: "hs", Err: &connectors.DeadlineError{Err: context.DeadlineExceeded,
+			Last: &connectors.TransportError{Op: "Get", Msg: "lookup crm.invalid: no such host", Reason: "no such host"}}}, "no such host"},
+		{&connectors.DeadlineError{Err: context.DeadlineExceeded, Last: &connectors.ResponseError{Status: 503}}, "503 service unavailable"},
+		{&connectors.DeadlineError{Err: context.DeadlineExceeded, Last: &connectors.TransportError{Op: "Get", Msg: "timeout", Reason: "timeout"}}, "timeout after 20s"},
+		{fmt.Errorf("list owners: %w", context.DeadlineExceeded), "timeout after 20s"},
+		// Errors from the warehouse driver and slack-go keep their chain.
+		{fmt.Errorf("ping warehouse: %w", refused), "connection refused"},
+		{&notify.APIError{Method: "auth.test", Err: refused}, "connection refused"},
+		{&notify.APIError{Method: "auth.test", Code: "invalid_auth", Err: errors.New("invalid_auth")}, "invalid_auth"},
+		{&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, "TLS handshake"},
+		{&connectors.MalformedError{Detail: "decode JSON body"}, "malformed response"},
+		{errors.New("something else"), ""},
+	}
+	for _, tt := range tests {
+		if got := checkCause(tt.err, 20*time.Second); got != tt.want {
+			t.Errorf("checkCause(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

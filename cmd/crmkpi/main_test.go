@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,38 +105,6 @@ func TestScoreEmptyWarehouse(t *testing.T) {
 	}
 	if got.Period.Kind != "month" || got.Period.Start != "2026-10-01T00:00:00+03:00" || got.Period.End != "2026-11-01T00:00:00+03:00" || got.Currency != "RUB" || len(got.Managers) != 0 {
 		t.Errorf("score json = %+v", got)
-	}
-}
-
-// TestDockerfileBuild runs the build command of the Dockerfile's build stage,
-// since no Docker engine runs here.
-func TestDockerfileBuild(t *testing.T) {
-	f, err := os.Open("../../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var build string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "RUN ") && strings.Contains(line, "go build") {
-			build = strings.TrimPrefix(line, "RUN ")
-		}
-	}
-	if build == "" {
-		t.Fatal("no go build step in the Dockerfile")
-	}
-	out := t.TempDir()
-	build = strings.ReplaceAll(build, "/out/crmkpi", filepath.Join(out, "crmkpi"))
-	cmd := exec.Command("sh", "-c", build)
-	cmd.Dir = "../.."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", build, err, b)
-	}
-	b, err := exec.Command(filepath.Join(out, "crmkpi"), "--help").CombinedOutput()
-	if err != nil || !strings.Contains(string(b), "Usage: crmkpi") {
-		t.Fatalf("built binary --help: %v\n%s", err, b)
 	}
 }
 

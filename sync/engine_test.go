@@ -211,8 +211,8 @@ type cancelAfter struct {
 	seen   int
 }
 
-func (c *cancelAfter) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
-	if err := c.Store.ApplyPage(ctx, connector, obj, p); err != nil {
+func (c *cancelAfter) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
+	if err := c.Store.ApplyPageFenced(ctx, l, obj, p); err != nil {
 		return err
 	}
 	c.seen++
@@ -256,12 +256,12 @@ type failingStore struct {
 	n, calls int
 }
 
-func (f *failingStore) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+func (f *failingStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
 	f.calls++
 	if f.calls == f.n {
 		return errors.New("connection refused")
 	}
-	return f.Store.ApplyPage(ctx, connector, obj, p)
+	return f.Store.ApplyPageFenced(ctx, l, obj, p)
 }
 
 func TestEngineWarehouseFailureStopsPull(t *testing.T) {
@@ -286,18 +286,24 @@ func TestEngineWarehouseFailureStopsPull(t *testing.T) {
 func TestEngineLockSkips(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
-		release, _, ok, err := s.TryLock(ctx, "mem", "other-host:4242")
-		if err != nil || !ok {
-			t.Fatalf("TryLock: %v %v", ok, err)
+		lease, err := s.TryLock(ctx, "mem", "other-host:4242")
+		if err != nil {
+			t.Fatalf("TryLock: %v", err)
 		}
 		crm := &memCRM{name: "mem", ids: ints(1, 5), pageSize: 10}
 		e := &Engine{Store: s, Holder: "me:1"}
 		sum, _ := e.Run(ctx, []Job{{Connector: crm}})
 		c := sum.Connectors[0]
-		if !strings.Contains(c.Skipped, "other-host:4242") || crm.pulls != 0 || sum.Failed() {
-			t.Errorf("skipped=%q pulls=%d failed=%v; want skip naming other-host:4242, no pull, no failure", c.Skipped, crm.pulls, sum.Failed())
+		if !strings.HasPrefix(c.Skipped, "locked by other-host:4242") || crm.pulls != 0 || sum.Failed() || len(sum.Skipped()) != 1 {
+			t.Errorf("skipped=%q (%d) pulls=%d failed=%v; want a skip naming other-host:4242, no pull, no failure",
+				c.Skipped, len(sum.Skipped()), crm.pulls, sum.Failed())
 		}
-		if err := release(); err != nil {
+		var b strings.Builder
+		WriteSummary(&b, sum)
+		if want := "mem: skipped: locked by other-host:4242"; !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+		if err := lease.Release(); err != nil {
 			t.Fatal(err)
 		}
 		sum, _ = e.Run(ctx, []Job{{Connector: crm}})

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"time"
 )
 
 //go:embed migrations
@@ -162,7 +161,7 @@ func (s *Store) lockMigrations(ctx context.Context) (unlock func() error, err er
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
 	return func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
 		defer cancel()
 		var unlocked bool
 		err := c.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked)

@@ -43,6 +43,9 @@ type Store struct {
 	copyUpsert bool
 	// now is the clock for synced_at and similar bookkeeping times.
 	now func() time.Time
+	// heartbeat is how often a held lease renews heartbeat_at; 0 means
+	// defaultHeartbeat.
+	heartbeat time.Duration
 }
 
 // Open connects to the warehouse named by dsn:
@@ -184,9 +187,9 @@ func redactErr(err error, dsn string) error {
 	return errors.New(msg)
 }
 
-// Close closes the database. Locks still held are released by the engine
-// (PostgreSQL) or stay as lock files until their holder is seen to be gone
-// (SQLite); release them first.
+// Close closes the database. Locks still held are released by the server
+// when their sessions end (PostgreSQL) or stay as lock files until their
+// holder is seen to be gone (SQLite); release them first.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Ping checks that the warehouse answers.
@@ -214,7 +217,12 @@ func (s *Store) Dialect() string { return s.d.name }
 // rolling back under context.WithoutCancel); when ctx ends mid-transaction
 // database/sql rolls back by itself.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return inTxOn(ctx, s.db, fn)
+}
+
+// inTxOn is inTx on db, a pool or one connection of it.
+func inTxOn(ctx context.Context, db leaseDB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

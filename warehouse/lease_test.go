@@ -3,6 +3,8 @@ package warehouse_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -251,4 +253,37 @@ func TestInterruptOrphanRuns(t *testing.T) {
 			t.Errorf("RunStatus (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestLockScopedBySchema: warehouses in two schemas of one PostgreSQL
+// database share no locks, also when the schema comes from the DSN's
+// search_path rather than OpenSchema (as every crmkpi process opens it).
+func TestLockScopedBySchema(t *testing.T) {
+	ctx := context.Background()
+	var stores []*warehouse.Store
+	for range 2 {
+		u, err := url.Parse(warehousetest.PostgresURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", warehousetest.EmptySchema(t))
+		u.RawQuery = q.Encode()
+		s, err := warehouse.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stores = append(stores, s)
+	}
+	for i, s := range stores {
+		l, err := s.TryLock(ctx, conn, fmt.Sprintf("sync-%d", i))
+		if err != nil {
+			t.Fatalf("TryLock in schema %d: %v", i, err)
+		}
+		defer l.Release()
+	}
 }

@@ -150,7 +150,7 @@ func (e *LostLeaseError) Error() string {
 // it, and records the skip in sync_leases for crmkpi status.
 //
 // On PostgreSQL the lock is a session advisory lock, keyed by a hash of the
-// Store's schema and the connector name, held on a connection of its own
+// schema the Store works in and the connector name, held on a connection of its own
 // until Release; if the process dies, the server drops the lock with the
 // session. Taking and giving it back do not depend on ctx (see
 // lockTimeout).
@@ -181,7 +181,7 @@ func (s *Store) tryLockPostgres(ctx context.Context, connector, holder string) (
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", connector, err)
 	}
-	key := lockKey(s.schema, connector)
+	key := lockKey(s.lockScope, connector)
 	var ok bool
 	if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 		// The server may have granted the lock all the same.

@@ -153,7 +153,7 @@ func (s *Store) lockMigrations(ctx context.Context) (unlock func() error, err er
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
 	h := fnv.New64a()
-	h.Write([]byte("crmkpi migrate\x00" + s.schema))
+	h.Write([]byte("crmkpi migrate\x00" + s.lockScope))
 	key := int64(h.Sum64())
 	if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 		// Cut while waiting, the session may hold the lock all the same.

@@ -34,10 +34,13 @@ type Store struct {
 	// path is the SQLite database file, next to which TryLock keeps its
 	// lock files.
 	path string
-	// schema is the PostgreSQL schema the Store works in ("" for the
-	// search_path default); it scopes advisory lock keys so test schemas in
-	// one database do not share locks.
+	// schema is the PostgreSQL schema the Store is confined to by
+	// OpenSchema ("" for the search_path default).
 	schema string
+	// lockScope is the schema the Store's connections work in, read from
+	// the server (a search_path in the DSN counts): it scopes advisory lock
+	// keys, so that warehouses in schemas of one database share no locks.
+	lockScope string
 	// copyUpsert makes big PostgreSQL upserts go through COPY and a
 	// staging table instead of multi-row INSERTs.
 	copyUpsert bool
@@ -70,6 +73,12 @@ func OpenSchema(ctx context.Context, dsn, schema string) (*Store, error) {
 	if err := s.Ping(ctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	if s.d.name == DialectPostgres {
+		if err := s.db.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&s.lockScope); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("read warehouse schema: %w", err)
+		}
 	}
 	return s, nil
 }

@@ -315,6 +315,9 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 	if err != nil {
 		if le, ok := errors.AsType[*warehouse.LockedError](err); ok {
 			res.Skipped = "locked by " + le.Holder
+			if e.Metrics != nil {
+				e.Metrics.skipped.WithLabelValues(name).Inc()
+			}
 			if err != error(le) {
 				// Skipped all the same; the skip could not be recorded.
 				log.WarnContext(ctx, "connector skipped: locked", "held_by", le.Holder, "error", err)

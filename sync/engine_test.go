@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -291,9 +292,13 @@ func TestEngineLockSkips(t *testing.T) {
 			t.Fatalf("TryLock: %v", err)
 		}
 		crm := &memCRM{name: "mem", ids: ints(1, 5), pageSize: 10}
-		e := &Engine{Store: s, Holder: "me:1"}
+		reg := prometheus.NewRegistry()
+		e := &Engine{Store: s, Holder: "me:1", Metrics: NewMetrics(reg)}
 		sum, _ := e.Run(ctx, []Job{{Connector: crm}})
 		c := sum.Connectors[0]
+		if n := counter(t, reg, "crmkpi_sync_skipped_total"); n != 1 {
+			t.Errorf("crmkpi_sync_skipped_total = %v, want 1", n)
+		}
 		if !strings.HasPrefix(c.Skipped, "locked by other-host:4242") || crm.pulls != 0 || sum.Failed() || len(sum.Skipped()) != 1 {
 			t.Errorf("skipped=%q (%d) pulls=%d failed=%v; want a skip naming other-host:4242, no pull, no failure",
 				c.Skipped, len(sum.Skipped()), crm.pulls, sum.Failed())
@@ -355,4 +360,22 @@ func TestEngineReconcile(t *testing.T) {
 			t.Errorf("live ids after --full (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// counter sums the values of the counter name in reg.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }

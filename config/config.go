@@ -86,6 +86,10 @@ type Connector struct {
 	// Overlap is how far back before the saved cursor an incremental sync
 	// starts again, against records committed late in the CRM.
 	Overlap time.Duration `yaml:"overlap"`
+	// MinListingShare is the least share, in percent, of the stored
+	// records of an object that a deletion scan must list before it flags
+	// any deleted; 0 means the sync engine's default (50).
+	MinListingShare float64 `yaml:"min_listing_share,omitempty"`
 
 	// HubSpot only.
 	AssociationsEvery time.Duration `yaml:"associations_every,omitempty"` // full re-read of associations

@@ -318,6 +318,20 @@ func (d *decoder) positive(n *yaml.Node, path string, dst *float64) bool {
 	return true
 }
 
+// percent decodes a share in percent: more than 0, at most 100.
+func (d *decoder) percent(n *yaml.Node, path string, dst *float64) bool {
+	var f float64
+	if !d.positive(n, path, &f) {
+		return false
+	}
+	if f > 100 {
+		d.errorf(n, "%s: must be at most 100 (percent)", path)
+		return false
+	}
+	*dst = f
+	return true
+}
+
 func (d *decoder) positiveInt(n *yaml.Node, path string, dst *int, zeroOK bool) bool {
 	var i int
 	if !d.int(n, path, &i) {
@@ -439,6 +453,7 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 		},
 		"stale_after":        func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.StaleAfter) },
 		"overlap":            func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.Overlap) },
+		"min_listing_share":  func(v *yaml.Node, p string) bool { return d.percent(v, p, &c.MinListingShare) },
 		"associations_every": func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.AssociationsEvery) },
 		"search_rate_limit":  func(v *yaml.Node, p string) bool { return d.positive(v, p, &c.SearchRateLimit) },
 		"reconcile_every":    func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.ReconcileEvery) },

@@ -27,9 +27,9 @@ type timedStore struct {
 	pages   int
 }
 
-func (s *timedStore) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+func (s *timedStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
 	start := time.Now()
-	err := s.Store.ApplyPage(ctx, connector, obj, p)
+	err := s.Store.ApplyPageFenced(ctx, l, obj, p)
 	d := time.Since(start)
 	s.mu.Lock()
 	s.longest = max(s.longest, d)

@@ -23,7 +23,7 @@ type failingStore struct {
 	seen int
 }
 
-func (f *failingStore) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+func (f *failingStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
 	if obj == f.obj {
 		f.mu.Lock()
 		f.seen++
@@ -33,7 +33,7 @@ func (f *failingStore) ApplyPage(ctx context.Context, connector string, obj conn
 			return f.err
 		}
 	}
-	return f.Store.ApplyPage(ctx, connector, obj, p)
+	return f.Store.ApplyPageFenced(ctx, l, obj, p)
 }
 
 // TestWarehouseFaults fails one page's write (a full disk, a dropped

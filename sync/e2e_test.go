@@ -448,8 +448,8 @@ type cancelAtPage struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelAtPage) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
-	if err := c.Store.ApplyPage(ctx, connector, obj, p); err != nil {
+func (c *cancelAtPage) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
+	if err := c.Store.ApplyPageFenced(ctx, l, obj, p); err != nil {
 		return err
 	}
 	if c.seen.Add(1) == c.n {
@@ -555,10 +555,10 @@ type commitThenCancel struct {
 	cancel context.CancelFunc
 }
 
-func (c commitThenCancel) TryLock(ctx context.Context, connector, holder string) (func() error, string, bool, error) {
-	release, held, ok, err := c.Store.TryLock(ctx, connector, holder)
+func (c commitThenCancel) TryLock(ctx context.Context, connector, holder string) (*warehouse.Lease, error) {
+	l, err := c.Store.TryLock(ctx, connector, holder)
 	c.cancel() // stopped right after the lock: the runs are about to start
-	return release, held, ok, err
+	return l, err
 }
 
 func (c commitThenCancel) StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error) {
@@ -570,7 +570,7 @@ func (c commitThenCancel) StartRun(ctx context.Context, connector string, obj co
 }
 
 // TestEngineStopAtRunStartFinishesRun stops a sync as its runs start: the
-// run rows must still be finished (as failed), never left running.
+// run rows must still be finished (as interrupted), never left running.
 func TestEngineStopAtRunStartFinishesRun(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		db := synctest.DB(t, s)
@@ -582,5 +582,14 @@ func TestEngineStopAtRunStartFinishesRun(t *testing.T) {
 			t.Errorf("a stopped run succeeded")
 		}
 		noneRunning(t, db, "mem")
+		runs, err := synctest.Runs(context.Background(), db, "mem")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Status != warehouse.RunInterrupted {
+				t.Errorf("run %d %s: %s %q, want interrupted", r.ID, r.Object, r.Status, r.Error)
+			}
+		}
 	})
 }

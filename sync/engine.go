@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -22,16 +23,19 @@ import (
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
-// Store is what the engine needs of the warehouse.
+// Store is what the engine needs of the warehouse. Every write of a run's
+// data goes through the run's lease (the Fenced methods), so a run that
+// lost its connector to another stores nothing more.
 type Store interface {
 	Cursor(ctx context.Context, connector string, obj connectors.Object) (string, error)
-	SetCursor(ctx context.Context, connector string, obj connectors.Object, cursor string) error
-	ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error
-	MarkMissingDeleted(ctx context.Context, connector string, obj connectors.Object, live []string, at time.Time) (int, error)
 	CountLive(ctx context.Context, connector string, obj connectors.Object) (int, error)
+	TryLock(ctx context.Context, connector, holder string) (*warehouse.Lease, error)
+	InterruptOrphanRuns(ctx context.Context, l *warehouse.Lease, at time.Time) (int, error)
+	ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error
+	SetCursorFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, cursor string) error
+	MarkMissingDeletedFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, live []string, at time.Time) (int, error)
 	StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error)
 	FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error
-	TryLock(ctx context.Context, connector, holder string) (release func() error, heldBy string, ok bool, err error)
 }
 
 // Job is one connector to sync.
@@ -45,7 +49,17 @@ type Job struct {
 	// ReconcileEvery is how often a Reconciler's deletion scan runs
 	// without --full; 0 means daily.
 	ReconcileEvery time.Duration
+	// MinListingShare is the least share (0 to 1) of the stored records
+	// of an object that a deletion scan must list before anything is
+	// flagged deleted; 0 means DefaultMinListingShare. An empty listing
+	// while records are stored is always refused.
+	MinListingShare float64
+	// AllowMassDelete lifts that guard (crmkpi sync --allow-mass-delete).
+	AllowMassDelete bool
 }
+
+// DefaultMinListingShare is Job.MinListingShare's default.
+const DefaultMinListingShare = 0.5
 
 // Engine runs jobs. The zero value is not usable: set Store.
 type Engine struct {
@@ -112,28 +126,44 @@ func (b boundedStore) Cursor(ctx context.Context, connector string, obj connecto
 	return b.Store.Cursor(ctx, connector, obj)
 }
 
-func (b boundedStore) SetCursor(ctx context.Context, connector string, obj connectors.Object, cursor string) error {
-	if err := b.acquire(ctx); err != nil {
-		return err
-	}
-	defer b.release()
-	return b.Store.SetCursor(ctx, connector, obj, cursor)
-}
-
-func (b boundedStore) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
-	if err := b.acquire(ctx); err != nil {
-		return err
-	}
-	defer b.release()
-	return b.Store.ApplyPage(ctx, connector, obj, p)
-}
-
-func (b boundedStore) MarkMissingDeleted(ctx context.Context, connector string, obj connectors.Object, live []string, at time.Time) (int, error) {
+func (b boundedStore) InterruptOrphanRuns(ctx context.Context, l *warehouse.Lease, at time.Time) (int, error) {
 	if err := b.acquire(ctx); err != nil {
 		return 0, err
 	}
 	defer b.release()
-	return b.Store.MarkMissingDeleted(ctx, connector, obj, live, at)
+	return b.Store.InterruptOrphanRuns(ctx, l, at)
+}
+
+func (b boundedStore) SetCursorFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, cursor string) error {
+	if err := b.acquire(ctx); err != nil {
+		return err
+	}
+	defer b.release()
+	return b.Store.SetCursorFenced(ctx, l, obj, cursor)
+}
+
+func (b boundedStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
+	if err := b.acquire(ctx); err != nil {
+		return err
+	}
+	defer b.release()
+	return b.Store.ApplyPageFenced(ctx, l, obj, p)
+}
+
+func (b boundedStore) MarkMissingDeletedFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, live []string, at time.Time) (int, error) {
+	if err := b.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer b.release()
+	return b.Store.MarkMissingDeletedFenced(ctx, l, obj, live, at)
+}
+
+func (b boundedStore) CountLive(ctx context.Context, connector string, obj connectors.Object) (int, error) {
+	if err := b.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer b.release()
+	return b.Store.CountLive(ctx, connector, obj)
 }
 
 func (b boundedStore) StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error) {
@@ -162,6 +192,9 @@ type ObjectResult struct {
 	Deleted   int // records flagged by reconciliation
 	Duration  time.Duration
 	Err       error
+	// Interrupted is set when Err came with the end of the run's context
+	// (a signal, a deadline): the run is recorded interrupted, not failed.
+	Interrupted bool
 
 	// fullPull is set when the object was pulled from an empty cursor, so
 	// liveIDs holds every id the CRM has: a deletion scan can use them
@@ -176,7 +209,8 @@ type ObjectResult struct {
 // ConnectorResult is the outcome of one connector.
 type ConnectorResult struct {
 	Connector string
-	// Skipped is set when another process holds the connector's lock.
+	// Skipped says why the connector did not run, "locked by HOLDER",
+	// when another sync holds its lock; "" when it ran.
 	Skipped string
 	Objects []ObjectResult
 	Err     error // lock or setup failure
@@ -187,7 +221,19 @@ type Summary struct {
 	Connectors []ConnectorResult
 }
 
-// Failed reports whether any connector or object failed.
+// Skipped returns the connectors skipped because another sync held them.
+func (s *Summary) Skipped() []ConnectorResult {
+	var out []ConnectorResult
+	for _, c := range s.Connectors {
+		if c.Skipped != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Failed reports whether any connector or object failed or was
+// interrupted; a skip is not a failure (see Skipped).
 func (s *Summary) Failed() bool {
 	for _, c := range s.Connectors {
 		if c.Err != nil {
@@ -265,21 +311,39 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 	name := j.Connector.Name()
 	log := e.logger().With("connector", name)
 	res := ConnectorResult{Connector: name}
-	release, heldBy, ok, err := e.Store.TryLock(ctx, name, e.holder())
+	lease, err := e.Store.TryLock(ctx, name, e.holder())
 	if err != nil {
+		if le, ok := errors.AsType[*warehouse.LockedError](err); ok {
+			res.Skipped = "locked by " + le.Holder
+			if e.Metrics != nil {
+				e.Metrics.skipped.WithLabelValues(name).Inc()
+			}
+			if err != error(le) {
+				// Skipped all the same; the skip could not be recorded.
+				log.WarnContext(ctx, "connector skipped: locked", "held_by", le.Holder, "error", err)
+			} else {
+				log.WarnContext(ctx, "connector skipped: locked", "held_by", le.Holder)
+			}
+			return res
+		}
 		res.Err = fmt.Errorf("take sync lock: %w", err)
 		return res
 	}
-	if !ok {
-		res.Skipped = fmt.Sprintf("another sync holds the lock (%s)", heldBy)
-		log.WarnContext(ctx, "connector skipped: locked", "held_by", heldBy)
-		return res
-	}
 	defer func() {
-		if err := release(); err != nil {
+		if err := lease.Release(); err != nil {
 			log.Error("release sync lock", "error", err)
 		}
 	}()
+	// Runs still recorded running were left by an earlier holder, gone
+	// since this one could take the lock.
+	n, err := e.store().InterruptOrphanRuns(context.WithoutCancel(ctx), lease, e.now())
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if n > 0 {
+		log.WarnContext(ctx, "closed runs an earlier sync left running", "runs", n, "previous_holder", lease.Previous)
+	}
 
 	objs := j.Objects
 	if objs == nil {
@@ -292,19 +356,24 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 			reconcile[o] = true
 		}
 	}
+	// A lost lease stops every object of the connector, not only the one
+	// whose page found it out.
+	cctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	res.Objects = make([]ObjectResult, len(objs))
 	var wg gosync.WaitGroup
 	for i, obj := range objs {
 		// Objects run concurrently; the connector's one client keeps all
 		// of them inside the CRM's rate limit.
 		wg.Go(func() {
-			r := e.runObject(ctx, j, obj, reconcile[obj], log)
-			if r.Err == nil && reconcile[obj] {
-				n, err := e.reconcile(ctx, j, rec, obj, &r, log)
-				r.Deleted = n
-				if err != nil {
-					r.Err = err
-				}
+			var r ObjectResult
+			if reconcile[obj] {
+				r = e.runObject(cctx, j, lease, obj, rec, log)
+			} else {
+				r = e.runObject(cctx, j, lease, obj, nil, log)
+			}
+			if lost, ok := errors.AsType[*warehouse.LostLeaseError](r.Err); ok {
+				stop(lost)
 			}
 			res.Objects[i] = r
 		})
@@ -313,7 +382,9 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 	return res
 }
 
-func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, collectIDs bool, log *slog.Logger) (r ObjectResult) {
+// runObject pulls obj and, when rec is not nil, reconciles its deletions,
+// recording the run in sync_runs.
+func (e *Engine) runObject(ctx context.Context, j Job, lease *warehouse.Lease, obj connectors.Object, rec connectors.Reconciler, log *slog.Logger) (r ObjectResult) {
 	name := j.Connector.Name()
 	log = log.With("object", string(obj))
 	r = ObjectResult{Connector: name, Object: obj}
@@ -335,10 +406,7 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 	}
 	defer func() {
 		r.Duration = e.now().Sub(start)
-		status, errText := warehouse.RunSucceeded, ""
-		if r.Err != nil {
-			status, errText = warehouse.RunFailed, r.Err.Error()
-		}
+		status, errText := e.outcome(ctx, &r)
 		if err := e.store().FinishRun(bg, runID, e.now(), status, r.Records, errText); err != nil {
 			log.Error("record run end", "error", err)
 		}
@@ -348,9 +416,12 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 		if e.Metrics != nil {
 			e.Metrics.observeRun(name, obj, status, r, e.now())
 		}
-		if r.Err != nil {
+		switch {
+		case r.Interrupted:
+			log.WarnContext(bg, "sync interrupted", "records", r.Records, "pages", r.Pages, "duration", r.Duration, "error", r.Err)
+		case r.Err != nil:
 			log.ErrorContext(bg, "sync failed", "records", r.Records, "pages", r.Pages, "duration", r.Duration, "error", r.Err)
-		} else {
+		default:
 			log.InfoContext(bg, "sync done", "records", r.Records, "pages", r.Pages, "requests", r.Requests, "duration", r.Duration)
 		}
 	}()
@@ -358,19 +429,12 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 	cursor := ""
 	if !j.Full {
 		if cursor, err = e.store().Cursor(ctx, name, obj); err != nil {
-			if ctx.Err() != nil {
-				// Stopped before the pull began: an interruption, not a
-				// warehouse failure.
-				err = fmt.Errorf("interrupted: %w", ctx.Err())
-			} else {
-				err = fmt.Errorf("read cursor: %w", err)
-			}
-			r.Err = &connectors.Error{Connector: name, Object: obj, Err: err}
+			r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("read cursor: %w", err)}
 			return r
 		}
 	}
 
-	r.fullPull = cursor == "" && collectIDs
+	r.fullPull = cursor == "" && rec != nil
 	if r.fullPull {
 		// Into an empty warehouse nothing can be flagged deleted, so the
 		// ids need not be kept: a first sync of any size holds no list
@@ -407,7 +471,7 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 			if failed {
 				continue // drain: the pull is being stopped
 			}
-			if err := e.store().ApplyPage(wctx, name, obj, p); err != nil {
+			if err := e.store().ApplyPageFenced(wctx, lease, obj, p); err != nil {
 				mu.Lock()
 				writeErr = &connectors.Error{Connector: name, Object: obj, Page: r.Pages + 1, Err: fmt.Errorf("store page: %w", err)}
 				mu.Unlock()
@@ -451,10 +515,41 @@ func (e *Engine) runObject(ctx context.Context, j Job, obj connectors.Object, co
 	case pullErr != nil:
 		r.Err = pullErr
 		if errors.Is(pullErr, context.Canceled) || errors.Is(pullErr, context.DeadlineExceeded) {
-			r.Err = &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("interrupted: %w", pullErr)}
+			r.Err = &connectors.Error{Connector: name, Object: obj, Err: pullErr}
 		}
 	}
+	if r.Err == nil && rec != nil {
+		r.Deleted, r.Err = e.reconcile(ctx, j, lease, rec, obj, &r, log)
+	}
 	return r
+}
+
+// outcome is the sync_runs status and error text of r, classified by ctx
+// rather than by the error's text: any error of a run whose context ended
+// (a signal, a deadline passing while it dialled the warehouse or waited
+// for the CRM) is an interruption, except a lost lease, which ended the
+// connector's context itself.
+func (e *Engine) outcome(ctx context.Context, r *ObjectResult) (status, errText string) {
+	if r.Err == nil {
+		return warehouse.RunSucceeded, ""
+	}
+	if _, ok := errors.AsType[*warehouse.LostLeaseError](r.Err); ok {
+		return warehouse.RunFailed, r.Err.Error()
+	}
+	if lost, ok := errors.AsType[*warehouse.LostLeaseError](context.Cause(ctx)); ok {
+		// Another object of the connector found the lease lost.
+		r.Err = &connectors.Error{Connector: r.Connector, Object: r.Object, Err: fmt.Errorf("stopped: %w", lost)}
+		return warehouse.RunFailed, r.Err.Error()
+	}
+	if ctx.Err() == nil {
+		return warehouse.RunFailed, r.Err.Error()
+	}
+	r.Interrupted = true
+	msg := r.Err.Error()
+	if !strings.Contains(msg, "interrupted") {
+		msg = fmt.Sprintf("interrupted (%v): %s", context.Cause(ctx), msg)
+	}
+	return warehouse.RunInterrupted, msg
 }
 
 // reconcileKey is the sync_state object under which the time of the last
@@ -502,7 +597,7 @@ func appendLiveIDs(ids []string, obj connectors.Object, p *connectors.Page) []st
 // reconcile flags the stored records of obj that the CRM no longer has. After
 // a full pull the ids it brought are the list; otherwise, when the cadence
 // is due (or on --full), the connector lists them.
-func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler, obj connectors.Object, r *ObjectResult, log *slog.Logger) (int, error) {
+func (e *Engine) reconcile(ctx context.Context, j Job, lease *warehouse.Lease, rec connectors.Reconciler, obj connectors.Object, r *ObjectResult, log *slog.Logger) (int, error) {
 	name := j.Connector.Name()
 	every := j.ReconcileEvery
 	if every <= 0 {
@@ -519,7 +614,7 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 		}
 	}
 	if r.fullPull && r.nothingStored {
-		if err := e.store().SetCursor(ctx, name, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
+		if err := e.store().SetCursorFenced(ctx, lease, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
 			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
 		}
 		return 0, nil
@@ -534,29 +629,59 @@ func (e *Engine) reconcile(ctx context.Context, j Job, rec connectors.Reconciler
 			return 0, err
 		}
 	}
-	if !r.fullPull && len(live) == 0 {
-		// An empty listing while records are stored is a broken answer
-		// (an empty page from an overloaded portal) far more often than a
-		// CRM emptied overnight: trusting it would flag every stored record
-		// deleted and drop them from every KPI.
+	if !j.AllowMassDelete {
+		// One rule for the ids a full pull brought and for a listing: an
+		// empty or small answer while records are stored is a broken one
+		// (an empty page from an overloaded portal, a pull cut short) far
+		// more often than a CRM emptied overnight, and trusting it would
+		// drop the records from every KPI.
 		stored, err := e.store().CountLive(ctx, name, obj)
 		if err != nil {
 			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("reconcile deletions: %w", err)}
 		}
-		if stored > 0 {
-			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf(
-				"reconcile deletions: the CRM listed no ids while %d records are stored; refusing to flag every stored record deleted (if the CRM really is empty, delete its rows by hand)", stored)}
+		share := j.MinListingShare
+		if share <= 0 {
+			share = DefaultMinListingShare
+		}
+		if stored > 0 && (len(live) == 0 || float64(len(live)) < share*float64(stored)) {
+			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("reconcile deletions: %w",
+				&MassDeleteError{Connector: name, Listed: len(live), Stored: stored, MinShare: share})}
 		}
 	}
-	n, err := e.store().MarkMissingDeleted(ctx, name, obj, live, now)
+	n, err := e.store().MarkMissingDeletedFenced(ctx, lease, obj, live, now)
 	if err != nil {
 		return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("flag deleted records: %w", err)}
 	}
-	if err := e.store().SetCursor(ctx, name, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
+	if err := e.store().SetCursorFenced(ctx, lease, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
 		return n, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
 	}
 	log.InfoContext(ctx, "deletions reconciled", "object", string(obj), "live", len(live), "flagged", n)
 	return n, nil
+}
+
+// MassDeleteError is a deletion scan refused because the CRM listed too few
+// ids against the records stored: nothing was flagged deleted.
+type MassDeleteError struct {
+	Connector string
+	// Listed is how many live ids the CRM listed, Stored how many live
+	// records the warehouse holds.
+	Listed, Stored int
+	// MinShare is the least share of Stored a listing must hold.
+	MinShare float64
+}
+
+func (e *MassDeleteError) Error() string {
+	what := fmt.Sprintf("the CRM listed no ids while %d records are stored", e.Stored)
+	if e.Listed > 0 {
+		what = fmt.Sprintf("the CRM listed %d ids while %d records are stored, under the %g%% a listing must hold", e.Listed, e.Stored,
+			math.Round(e.MinShare*1000)/10)
+	}
+	flag := "every stored record"
+	if e.Listed > 0 {
+		flag = fmt.Sprintf("up to %d stored records", e.Stored-e.Listed)
+	}
+	return fmt.Sprintf("%s; refusing to flag %s deleted (if the CRM really lost them, run crmkpi sync --connector %s --allow-mass-delete)",
+		what, flag, e.Connector)
 }
 
 // WriteSummary prints one line per connector and object, then the failures.
@@ -571,7 +696,7 @@ func WriteSummary(w interface{ Write([]byte) (int, error) }, s *Summary) {
 	for _, c := range cs {
 		switch {
 		case c.Skipped != "":
-			fmt.Fprintf(&b, "%s: skipped, %s\n", c.Connector, c.Skipped)
+			fmt.Fprintf(&b, "%s: skipped: %s\n", c.Connector, c.Skipped)
 			continue
 		case c.Err != nil:
 			fmt.Fprintf(&b, "%s: FAILED: %v\n", c.Connector, c.Err)
@@ -579,10 +704,13 @@ func WriteSummary(w interface{ Write([]byte) (int, error) }, s *Summary) {
 		}
 		for _, o := range c.Objects {
 			status := "ok"
-			if o.Err != nil {
+			switch {
+			case o.Interrupted:
+				status = "interrupted"
+			case o.Err != nil:
 				status = "FAILED"
 			}
-			fmt.Fprintf(&b, "%-*s %-12s %-6s %8d records %6d pages %6d requests %8s", width, c.Connector, o.Object, status, o.Records, o.Pages, o.Requests, o.Duration.Round(time.Millisecond))
+			fmt.Fprintf(&b, "%-*s %-12s %-11s %8d records %6d pages %6d requests %8s", width, c.Connector, o.Object, status, o.Records, o.Pages, o.Requests, o.Duration.Round(time.Millisecond))
 			if o.Deleted > 0 {
 				fmt.Fprintf(&b, " %d flagged deleted", o.Deleted)
 			}

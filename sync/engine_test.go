@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -211,8 +212,8 @@ type cancelAfter struct {
 	seen   int
 }
 
-func (c *cancelAfter) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
-	if err := c.Store.ApplyPage(ctx, connector, obj, p); err != nil {
+func (c *cancelAfter) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
+	if err := c.Store.ApplyPageFenced(ctx, l, obj, p); err != nil {
 		return err
 	}
 	c.seen++
@@ -256,12 +257,12 @@ type failingStore struct {
 	n, calls int
 }
 
-func (f *failingStore) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+func (f *failingStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, p *connectors.Page) error {
 	f.calls++
 	if f.calls == f.n {
 		return errors.New("connection refused")
 	}
-	return f.Store.ApplyPage(ctx, connector, obj, p)
+	return f.Store.ApplyPageFenced(ctx, l, obj, p)
 }
 
 func TestEngineWarehouseFailureStopsPull(t *testing.T) {
@@ -286,18 +287,28 @@ func TestEngineWarehouseFailureStopsPull(t *testing.T) {
 func TestEngineLockSkips(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
-		release, _, ok, err := s.TryLock(ctx, "mem", "other-host:4242")
-		if err != nil || !ok {
-			t.Fatalf("TryLock: %v %v", ok, err)
+		lease, err := s.TryLock(ctx, "mem", "other-host:4242")
+		if err != nil {
+			t.Fatalf("TryLock: %v", err)
 		}
 		crm := &memCRM{name: "mem", ids: ints(1, 5), pageSize: 10}
-		e := &Engine{Store: s, Holder: "me:1"}
+		reg := prometheus.NewRegistry()
+		e := &Engine{Store: s, Holder: "me:1", Metrics: NewMetrics(reg)}
 		sum, _ := e.Run(ctx, []Job{{Connector: crm}})
 		c := sum.Connectors[0]
-		if !strings.Contains(c.Skipped, "other-host:4242") || crm.pulls != 0 || sum.Failed() {
-			t.Errorf("skipped=%q pulls=%d failed=%v; want skip naming other-host:4242, no pull, no failure", c.Skipped, crm.pulls, sum.Failed())
+		if n := counter(t, reg, "crmkpi_sync_skipped_total"); n != 1 {
+			t.Errorf("crmkpi_sync_skipped_total = %v, want 1", n)
 		}
-		if err := release(); err != nil {
+		if !strings.HasPrefix(c.Skipped, "locked by other-host:4242") || crm.pulls != 0 || sum.Failed() || len(sum.Skipped()) != 1 {
+			t.Errorf("skipped=%q (%d) pulls=%d failed=%v; want a skip naming other-host:4242, no pull, no failure",
+				c.Skipped, len(sum.Skipped()), crm.pulls, sum.Failed())
+		}
+		var b strings.Builder
+		WriteSummary(&b, sum)
+		if want := "mem: skipped: locked by other-host:4242"; !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+		if err := lease.Release(); err != nil {
 			t.Fatal(err)
 		}
 		sum, _ = e.Run(ctx, []Job{{Connector: crm}})
@@ -349,4 +360,22 @@ func TestEngineReconcile(t *testing.T) {
 			t.Errorf("live ids after --full (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// counter sums the values of the counter name in reg.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }

@@ -15,6 +15,7 @@ type Metrics struct {
 	runs        *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	lastSuccess *prometheus.GaugeVec
+	skipped     *prometheus.CounterVec
 	requests    *prometheus.CounterVec
 }
 
@@ -38,8 +39,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "crmkpi_sync_last_success_timestamp_seconds",
 			Help: "Unix time of the last successful sync run by connector and object.",
 		}, []string{"connector", "object"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crmkpi_sync_skipped_total",
+			Help: "Syncs of a connector skipped because another sync held its lock.",
+		}, []string{"connector"}),
 	}
-	reg.MustRegister(m.records, m.runs, m.duration, m.lastSuccess)
+	reg.MustRegister(m.records, m.runs, m.duration, m.lastSuccess, m.skipped)
 	return m
 }
 

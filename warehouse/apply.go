@@ -31,10 +31,27 @@ func (s *Store) Cursor(ctx context.Context, connector string, obj connectors.Obj
 	return c, nil
 }
 
-// SetCursor saves the cursor of connector's obj.
+// SetCursor saves the cursor of connector's obj, unfenced: for tools and
+// tests that hold no lease. A sync saves through SetCursorFenced.
 func (s *Store) SetCursor(ctx context.Context, connector string, obj connectors.Object, cursor string) error {
 	if _, err := s.db.ExecContext(ctx, s.d.setCursor(), connector, string(obj), cursor, s.d.timeArg(s.now())); err != nil {
 		return fmt.Errorf("save %s %s cursor: %w", connector, obj, err)
+	}
+	return nil
+}
+
+// SetCursorFenced is SetCursor for the holder of l: it saves nothing and
+// fails with a *LostLeaseError when l is no longer the connector's lease.
+func (s *Store) SetCursorFenced(ctx context.Context, l *Lease, obj connectors.Object, cursor string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkLease(ctx, tx, l); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.d.setCursor(), l.Connector, string(obj), cursor, s.d.timeArg(s.now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save %s %s cursor: %w", l.Connector, obj, err)
 	}
 	return nil
 }
@@ -54,9 +71,31 @@ func (s *Store) ClearCursors(ctx context.Context, connector string) error {
 // applies p.Links to existing rows, and, when p.Cursor is not empty, saves
 // it as obj's cursor. On any error nothing of the page, cursor included,
 // is stored.
+//
+// ApplyPage is unfenced: it is for tools and tests that hold no lease. A
+// sync stores its pages through ApplyPageFenced.
 func (s *Store) ApplyPage(ctx context.Context, connector string, obj connectors.Object, p *connectors.Page) error {
+	return s.applyPage(ctx, nil, connector, obj, p)
+}
+
+// ApplyPageFenced is ApplyPage for the holder of l: the page's transaction
+// first checks that l is still the connector's lease, and stores nothing,
+// failing with a *LostLeaseError, when another sync has taken the
+// connector over.
+func (s *Store) ApplyPageFenced(ctx context.Context, l *Lease, obj connectors.Object, p *connectors.Page) error {
+	return s.applyPage(ctx, l, l.Connector, obj, p)
+}
+
+func (s *Store) applyPage(ctx context.Context, l *Lease, connector string, obj connectors.Object, p *connectors.Page) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if l != nil {
+			// First, so that on PostgreSQL the lease row is share-locked
+			// before any record is written (checkLease).
+			if err := s.checkLease(ctx, tx, l); err != nil {
+				return err
+			}
+		}
 		if s.d.name == DialectPostgres {
 			// A page's commit need not wait for its WAL flush: a crash can
 			// lose only the newest pages together with their cursor, which
@@ -256,14 +295,31 @@ func (s *Store) applyLinks(ctx context.Context, tx *sql.Tx, connector string, no
 // MarkMissingDeleted flags deleted the stored, not yet deleted records of
 // connector's obj whose ids are not in live (the complete list of live ids
 // the CRM reported), at time at, and returns how many it flagged. For CRMs
-// with no feed of deletions.
+// with no feed of deletions. It is unfenced; a sync flags through
+// MarkMissingDeletedFenced.
 func (s *Store) MarkMissingDeleted(ctx context.Context, connector string, obj connectors.Object, live []string, at time.Time) (int, error) {
+	return s.markMissingDeleted(ctx, nil, connector, obj, live, at)
+}
+
+// MarkMissingDeletedFenced is MarkMissingDeleted for the holder of l: it
+// flags nothing and fails with a *LostLeaseError when l is no longer the
+// connector's lease.
+func (s *Store) MarkMissingDeletedFenced(ctx context.Context, l *Lease, obj connectors.Object, live []string, at time.Time) (int, error) {
+	return s.markMissingDeleted(ctx, l, l.Connector, obj, live, at)
+}
+
+func (s *Store) markMissingDeleted(ctx context.Context, l *Lease, connector string, obj connectors.Object, live []string, at time.Time) (int, error) {
 	t, err := tableOf(obj)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if l != nil {
+			if err := s.checkLease(ctx, tx, l); err != nil {
+				return err
+			}
+		}
 		args := []any{connector, s.d.timeArg(at), s.d.timeArg(s.now())}
 		if s.d.name == DialectPostgres {
 			if err := copyLiveIDs(ctx, tx, live); err != nil {

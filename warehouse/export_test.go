@@ -3,6 +3,8 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -51,3 +53,23 @@ func CopyDeals(ctx context.Context, s *Store, connector string, deals []connecto
 // SetCopyUpsert switches s's PostgreSQL upserts between COPY and
 // multi-row INSERT, for the benchmark that picks one.
 func SetCopyUpsert(s *Store, on bool) { s.copyUpsert = on }
+
+// BreakLock takes l's lock away from it as a crash of its connection
+// would: on PostgreSQL it terminates the backend holding the advisory lock
+// and waits for it to end; on SQLite it removes the lock file, as a person
+// clearing a lock by hand does. The lease itself is left as it was.
+func BreakLock(ctx context.Context, l *Lease) error {
+	s := l.s
+	if s.d.name == DialectPostgres {
+		var ok bool
+		if err := s.db.QueryRowContext(ctx, "SELECT pg_terminate_backend(pid, 10000) FROM sync_leases WHERE connector = $1",
+			l.Connector).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("backend of %s lease not terminated", l.Connector)
+		}
+		return nil
+	}
+	return os.Remove(s.path + ".lock." + safeName(l.Connector))
+}

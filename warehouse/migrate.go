@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -74,15 +76,31 @@ func (d *dialect) createMigrationsTable() string {
 
 // Migrate applies the embedded migrations the database lacks, each in one
 // transaction together with its schema_migrations row, and returns the
-// versions it applied (none when the schema is current). Concurrent
-// Migrate calls are safe: each migration transaction first locks
-// schema_migrations (PostgreSQL) or the database (SQLite, whose
-// transactions begin IMMEDIATE) and re-checks. A database newer than this
-// binary is an error.
+// versions it applied (none when the schema is current). A database newer
+// than this binary is an error.
+//
+// Concurrent Migrate calls, from any number of processes, are safe: on
+// PostgreSQL the whole of Migrate runs under an advisory lock of its own
+// (keyed by the schema), so a second caller waits for the first and then
+// finds nothing to do; even CREATE TABLE IF NOT EXISTS fails when two
+// sessions run it at once. SQLite's transactions begin IMMEDIATE, which
+// serialises them; each migration re-checks its version inside its
+// transaction.
 func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 	ms, err := loadMigrations(migrationFiles, "migrations/"+s.d.name)
 	if err != nil {
 		return nil, err
+	}
+	if s.d.name == DialectPostgres {
+		unlock, err := s.lockMigrations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if uerr := unlock(); uerr != nil && err == nil {
+				err = uerr
+			}
+		}()
 	}
 	if _, err := s.db.ExecContext(ctx, s.d.createMigrationsTable()); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
@@ -125,6 +143,38 @@ func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 		}
 	}
 	return applied, nil
+}
+
+// lockMigrations waits for the migration lock of the Store's schema, on a
+// connection of its own, and returns the function that gives it back.
+func (s *Store) lockMigrations(ctx context.Context) (unlock func() error, err error) {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("crmkpi migrate\x00" + s.lockScope))
+	key := int64(h.Sum64())
+	if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		// Cut while waiting, the session may hold the lock all the same.
+		discard(c)
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+		defer cancel()
+		var unlocked bool
+		err := c.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked)
+		if err == nil && !unlocked {
+			err = errors.New("the session did not hold it")
+		}
+		if err != nil {
+			// Closing the session is the sure way to drop the lock.
+			discard(c)
+			return fmt.Errorf("unlock migrations: %w", err)
+		}
+		return c.Close()
+	}, nil
 }
 
 // SchemaVersion is the newest applied migration, 0 for an empty database.

@@ -23,38 +23,46 @@ func TestLock(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		other := warehousetest.Reopen(t, s) // a second process
-		release, _, ok, err := s.TryLock(ctx, "hub", "sync-a")
-		if err != nil || !ok {
-			t.Fatalf("first TryLock = %v, %v; want true, nil", ok, err)
+		lease, err := s.TryLock(ctx, "hub", "sync-a")
+		if err != nil {
+			t.Fatalf("first TryLock: %v", err)
+		}
+		if lease.Token != 1 || lease.Previous != "" {
+			t.Errorf("first lease: token %d, previous %q; want 1, \"\"", lease.Token, lease.Previous)
 		}
 		for name, st := range map[string]*warehouse.Store{"same store": s, "other store": other} {
-			_, heldBy, ok, err := st.TryLock(ctx, "hub", "sync-b")
-			if err != nil || ok {
-				t.Errorf("%s: second TryLock = %v, %v; want false, nil", name, ok, err)
+			_, err := st.TryLock(ctx, "hub", "sync-b")
+			le, ok := errors.AsType[*warehouse.LockedError](err)
+			if !ok {
+				t.Errorf("%s: second TryLock = %v, want a *LockedError", name, err)
+				continue
 			}
-			if !strings.Contains(heldBy, "sync-a") {
-				t.Errorf("%s: second TryLock heldBy = %q, want it to name sync-a", name, heldBy)
+			if le.Connector != "hub" || !strings.Contains(le.Holder, "sync-a") {
+				t.Errorf("%s: second TryLock = %+v, want it to name hub and sync-a", name, le)
 			}
 		}
 		// Another connector's lock is independent.
-		rel2, _, ok, err := other.TryLock(ctx, "amo", "sync-b")
-		if err != nil || !ok {
-			t.Fatalf("TryLock of another connector = %v, %v; want true, nil", ok, err)
+		l2, err := other.TryLock(ctx, "amo", "sync-b")
+		if err != nil {
+			t.Fatalf("TryLock of another connector: %v", err)
 		}
-		if err := rel2(); err != nil {
+		if err := l2.Release(); err != nil {
 			t.Fatal(err)
 		}
-		if err := release(); err != nil {
+		if err := lease.Release(); err != nil {
 			t.Fatalf("release: %v", err)
 		}
-		if err := release(); err != nil {
+		if err := lease.Release(); err != nil {
 			t.Errorf("second release: %v", err)
 		}
-		release, _, ok, err = other.TryLock(ctx, "hub", "sync-b")
-		if err != nil || !ok {
-			t.Fatalf("TryLock after release = %v, %v; want true, nil", ok, err)
+		lease, err = other.TryLock(ctx, "hub", "sync-b")
+		if err != nil {
+			t.Fatalf("TryLock after release: %v", err)
 		}
-		if err := release(); err != nil {
+		if lease.Token != 2 || lease.Previous != "sync-a" {
+			t.Errorf("second lease: token %d, previous %q; want 2, sync-a", lease.Token, lease.Previous)
+		}
+		if err := lease.Release(); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -86,16 +94,17 @@ func TestStaleLockFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer os.Remove(path)
-			release, heldBy, ok, err := s.TryLock(ctx, "hub", "new")
-			if err != nil || ok != tc.want {
-				t.Fatalf("TryLock = %q, %v, %v; want ok %v", heldBy, ok, err, tc.want)
+			lease, err := s.TryLock(ctx, "hub", "new")
+			le, locked := errors.AsType[*warehouse.LockedError](err)
+			if (err != nil && !locked) || !locked != tc.want {
+				t.Fatalf("TryLock = %v; want taken %v", err, tc.want)
 			}
-			if ok {
-				if err := release(); err != nil {
+			if !locked {
+				if err := lease.Release(); err != nil {
 					t.Fatal(err)
 				}
-			} else if !strings.Contains(heldBy, "old") {
-				t.Errorf("heldBy = %q, want it to name old", heldBy)
+			} else if !strings.Contains(le.Holder, "old") {
+				t.Errorf("held by %q, want it to name old", le.Holder)
 			}
 		})
 	}

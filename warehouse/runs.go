@@ -21,8 +21,10 @@ func (s *Store) StartRun(ctx context.Context, connector string, obj connectors.O
 	return id, nil
 }
 
-// FinishRun records the end of run id: its status (RunSucceeded or
-// RunFailed), how many records it stored, and its error text ("" for none).
+// FinishRun records the end of run id: its status (RunSucceeded, RunFailed
+// or RunInterrupted), how many records it stored, and its error text (""
+// for none). It is not fenced: a run that lost its lease still records how
+// it ended, over the interrupted status the new holder may have given it.
 func (s *Store) FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error {
 	res, err := s.db.ExecContext(ctx, s.d.q("UPDATE sync_runs SET finished_at = $1, status = $2, records = $3, error = $4 WHERE id = $5"),
 		s.d.timeArg(finished), status, int64(records), nullStr(errText), id)
@@ -33,6 +35,38 @@ func (s *Store) FinishRun(ctx context.Context, id int64, finished time.Time, sta
 		return fmt.Errorf("finish run %d: no such run", id)
 	}
 	return nil
+}
+
+// InterruptOrphanRuns closes as RunInterrupted, finished at (when it was
+// noticed), the runs of l's connector still recorded running. The holder
+// of a fresh lease calls it before starting runs of its own: every such row
+// was left by an earlier holder, which is gone since l could be taken
+// (killed with SIGKILL, say, before it could record the end). It returns
+// how many rows it closed.
+func (s *Store) InterruptOrphanRuns(ctx context.Context, l *Lease, at time.Time) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkLease(ctx, tx, l); err != nil {
+			return err
+		}
+		prev := l.Previous
+		if prev == "" {
+			prev = "an earlier sync"
+		}
+		msg := fmt.Sprintf("interrupted: its sync ended without recording the end (killed, or cut off from the warehouse); "+
+			"found running by %s, which took the lock from %s", l.Holder, prev)
+		res, err := tx.ExecContext(ctx, s.d.q("UPDATE sync_runs SET status = $1, finished_at = $2, error = $3 WHERE connector = $4 AND status = $5"),
+			RunInterrupted, s.d.timeArg(at), msg, l.Connector, RunRunning)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("close %s runs left running: %w", l.Connector, err)
+	}
+	return int(n), nil
 }
 
 // runStatusQuery selects the newest run of every connector and object,

@@ -36,15 +36,21 @@ type Store struct {
 	// path is the SQLite database file, next to which TryLock keeps its
 	// lock files.
 	path string
-	// schema is the PostgreSQL schema the Store works in ("" for the
-	// search_path default); it scopes advisory lock keys so test schemas in
-	// one database do not share locks.
+	// schema is the PostgreSQL schema the Store is confined to by
+	// OpenSchema ("" for the search_path default).
 	schema string
+	// lockScope is the schema the Store's connections work in, read from
+	// the server (a search_path in the DSN counts): it scopes advisory lock
+	// keys, so that warehouses in schemas of one database share no locks.
+	lockScope string
 	// copyUpsert makes big PostgreSQL upserts go through COPY and a
 	// staging table instead of multi-row INSERTs.
 	copyUpsert bool
 	// now is the clock for synced_at and similar bookkeeping times.
 	now func() time.Time
+	// heartbeat is how often a held lease renews heartbeat_at; 0 means
+	// defaultHeartbeat.
+	heartbeat time.Duration
 }
 
 // Open connects to the warehouse named by dsn:
@@ -115,6 +121,12 @@ func OpenSchema(ctx context.Context, dsn, schema string) (*Store, error) {
 	if err := s.Ping(ctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	if s.d.name == DialectPostgres {
+		if err := s.db.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&s.lockScope); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("read warehouse schema: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -231,9 +243,9 @@ func redactErr(err error, dsn string) error {
 	return errors.New(msg)
 }
 
-// Close closes the database. Locks still held are released by the engine
-// (PostgreSQL) or stay as lock files until their holder is seen to be gone
-// (SQLite); release them first.
+// Close closes the database. Locks still held are released by the server
+// when their sessions end (PostgreSQL) or stay as lock files until their
+// holder is seen to be gone (SQLite); release them first.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Ping checks that the warehouse answers.
@@ -261,7 +273,12 @@ func (s *Store) Dialect() string { return s.d.name }
 // rolling back under context.WithoutCancel); when ctx ends mid-transaction
 // database/sql rolls back by itself.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return inTxOn(ctx, s.db, fn)
+}
+
+// inTxOn is inTx on db, a pool or one connection of it.
+func inTxOn(ctx context.Context, db leaseDB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -71,8 +71,8 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("second Migrate applied %v, want none", applied)
 		}
 		v, err := s.SchemaVersion(ctx)
-		if err != nil || v != 2 {
-			t.Errorf("SchemaVersion = %d, %v; want 2, nil", v, err)
+		if err != nil || v != 3 {
+			t.Errorf("SchemaVersion = %d, %v; want 3, nil", v, err)
 		}
 	})
 }

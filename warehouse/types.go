@@ -7,6 +7,10 @@ const (
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
+	// RunInterrupted is a run stopped by a signal or by its context's
+	// end, or found running by a later holder of its connector after its
+	// own holder was gone (killed, or cut off from the warehouse).
+	RunInterrupted = "interrupted"
 )
 
 // ScorecardRow is one row of the scorecards table: one KPI of one manager in
@@ -42,7 +46,7 @@ type ObjectStatus struct {
 	LastRunID  int64
 	StartedAt  time.Time
 	FinishedAt *time.Time
-	Status     string // RunRunning, RunSucceeded or RunFailed
+	Status     string // RunRunning, RunSucceeded, RunFailed or RunInterrupted
 	Records    int
 	Error      string
 	// LastSuccess is the finish time of the newest succeeded run, nil if none.

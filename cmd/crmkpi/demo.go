@@ -113,7 +113,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "crmkpi demo: syncing %d connectors into %s\n", len(cfg.Connectors), where)
 	// --full: a warehouse on $WAREHOUSE_DSN may hold cursors of an earlier
 	// demo whose fakes are gone.
-	if err := syncOnce(ctx, e, log, s, cfg.Connectors, true); err != nil {
+	if err := syncOnce(ctx, e, log, s, cfg.Connectors, syncFlags{full: true}); err != nil {
 		return err
 	}
 

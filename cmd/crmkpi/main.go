@@ -23,18 +23,109 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
 	os.Exit(code)
 }
 
+// notifyContext is signal.NotifyContext for SIGINT and SIGTERM, with the
+// signal as the context's cause, so that run can exit 130 or 143.
+func notifyContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			cancel(interrupted{sig.(syscall.Signal)})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// interrupted is the cause of a context ended by a signal.
+type interrupted struct{ sig syscall.Signal }
+
+func (i interrupted) Error() string {
+	switch i.sig {
+	case syscall.SIGINT:
+		return "stopped by SIGINT"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
+	}
+	return "stopped by " + i.sig.String()
+}
+
 // Exit codes.
 const (
-	exitOK     = 0
-	exitFailed = 1 // a run failed
-	exitUsage  = 2 // bad flags or config
+	exitOK      = 0
+	exitFailed  = 1 // a run failed
+	exitUsage   = 2 // bad flags or config
+	exitSkipped = 3 // a connector was skipped: another sync held it (unless --skip-locked)
+	// A command stopped by SIGINT or SIGTERM exits 128 + the signal's
+	// number, as shells report it: 130 and 143.
 )
+
+// skippedError is the error of a sync that skipped connectors because
+// other syncs held them; alone, it exits exitSkipped.
+type skippedError struct{ skips []string }
+
+func (e skippedError) Error() string {
+	return "skipped: " + strings.Join(e.skips, "; ") + " (--skip-locked makes a skip exit 0)"
+}
+
+// exitCode maps the outcome of a command to the process's exit code. A
+// signal that ended ctx wins over what it made fail; any failure wins over
+// a skip.
+func exitCode(ctx context.Context, err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	var sig interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		return 128 + int(sig.sig)
+	}
+	if onlySkips(err) {
+		return exitSkipped
+	}
+	return exitFailed
+}
+
+// onlySkips reports whether err is made of skippedErrors alone, wrapped or
+// joined.
+func onlySkips(err error) bool {
+	for {
+		switch e := err.(type) {
+		case skippedError:
+			return true
+		case interface{ Unwrap() []error }:
+			errs := e.Unwrap()
+			for _, e := range errs {
+				if !onlySkips(e) {
+					return false
+				}
+			}
+			return len(errs) > 0
+		case interface{ Unwrap() error }:
+			if err = e.Unwrap(); err == nil {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+}
 
 // usageError marks errors that exit 2: bad flags, a broken config.
 type usageError struct{ err error }
@@ -96,18 +187,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			continue
 		}
 		err := c.run(ctx, e, args[1:])
-		switch {
-		case err == nil:
-			return exitOK
-		case errors.Is(err, flag.ErrHelp):
-			return exitOK
+		code := exitCode(ctx, err)
+		if code != exitOK && err != nil {
+			fmt.Fprintf(stderr, "crmkpi %s: %s\n", c.name, e.redactor.Redact(err.Error()))
 		}
-		fmt.Fprintf(stderr, "crmkpi %s: %s\n", c.name, e.redactor.Redact(err.Error()))
-		var ue usageError
-		if errors.As(err, &ue) {
-			return exitUsage
-		}
-		return exitFailed
+		return code
 	}
 	fmt.Fprintf(stderr, "crmkpi: unknown command %q\n\n", args[0])
 	usage(stderr)

@@ -313,10 +313,34 @@ func TestProcessSIGKILL(t *testing.T) {
 					}
 					<-c.done
 					served := f.total() - base
+					ghosts := 0
+					for _, name := range []string{"hs", "amo", "b24"} {
+						for _, r := range w.runs(t, name) {
+							if r.Status == warehouse.RunRunning {
+								ghosts++
+							}
+						}
+					}
 					if code, _, stderr := crmkpi(t, "sync", "--config", cfg); code != 0 {
 						t.Fatalf("sync after the kill: exit %d\n%s", code, stderr)
 					}
 					w.check(t, want)
+					// The killed sync's runs, left running, are closed by
+					// the next sync of their connector.
+					closed := 0
+					for _, name := range []string{"hs", "amo", "b24"} {
+						for _, r := range w.runs(t, name) {
+							switch {
+							case r.Status == warehouse.RunRunning || r.Finished.IsZero():
+								t.Errorf("%s run %d %s left %s after the next sync", name, r.ID, r.Object, r.Status)
+							case r.Status == warehouse.RunInterrupted && strings.Contains(r.Error, "found running by "):
+								closed++
+							}
+						}
+					}
+					if ghosts == 0 || closed != ghosts {
+						t.Errorf("the kill left %d runs running; the next sync closed %d as interrupted", ghosts, closed)
+					}
 					t.Logf("killed after %d requests; the resumed sync made %d", served, f.total()-base-served)
 				})
 			}
@@ -336,25 +360,41 @@ func newWarehouse(t *testing.T, kind string) testWarehouse {
 	return testWarehouse{dsn: synctest.SchemaDSN(warehousetest.PostgresURL(), s.Schema()), db: synctest.DB(t, s)}
 }
 
-// TestProcessConcurrentSyncs starts two `crmkpi sync` processes on one
-// PostgreSQL schema: the second must find the first's lock, name its
-// holder and skip the connector, and no row may be written twice.
+// TestProcessConcurrentSyncs starts `crmkpi sync` processes on one
+// PostgreSQL schema while a first one holds the connector (stopped with
+// SIGSTOP, so it surely does): the second must name the holder, skip the
+// connector and exit 3; with --skip-locked a third exits 0; status shows
+// the lock and the skip; no row may be written twice.
 func TestProcessConcurrentSyncs(t *testing.T) {
 	f := newFakes(t, 30*time.Millisecond)
 	w := newWarehouse(t, "postgres")
 	cfg := f.config(t, w.dsn, "@every 1m", "b24")
 
-	first := start(t, "sync", "--config", cfg)
+	first := start(t, "sync", "--config", f.config(t, appDSN(t, w.dsn, "crmkpi_first"), "@every 1m", "b24"))
 	// The lock is taken before the first request leaves.
 	pollUntil(t, 30*time.Second, "the first sync's first request", func() bool { return f.b24.TotalRequests() > 0 })
+	stopIdle(t, first, w.db, "crmkpi_first")
 	code2, _, stderr2 := crmkpi(t, "sync", "--config", cfg)
+	code3, _, stderr3 := crmkpi(t, "sync", "--config", cfg, "--skip-locked")
+	_, status, _ := crmkpi(t, "status", "--config", cfg)
+	if err := first.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
 	code1 := first.wait(t, 60*time.Second)
-	if code1 != 0 || code2 != 0 {
-		t.Fatalf("exit codes %d and %d, want 0 and 0; stderr:\n%s\n---\n%s", code1, code2, first.stderr, stderr2)
+	if code1 != 0 || code2 != 3 || code3 != 0 {
+		t.Fatalf("exit codes %d, %d and %d, want 0, 3 and 0; stderr:\n%s\n---\n%s\n---\n%s", code1, code2, code3, first.stderr, stderr2, stderr3)
 	}
 	holder := fmt.Sprintf(":%d", first.cmd.Process.Pid)
-	if !strings.Contains(stderr2, "b24: skipped, another sync holds the lock (") || !strings.Contains(stderr2, holder) {
-		t.Errorf("second sync's stderr does not name the lock holder (pid %d):\n%s", first.cmd.Process.Pid, stderr2)
+	for _, stderr := range []string{stderr2, stderr3} {
+		if !strings.Contains(stderr, "b24: skipped: locked by ") || !strings.Contains(stderr, holder) {
+			t.Errorf("a skipped sync's stderr does not name the lock holder (pid %d):\n%s", first.cmd.Process.Pid, stderr)
+		}
+	}
+	if !strings.Contains(stderr2, "crmkpi sync: skipped: b24 locked by ") {
+		t.Errorf("the second sync does not say why it exits 3:\n%s", stderr2)
+	}
+	if !lineWith(status, "b24: locked by ", holder) || !lineWith(status, "b24: SKIPPED at ", "locked by ", holder) {
+		t.Errorf("status while the first sync holds the lock does not show the lock and the skip:\n%s", status)
 	}
 	w.check(t, map[string]synctest.Rows{"b24": synctest.Bitrix24(f.b24)})
 

@@ -10,9 +10,10 @@ import (
 // failed sync still scores and notifies (with the data there is), and the
 // command exits 1.
 func runOnce(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := newFlags(e, "run", "run [--config FILE] [--period SPEC] [--full] [--dry-run]")
+	fs, cfgPath := newFlags(e, "run", "run [--config FILE] [--period SPEC] [--full] [--skip-locked] [--allow-mass-delete] [--dry-run]")
 	period := fs.String("period", "previous", "period to score and notify")
-	full := fs.Bool("full", false, "sync ignoring saved cursors")
+	var sf syncFlags
+	sf.add(fs)
 	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON instead of posting")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -23,7 +24,7 @@ func runOnce(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	log := newLogger(e)
-	syncErr := syncOnce(ctx, e, log, s, cfg.Connectors, *full)
+	syncErr := syncOnce(ctx, e, log, s, cfg.Connectors, sf)
 	if ctx.Err() != nil {
 		return syncErr
 	}

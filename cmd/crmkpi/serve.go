@@ -61,7 +61,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	alert := alerts(e, cfg, s, log, started)
 	sched := &syncer.Scheduler{Location: cfg.Location, Logger: log}
 	for i, b := range built {
-		job := syncer.Job{Connector: b.conn, ReconcileEvery: b.reconcileEvery}
+		job := syncer.Job{Connector: b.conn, ReconcileEvery: b.reconcileEvery, MinListingShare: cfg.Connectors[i].MinListingShare / 100}
 		sched.Tasks = append(sched.Tasks, syncer.Task{
 			Name:     "sync " + b.conn.Name(),
 			Schedule: cfg.Connectors[i].Schedule,

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/crmkpi/crmkpi/config"
 	syncer "github.com/crmkpi/crmkpi/sync"
+	"github.com/crmkpi/crmkpi/warehouse"
 )
 
 func staleLimits(cfg *config.Config) map[string]time.Duration {
@@ -38,8 +40,13 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read sync runs: %w", err)
 	}
+	leases, err := s.Leases(ctx)
+	if err != nil {
+		return fmt.Errorf("read sync leases: %w", err)
+	}
 	now := time.Now()
-	hs := syncer.Assess(st, staleLimits(cfg), now)
+	limits := staleLimits(cfg)
+	hs := syncer.Assess(st, limits, now)
 	if *format == "json" {
 		type row struct {
 			Connector      string     `json:"connector"`
@@ -75,9 +82,30 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			}
 			rows = append(rows, r)
 		}
+		type lock struct {
+			Connector     string     `json:"connector"`
+			Holder        string     `json:"holder"`
+			Token         int64      `json:"token"`
+			Held          bool       `json:"held"`
+			AcquiredAt    time.Time  `json:"acquired_at"`
+			HeartbeatAt   time.Time  `json:"heartbeat_at"`
+			ReleasedAt    *time.Time `json:"released_at"`
+			SkippedAt     *time.Time `json:"skipped_at"`
+			SkippedBy     string     `json:"skipped_by,omitempty"`
+			SkippedHolder string     `json:"skipped_holder,omitempty"`
+		}
+		locks := []lock{}
+		for _, l := range leases {
+			if _, ok := limits[l.Connector]; !ok {
+				continue
+			}
+			locks = append(locks, lock{Connector: l.Connector, Holder: l.Holder, Token: l.Token, Held: l.ReleasedAt == nil,
+				AcquiredAt: l.AcquiredAt, HeartbeatAt: l.HeartbeatAt, ReleasedAt: l.ReleasedAt,
+				SkippedAt: l.SkippedAt, SkippedBy: l.SkippedBy, SkippedHolder: l.SkippedHolder})
+		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"healthy": syncer.Healthy(hs), "objects": rows}); err != nil {
+		if err := enc.Encode(map[string]any{"healthy": syncer.Healthy(hs), "objects": rows, "locks": locks}); err != nil {
 			return err
 		}
 	} else {
@@ -110,11 +138,39 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.Connector, h.Object, last, status, h.Records, dur, age, health, oneLine(h.Error, 80))
 		}
 		tw.Flush()
+		if lines := lockLines(leases, hs, limits); len(lines) > 0 {
+			fmt.Fprintf(e.stdout, "\n%s", strings.Join(lines, ""))
+		}
 	}
 	if !syncer.Healthy(hs) {
 		return errors.New("some connectors are failing or stale")
 	}
 	return nil
+}
+
+// lockLines says which configured connectors a sync holds now, and which
+// were skipped since their last run because another sync held them.
+func lockLines(leases []warehouse.LeaseStatus, hs []syncer.Health, limits map[string]time.Duration) []string {
+	lastStart := map[string]time.Time{}
+	for _, h := range hs {
+		if h.StartedAt.After(lastStart[h.Connector]) {
+			lastStart[h.Connector] = h.StartedAt
+		}
+	}
+	stamp := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+	var out []string
+	for _, l := range leases {
+		if _, ok := limits[l.Connector]; !ok {
+			continue
+		}
+		if l.ReleasedAt == nil {
+			out = append(out, fmt.Sprintf("%s: locked by %s since %s (last heartbeat %s)\n", l.Connector, l.Holder, stamp(l.AcquiredAt), stamp(l.HeartbeatAt)))
+		}
+		if l.SkippedAt != nil && l.SkippedAt.After(lastStart[l.Connector]) {
+			out = append(out, fmt.Sprintf("%s: SKIPPED at %s (sync by %s): locked by %s\n", l.Connector, stamp(*l.SkippedAt), l.SkippedBy, l.SkippedHolder))
+		}
+	}
+	return out
 }
 
 func roundAge(d time.Duration) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -18,11 +19,24 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
+// syncFlags are the flags of every command that syncs.
+type syncFlags struct {
+	full, skipLocked, allowMassDelete bool
+}
+
+func (f *syncFlags) add(fs *flag.FlagSet) {
+	fs.BoolVar(&f.full, "full", false, "ignore saved cursors: re-read everything and reconcile deletions")
+	fs.BoolVar(&f.skipLocked, "skip-locked", false, "exit 0, not 3, when a connector is skipped because another sync holds it")
+	fs.BoolVar(&f.allowMassDelete, "allow-mass-delete", false,
+		"flag records deleted even when the CRM lists none or under min_listing_share of those stored")
+}
+
 func runSync(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := newFlags(e, "sync", "sync [--config FILE] [--connector NAME]... [--full]")
+	fs, cfgPath := newFlags(e, "sync", "sync [--config FILE] [--connector NAME]... [--full] [--skip-locked] [--allow-mass-delete]")
 	var names stringList
 	fs.Var(&names, "connector", "sync only this connector (repeatable)")
-	full := fs.Bool("full", false, "ignore saved cursors: re-read everything and reconcile deletions")
+	var sf syncFlags
+	sf.add(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,7 +54,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	log := newLogger(e)
-	return syncOnce(ctx, e, log, s, selected, *full)
+	return syncOnce(ctx, e, log, s, selected, sf)
 }
 
 // selectConnectors returns the named connectors, or all of them.
@@ -67,8 +81,9 @@ func selectConnectors(cfg *config.Config, names []string) ([]config.Connector, e
 }
 
 // syncOnce runs one sync of conns with a progress display, prints the
-// summary and fails when any object failed.
-func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store, conns []config.Connector, full bool) error {
+// summary and fails when any object failed, or with a skippedError when
+// it skipped a connector that another sync held (unless f.skipLocked).
+func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store, conns []config.Connector, f syncFlags) error {
 	var tp *syncer.TerminalProgress
 	if isTerminal(e.stderr) {
 		// Log lines go through the progress display, which prints them
@@ -88,8 +103,9 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 		return err
 	}
 	var jobs []syncer.Job
-	for _, b := range built {
-		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: full, ReconcileEvery: b.reconcileEvery})
+	for i, b := range built {
+		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: f.full, ReconcileEvery: b.reconcileEvery,
+			MinListingShare: conns[i].MinListingShare / 100, AllowMassDelete: f.allowMassDelete})
 	}
 	eng := &syncer.Engine{Store: redactedRuns{s, e.redactor}, Logger: log}
 	if tp != nil {
@@ -106,10 +122,17 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
 	if runErr != nil {
-		return fmt.Errorf("sync interrupted: %w", runErr)
+		return fmt.Errorf("sync interrupted: %w", context.Cause(ctx))
 	}
 	if sum.Failed() {
 		return fmt.Errorf("sync failed for %d object(s); see the summary above", countFailed(sum))
+	}
+	if skips := sum.Skipped(); len(skips) > 0 && !f.skipLocked {
+		var se skippedError
+		for _, c := range skips {
+			se.skips = append(se.skips, c.Connector+" "+c.Skipped)
+		}
+		return se
 	}
 	return nil
 }

@@ -73,3 +73,10 @@ func BreakLock(ctx context.Context, l *Lease) error {
 	}
 	return os.Remove(s.path + ".lock." + safeName(l.Connector))
 }
+
+// Exec runs one statement on s's database, for tests that set up what an
+// older version of crmkpi left behind.
+func Exec(ctx context.Context, s *Store, q string) error {
+	_, err := s.db.ExecContext(ctx, q)
+	return err
+}

@@ -71,8 +71,8 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("second Migrate applied %v, want none", applied)
 		}
 		v, err := s.SchemaVersion(ctx)
-		if err != nil || v != 3 {
-			t.Errorf("SchemaVersion = %d, %v; want 3, nil", v, err)
+		if err != nil || v != 4 {
+			t.Errorf("SchemaVersion = %d, %v; want 4, nil", v, err)
 		}
 	})
 }
@@ -629,6 +629,32 @@ func TestBigPage(t *testing.T) {
 		}
 		if c, _ := s.Cursor(ctx, conn, connectors.ObjectDeals); c != "big" {
 			t.Errorf("Cursor after a failed big page = %q, want big", c)
+		}
+	})
+}
+
+// TestMigrateRunStatusOK checks that migration 4 renames the status older
+// versions wrote for a successful run, "succeeded", to the documented "ok".
+func TestMigrateRunStatusOK(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		ctx := context.Background()
+		for _, q := range []string{
+			"INSERT INTO sync_runs (connector, object, started_at, finished_at, status, records) VALUES ('c', 'deals', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:01:00.000000000Z', 'succeeded', 3)",
+			"DELETE FROM schema_migrations WHERE version = 4",
+		} {
+			if err := warehouse.Exec(ctx, s, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if applied, err := s.Migrate(ctx); err != nil || len(applied) != 1 {
+			t.Fatalf("Migrate = %v, %v; want migration 4 applied again", applied, err)
+		}
+		st, err := s.RunStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st) != 1 || st[0].Status != warehouse.RunSucceeded || warehouse.RunSucceeded != "ok" {
+			t.Errorf("RunStatus after migrating = %+v, want the run ok", st)
 		}
 	})
 }

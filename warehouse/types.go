@@ -5,7 +5,7 @@ import "time"
 // Run statuses in sync_runs.
 const (
 	RunRunning   = "running"
-	RunSucceeded = "succeeded"
+	RunSucceeded = "ok"
 	RunFailed    = "failed"
 	// RunInterrupted is a run stopped by a signal or by its context's
 	// end, or found running by a later holder of its connector after its

@@ -489,7 +489,7 @@ func TestProcessServe(t *testing.T) {
 		t.Fatalf("/metrics = %d %v", code, err)
 	}
 	for _, m := range []string{`crmkpi_sync_records_total{connector="b24",object="deals"}`, `crmkpi_http_requests_total{connector="b24"}`,
-		`crmkpi_sync_runs_total{connector="b24",object="deals",status="succeeded"}`, `crmkpi_sync_last_success_timestamp_seconds{connector="b24",object="deals"}`} {
+		`crmkpi_sync_runs_total{connector="b24",object="deals",status="ok"}`, `crmkpi_sync_last_success_timestamp_seconds{connector="b24",object="deals"}`} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -171,9 +172,38 @@ func (s *Store) TryLock(ctx context.Context, connector, holder string) (*Lease, 
 }
 
 func lockKey(schema, connector string) int64 {
+	return advisoryKey("crmkpi sync lock", schema, connector)
+}
+
+// advisoryKey is the PostgreSQL advisory lock key of one named thing: a
+// hash of its parts, so that locks of different kinds and schemas never
+// share a key.
+func advisoryKey(parts ...string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("crmkpi sync lock\x00" + schema + "\x00" + connector))
+	h.Write([]byte(strings.Join(parts, "\x00")))
 	return int64(h.Sum64())
+}
+
+// advisoryUnlock returns the function that gives back the session advisory
+// lock key held on c and releases c. It does not depend on the caller's
+// context: a cancelled run must still give its lock back. If the unlock
+// cannot be confirmed, c is discarded, since ending the session is the sure
+// way to drop the lock.
+func advisoryUnlock(c *sql.Conn, key int64, what string) func() error {
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+		defer cancel()
+		var unlocked bool
+		err := c.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked)
+		if err == nil && !unlocked {
+			err = errors.New("the session did not hold it")
+		}
+		if err != nil {
+			discard(c)
+			return fmt.Errorf("unlock %s: %w", what, err)
+		}
+		return c.Close()
+	}
 }
 
 func (s *Store) tryLockPostgres(ctx context.Context, connector, holder string) (*Lease, error) {
@@ -192,21 +222,7 @@ func (s *Store) tryLockPostgres(ctx context.Context, connector, holder string) (
 		defer c.Close()
 		return nil, s.recordSkip(ctx, c, connector, holder, "")
 	}
-	unlock := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
-		defer cancel()
-		var unlocked bool
-		err := c.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked)
-		if err == nil && !unlocked {
-			err = errors.New("the session did not hold it")
-		}
-		if err != nil {
-			// Closing the session is the sure way to drop the lock.
-			discard(c)
-			return fmt.Errorf("unlock %s: %w", connector, err)
-		}
-		return c.Close()
-	}
+	unlock := advisoryUnlock(c, key, connector)
 	l, err := s.takeLease(ctx, c, connector, holder, "pg_backend_pid()")
 	if err != nil {
 		return nil, errors.Join(err, unlock())

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -152,29 +150,13 @@ func (s *Store) lockMigrations(ctx context.Context) (unlock func() error, err er
 	if err != nil {
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
-	h := fnv.New64a()
-	h.Write([]byte("crmkpi migrate\x00" + s.lockScope))
-	key := int64(h.Sum64())
+	key := advisoryKey("crmkpi migrate", s.lockScope)
 	if _, err := c.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 		// Cut while waiting, the session may hold the lock all the same.
 		discard(c)
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
-	return func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
-		defer cancel()
-		var unlocked bool
-		err := c.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked)
-		if err == nil && !unlocked {
-			err = errors.New("the session did not hold it")
-		}
-		if err != nil {
-			// Closing the session is the sure way to drop the lock.
-			discard(c)
-			return fmt.Errorf("unlock migrations: %w", err)
-		}
-		return c.Close()
-	}, nil
+	return advisoryUnlock(c, key, "migrations"), nil
 }
 
 // SchemaVersion is the newest applied migration, 0 for an empty database.

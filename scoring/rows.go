@@ -18,7 +18,7 @@ const reasonNoScore = "no KPI has data"
 // kpi.Keys order, then the overall score as KPI "score" with a nil target.
 // Values keep full precision.
 func Rows(r *Report, computedAt time.Time) []warehouse.ScorecardRow {
-	rows := make([]warehouse.ScorecardRow, 0, len(r.Managers)*(len(kpi.Keys)+1))
+	out := make([]warehouse.ScorecardRow, 0, len(r.Managers)*(len(kpi.Keys)+1))
 	for _, sc := range r.Managers {
 		for _, key := range kpi.Keys {
 			k := sc.KPIs[key]
@@ -32,7 +32,7 @@ func Rows(r *Report, computedAt time.Time) []warehouse.ScorecardRow {
 			if k.Reason != nil {
 				row.Reason = *k.Reason
 			}
-			rows = append(rows, row)
+			out = append(out, row)
 		}
 		row := warehouse.ScorecardRow{
 			PeriodKind: string(r.Period.Kind), PeriodStart: r.Period.Start, Manager: sc.Manager, KPI: KPIScore,
@@ -41,7 +41,7 @@ func Rows(r *Report, computedAt time.Time) []warehouse.ScorecardRow {
 		if sc.Score == nil {
 			row.Reason = reasonNoScore
 		}
-		rows = append(rows, row)
+		out = append(out, row)
 	}
-	return rows
+	return out
 }

@@ -39,7 +39,7 @@ type ContactRow struct {
 	Connector, ID, CompanyID, OwnerID string
 	NPSScore                          sql.NullFloat64
 	// NPSAt is the CRM's answer date or, when the connector maps none, the
-	// time the warehouse first saw the current score, as in ReadContacts.
+	// time the warehouse first saw the current score.
 	NPSAt sql.NullTime
 }
 

@@ -10,24 +10,24 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/scoring/kpi"
-	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
 // Source is the part of the warehouse that scoring reads: the Scan methods
 // of *warehouse.Store, which stream the few columns scoring needs, row by
 // row, so that Compute keeps a compact form of the warehouse instead of
 // every record whole. The rows and their contracts are documented in
-// package warehouse. ScanActivities must pass the activities latest first.
+// package rows. ScanActivities must pass the activities latest first.
 // LastActivity is asked only for the users of inactive managers whose
 // deactivation the warehouse did not see, when the activities scanned do
 // not show them working in the period.
 type Source interface {
-	ScanUsers(ctx context.Context, fn func(*warehouse.UserRow) error) error
+	ScanUsers(ctx context.Context, fn func(*rows.User) error) error
 	LastActivity(ctx context.Context, connector, ownerID string, until time.Time) (time.Time, bool, error)
-	ScanCompanies(ctx context.Context, fn func(*warehouse.CompanyRow) error) error
-	ScanContacts(ctx context.Context, fn func(*warehouse.ContactRow) error) error
-	ScanDeals(ctx context.Context, fn func(*warehouse.DealRow) error) error
-	ScanActivities(ctx context.Context, from, to time.Time, fn func(*warehouse.ActivityRow) error) error
+	ScanCompanies(ctx context.Context, fn func(*rows.Company) error) error
+	ScanContacts(ctx context.Context, fn func(*rows.Contact) error) error
+	ScanDeals(ctx context.Context, fn func(*rows.Deal) error) error
+	ScanActivities(ctx context.Context, from, to time.Time, fn func(*rows.Activity) error) error
 }
 
 // answerCap is the longest response time counted; a later answer, or none,
@@ -49,32 +49,32 @@ func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, 
 	from, to := p.Previous().Start, p.End.Add(answerCap)
 	s := newSettings(opts)
 	m := newModel(s, p)
-	var users []warehouse.UserRow
-	if err := src.ScanUsers(ctx, func(r *warehouse.UserRow) error { users = append(users, *r); return nil }); err != nil {
+	var users []rows.User
+	if err := src.ScanUsers(ctx, func(r *rows.User) error { users = append(users, *r); return nil }); err != nil {
 		return nil, fmt.Errorf("read users: %w", err)
 	}
 	m.addUsers(users)
-	if err := pipe(ctx, src.ScanCompanies, func(r *warehouse.CompanyRow) error {
+	if err := pipe(ctx, src.ScanCompanies, func(r *rows.Company) error {
 		m.addCompany(r.Connector, r.ID, r.OwnerID, r.KeyClient)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read companies: %w", err)
 	}
-	if err := pipe(ctx, src.ScanContacts, func(r *warehouse.ContactRow) error {
+	if err := pipe(ctx, src.ScanContacts, func(r *rows.Contact) error {
 		m.addContact(r)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	m.indexClients()
-	if err := pipe(ctx, src.ScanDeals, func(r *warehouse.DealRow) error {
+	if err := pipe(ctx, src.ScanDeals, func(r *rows.Deal) error {
 		m.addDeal(r)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read deals: %w", err)
 	}
 	m.finishDeals()
-	scanActs := func(ctx context.Context, fn func(*warehouse.ActivityRow) error) error {
+	scanActs := func(ctx context.Context, fn func(*rows.Activity) error) error {
 		return src.ScanActivities(ctx, from, to, fn)
 	}
 	if err := pipe(ctx, scanActs, m.addActivity); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
 // dataset is a warehouse as scoring reads it, in memory: the rows its Scan
@@ -23,16 +24,17 @@ import (
 // finds the latest of all of them. TestComputeScanned checks that a
 // dataset stored in a real warehouse scores the same.
 type dataset struct {
-	Users      []warehouse.UserRow
-	Companies  []warehouse.CompanyRow
-	Contacts   []warehouse.ContactRow
-	Deals      []warehouse.DealRow
-	Activities []warehouse.ActivityRow
+	Users      []rows.User
+	Companies  []rows.Company
+	Contacts   []rows.Contact
+	Deals      []rows.Deal
+	Activities []rows.Activity
 }
 
 var _ Source = (*dataset)(nil)
 
-// The Source of the warehouse itself.
+// The Source of the warehouse itself, checked here because package
+// scoring does not import the warehouse, only its rows.
 var _ Source = (*warehouse.Store)(nil)
 
 // each passes a copy of every row of rs to fn, as the scans reuse one row.
@@ -45,23 +47,23 @@ func each[R any](rs []R, fn func(*R) error) error {
 	return nil
 }
 
-func (d *dataset) ScanUsers(_ context.Context, fn func(*warehouse.UserRow) error) error {
+func (d *dataset) ScanUsers(_ context.Context, fn func(*rows.User) error) error {
 	return each(d.Users, fn)
 }
 
-func (d *dataset) ScanCompanies(_ context.Context, fn func(*warehouse.CompanyRow) error) error {
+func (d *dataset) ScanCompanies(_ context.Context, fn func(*rows.Company) error) error {
 	return each(d.Companies, fn)
 }
 
-func (d *dataset) ScanContacts(_ context.Context, fn func(*warehouse.ContactRow) error) error {
+func (d *dataset) ScanContacts(_ context.Context, fn func(*rows.Contact) error) error {
 	return each(d.Contacts, fn)
 }
 
-func (d *dataset) ScanDeals(_ context.Context, fn func(*warehouse.DealRow) error) error {
+func (d *dataset) ScanDeals(_ context.Context, fn func(*rows.Deal) error) error {
 	return each(d.Deals, fn)
 }
 
-func (d *dataset) ScanActivities(_ context.Context, from, to time.Time, fn func(*warehouse.ActivityRow) error) error {
+func (d *dataset) ScanActivities(_ context.Context, from, to time.Time, fn func(*rows.Activity) error) error {
 	type timed struct {
 		at int64
 		i  int

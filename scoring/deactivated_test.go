@@ -12,6 +12,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -33,23 +34,23 @@ import (
 // (lea, two and old left in October). November: m and back only.
 func leaversData() *dataset {
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, time.UTC) }
-	dated := func(u warehouse.UserRow, at time.Time) warehouse.UserRow {
+	dated := func(u rows.User, at time.Time) rows.User {
 		u.Active, u.DeactivatedAt = false, nt(at)
 		return u
 	}
-	gone := func(u warehouse.UserRow) warehouse.UserRow { u.Active = false; return u }
-	won := func(id, owner, company string, amount float64, closed time.Time) warehouse.DealRow {
+	gone := func(u rows.User) rows.User { u.Active = false; return u }
+	won := func(id, owner, company string, amount float64, closed time.Time) rows.Deal {
 		d := wonDeal(id, amount, "RUB", closed)
 		d.OwnerID, d.CompanyID = owner, company
 		return d
 	}
-	company := func(id, owner string) warehouse.CompanyRow {
-		return warehouse.CompanyRow{Connector: "amo", ID: id, OwnerID: owner}
+	company := func(id, owner string) rows.Company {
+		return rows.Company{Connector: "amo", ID: id, OwnerID: owner}
 	}
 	hubCompany := company("CT2", "3")
 	hubCompany.Connector = "hub"
 	return &dataset{
-		Users: []warehouse.UserRow{
+		Users: []rows.User{
 			user("amo", "1", "m@x", "M"),
 			dated(user("amo", "2", "lea@x", "Lea"), day(10, 20)),
 			dated(user("amo", "3", "two@x", "Two"), day(9, 20)),
@@ -59,11 +60,11 @@ func leaversData() *dataset {
 			user("amo", "6", "back@x", "Back"),
 			dated(user("hub", "6", "back@x", "Back"), day(9, 15)),
 		},
-		Companies: []warehouse.CompanyRow{
+		Companies: []rows.Company{
 			company("CM", "1"), company("CL", "2"), company("CT", "3"), hubCompany,
 			company("CO", "4"), company("CG", "5"), company("CB", "6"),
 		},
-		Deals: []warehouse.DealRow{
+		Deals: []rows.Deal{
 			won("DM0", "1", "CM", 500, day(6, 5)),
 			won("DL", "2", "CL", 700, day(6, 1)),
 			won("DT", "3", "CT", 800, day(6, 2)),
@@ -72,9 +73,9 @@ func leaversData() *dataset {
 			won("DB0", "6", "CB", 400, day(6, 6)),
 			won("DG", "1", "CG", 1000, day(10, 15)),
 		},
-		Activities: []warehouse.ActivityRow{
-			{Connector: "amo", Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, OwnerID: "4", CompanyID: "CO", OccurredAt: day(10, 10)}, // AO
-			{Connector: "amo", Type: connectors.ActivityTask, Subject: "call back", OwnerID: "4", CompanyID: "CO", OccurredAt: day(11, 20)},                    // TO
+		Activities: []rows.Activity{
+			{Connector: "amo", Type: rows.ActivityCall, Direction: rows.DirectionOutbound, OwnerID: "4", CompanyID: "CO", OccurredAt: day(10, 10)}, // AO
+			{Connector: "amo", Type: rows.ActivityTask, Subject: "call back", OwnerID: "4", CompanyID: "CO", OccurredAt: day(11, 20)},              // TO
 		},
 	}
 }
@@ -209,7 +210,7 @@ func TestDeactivatedAtWarehouse(t *testing.T) {
 			t.Fatal(err)
 		}
 		var left time.Time
-		if err := s.ScanUsers(ctx, func(r *warehouse.UserRow) error {
+		if err := s.ScanUsers(ctx, func(r *rows.User) error {
 			if r.ID == "2" {
 				if r.Active || !r.DeactivatedAt.Valid {
 					t.Fatalf("lea after the second sync: %+v, want inactive with deactivated_at", *r)

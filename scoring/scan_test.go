@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -44,8 +45,8 @@ func TestComputeScanned(t *testing.T) {
 		}
 		// The warehouse dates an answer the CRM gives no date for when it
 		// first sees it, by its own clock: take that date.
-		seen := map[[2]string]warehouse.ContactRow{}
-		if err := s.ScanContacts(ctx, func(r *warehouse.ContactRow) error { seen[[2]string{r.Connector, r.ID}] = *r; return nil }); err != nil {
+		seen := map[[2]string]rows.Contact{}
+		if err := s.ScanContacts(ctx, func(r *rows.Contact) error { seen[[2]string{r.Connector, r.ID}] = *r; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		for i, c := range d.Contacts {

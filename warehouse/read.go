@@ -10,17 +10,17 @@ import (
 // returns (the SQLite Store has one connection, so nothing else can run
 // while rows are open).
 func (s *Store) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rs, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", what, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
 			return fmt.Errorf("read %s: %w", what, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := rs.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", what, err)
 	}
 	return nil

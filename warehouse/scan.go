@@ -3,82 +3,29 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"time"
 
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
-// The Scan methods stream the few columns of each record that scoring
-// reads, one row at a time, so that a caller can keep a compact form of
-// millions of records instead of a []connectors.Deal of them. Each passes
-// fn a pointer to one row value that it reuses: fn must copy what it keeps
-// (the strings it may keep as they are). Deleted records are left out. NULL
-// text reads as "", NULL times as the zero time, unless the field says
-// otherwise. Rows come in no particular order unless the method says so. An
+// The Scan methods are the warehouse's one read path of the record tables:
+// they pass the rows of package rows, whose doc says what each holds. An
 // error from fn stops the scan and is returned as it is.
-
-// UserRow is one user as ScanUsers passes it.
-type UserRow struct {
-	Connector, ID, Email, Name string
-	Active, Deleted            bool
-	// DeactivatedAt is when the warehouse saw the user turn inactive;
-	// not valid for active users and for users first seen inactive.
-	DeactivatedAt sql.NullTime
-}
-
-// CompanyRow is one company as ScanCompanies passes it.
-type CompanyRow struct {
-	Connector, ID, OwnerID string
-	// KeyClient is true when the company is flagged as a key client;
-	// false also for NULL.
-	KeyClient bool
-}
-
-// ContactRow is one contact as ScanContacts passes it.
-type ContactRow struct {
-	Connector, ID, CompanyID, OwnerID string
-	NPSScore                          sql.NullFloat64
-	// NPSAt is the CRM's answer date or, when the connector maps none, the
-	// time the warehouse first saw the current score.
-	NPSAt sql.NullTime
-}
-
-// DealRow is one deal as ScanDeals passes it. Status is
-// connectors.StatusWon, connectors.StatusLost, or connectors.StatusOpen for
-// any other status.
-type DealRow struct {
-	Connector, ID, Status, Currency, OwnerID, CompanyID, ContactID string
-	Amount, Expense                                                sql.NullFloat64
-	CreatedAt                                                      time.Time
-	ClosedAt                                                       sql.NullTime
-}
-
-// ActivityRow is one activity as ScanActivities passes it. Direction is
-// connectors.DirectionInbound, connectors.DirectionOutbound, or "" for any
-// other direction.
-type ActivityRow struct {
-	Connector, Type, Direction, OwnerID, CompanyID, ContactID, DealID string
-	// Subject is read for tasks only (Type "task"); "" for the others.
-	Subject    string
-	OccurredAt time.Time
-	Completed  bool
-	// DidNotConnect is true for a call the CRM says did not connect
-	// (connected false); false where it connected or the CRM does not say.
-	DidNotConnect bool
-}
 
 // ScanUsers calls fn for every user, deleted ones included: their deals
 // and clients are still theirs.
-func (s *Store) ScanUsers(ctx context.Context, fn func(*UserRow) error) error {
+func (s *Store) ScanUsers(ctx context.Context, fn func(*rows.User) error) error {
 	var (
-		r                     UserRow
+		r                     rows.User
 		conn, id, email, name sql.NullString
 		active, deleted       sql.NullBool
 		deactivated           scanTime
 	)
 	return s.scan(ctx, "users", "SELECT connector, id, email, name, active, deleted, "+s.timeCol("deactivated_at")+" FROM crm_users", nil,
 		[]any{&conn, &id, &email, &name, &active, &deleted, &deactivated}, func() error {
-			r = UserRow{Connector: conn.String, ID: id.String, Email: email.String, Name: name.String,
+			r = rows.User{Connector: conn.String, ID: id.String, Email: email.String, Name: name.String,
 				Active: active.Bool, Deleted: deleted.Bool,
 				DeactivatedAt: sql.NullTime{Time: deactivated.T, Valid: deactivated.Valid}}
 			return fn(&r)
@@ -86,39 +33,39 @@ func (s *Store) ScanUsers(ctx context.Context, fn func(*UserRow) error) error {
 }
 
 // ScanCompanies calls fn for every company not deleted.
-func (s *Store) ScanCompanies(ctx context.Context, fn func(*CompanyRow) error) error {
+func (s *Store) ScanCompanies(ctx context.Context, fn func(*rows.Company) error) error {
 	var (
-		r               CompanyRow
+		r               rows.Company
 		conn, id, owner sql.NullString
 		key             sql.NullBool
 	)
 	return s.scan(ctx, "companies", "SELECT connector, id, owner_id, key_client FROM crm_companies WHERE NOT deleted", nil,
 		[]any{&conn, &id, &owner, &key}, func() error {
-			r = CompanyRow{Connector: conn.String, ID: id.String, OwnerID: owner.String, KeyClient: key.Valid && key.Bool}
+			r = rows.Company{Connector: conn.String, ID: id.String, OwnerID: owner.String, KeyClient: key.Valid && key.Bool}
 			return fn(&r)
 		})
 }
 
 // ScanContacts calls fn for every contact not deleted.
-func (s *Store) ScanContacts(ctx context.Context, fn func(*ContactRow) error) error {
+func (s *Store) ScanContacts(ctx context.Context, fn func(*rows.Contact) error) error {
 	var (
-		r                        ContactRow
+		r                        rows.Contact
 		conn, id, company, owner sql.NullString
 		nps                      sql.NullFloat64
 		npsAt                    scanTime
 	)
 	return s.scan(ctx, "contacts", "SELECT connector, id, company_id, owner_id, nps_score, "+s.timeCol("coalesce(nps_at, nps_seen_at)")+" FROM crm_contacts WHERE NOT deleted", nil,
 		[]any{&conn, &id, &company, &owner, &nps, &npsAt}, func() error {
-			r = ContactRow{Connector: conn.String, ID: id.String, CompanyID: company.String, OwnerID: owner.String,
+			r = rows.Contact{Connector: conn.String, ID: id.String, CompanyID: company.String, OwnerID: owner.String,
 				NPSScore: nps, NPSAt: sql.NullTime{Time: npsAt.T, Valid: npsAt.Valid}}
 			return fn(&r)
 		})
 }
 
 // ScanDeals calls fn for every deal not deleted.
-func (s *Store) ScanDeals(ctx context.Context, fn func(*DealRow) error) error {
+func (s *Store) ScanDeals(ctx context.Context, fn func(*rows.Deal) error) error {
 	var (
-		r                       DealRow
+		r                       rows.Deal
 		conn, id, currency      string
 		status                  int64
 		owner, company, contact string
@@ -127,11 +74,11 @@ func (s *Store) ScanDeals(ctx context.Context, fn func(*DealRow) error) error {
 	)
 	// Text columns come as coalesce(x, ''): a plain string scans faster
 	// than a sql.NullString.
-	return s.scan(ctx, "deals", "SELECT connector, id, CASE status WHEN 'won' THEN 1 WHEN 'lost' THEN 2 ELSE 0 END, coalesce(currency, ''), "+
+	return s.scan(ctx, "deals", "SELECT connector, id, "+codeOf("status", dealStatus[:])+", coalesce(currency, ''), "+
 		"coalesce(owner_id, ''), coalesce(company_id, ''), coalesce(contact_id, ''), amount, expense, "+
 		s.timeCol("created_at")+", "+s.timeCol("closed_at")+" FROM crm_deals WHERE NOT deleted", nil,
 		[]any{&conn, &id, &status, &currency, &owner, &company, &contact, &amount, &expense, &created, &closed}, func() error {
-			r = DealRow{Connector: conn, ID: id, Status: dealStatus[status], Currency: currency,
+			r = rows.Deal{Connector: conn, ID: id, Status: dealStatus[status], Currency: currency,
 				OwnerID: owner, CompanyID: company, ContactID: contact, Amount: amount, Expense: expense,
 				CreatedAt: created.T, ClosedAt: sql.NullTime{Time: closed.T, Valid: closed.Valid}}
 			return fn(&r)
@@ -142,22 +89,22 @@ func (s *Store) ScanDeals(ctx context.Context, fn func(*DealRow) error) error {
 // [from, to), latest first (in descending occurred_at order; activities at
 // the same time in no particular order), which the index on occurred_at
 // gives without a sort.
-func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(*ActivityRow) error) error {
+func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(*rows.Activity) error) error {
 	var (
-		r                             ActivityRow
+		r                             rows.Activity
 		conn, typ, subject            string
 		dir                           int64
 		owner, company, contact, deal string
 		occurred                      scanTime
 		completed, connected          sql.NullBool
 	)
-	q := s.d.q(`SELECT connector, coalesce(type, ''), CASE direction WHEN 'inbound' THEN 1 WHEN 'outbound' THEN 2 ELSE 0 END,
-  CASE WHEN type = 'task' THEN coalesce(subject, '') ELSE '' END, coalesce(owner_id, ''), coalesce(company_id, ''),
+	q := s.d.q(`SELECT connector, coalesce(type, ''), ` + codeOf("direction", direction[:]) + `,
+  CASE WHEN type = '` + rows.ActivityTask + `' THEN coalesce(subject, '') ELSE '' END, coalesce(owner_id, ''), coalesce(company_id, ''),
   coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed, connected
 FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at DESC`)
 	return s.scan(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
 		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &connected}, func() error {
-			r = ActivityRow{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
+			r = rows.Activity{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
 				OwnerID: owner, CompanyID: company, ContactID: contact, DealID: deal,
 				OccurredAt: occurred.T, Completed: completed.Bool, DidNotConnect: connected.Valid && !connected.Bool}
 			return fn(&r)
@@ -181,9 +128,22 @@ func (s *Store) LastActivity(ctx context.Context, connector, ownerID string, unt
 // The statuses and directions the scans select as small numbers, which
 // cost nothing to send and decode.
 var (
-	dealStatus = [3]string{connectors.StatusOpen, connectors.StatusWon, connectors.StatusLost}
-	direction  = [3]string{"", connectors.DirectionInbound, connectors.DirectionOutbound}
+	dealStatus = [3]string{rows.DealOpen, rows.DealWon, rows.DealLost}
+	direction  = [3]string{"", rows.DirectionInbound, rows.DirectionOutbound}
 )
+
+// codeOf selects col as the index of its value in words, 0 for any value
+// not listed after words[0] (the words are the constants of package rows,
+// never input).
+func codeOf(col string, words []string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for i, w := range words[1:] {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", w, i+1)
+	}
+	b.WriteString(" ELSE 0 END")
+	return b.String()
+}
 
 // timeCol selects a time column for scanTime: on PostgreSQL as Unix
 // microseconds, which is cheaper to send and to decode than timestamptz
@@ -212,8 +172,8 @@ func (t *scanTime) Scan(src any) error {
 // computation) comes back as it was.
 func (s *Store) scan(ctx context.Context, what, q string, args, dest []any, each func() error) error {
 	var fnErr error
-	err := s.query(ctx, what, q, args, func(rows *sql.Rows) error {
-		if err := rows.Scan(dest...); err != nil {
+	err := s.query(ctx, what, q, args, func(rs *sql.Rows) error {
+		if err := rs.Scan(dest...); err != nil {
 			return err
 		}
 		if err := each(); err != nil {

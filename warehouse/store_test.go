@@ -14,6 +14,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -427,7 +428,7 @@ func TestUserDeactivatedAt(t *testing.T) {
 				{Meta: connectors.Meta{ID: "2", UpdatedAt: at(1, i)}, Email: "boris@x", Active: st.boris},
 			}})
 			got := map[string]*time.Time{}
-			err := s.ScanUsers(ctx, func(r *warehouse.UserRow) error {
+			err := s.ScanUsers(ctx, func(r *rows.User) error {
 				if r.DeactivatedAt.Valid {
 					got[r.ID] = ptr(r.DeactivatedAt.Time)
 				} else {

@@ -13,23 +13,37 @@ import (
 // The Scan methods are the warehouse's one read path of the record tables:
 // they pass the rows of package rows, whose doc says what each holds. An
 // error from fn stops the scan and is returned as it is.
+//
+// Companies, contacts, deals and activities, millions of rows, are scanned
+// by hand into variables bound once (scan): sqlx's StructScan finds each
+// field by reflection on every row, which measured 5-10% more time per
+// row for no fewer allocations.
 
 // ScanUsers calls fn for every user, deleted ones included: their deals
-// and clients are still theirs.
+// and clients are still theirs. Users are few, so they are read whole
+// first.
 func (s *Store) ScanUsers(ctx context.Context, fn func(*rows.User) error) error {
-	var (
-		r                     rows.User
-		conn, id, email, name sql.NullString
-		active, deleted       sql.NullBool
-		deactivated           scanTime
-	)
-	return s.scan(ctx, "users", "SELECT connector, id, email, name, active, deleted, "+s.timeCol("deactivated_at")+" FROM crm_users", nil,
-		[]any{&conn, &id, &email, &name, &active, &deleted, &deactivated}, func() error {
-			r = rows.User{Connector: conn.String, ID: id.String, Email: email.String, Name: name.String,
-				Active: active.Bool, Deleted: deleted.Bool,
-				DeactivatedAt: sql.NullTime{Time: deactivated.T, Valid: deactivated.Valid}}
-			return fn(&r)
-		})
+	var us []struct {
+		Connector   string         `db:"connector"`
+		ID          string         `db:"id"`
+		Email       sql.NullString `db:"email"`
+		Name        sql.NullString `db:"name"`
+		Active      sql.NullBool   `db:"active"`
+		Deleted     bool           `db:"deleted"`
+		Deactivated scanTime       `db:"deactivated_at"`
+	}
+	q := "SELECT connector, id, email, name, active, deleted, " + s.timeCol("deactivated_at") + " AS deactivated_at FROM crm_users"
+	if err := s.db.SelectContext(ctx, &us, q); err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	for _, u := range us {
+		r := rows.User{Connector: u.Connector, ID: u.ID, Email: u.Email.String, Name: u.Name.String,
+			Active: u.Active.Bool, Deleted: u.Deleted, DeactivatedAt: sql.NullTime{Time: u.Deactivated.T, Valid: u.Deactivated.Valid}}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ScanCompanies calls fn for every company not deleted.
@@ -98,10 +112,10 @@ func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(
 		occurred                      scanTime
 		completed, connected          sql.NullBool
 	)
-	q := s.d.q(`SELECT connector, coalesce(type, ''), ` + codeOf("direction", direction[:]) + `,
+	q := s.db.Rebind(`SELECT connector, coalesce(type, ''), ` + codeOf("direction", direction[:]) + `,
   CASE WHEN type = '` + rows.ActivityTask + `' THEN coalesce(subject, '') ELSE '' END, coalesce(owner_id, ''), coalesce(company_id, ''),
   coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed, connected
-FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2 ORDER BY occurred_at DESC`)
+FROM crm_activities WHERE NOT deleted AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at DESC`)
 	return s.scan(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
 		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &connected}, func() error {
 			r = rows.Activity{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
@@ -119,10 +133,12 @@ FROM crm_activities WHERE NOT deleted AND occurred_at >= $1 AND occurred_at < $2
 // so one call costs what that user's activities do, not the table.
 func (s *Store) LastActivity(ctx context.Context, connector, ownerID string, until time.Time) (at time.Time, ok bool, err error) {
 	var last scanTime
-	q := s.d.q("SELECT " + s.timeCol("max(occurred_at)") +
-		" FROM crm_activities WHERE connector = $1 AND owner_id = $2 AND NOT deleted AND occurred_at <= $3")
-	err = s.scan(ctx, "activities", q, []any{connector, ownerID, s.d.timeArg(until)}, []any{&last}, func() error { return nil })
-	return last.T, last.Valid, err
+	q := s.db.Rebind("SELECT " + s.timeCol("max(occurred_at)") +
+		" FROM crm_activities WHERE connector = ? AND owner_id = ? AND NOT deleted AND occurred_at <= ?")
+	if err = s.db.GetContext(ctx, &last, q, connector, ownerID, s.d.timeArg(until)); err != nil {
+		return time.Time{}, false, fmt.Errorf("read activities: %w", err)
+	}
+	return last.T, last.Valid, nil
 }
 
 // The statuses and directions the scans select as small numbers, which
@@ -167,23 +183,26 @@ func (t *scanTime) Scan(src any) error {
 	return t.nullTime.Scan(src)
 }
 
-// scan runs q, scans each row into dest and calls each. Unlike query it
-// returns each's error unwrapped, so a caller's own error (a cancelled
-// computation) comes back as it was.
+// scan runs q, scans each row into dest and calls each, closing the rows
+// before it returns (the SQLite Store has one connection, so nothing else
+// can run while rows are open). It returns each's error unwrapped, so a
+// caller's own error (a cancelled computation) comes back as it was.
 func (s *Store) scan(ctx context.Context, what, q string, args, dest []any, each func() error) error {
-	var fnErr error
-	err := s.query(ctx, what, q, args, func(rs *sql.Rows) error {
+	rs, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rs.Close()
+	for rs.Next() {
 		if err := rs.Scan(dest...); err != nil {
-			return err
+			return fmt.Errorf("read %s: %w", what, err)
 		}
 		if err := each(); err != nil {
-			fnErr = err
 			return err
 		}
-		return nil
-	})
-	if fnErr != nil {
-		return fnErr
 	}
-	return err
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
 }

@@ -19,7 +19,7 @@ const scorecardCols = "period_kind, period_start, manager, kpi, value, target, a
 func (s *Store) SaveScorecards(ctx context.Context, kind string, start time.Time, rs []rows.Scorecard) error {
 	const ncols = 9
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.d.q("DELETE FROM scorecards WHERE period_kind = $1 AND period_start = $2"),
+		if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM scorecards WHERE period_kind = ? AND period_start = ?"),
 			kind, s.d.timeArg(start)); err != nil {
 			return err
 		}
@@ -44,22 +44,25 @@ func (s *Store) SaveScorecards(ctx context.Context, kind string, start time.Time
 // Scorecards returns the stored scorecards of the period (kind, start),
 // sorted by manager and KPI.
 func (s *Store) Scorecards(ctx context.Context, kind string, start time.Time) ([]rows.Scorecard, error) {
+	var rs []struct {
+		PeriodKind  string         `db:"period_kind"`
+		PeriodStart nullTime       `db:"period_start"`
+		Manager     string         `db:"manager"`
+		KPI         string         `db:"kpi"`
+		Value       *float64       `db:"value"`
+		Target      *float64       `db:"target"`
+		Attainment  *float64       `db:"attainment"`
+		Reason      sql.NullString `db:"reason"`
+		ComputedAt  nullTime       `db:"computed_at"`
+	}
+	q := s.db.Rebind("SELECT " + scorecardCols + " FROM scorecards WHERE period_kind = ? AND period_start = ? ORDER BY manager, kpi")
+	if err := s.db.SelectContext(ctx, &rs, q, kind, s.d.timeArg(start)); err != nil {
+		return nil, fmt.Errorf("read scorecards: %w", err)
+	}
 	var out []rows.Scorecard
-	q := s.d.q("SELECT " + scorecardCols + " FROM scorecards WHERE period_kind = $1 AND period_start = $2 ORDER BY manager, kpi")
-	err := s.query(ctx, "scorecards", q, []any{kind, s.d.timeArg(start)}, func(rs *sql.Rows) error {
-		var (
-			r                         rows.Scorecard
-			periodStart, computed     nullTime
-			value, target, attainment sql.NullFloat64
-			reason                    sql.NullString
-		)
-		if err := rs.Scan(&r.PeriodKind, &periodStart, &r.Manager, &r.KPI, &value, &target, &attainment, &reason, &computed); err != nil {
-			return err
-		}
-		r.PeriodStart, r.ComputedAt = periodStart.T, computed.T
-		r.Value, r.Target, r.Attainment, r.Reason = floatPtr(value), floatPtr(target), floatPtr(attainment), reason.String
-		out = append(out, r)
-		return nil
-	})
-	return out, err
+	for _, r := range rs {
+		out = append(out, rows.Scorecard{PeriodKind: r.PeriodKind, PeriodStart: r.PeriodStart.T, Manager: r.Manager, KPI: r.KPI,
+			Value: r.Value, Target: r.Target, Attainment: r.Attainment, Reason: r.Reason.String, ComputedAt: r.ComputedAt.T})
+	}
+	return out, nil
 }

@@ -37,9 +37,11 @@ var _ Source = (*dataset)(nil)
 // scoring does not import the warehouse, only its rows.
 var _ Source = (*warehouse.Store)(nil)
 
-// each passes a copy of every row of rs to fn, as the scans reuse one row.
+// each passes every row of rs to fn in one reused row, as the scans do.
 func each[R any](rs []R, fn func(*R) error) error {
-	for _, r := range rs {
+	var r R
+	for i := range rs {
+		r = rs[i]
 		if err := fn(&r); err != nil {
 			return err
 		}
@@ -68,15 +70,16 @@ func (d *dataset) ScanActivities(_ context.Context, from, to time.Time, fn func(
 		at int64
 		i  int
 	}
-	var acts []timed
+	acts := make([]timed, 0, len(d.Activities))
 	for i := range d.Activities {
 		if at := d.Activities[i].OccurredAt; !at.Before(from) && at.Before(to) {
 			acts = append(acts, timed{micros(at), i})
 		}
 	}
 	slices.SortFunc(acts, func(a, b timed) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(a.i, b.i)) })
+	var r rows.Activity
 	for _, a := range acts {
-		r := d.Activities[a.i]
+		r = d.Activities[a.i]
 		if err := fn(&r); err != nil {
 			return err
 		}

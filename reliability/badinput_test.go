@@ -2,13 +2,13 @@ package reliability
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
 // hostile are CRM texts that must arrive in the warehouse unchanged. NUL
@@ -44,10 +44,7 @@ func TestHostileTextToWarehouse(t *testing.T) {
 			return bytes.ReplaceAll(body, []byte("SURROGATE"), []byte(`\ud800`))
 		})
 		mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), false)
-		deals, err := s.ReadDeals(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		deals := warehousetest.Deals(t, s)
 		got := map[string]string{}
 		for _, d := range deals {
 			got[d.ID] = d.Name

@@ -16,6 +16,7 @@ import (
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
 // hostileNames are CRM user names (and deal titles, activity subjects)
@@ -87,10 +88,7 @@ func TestHostileTextEndToEnd(t *testing.T) {
 			return text
 		}
 		ctx := context.Background()
-		ds, err := s.ReadDeals(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds := warehousetest.Deals(t, s)
 		got := map[string]string{}
 		for _, d := range ds {
 			got[d.ID] = d.Name

@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmkpi/crmkpi/connectors"
-	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
 // benchDataset is a large account book: 200 managers over two connectors,
@@ -19,20 +18,20 @@ func benchDataset() *dataset {
 	conns := []string{"amo", "hub"}
 	d := &dataset{}
 	for i := range 200 {
-		d.Users = append(d.Users, warehouse.UserRow{Connector: conns[i%2], ID: fmt.Sprint(i), Active: true, Email: fmt.Sprintf("m%d@example.com", i/2*2+i%2*(i%4/2))})
+		d.Users = append(d.Users, rows.User{Connector: conns[i%2], ID: fmt.Sprint(i), Active: true, Email: fmt.Sprintf("m%d@example.com", i/2*2+i%2*(i%4/2))})
 	}
 	user := func(c int) string { return fmt.Sprint(rng.IntN(100)*2 + c) }
 	const companies, contacts = 20000, 40000
 	for i := range companies {
 		c := i % 2
-		d.Companies = append(d.Companies, connectors.Company{Meta: connectors.Meta{Connector: conns[c], ID: fmt.Sprint(i)}, OwnerID: user(c)})
+		d.Companies = append(d.Companies, rows.Company{Connector: conns[c], ID: fmt.Sprint(i), OwnerID: user(c)})
 	}
 	for i := range contacts {
 		c := i % 2
-		ct := connectors.Contact{Meta: connectors.Meta{Connector: conns[c], ID: fmt.Sprint(i)}, CompanyID: fmt.Sprint(rng.IntN(companies/2)*2 + c), OwnerID: user(c)}
+		ct := rows.Contact{Connector: conns[c], ID: fmt.Sprint(i), CompanyID: fmt.Sprint(rng.IntN(companies/2)*2 + c), OwnerID: user(c)}
 		if rng.IntN(10) == 0 {
-			ct.NPSScore = f64(float64(rng.IntN(11)))
-			ct.NPSAt = tp(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(100 * 24 * time.Hour)))))
+			ct.NPSScore = nf(float64(rng.IntN(11)))
+			ct.NPSAt = nt(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(100 * 24 * time.Hour)))))
 		}
 		d.Contacts = append(d.Contacts, ct)
 	}
@@ -40,17 +39,17 @@ func benchDataset() *dataset {
 	for i := range 100000 {
 		c := i % 2
 		created := base.Add(time.Duration(rng.Int64N(int64(730 * 24 * time.Hour))))
-		dl := connectors.Deal{Meta: connectors.Meta{Connector: conns[c], ID: fmt.Sprint(i)}, OwnerID: user(c),
-			CompanyID: fmt.Sprint(rng.IntN(companies/2)*2 + c), Amount: f64(float64(rng.IntN(1000000))), Currency: []string{"RUB", "USD", "EUR"}[rng.IntN(3)],
-			CreatedAt: created, Status: connectors.StatusOpen}
+		dl := rows.Deal{Connector: conns[c], ID: fmt.Sprint(i), OwnerID: user(c),
+			CompanyID: fmt.Sprint(rng.IntN(companies/2)*2 + c), Amount: nf(float64(rng.IntN(1000000))), Currency: []string{"RUB", "USD", "EUR"}[rng.IntN(3)],
+			CreatedAt: created, Status: rows.DealOpen}
 		switch rng.IntN(5) {
 		case 0, 1, 2:
-			dl.Status = connectors.StatusWon
+			dl.Status = rows.DealWon
 		case 3:
-			dl.Status = connectors.StatusLost
+			dl.Status = rows.DealLost
 		}
-		if dl.Status != connectors.StatusOpen {
-			dl.ClosedAt = tp(created.Add(time.Duration(rng.Int64N(int64(60 * 24 * time.Hour)))))
+		if dl.Status != rows.DealOpen {
+			dl.ClosedAt = nt(created.Add(time.Duration(rng.Int64N(int64(60 * 24 * time.Hour)))))
 		}
 		d.Deals = append(d.Deals, dl)
 	}
@@ -60,7 +59,7 @@ func benchDataset() *dataset {
 	dirs := []string{"inbound", "outbound"}
 	for i := range 1000000 {
 		c := i % 2
-		a := connectors.Activity{Meta: connectors.Meta{Connector: conns[c], ID: fmt.Sprint(i)}, Type: types[rng.IntN(6)], Direction: dirs[rng.IntN(2)],
+		a := rows.Activity{Connector: conns[c], Type: types[rng.IntN(6)], Direction: dirs[rng.IntN(2)],
 			OwnerID: user(c), OccurredAt: from.Add(time.Duration(rng.Int64N(span))), Completed: rng.IntN(2) == 0}
 		switch rng.IntN(3) {
 		case 0:
@@ -71,7 +70,7 @@ func benchDataset() *dataset {
 			a.DealID = fmt.Sprint(rng.IntN(50000)*2 + c)
 		}
 		if a.Type == "task" && rng.IntN(5) == 0 {
-			a.Subject = "#team " + a.ID
+			a.Subject = "#team " + fmt.Sprint(i)
 		}
 		d.Activities = append(d.Activities, a)
 	}
@@ -79,7 +78,8 @@ func benchDataset() *dataset {
 }
 
 // BenchmarkCompute scores October 2026 (and September beside it) on the
-// pure core.
+// data set in memory: the model and the scans' pipeline, without a
+// database.
 func BenchmarkCompute(b *testing.B) {
 	d := benchDataset()
 	opts := Options{Currency: "RUB", FXRates: map[string]float64{"USD": 90}}

@@ -9,182 +9,85 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
-	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
-// Source is the part of the warehouse that scoring reads; *warehouse.Store
-// implements it. Every method returns the records of all connectors with
-// Meta.Connector filled in. Deleted records may be left out, except users,
-// which come with User.Deleted set; scoring skips deleted records itself
-// anyway. connectors.User has no deactivation time, so through a Source
-// alone every inactive user counts as first seen inactive (see ranked); a
-// Scanner reads it.
-type Source interface {
-	ReadUsers(ctx context.Context) ([]connectors.User, error)
-	ReadCompanies(ctx context.Context) ([]connectors.Company, error)
-	ReadContacts(ctx context.Context) ([]connectors.Contact, error)
-	ReadDeals(ctx context.Context) ([]connectors.Deal, error)
-	// ReadActivities returns the activities with occurred_at in [from, to).
-	ReadActivities(ctx context.Context, from, to time.Time) ([]connectors.Activity, error)
-}
-
-// Scanner is an optional capability of a Source, found by type assertion:
-// it streams the few columns scoring needs, row by row, so that Compute
-// keeps a compact form of the warehouse instead of every record whole.
-// *warehouse.Store implements it; the rows and their contracts are
-// documented there. ScanActivities must pass the activities latest first.
+// Source is the part of the warehouse that scoring reads: the Scan methods
+// of *warehouse.Store, which stream the few columns scoring needs, row by
+// row, so that Compute keeps a compact form of the warehouse instead of
+// every record whole. The rows and their contracts are documented in
+// package rows. ScanActivities must pass the activities latest first.
 // LastActivity is asked only for the users of inactive managers whose
 // deactivation the warehouse did not see, when the activities scanned do
 // not show them working in the period.
-type Scanner interface {
-	ScanUsers(ctx context.Context, fn func(*warehouse.UserRow) error) error
+type Source interface {
+	ScanUsers(ctx context.Context, fn func(*rows.User) error) error
 	LastActivity(ctx context.Context, connector, ownerID string, until time.Time) (time.Time, bool, error)
-	ScanCompanies(ctx context.Context, fn func(*warehouse.CompanyRow) error) error
-	ScanContacts(ctx context.Context, fn func(*warehouse.ContactRow) error) error
-	ScanDeals(ctx context.Context, fn func(*warehouse.DealRow) error) error
-	ScanActivities(ctx context.Context, from, to time.Time, fn func(*warehouse.ActivityRow) error) error
+	ScanCompanies(ctx context.Context, fn func(*rows.Company) error) error
+	ScanContacts(ctx context.Context, fn func(*rows.Contact) error) error
+	ScanDeals(ctx context.Context, fn func(*rows.Deal) error) error
+	ScanActivities(ctx context.Context, from, to time.Time, fn func(*rows.Activity) error) error
 }
-
-var _ Scanner = (*warehouse.Store)(nil)
 
 // answerCap is the longest response time counted; a later answer, or none,
 // counts as this.
 const answerCap = 168 * time.Hour
 
-// dataset is everything one computation reads, whole records as a Source
-// without Scanner returns them; users as the warehouse keeps them.
-type dataset struct {
-	Users      []warehouse.UserRow
-	Companies  []connectors.Company
-	Contacts   []connectors.Contact
-	Deals      []connectors.Deal
-	Activities []connectors.Activity
-}
-
 // Compute scores period p: it reads the warehouse through src and returns
 // every eligible manager's scorecard, with each KPI's value in p.Previous()
 // beside it. Activities are read from the start of the previous period to
 // 168 hours after p ends, so that answers given after the period still
-// count for inbound activity inside it. When src is also a Scanner, Compute
-// streams companies, contacts, deals and activities through it and keeps
-// only what the two periods need, so its memory grows with the clients and
-// the deals of the lookback, not with the whole warehouse.
+// count for inbound activity inside it. Compute streams companies,
+// contacts, deals and activities and keeps only what the two periods need,
+// so its memory grows with the clients and the deals of the lookback, not
+// with the whole warehouse.
 func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, error) {
 	if !p.Start.Before(p.End) {
 		return nil, fmt.Errorf("score period %s..%s: start is not before end", p.Start, p.End)
 	}
 	from, to := p.Previous().Start, p.End.Add(answerCap)
-	sc, ok := src.(Scanner)
-	if !ok {
-		return computeRecords(ctx, src, opts, p, from, to)
-	}
-
 	s := newSettings(opts)
 	m := newModel(s, p)
-	var users []warehouse.UserRow
-	if err := sc.ScanUsers(ctx, func(r *warehouse.UserRow) error { users = append(users, *r); return nil }); err != nil {
+	var users []rows.User
+	if err := src.ScanUsers(ctx, func(r *rows.User) error { users = append(users, *r); return nil }); err != nil {
 		return nil, fmt.Errorf("read users: %w", err)
 	}
 	m.addUsers(users)
-	if err := pipe(ctx, sc.ScanCompanies, func(r *warehouse.CompanyRow) error {
+	if err := pipe(ctx, src.ScanCompanies, func(r *rows.Company) error {
 		m.addCompany(r.Connector, r.ID, r.OwnerID, r.KeyClient)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read companies: %w", err)
 	}
-	if err := pipe(ctx, sc.ScanContacts, func(r *warehouse.ContactRow) error {
+	if err := pipe(ctx, src.ScanContacts, func(r *rows.Contact) error {
 		m.addContact(r)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	m.indexClients()
-	if err := pipe(ctx, sc.ScanDeals, func(r *warehouse.DealRow) error {
+	if err := pipe(ctx, src.ScanDeals, func(r *rows.Deal) error {
 		m.addDeal(r)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read deals: %w", err)
 	}
 	m.finishDeals()
-	scanActs := func(ctx context.Context, fn func(*warehouse.ActivityRow) error) error {
-		return sc.ScanActivities(ctx, from, to, fn)
+	scanActs := func(ctx context.Context, fn func(*rows.Activity) error) error {
+		return src.ScanActivities(ctx, from, to, fn)
 	}
 	if err := pipe(ctx, scanActs, m.addActivity); err != nil {
 		return nil, fmt.Errorf("read activities: %w", err)
 	}
 	m.settle()
-	if err := m.lastWork(ctx, sc.LastActivity); err != nil {
+	if err := m.lastWork(ctx, src.LastActivity); err != nil {
 		return nil, fmt.Errorf("read last activities: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return m.report(), nil
-}
-
-// computeRecords is Compute for a Source without Scanner, on whole records.
-// The latest activity of a user outside [from, to) comes from a second read
-// of every activity up to now, made only when some manager needs it.
-func computeRecords(ctx context.Context, src Source, opts Options, p Period, from, to time.Time) (*Report, error) {
-	us, err := src.ReadUsers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read users: %w", err)
-	}
-	d := dataset{Users: make([]warehouse.UserRow, len(us))}
-	for i, u := range us {
-		d.Users[i] = warehouse.UserRow{Connector: u.Connector, ID: u.ID, Email: u.Email, Name: u.Name, Active: u.Active, Deleted: u.Deleted}
-	}
-	if d.Companies, err = src.ReadCompanies(ctx); err != nil {
-		return nil, fmt.Errorf("read companies: %w", err)
-	}
-	if d.Contacts, err = src.ReadContacts(ctx); err != nil {
-		return nil, fmt.Errorf("read contacts: %w", err)
-	}
-	if d.Deals, err = src.ReadDeals(ctx); err != nil {
-		return nil, fmt.Errorf("read deals: %w", err)
-	}
-	if d.Activities, err = src.ReadActivities(ctx, from, to); err != nil {
-		return nil, fmt.Errorf("read activities: %w", err)
-	}
-	var all []connectors.Activity
-	read := false
-	last := func(ctx context.Context, conn, id string, until time.Time) (time.Time, bool, error) {
-		if !read {
-			if all, err = src.ReadActivities(ctx, time.Time{}, until.Add(time.Microsecond)); err != nil {
-				return time.Time{}, false, err
-			}
-			read = true
-		}
-		t, ok := lastActivityIn(all, conn, id, until)
-		return t, ok, nil
-	}
-	r, err := computeWith(ctx, &d, opts, p, last)
-	if err != nil {
-		return nil, fmt.Errorf("read last activities: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// lastActivityIn is the latest activity not deleted of user id of conn in
-// acts, at or before until.
-func lastActivityIn(acts []connectors.Activity, conn, id string, until time.Time) (time.Time, bool) {
-	var last time.Time
-	ok := false
-	for i := range acts {
-		a := &acts[i]
-		if a.Deleted || a.Connector != conn || a.OwnerID != id || a.OccurredAt.After(until) {
-			continue
-		}
-		if !ok || a.OccurredAt.After(last) {
-			last, ok = a.OccurredAt, true
-		}
-	}
-	return last, ok
 }
 
 // pipe runs scan on a goroutine of its own and passes its rows, in
@@ -248,96 +151,8 @@ func pipe[R any](ctx context.Context, scan func(context.Context, func(*R) error)
 	return addErr
 }
 
-// computeFrom is the pure core of Compute, on whole records: it feeds them
-// to the model as the scans of Compute would, and answers the model's
-// questions about users' latest activities from d.Activities.
-func computeFrom(d *dataset, opts Options, p Period) *Report {
-	last := func(_ context.Context, conn, id string, until time.Time) (time.Time, bool, error) {
-		t, ok := lastActivityIn(d.Activities, conn, id, until)
-		return t, ok, nil
-	}
-	r, err := computeWith(context.Background(), d, opts, p, last)
-	if err != nil {
-		panic(err) // last never fails
-	}
-	return r
-}
-
-// lastActivityFunc is the signature of Scanner.LastActivity.
+// lastActivityFunc is the signature of Source.LastActivity.
 type lastActivityFunc func(ctx context.Context, connector, ownerID string, until time.Time) (time.Time, bool, error)
-
-func computeWith(ctx context.Context, d *dataset, opts Options, p Period, last lastActivityFunc) (*Report, error) {
-	m := newModel(newSettings(opts), p)
-	m.addUsers(slices.Clone(d.Users))
-	for i := range d.Companies {
-		if c := &d.Companies[i]; !c.Deleted {
-			m.addCompany(c.Connector, c.ID, c.OwnerID, c.KeyClient != nil && *c.KeyClient)
-		}
-	}
-	for i := range d.Contacts {
-		c := &d.Contacts[i]
-		if c.Deleted {
-			continue
-		}
-		r := warehouse.ContactRow{Connector: c.Connector, ID: c.ID, CompanyID: c.CompanyID, OwnerID: c.OwnerID}
-		if c.NPSScore != nil {
-			r.NPSScore.Float64, r.NPSScore.Valid = *c.NPSScore, true
-		}
-		if c.NPSAt != nil {
-			r.NPSAt.Time, r.NPSAt.Valid = *c.NPSAt, true
-		}
-		m.addContact(&r)
-	}
-	m.indexClients()
-	for i := range d.Deals {
-		dl := &d.Deals[i]
-		if dl.Deleted {
-			continue
-		}
-		r := warehouse.DealRow{Connector: dl.Connector, ID: dl.ID, Status: dl.Status, Currency: dl.Currency,
-			OwnerID: dl.OwnerID, CompanyID: dl.CompanyID, ContactID: dl.ContactID, CreatedAt: dl.CreatedAt}
-		if dl.Amount != nil {
-			r.Amount.Float64, r.Amount.Valid = *dl.Amount, true
-		}
-		if dl.Expense != nil {
-			r.Expense.Float64, r.Expense.Valid = *dl.Expense, true
-		}
-		if dl.ClosedAt != nil {
-			r.ClosedAt.Time, r.ClosedAt.Valid = *dl.ClosedAt, true
-		}
-		m.addDeal(&r)
-	}
-	m.finishDeals()
-	// Latest first, as ScanActivities passes them; ties in read order.
-	type timed struct {
-		at int64
-		i  int32
-	}
-	acts := make([]timed, 0, len(d.Activities))
-	for i := range d.Activities {
-		if a := &d.Activities[i]; !a.Deleted {
-			acts = append(acts, timed{micros(a.OccurredAt), int32(i)})
-		}
-	}
-	slices.SortFunc(acts, func(a, b timed) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(a.i, b.i)) })
-	for _, t := range acts {
-		a := &d.Activities[t.i]
-		r := warehouse.ActivityRow{Connector: a.Connector, Type: a.Type, Direction: a.Direction, OwnerID: a.OwnerID,
-			CompanyID: a.CompanyID, ContactID: a.ContactID, DealID: a.DealID, OccurredAt: a.OccurredAt, Completed: a.Completed,
-			DidNotConnect: a.Connected != nil && !*a.Connected}
-		if a.Type == connectors.ActivityTask {
-			r.Subject = a.Subject
-		}
-		if err := m.addActivity(&r); err != nil {
-			panic(err) // sorted above, so never out of order
-		}
-	}
-	m.settle()
-	if err := m.lastWork(ctx, last); err != nil {
-		return nil, err
-	}
-	return m.report(), nil
-}
 
 // settle counts the last activities and completes the figures of both
 // periods, after every record.

@@ -12,6 +12,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -33,23 +34,23 @@ import (
 // (lea, two and old left in October). November: m and back only.
 func leaversData() *dataset {
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, time.UTC) }
-	dated := func(u warehouse.UserRow, at time.Time) warehouse.UserRow {
-		u.Active, u.DeactivatedAt = false, sql.NullTime{Time: at, Valid: true}
+	dated := func(u rows.User, at time.Time) rows.User {
+		u.Active, u.DeactivatedAt = false, nt(at)
 		return u
 	}
-	gone := func(u warehouse.UserRow) warehouse.UserRow { u.Active = false; return u }
-	won := func(id, owner, company string, amount float64, closed time.Time) connectors.Deal {
+	gone := func(u rows.User) rows.User { u.Active = false; return u }
+	won := func(id, owner, company string, amount float64, closed time.Time) rows.Deal {
 		d := wonDeal(id, amount, "RUB", closed)
 		d.OwnerID, d.CompanyID = owner, company
 		return d
 	}
-	company := func(id, owner string) connectors.Company {
-		return connectors.Company{Meta: meta("amo", id), OwnerID: owner}
+	company := func(id, owner string) rows.Company {
+		return rows.Company{Connector: "amo", ID: id, OwnerID: owner}
 	}
 	hubCompany := company("CT2", "3")
 	hubCompany.Connector = "hub"
 	return &dataset{
-		Users: []warehouse.UserRow{
+		Users: []rows.User{
 			user("amo", "1", "m@x", "M"),
 			dated(user("amo", "2", "lea@x", "Lea"), day(10, 20)),
 			dated(user("amo", "3", "two@x", "Two"), day(9, 20)),
@@ -59,11 +60,11 @@ func leaversData() *dataset {
 			user("amo", "6", "back@x", "Back"),
 			dated(user("hub", "6", "back@x", "Back"), day(9, 15)),
 		},
-		Companies: []connectors.Company{
+		Companies: []rows.Company{
 			company("CM", "1"), company("CL", "2"), company("CT", "3"), hubCompany,
 			company("CO", "4"), company("CG", "5"), company("CB", "6"),
 		},
-		Deals: []connectors.Deal{
+		Deals: []rows.Deal{
 			won("DM0", "1", "CM", 500, day(6, 5)),
 			won("DL", "2", "CL", 700, day(6, 1)),
 			won("DT", "3", "CT", 800, day(6, 2)),
@@ -72,9 +73,9 @@ func leaversData() *dataset {
 			won("DB0", "6", "CB", 400, day(6, 6)),
 			won("DG", "1", "CG", 1000, day(10, 15)),
 		},
-		Activities: []connectors.Activity{
-			{Meta: meta("amo", "AO"), Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, OwnerID: "4", CompanyID: "CO", OccurredAt: day(10, 10)},
-			{Meta: meta("amo", "TO"), Type: connectors.ActivityTask, Subject: "call back", OwnerID: "4", CompanyID: "CO", OccurredAt: day(11, 20)},
+		Activities: []rows.Activity{
+			{Connector: "amo", Type: rows.ActivityCall, Direction: rows.DirectionOutbound, OwnerID: "4", CompanyID: "CO", OccurredAt: day(10, 10)}, // AO
+			{Connector: "amo", Type: rows.ActivityTask, Subject: "call back", OwnerID: "4", CompanyID: "CO", OccurredAt: day(11, 20)},              // TO
 		},
 	}
 }
@@ -99,33 +100,32 @@ func keysOf(r *Report) []string {
 	return out
 }
 
-// TestDeactivated checks who is ranked in each period, in memory and
-// through a Source whose activity reads are windowed (so that old@x's
-// October call is found by the second read when August is scored), and
-// that m@x's scorecard is the one it is when nobody has left: the leavers'
-// clients and deals stay theirs.
+// TestDeactivated checks who is ranked in each period, with the leavers
+// dated and with every inactive user first seen inactive (old@x's October
+// call, outside the activities read when August is scored, is found
+// through LastActivity), and that m@x's scorecard is the one it is when
+// nobody has left: the leavers' clients and deals stay theirs.
 func TestDeactivated(t *testing.T) {
 	opts := Options{Currency: "RUB", Now: leaversNow}
-	// Through a Source, lea@x and two@x, dated in the warehouse but not in
-	// connectors.User, leave at their last work: their June deals.
+	// Undated, lea@x and two@x leave at their last work: their June deals.
 	for _, tt := range []struct {
-		spec          string
-		mem, bySource []string
+		spec           string
+		dated, undated []string
 	}{
 		{"2026-08", []string{"back@x", "lea@x", "m@x", "old@x", "two@x"}, []string{"back@x", "m@x", "old@x"}},
 		{"2026-10", []string{"back@x", "lea@x", "m@x", "old@x", "two@x"}, []string{"back@x", "m@x", "old@x"}},
 		{"2026-11", []string{"back@x", "m@x"}, []string{"back@x", "m@x"}},
 	} {
 		p := month(t, tt.spec)
-		if diff := cmp.Diff(tt.mem, keysOf(computeFrom(leaversData(), opts, p))); diff != "" {
-			t.Errorf("%s in memory: managers with scorecards (-want +got):\n%s", tt.spec, diff)
+		if diff := cmp.Diff(tt.dated, keysOf(computeFrom(leaversData(), opts, p))); diff != "" {
+			t.Errorf("%s dated: managers with scorecards (-want +got):\n%s", tt.spec, diff)
 		}
-		r, err := Compute(context.Background(), &fakeSource{d: leaversData()}, opts, p)
-		if err != nil {
-			t.Fatal(err)
+		undated := leaversData()
+		for i := range undated.Users {
+			undated.Users[i].DeactivatedAt = sql.NullTime{}
 		}
-		if diff := cmp.Diff(tt.bySource, keysOf(r)); diff != "" {
-			t.Errorf("%s through a Source: managers with scorecards (-want +got):\n%s", tt.spec, diff)
+		if diff := cmp.Diff(tt.undated, keysOf(computeFrom(undated, opts, p))); diff != "" {
+			t.Errorf("%s undated: managers with scorecards (-want +got):\n%s", tt.spec, diff)
 		}
 	}
 
@@ -165,50 +165,6 @@ func scorecard(t *testing.T, r *Report, key string) Scorecard {
 	}
 	t.Fatalf("no scorecard for %s in %v", key, keysOf(r))
 	return Scorecard{}
-}
-
-// storeAll applies d to s as the sync engine would, one page per connector
-// and object.
-func storeAll(t *testing.T, s *warehouse.Store, d *dataset) {
-	t.Helper()
-	ctx := context.Background()
-	pages := map[string]*connectors.Page{}
-	page := func(conn string) *connectors.Page {
-		if pages[conn] == nil {
-			pages[conn] = &connectors.Page{}
-		}
-		return pages[conn]
-	}
-	for _, u := range d.Users {
-		cu := crmUser(u)
-		cu.Connector = ""
-		page(u.Connector).Users = append(page(u.Connector).Users, cu)
-	}
-	for _, c := range d.Companies {
-		conn := c.Connector
-		c.Connector = ""
-		page(conn).Companies = append(page(conn).Companies, c)
-	}
-	for _, dl := range d.Deals {
-		conn := dl.Connector
-		dl.Connector = ""
-		page(conn).Deals = append(page(conn).Deals, dl)
-	}
-	for _, a := range d.Activities {
-		conn := a.Connector
-		a.Connector = ""
-		page(conn).Activities = append(page(conn).Activities, a)
-	}
-	for conn, p := range pages {
-		for obj, one := range map[connectors.Object]*connectors.Page{
-			connectors.ObjectUsers: {Users: p.Users}, connectors.ObjectCompanies: {Companies: p.Companies},
-			connectors.ObjectDeals: {Deals: p.Deals}, connectors.ObjectActivities: {Activities: p.Activities},
-		} {
-			if err := s.ApplyPage(ctx, conn, obj, one); err != nil {
-				t.Fatalf("ApplyPage(%s, %s): %v", conn, obj, err)
-			}
-		}
-	}
 }
 
 // TestDeactivatedWarehouse runs the leavers through a real warehouse, on
@@ -254,7 +210,7 @@ func TestDeactivatedAtWarehouse(t *testing.T) {
 			t.Fatal(err)
 		}
 		var left time.Time
-		if err := s.ScanUsers(ctx, func(r *warehouse.UserRow) error {
+		if err := s.ScanUsers(ctx, func(r *rows.User) error {
 			if r.ID == "2" {
 				if r.Active || !r.DeactivatedAt.Valid {
 					t.Fatalf("lea after the second sync: %+v, want inactive with deactivated_at", *r)

@@ -1,11 +1,12 @@
 package scoring
 
 import (
+	"database/sql"
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
-	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
 // The fixture: October 2026 in Europe/Moscow (UTC+3), two connectors "amo"
@@ -155,20 +156,14 @@ func f64(v float64) *float64 { return &v }
 
 func tp(t time.Time) *time.Time { return &t }
 
-func meta(conn, id string) connectors.Meta {
-	return connectors.Meta{Connector: conn, ID: id, UpdatedAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
-}
+// nf and nt are v and t as the nullable columns of a row.
+func nf(v float64) sql.NullFloat64 { return sql.NullFloat64{Float64: v, Valid: true} }
+
+func nt(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: true} }
 
 // user is an active CRM user as ScanUsers passes it.
-func user(conn, id, email, name string) warehouse.UserRow {
-	return warehouse.UserRow{Connector: conn, ID: id, Email: email, Name: name, Active: true}
-}
-
-// crmUser is u as a connector passes it, for storing through ApplyPage.
-func crmUser(u warehouse.UserRow) connectors.User {
-	m := meta(u.Connector, u.ID)
-	m.Deleted = u.Deleted
-	return connectors.User{Meta: m, Email: u.Email, Name: u.Name, Active: u.Active}
+func user(conn, id, email, name string) rows.User {
+	return rows.User{Connector: conn, ID: id, Email: email, Name: name, Active: true}
 }
 
 // fixtureNow is when the fixture is scored: the day after P.
@@ -204,35 +199,43 @@ func fixtureOptions() Options {
 	}
 }
 
+// fixtureData is the fixture as the warehouse's scans pass it; the deleted
+// deal D10 is not among its rows (fixtureGone has it).
 func fixtureData() *dataset {
-	deal := func(conn, id, owner, company, contact, status string, amount float64, currency string, created time.Time, closed *time.Time) connectors.Deal {
-		d := connectors.Deal{Meta: meta(conn, id), Name: "deal " + id, PipelineID: "p1", StageID: status, Status: status,
-			Amount: f64(amount), Currency: currency, OwnerID: owner, CompanyID: company, ContactID: contact, CreatedAt: created, ClosedAt: closed}
+	deal := func(conn, id, owner, company, contact, status string, amount float64, currency string, created time.Time, closed *time.Time) rows.Deal {
+		d := rows.Deal{Connector: conn, ID: id, Status: status, Amount: nf(amount), Currency: currency,
+			OwnerID: owner, CompanyID: company, ContactID: contact, CreatedAt: created}
+		if closed != nil {
+			d.ClosedAt = nt(*closed)
+		}
 		return d
 	}
-	act := func(conn, id, typ, dir, owner, company, contact, dealID string, at time.Time) connectors.Activity {
-		return connectors.Activity{Meta: meta(conn, id), Type: typ, Direction: dir, OwnerID: owner, CompanyID: company,
+	act := func(conn, typ, dir, owner, company, contact, dealID string, at time.Time) rows.Activity {
+		return rows.Activity{Connector: conn, Type: typ, Direction: dir, OwnerID: owner, CompanyID: company,
 			ContactID: contact, DealID: dealID, OccurredAt: at, Completed: true}
 	}
-	task := func(conn, id, owner, subject string, done bool, at time.Time) connectors.Activity {
-		a := act(conn, id, connectors.ActivityTask, "", owner, "", "", "", at)
+	task := func(conn, owner, subject string, done bool, at time.Time) rows.Activity {
+		a := act(conn, rows.ActivityTask, "", owner, "", "", "", at)
 		a.Subject, a.Completed = subject, done
 		return a
 	}
-	nps := func(conn, id, company, owner string, score float64, at *time.Time) connectors.Contact {
-		return connectors.Contact{Meta: meta(conn, id), Name: "contact " + id, CompanyID: company, OwnerID: owner, NPSScore: f64(score), NPSAt: at,
-			CreatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+	nps := func(conn, id, company, owner string, score float64, at *time.Time) rows.Contact {
+		c := rows.Contact{Connector: conn, ID: id, CompanyID: company, OwnerID: owner, NPSScore: nf(score)}
+		if at != nil {
+			c.NPSAt = nt(*at)
+		}
+		return c
 	}
-	company := func(conn, id, owner string, key *bool) connectors.Company {
-		return connectors.Company{Meta: meta(conn, id), Name: "company " + id, OwnerID: owner, KeyClient: key, CreatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+	company := func(conn, id, owner string, key bool) rows.Company {
+		return rows.Company{Connector: conn, ID: id, OwnerID: owner, KeyClient: key}
 	}
 	const (
-		won, lost, open = connectors.StatusWon, connectors.StatusLost, connectors.StatusOpen
-		in, out         = connectors.DirectionInbound, connectors.DirectionOutbound
+		won, lost, open = rows.DealWon, rows.DealLost, rows.DealOpen
+		in, out         = rows.DirectionInbound, rows.DirectionOutbound
 	)
 
 	d := &dataset{
-		Users: []warehouse.UserRow{
+		Users: []rows.User{
 			user("hub", "10", "anna@example.com", "Anna P. (HubSpot)"),
 			user("amo", "1", "Anna@Example.com", "Anna"),
 			user("amo", "2", "boris@example.com", "Boris"),
@@ -240,17 +243,17 @@ func fixtureData() *dataset {
 			{Connector: "amo", ID: "3", Email: "dora@example.com", Name: "Dora", Deleted: true},
 			user("hub", "12", "", "Eve"),
 		},
-		Companies: []connectors.Company{
-			company("amo", "C1", "1", nil),
-			company("amo", "C2", "", nil),
-			company("amo", "C3", "2", nil),
-			company("amo", "C4", "3", nil),
-			company("amo", "C5", "1", nil),
-			company("hub", "H1", "10", ptr(true)),
-			company("hub", "H2", "11", nil),
-			company("hub", "H3", "11", ptr(false)),
+		Companies: []rows.Company{
+			company("amo", "C1", "1", false),
+			company("amo", "C2", "", false),
+			company("amo", "C3", "2", false),
+			company("amo", "C4", "3", false),
+			company("amo", "C5", "1", false),
+			company("hub", "H1", "10", true),
+			company("hub", "H2", "11", false),
+			company("hub", "H3", "11", false),
 		},
-		Contacts: []connectors.Contact{
+		Contacts: []rows.Contact{
 			nps("amo", "K1", "C1", "1", 10, tp(mskTime(2026, 10, 5, 12, 0))),
 			nps("amo", "K2", "C1", "1", 6, tp(mskTime(2026, 10, 10, 12, 0))),
 			nps("amo", "K3", "C3", "2", 8, tp(mskTime(2026, 10, 3, 12, 0))),
@@ -261,7 +264,7 @@ func fixtureData() *dataset {
 			nps("hub", "HK3", "H2", "11", 0, tp(mskTime(2026, 11, 1, 0, 0))),
 			nps("hub", "HK4", "H1", "10", 10, nil),
 		},
-		Deals: []connectors.Deal{
+		Deals: []rows.Deal{
 			deal("amo", "D1", "1", "C1", "K1", won, 100000, "RUB", mskTime(2025, 6, 1, 10, 0), tp(mskTime(2025, 12, 15, 10, 0))),
 			deal("amo", "D2", "1", "C1", "", won, 50000, "RUB", mskTime(2026, 9, 20, 10, 0), tp(time.Date(2026, 9, 30, 22, 0, 0, 0, time.UTC))),
 			deal("amo", "D3", "2", "C1", "", won, 1000, "USD", mskTime(2026, 10, 5, 10, 0), tp(mskTime(2026, 10, 20, 10, 0))),
@@ -281,43 +284,49 @@ func fixtureData() *dataset {
 			deal("hub", "HD5", "11", "H2", "", open, 9000, "RUB", mskTime(2026, 10, 20, 10, 0), nil),
 			deal("hub", "HD6", "11", "H3", "", won, 7000, "RUB", mskTime(2025, 10, 1, 10, 0), tp(mskTime(2025, 10, 20, 10, 0))),
 		},
-		Activities: []connectors.Activity{
-			act("amo", "A1", connectors.ActivityEmail, in, "2", "C1", "", "", mskTime(2026, 10, 5, 10, 0)),
-			act("amo", "A2", connectors.ActivityCall, out, "1", "C1", "", "", mskTime(2026, 10, 5, 12, 30)),
-			act("amo", "A3", connectors.ActivityEmail, out, "2", "C1", "", "", mskTime(2026, 10, 5, 11, 0)),
-			act("hub", "A4", connectors.ActivityMessage, in, "", "", "HK1", "", mskTime(2026, 10, 31, 22, 0)),
-			act("hub", "A5", connectors.ActivityMeeting, "", "10", "", "", "HD2", mskTime(2026, 11, 2, 10, 0)),
-			act("amo", "A6", connectors.ActivityCall, in, "", "C2", "", "", mskTime(2026, 10, 10, 9, 0)),
-			act("amo", "A7", connectors.ActivityEmail, in, "", "C1", "", "", mskTime(2026, 10, 20, 8, 0)),
-			act("amo", "A8", connectors.ActivityEmail, out, "1", "C1", "", "", mskTime(2026, 10, 29, 8, 0)),
-			act("hub", "A9", connectors.ActivityEmail, in, "", "H1", "", "", mskTime(2026, 9, 30, 23, 30)),
-			act("hub", "A10", connectors.ActivityEmail, out, "10", "H1", "", "", mskTime(2026, 10, 1, 1, 30)),
-			act("amo", "B1", connectors.ActivityMessage, in, "2", "", "K5", "", mskTime(2026, 10, 12, 10, 0)),
-			act("amo", "B2", connectors.ActivityMeeting, "", "2", "", "K5", "", mskTime(2026, 10, 12, 10, 0)),
-			task("amo", "T1", "1", "Prepare #team offsite", true, mskTime(2026, 10, 7, 18, 0)),
-			task("hub", "T2", "10", "#Team sync", true, mskTime(2026, 10, 8, 18, 0)),
-			task("hub", "T3", "10", "#team review", false, mskTime(2026, 10, 9, 18, 0)),
-			task("amo", "T4", "1", "#team retro", true, mskTime(2026, 9, 28, 18, 0)),
+		Activities: []rows.Activity{
+			act("amo", rows.ActivityEmail, in, "2", "C1", "", "", mskTime(2026, 10, 5, 10, 0)),     // A1
+			act("amo", rows.ActivityCall, out, "1", "C1", "", "", mskTime(2026, 10, 5, 12, 30)),    // A2
+			act("amo", rows.ActivityEmail, out, "2", "C1", "", "", mskTime(2026, 10, 5, 11, 0)),    // A3
+			act("hub", rows.ActivityMessage, in, "", "", "HK1", "", mskTime(2026, 10, 31, 22, 0)),  // A4
+			act("hub", rows.ActivityMeeting, "", "10", "", "", "HD2", mskTime(2026, 11, 2, 10, 0)), // A5
+			act("amo", rows.ActivityCall, in, "", "C2", "", "", mskTime(2026, 10, 10, 9, 0)),       // A6
+			act("amo", rows.ActivityEmail, in, "", "C1", "", "", mskTime(2026, 10, 20, 8, 0)),      // A7
+			act("amo", rows.ActivityEmail, out, "1", "C1", "", "", mskTime(2026, 10, 29, 8, 0)),    // A8
+			act("hub", rows.ActivityEmail, in, "", "H1", "", "", mskTime(2026, 9, 30, 23, 30)),     // A9
+			act("hub", rows.ActivityEmail, out, "10", "H1", "", "", mskTime(2026, 10, 1, 1, 30)),   // A10
+			act("amo", rows.ActivityMessage, in, "2", "", "K5", "", mskTime(2026, 10, 12, 10, 0)),  // B1
+			act("amo", rows.ActivityMeeting, "", "2", "", "K5", "", mskTime(2026, 10, 12, 10, 0)),  // B2
+			task("amo", "1", "Prepare #team offsite", true, mskTime(2026, 10, 7, 18, 0)),           // T1
+			task("hub", "10", "#Team sync", true, mskTime(2026, 10, 8, 18, 0)),                     // T2
+			task("hub", "10", "#team review", false, mskTime(2026, 10, 9, 18, 0)),                  // T3
+			task("amo", "1", "#team retro", true, mskTime(2026, 9, 28, 18, 0)),                     // T4
 		},
 	}
 	// Expense fields.
 	for i := range d.Deals {
 		switch d.Deals[i].ID {
 		case "D5":
-			d.Deals[i].Expense = f64(100)
+			d.Deals[i].Expense = nf(100)
 		case "D6":
-			d.Deals[i].Expense = f64(5000)
+			d.Deals[i].Expense = nf(5000)
 		case "D9":
-			d.Deals[i].Expense = f64(2000)
+			d.Deals[i].Expense = nf(2000)
 		case "D12":
-			d.Deals[i].Expense = f64(1500)
+			d.Deals[i].Expense = nf(1500)
 		}
 	}
-	// A deleted deal on C1 that would change every figure if it counted.
-	gone := deal("amo", "D10", "1", "C1", "", won, 999999, "RUB", mskTime(2026, 10, 1, 10, 0), tp(mskTime(2026, 10, 10, 10, 0)))
-	gone.Deleted = true
-	d.Deals = append(d.Deals, gone)
 	return d
+}
+
+// fixtureGone is the page of the fixture's deleted deal on C1, D10, that
+// would change every figure if it counted: in a warehouse it is a row
+// flagged deleted, which the scans leave out.
+func fixtureGone() *connectors.Page {
+	closed := mskTime(2026, 10, 10, 10, 0)
+	return &connectors.Page{Deals: []connectors.Deal{{Meta: connectors.Meta{ID: "D10", UpdatedAt: updated, Deleted: true},
+		Status: connectors.StatusWon, Amount: f64(999999), Currency: "RUB", OwnerID: "1", CompanyID: "C1",
+		CreatedAt: mskTime(2026, 10, 1, 10, 0), ClosedAt: &closed}}}
 }
 
 // wantFixture is the Report the comment above computes.

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crmkpi/crmkpi/connectors"
-	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
 // The model is the warehouse resolved into managers, clients and compact
@@ -217,8 +216,8 @@ func (m *model) conn(name string) uint16 {
 // that the CRM name a merged manager gets does not depend on read order.
 // Deleted and deactivated users stay managers: their deals and clients are
 // still theirs; whether they are ranked is decided in ranked.
-func (m *model) addUsers(users []warehouse.UserRow) {
-	slices.SortFunc(users, func(a, b warehouse.UserRow) int {
+func (m *model) addUsers(users []rows.User) {
+	slices.SortFunc(users, func(a, b rows.User) int {
 		return cmp.Or(strings.Compare(a.Connector, b.Connector), strings.Compare(a.ID, b.ID))
 	})
 	for i := range users {
@@ -313,7 +312,7 @@ func (m *model) addCompany(connector, id, ownerID string, keyClient bool) {
 // is a client of its own (for the deals that name it and no company the
 // warehouse has); its answers and activities belong to its company where
 // the warehouse has that.
-func (m *model) addContact(r *warehouse.ContactRow) {
+func (m *model) addContact(r *rows.Contact) {
 	c := m.conn(r.Connector)
 	info := clientInfo{id: r.ID, conn: c, owner: -1, flags: clientContact}
 	if r.OwnerID != "" {
@@ -394,7 +393,7 @@ func (m *model) dealClient(c uint16, companyID, contactID string) int32 {
 }
 
 // addDeal takes one deal not deleted, after every company and contact.
-func (m *model) addDeal(r *warehouse.DealRow) {
+func (m *model) addDeal(r *rows.Deal) {
 	c := m.conn(r.Connector)
 	client := m.dealClient(c, r.CompanyID, r.ContactID)
 	owner := m.owner(c, r.OwnerID)
@@ -402,9 +401,9 @@ func (m *model) addDeal(r *warehouse.DealRow) {
 	created := micros(r.CreatedAt)
 	var flags uint8
 	switch r.Status {
-	case connectors.StatusWon:
+	case rows.DealWon:
 		flags = dealWon
-	case connectors.StatusLost:
+	case rows.DealLost:
 		flags = dealLost
 	}
 	var closed int64
@@ -554,11 +553,11 @@ func (m *model) finishDeals() {
 // never an answer; a dial that did not connect reached nobody.
 func isAnswer(typ, dir string, connected bool) bool {
 	switch typ {
-	case connectors.ActivityCall:
-		return dir == connectors.DirectionOutbound && connected
-	case connectors.ActivityEmail, connectors.ActivityMessage:
-		return dir == connectors.DirectionOutbound
-	case connectors.ActivityMeeting:
+	case rows.ActivityCall:
+		return dir == rows.DirectionOutbound && connected
+	case rows.ActivityEmail, rows.ActivityMessage:
+		return dir == rows.DirectionOutbound
+	case rows.ActivityMeeting:
 		return true
 	}
 	return false
@@ -566,8 +565,8 @@ func isAnswer(typ, dir string, connected bool) bool {
 
 func isInbound(typ, dir string) bool {
 	switch typ {
-	case connectors.ActivityCall, connectors.ActivityEmail, connectors.ActivityMessage:
-		return dir == connectors.DirectionInbound
+	case rows.ActivityCall, rows.ActivityEmail, rows.ActivityMessage:
+		return dir == rows.DirectionInbound
 	}
 	return false
 }
@@ -575,7 +574,7 @@ func isInbound(typ, dir string) bool {
 // addActivity takes one activity not deleted, after finishDeals. They must
 // come latest first: an inbound activity is answered by the owner's
 // earliest answer at or after it, which has then been seen already.
-func (m *model) addActivity(r *warehouse.ActivityRow) error {
+func (m *model) addActivity(r *rows.Activity) error {
 	c := m.conn(r.Connector)
 	a := act{at: micros(r.OccurredAt), client: -1, owner: m.owner(c, r.OwnerID), typ: m.actType(r.Type)}
 	if a.at > m.lastAt {
@@ -599,7 +598,7 @@ func (m *model) addActivity(r *warehouse.ActivityRow) error {
 	if isAnswer(r.Type, r.Direction, !r.DidNotConnect) {
 		a.flags |= actAnswer
 	}
-	if r.Type == connectors.ActivityTask && r.Completed && strings.Contains(r.Subject, m.s.TeamTag) {
+	if r.Type == rows.ActivityTask && r.Completed && strings.Contains(r.Subject, m.s.TeamTag) {
 		a.flags |= actTeamTask
 	}
 	if a.at < m.lastAt {

@@ -104,10 +104,7 @@ func (m memReconciler) ListIDs(ctx context.Context, obj connectors.Object, emit 
 
 func companyIDs(t *testing.T, s *warehouse.Store) (live, deleted []string) {
 	t.Helper()
-	cs, err := s.ReadCompanies(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := warehousetest.Companies(t, s)
 	for _, c := range cs {
 		live = append(live, c.ID)
 	}
@@ -188,7 +185,7 @@ func TestEngineKilledAtEveryPage(t *testing.T) {
 				if err != nil || sum.Failed() {
 					t.Fatalf("resume: %v", sum.Err())
 				}
-				cs, _ := s.ReadCompanies(context.Background())
+				cs := warehousetest.Companies(t, s)
 				var got []string
 				for _, c := range cs {
 					if c.Connector == name {

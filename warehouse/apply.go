@@ -20,8 +20,8 @@ const maxBatchBytes = 8 << 20
 // Cursor returns the saved cursor of connector's obj, "" when none.
 func (s *Store) Cursor(ctx context.Context, connector string, obj connectors.Object) (string, error) {
 	var c string
-	err := s.db.QueryRowContext(ctx, s.d.q("SELECT cursor FROM sync_state WHERE connector = $1 AND object = $2"),
-		connector, string(obj)).Scan(&c)
+	err := s.db.GetContext(ctx, &c, s.db.Rebind("SELECT cursor FROM sync_state WHERE connector = ? AND object = ?"),
+		connector, string(obj))
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -59,7 +59,7 @@ func (s *Store) SetCursorFenced(ctx context.Context, l *Lease, obj connectors.Ob
 // ClearCursors forgets every saved cursor of connector, so that its next
 // sync pulls everything (crmkpi sync --full).
 func (s *Store) ClearCursors(ctx context.Context, connector string) error {
-	if _, err := s.db.ExecContext(ctx, s.d.q("DELETE FROM sync_state WHERE connector = $1"), connector); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM sync_state WHERE connector = ?"), connector); err != nil {
 		return fmt.Errorf("clear %s cursors: %w", connector, err)
 	}
 	return nil
@@ -360,8 +360,8 @@ func (s *Store) CountLive(ctx context.Context, connector string, obj connectors.
 		return 0, err
 	}
 	var n int
-	q := "SELECT count(*) FROM " + t.name + " WHERE connector = " + s.d.ph(1) + " AND NOT deleted"
-	if err := s.db.QueryRowContext(ctx, q, connector).Scan(&n); err != nil {
+	q := s.db.Rebind("SELECT count(*) FROM " + t.name + " WHERE connector = ? AND NOT deleted")
+	if err := s.db.GetContext(ctx, &n, q, connector); err != nil {
 		return 0, fmt.Errorf("count %s %s: %w", connector, obj, err)
 	}
 	return n, nil

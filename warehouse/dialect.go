@@ -280,8 +280,9 @@ func (d *dialect) startRun() string {
 }
 
 // q rewrites a query written with $N placeholders into the dialect's.
-// Queries with no dialect differences but placeholders are written once in
-// the PostgreSQL form.
+// Queries with no dialect differences are now written once with ? and
+// passed through sqlx's Rebind (Store.db.Rebind); q remains for the ones
+// still in the $N form.
 func (d *dialect) q(query string) string {
 	if d.name == DialectPostgres {
 		return query

@@ -119,7 +119,7 @@ func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 				}
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, s.d.q("SELECT count(*) FROM schema_migrations WHERE version = $1"), m.version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, s.db.Rebind("SELECT count(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -129,7 +129,7 @@ func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, s.d.q("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"),
+			_, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
 				m.version, s.d.timeArg(s.now()))
 			return err
 		})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -138,15 +139,15 @@ func TestScorecards(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		oct := time.Date(2026, 9, 30, 21, 0, 0, 0, time.UTC) // 2026-10-01 in Moscow
-		row := func(manager, kpi string, value *float64, reason string) warehouse.ScorecardRow {
-			return warehouse.ScorecardRow{PeriodKind: "month", PeriodStart: oct, Manager: manager, KPI: kpi,
+		row := func(manager, kpi string, value *float64, reason string) rows.Scorecard {
+			return rows.Scorecard{PeriodKind: "month", PeriodStart: oct, Manager: manager, KPI: kpi,
 				Value: value, Target: ptr(8.0), Attainment: ptr(87.5), Reason: reason, ComputedAt: at(2, 0)}
 		}
-		first := []warehouse.ScorecardRow{row("anna", "closed_won", ptr(7.0), ""), row("boris", "nps", nil, "no answers")}
+		first := []rows.Scorecard{row("anna", "closed_won", ptr(7.0), ""), row("boris", "nps", nil, "no answers")}
 		if err := s.SaveScorecards(ctx, "month", oct, first); err != nil {
 			t.Fatal(err)
 		}
-		sep := []warehouse.ScorecardRow{{PeriodKind: "month", PeriodStart: oct.AddDate(0, -1, 0), Manager: "anna", KPI: "score",
+		sep := []rows.Scorecard{{PeriodKind: "month", PeriodStart: oct.AddDate(0, -1, 0), Manager: "anna", KPI: "score",
 			Value: ptr(90.0), ComputedAt: at(1, 0)}}
 		if err := s.SaveScorecards(ctx, "month", oct.AddDate(0, -1, 0), sep); err != nil {
 			t.Fatal(err)
@@ -159,7 +160,7 @@ func TestScorecards(t *testing.T) {
 			t.Errorf("Scorecards (-want +got):\n%s", diff)
 		}
 		// Saving the period again replaces its rows, not others'.
-		second := []warehouse.ScorecardRow{row("anna", "closed_won", ptr(8.0), "")}
+		second := []rows.Scorecard{row("anna", "closed_won", ptr(8.0), "")}
 		if err := s.SaveScorecards(ctx, "month", oct, second); err != nil {
 			t.Fatal(err)
 		}

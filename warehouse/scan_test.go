@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -49,45 +50,45 @@ func TestScan(t *testing.T) {
 			}
 		}
 
-		var companies []warehouse.CompanyRow
-		if err := s.ScanCompanies(ctx, func(r *warehouse.CompanyRow) error { companies = append(companies, *r); return nil }); err != nil {
+		var companies []rows.Company
+		if err := s.ScanCompanies(ctx, func(r *rows.Company) error { companies = append(companies, *r); return nil }); err != nil {
 			t.Fatalf("ScanCompanies: %v", err)
 		}
-		wantCompanies := []warehouse.CompanyRow{{Connector: conn, ID: "C1", OwnerID: "u1", KeyClient: true}, {Connector: conn, ID: "C2"}}
-		if diff := cmp.Diff(wantCompanies, sortBy(companies, func(r warehouse.CompanyRow) string { return r.ID })); diff != "" {
+		wantCompanies := []rows.Company{{Connector: conn, ID: "C1", OwnerID: "u1", KeyClient: true}, {Connector: conn, ID: "C2"}}
+		if diff := cmp.Diff(wantCompanies, sortBy(companies, func(r rows.Company) string { return r.ID })); diff != "" {
 			t.Errorf("ScanCompanies mismatch (-want +got):\n%s", diff)
 		}
 
-		var contacts []warehouse.ContactRow
-		if err := s.ScanContacts(ctx, func(r *warehouse.ContactRow) error { contacts = append(contacts, *r); return nil }); err != nil {
+		var contacts []rows.Contact
+		if err := s.ScanContacts(ctx, func(r *rows.Contact) error { contacts = append(contacts, *r); return nil }); err != nil {
 			t.Fatalf("ScanContacts: %v", err)
 		}
-		wantContacts := []warehouse.ContactRow{
+		wantContacts := []rows.Contact{
 			{Connector: conn, ID: "K1", CompanyID: "C1", OwnerID: "u2", NPSScore: sql.NullFloat64{Float64: 9, Valid: true}, NPSAt: sql.NullTime{Time: at(2, 3), Valid: true}},
 			{Connector: conn, ID: "K2"}}
-		if diff := cmp.Diff(wantContacts, sortBy(contacts, func(r warehouse.ContactRow) string { return r.ID })); diff != "" {
+		if diff := cmp.Diff(wantContacts, sortBy(contacts, func(r rows.Contact) string { return r.ID })); diff != "" {
 			t.Errorf("ScanContacts mismatch (-want +got):\n%s", diff)
 		}
 
-		var deals []warehouse.DealRow
-		if err := s.ScanDeals(ctx, func(r *warehouse.DealRow) error { deals = append(deals, *r); return nil }); err != nil {
+		var deals []rows.Deal
+		if err := s.ScanDeals(ctx, func(r *rows.Deal) error { deals = append(deals, *r); return nil }); err != nil {
 			t.Fatalf("ScanDeals: %v", err)
 		}
-		wantDeals := []warehouse.DealRow{
+		wantDeals := []rows.Deal{
 			{Connector: conn, ID: "D1", Status: connectors.StatusWon, Currency: "USD", OwnerID: "u1", CompanyID: "C1", ContactID: "K1",
 				Amount: sql.NullFloat64{Float64: 1234.5, Valid: true}, Expense: sql.NullFloat64{Float64: 10, Valid: true},
 				CreatedAt: at(3, 4), ClosedAt: sql.NullTime{Time: at(4, 5), Valid: true}},
 			{Connector: conn, ID: "D2", Status: connectors.StatusLost, CreatedAt: at(5, 6), ClosedAt: sql.NullTime{Time: at(6, 7), Valid: true}},
 			{Connector: conn, ID: "D3", Status: connectors.StatusOpen}}
-		if diff := cmp.Diff(wantDeals, sortBy(deals, func(r warehouse.DealRow) string { return r.ID })); diff != "" {
+		if diff := cmp.Diff(wantDeals, sortBy(deals, func(r rows.Deal) string { return r.ID })); diff != "" {
 			t.Errorf("ScanDeals mismatch (-want +got):\n%s", diff)
 		}
 
-		var acts []warehouse.ActivityRow
-		if err := s.ScanActivities(ctx, at(10, 0), at(20, 1), func(r *warehouse.ActivityRow) error { acts = append(acts, *r); return nil }); err != nil {
+		var acts []rows.Activity
+		if err := s.ScanActivities(ctx, at(10, 0), at(20, 1), func(r *rows.Activity) error { acts = append(acts, *r); return nil }); err != nil {
 			t.Fatalf("ScanActivities: %v", err)
 		}
-		wantActs := []warehouse.ActivityRow{
+		wantActs := []rows.Activity{
 			{Connector: conn, Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, OccurredAt: at(13, 1), DidNotConnect: true},
 			{Connector: conn, Type: connectors.ActivityCall, Direction: connectors.DirectionOutbound, OccurredAt: at(13, 0)},
 			{Connector: conn, Type: connectors.ActivityTask, Subject: "#team x", OwnerID: "u1", DealID: "D1", OccurredAt: at(12, 1), Completed: true},
@@ -99,7 +100,7 @@ func TestScan(t *testing.T) {
 
 		boom := errors.New("boom")
 		n := 0
-		err := s.ScanActivities(ctx, at(1, 0), at(30, 0), func(*warehouse.ActivityRow) error { n++; return boom })
+		err := s.ScanActivities(ctx, at(1, 0), at(30, 0), func(*rows.Activity) error { n++; return boom })
 		if !errors.Is(err, boom) || n != 1 {
 			t.Errorf("ScanActivities with a failing fn = %v after %d rows, want boom after 1", err, n)
 		}

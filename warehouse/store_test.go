@@ -14,6 +14,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -40,11 +41,7 @@ func apply(t *testing.T, s *warehouse.Store, obj connectors.Object, p connectors
 
 func deals(t *testing.T, s *warehouse.Store) []connectors.Deal {
 	t.Helper()
-	ds, err := s.ReadDeals(context.Background())
-	if err != nil {
-		t.Fatalf("ReadDeals: %v", err)
-	}
-	return ds
+	return warehousetest.Deals(t, s)
 }
 
 func deal(id string, updated time.Time, name string) connectors.Deal {
@@ -52,7 +49,7 @@ func deal(id string, updated time.Time, name string) connectors.Deal {
 		Name: name, Status: connectors.StatusOpen, Currency: "EUR", CreatedAt: at(1, 9)}
 }
 
-// readBack is what ReadDeals returns for a written deal: Connector set,
+// readBack is what warehousetest.Deals returns for a written deal: Connector set,
 // Raw dropped.
 func readBack(d connectors.Deal) connectors.Deal {
 	d.Connector = conn
@@ -117,41 +114,29 @@ func TestRoundTrip(t *testing.T) {
 		}
 		apply(t, s, connectors.ObjectDeals, p)
 
-		users, err := s.ReadUsers(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := warehousetest.Users(t, s)
 		wantUsers := []connectors.User{
 			{Meta: connectors.Meta{Connector: conn, ID: "7", UpdatedAt: at(2, 1), Raw: raw}, Email: "anna@example.com", Name: "Anna", Active: true},
 			{Meta: connectors.Meta{Connector: conn, ID: "8", UpdatedAt: at(2, 2), Deleted: true}, Name: "Gone"},
 		}
 		if diff := cmp.Diff(wantUsers, users); diff != "" {
-			t.Errorf("ReadUsers (-want +got):\n%s", diff)
+			t.Errorf("warehousetest.Users (-want +got):\n%s", diff)
 		}
-		stages, err := s.ReadStages(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		stages := warehousetest.Stages(t, s)
 		wantStages := []connectors.Stage{{Meta: connectors.Meta{Connector: conn, ID: "p1:won", UpdatedAt: at(2, 3)},
 			PipelineID: "p1", PipelineName: "Sales", Name: "Won", Status: connectors.StatusWon, Sort: 90}}
 		if diff := cmp.Diff(wantStages, stages); diff != "" {
-			t.Errorf("ReadStages (-want +got):\n%s", diff)
+			t.Errorf("warehousetest.Stages (-want +got):\n%s", diff)
 		}
-		companies, err := s.ReadCompanies(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		companies := warehousetest.Companies(t, s)
 		wantCompanies := []connectors.Company{
 			{Meta: connectors.Meta{Connector: conn, ID: "c1", UpdatedAt: at(2, 4)}, Name: "ACME", OwnerID: "7", KeyClient: ptr(true), CreatedAt: at(1, 1)},
 			{Meta: connectors.Meta{Connector: conn, ID: "c2", UpdatedAt: at(2, 5)}, Name: "Nobody's"},
 		}
 		if diff := cmp.Diff(wantCompanies, companies); diff != "" {
-			t.Errorf("ReadCompanies (-want +got):\n%s", diff)
+			t.Errorf("warehousetest.Companies (-want +got):\n%s", diff)
 		}
-		contacts, err := s.ReadContacts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		contacts := warehousetest.Contacts(t, s)
 		wantContacts := []connectors.Contact{
 			{Meta: connectors.Meta{Connector: conn, ID: "p1", UpdatedAt: at(2, 6)}, Name: "Petr", Email: "petr@acme.test", CompanyID: "c1", OwnerID: "7",
 				NPSScore: ptr(9.0), NPSAt: ptr(at(2, 0)), CreatedAt: at(1, 2)},
@@ -161,22 +146,19 @@ func TestRoundTrip(t *testing.T) {
 			{Meta: connectors.Meta{Connector: conn, ID: "p3", UpdatedAt: at(2, 8)}, Name: "Ivan"},
 		}
 		if diff := cmp.Diff(wantContacts, contacts); diff != "" {
-			t.Errorf("ReadContacts (-want +got):\n%s", diff)
+			t.Errorf("warehousetest.Contacts (-want +got):\n%s", diff)
 		}
 		wantDeals := []connectors.Deal{readBack(p.Deals[0]), readBack(p.Deals[1])}
 		if diff := cmp.Diff(wantDeals, deals(t, s)); diff != "" {
-			t.Errorf("ReadDeals (-want +got):\n%s", diff)
+			t.Errorf("warehousetest.Deals (-want +got):\n%s", diff)
 		}
-		acts, err := s.ReadActivities(ctx, at(4, 0), at(9, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		acts := warehousetest.Activities(t, s, at(4, 0), at(9, 0))
 		wantActs := []connectors.Activity{p.Activities[0], p.Activities[1]}
 		for i := range wantActs {
 			wantActs[i].Connector = conn
 		}
 		if diff := cmp.Diff(wantActs, acts); diff != "" {
-			t.Errorf("ReadActivities (-want +got):\n%s", diff)
+			t.Errorf("warehousetest.Activities (-want +got):\n%s", diff)
 		}
 		if c, err := s.Cursor(ctx, conn, connectors.ObjectDeals); err != nil || c != "c-1" {
 			t.Errorf("Cursor = %q, %v; want c-1", c, err)
@@ -223,16 +205,12 @@ func TestUpsertRules(t *testing.T) {
 
 func TestDeletions(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
-		ctx := context.Background()
 		fixedClock(s, at(20, 0))
 
 		// A record the CRM reports deleted is stored flagged.
 		apply(t, s, connectors.ObjectUsers, connectors.Page{Users: []connectors.User{
 			{Meta: connectors.Meta{ID: "u1", UpdatedAt: at(1, 0), Deleted: true}, Name: "Ex"}}})
-		users, err := s.ReadUsers(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := warehousetest.Users(t, s)
 		want := []connectors.User{{Meta: connectors.Meta{Connector: conn, ID: "u1", UpdatedAt: at(1, 0), Deleted: true}, Name: "Ex"}}
 		if diff := cmp.Diff(want, users); diff != "" {
 			t.Errorf("deleted user (-want +got):\n%s", diff)
@@ -245,11 +223,11 @@ func TestDeletions(t *testing.T) {
 		apply(t, s, connectors.ObjectDeals, connectors.Page{Deletions: []connectors.Deletion{
 			{Object: connectors.ObjectDeals, ID: "d1", At: at(3, 0)}}})
 		if got := deals(t, s); len(got) != 0 {
-			t.Errorf("after Deletion, ReadDeals = %+v, want none", got)
+			t.Errorf("after Deletion, deals = %+v, want none", got)
 		}
 		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: []connectors.Deal{deal("d1", at(2, 0), "kept")}})
 		if got := deals(t, s); len(got) != 0 {
-			t.Errorf("after an older copy of a deleted deal, ReadDeals = %+v, want none", got)
+			t.Errorf("after an older copy of a deleted deal, deals = %+v, want none", got)
 		}
 
 		// A Deletion of a record never seen leaves a tombstone: an older
@@ -258,7 +236,7 @@ func TestDeletions(t *testing.T) {
 			{Object: connectors.ObjectDeals, ID: "d2", At: at(5, 0)}}})
 		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: []connectors.Deal{deal("d2", at(4, 0), "old")}})
 		if got := deals(t, s); len(got) != 0 {
-			t.Errorf("after an older copy of a tombstone, ReadDeals = %+v, want none", got)
+			t.Errorf("after an older copy of a tombstone, deals = %+v, want none", got)
 		}
 		restored := deal("d2", at(6, 0), "restored")
 		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: []connectors.Deal{restored}})
@@ -271,7 +249,7 @@ func TestDeletions(t *testing.T) {
 			{Object: connectors.ObjectDeals, ID: "d2"}}})
 		apply(t, s, connectors.ObjectDeals, connectors.Page{Deals: []connectors.Deal{restored}})
 		if got := deals(t, s); len(got) != 0 {
-			t.Errorf("after a Deletion with no time, ReadDeals = %+v, want none", got)
+			t.Errorf("after a Deletion with no time, deals = %+v, want none", got)
 		}
 	})
 }
@@ -299,7 +277,7 @@ func TestFailedPageStoresNothing(t *testing.T) {
 			t.Errorf("ApplyPage error %q does not name the connector and object", err)
 		}
 		if got := deals(t, s); len(got) != 0 {
-			t.Errorf("after a failed page, ReadDeals = %+v, want none", got)
+			t.Errorf("after a failed page, deals = %+v, want none", got)
 		}
 		if c, err := s.Cursor(ctx, conn, connectors.ObjectDeals); err != nil || c != "before" {
 			t.Errorf("after a failed page, Cursor = %q, %v; want before", c, err)
@@ -313,7 +291,7 @@ func TestFailedPageStoresNothing(t *testing.T) {
 			t.Errorf("ApplyPage with a cancelled context = %v, want context.Canceled", err)
 		}
 		if got := deals(t, s); len(got) != 0 {
-			t.Errorf("after a cancelled page, ReadDeals = %+v, want none", got)
+			t.Errorf("after a cancelled page, deals = %+v, want none", got)
 		}
 	})
 }
@@ -375,17 +353,11 @@ func TestLinks(t *testing.T) {
 		if diff := cmp.Diff([]connectors.Deal{readBack(d)}, deals(t, s)); diff != "" {
 			t.Errorf("linked deals (-want +got):\n%s", diff)
 		}
-		contacts, err := s.ReadContacts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		contacts := warehousetest.Contacts(t, s)
 		if len(contacts) != 1 || contacts[0].CompanyID != "c2" {
 			t.Errorf("linked contacts = %+v, want p1 at c2", contacts)
 		}
-		acts, err := s.ReadActivities(ctx, at(1, 0), at(2, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		acts := warehousetest.Activities(t, s, at(1, 0), at(2, 0))
 		if len(acts) != 1 || acts[0].CompanyID != "c2" || acts[0].ContactID != "p1" || acts[0].DealID != "d1" {
 			t.Errorf("linked activities = %+v, want a1 at c2, p1, d1", acts)
 		}
@@ -456,7 +428,7 @@ func TestUserDeactivatedAt(t *testing.T) {
 				{Meta: connectors.Meta{ID: "2", UpdatedAt: at(1, i)}, Email: "boris@x", Active: st.boris},
 			}})
 			got := map[string]*time.Time{}
-			err := s.ScanUsers(ctx, func(r *warehouse.UserRow) error {
+			err := s.ScanUsers(ctx, func(r *rows.User) error {
 				if r.DeactivatedAt.Valid {
 					got[r.ID] = ptr(r.DeactivatedAt.Time)
 				} else {
@@ -477,7 +449,6 @@ func TestUserDeactivatedAt(t *testing.T) {
 
 func TestNPSSeenAt(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
-		ctx := context.Background()
 		contact := func(updated time.Time, score *float64) connectors.Contact {
 			return connectors.Contact{Meta: connectors.Meta{ID: "p1", UpdatedAt: updated}, Name: "P", NPSScore: score}
 		}
@@ -495,10 +466,7 @@ func TestNPSSeenAt(t *testing.T) {
 		for i, st := range steps {
 			fixedClock(s, st.now)
 			apply(t, s, connectors.ObjectContacts, connectors.Page{Contacts: []connectors.Contact{contact(at(1, i), st.score)}})
-			cs, err := s.ReadContacts(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cs := warehousetest.Contacts(t, s)
 			if diff := cmp.Diff(st.score, cs[0].NPSScore); diff != "" {
 				t.Errorf("step %d: NPSScore (-want +got):\n%s", i, diff)
 			}
@@ -607,10 +575,7 @@ func TestBigPage(t *testing.T) {
 		if diff := cmp.Diff(want, deals(t, s)); diff != "" {
 			t.Errorf("big page (-want +got):\n%s", diff)
 		}
-		cs, err := s.ReadContacts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cs := warehousetest.Contacts(t, s)
 		if len(cs) != 300 || !cs[299].NPSAt.Equal(at(20, 0)) || *cs[299].NPSScore != 2 {
 			t.Errorf("big page contacts: %d, last %+v; want 300, NPS 2 seen at %v", len(cs), cs[len(cs)-1], at(20, 0))
 		}

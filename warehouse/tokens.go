@@ -16,7 +16,7 @@ var _ connectors.TokenStore = (*Store)(nil)
 // none is stored. It implements connectors.TokenStore.
 func (s *Store) LoadToken(ctx context.Context, connector string) (connectors.Token, bool, error) {
 	var raw string
-	err := s.db.QueryRowContext(ctx, s.d.q("SELECT token FROM oauth_tokens WHERE connector = $1"), connector).Scan(&raw)
+	err := s.db.GetContext(ctx, &raw, s.db.Rebind("SELECT token FROM oauth_tokens WHERE connector = ?"), connector)
 	if errors.Is(err, sql.ErrNoRows) {
 		return connectors.Token{}, false, nil
 	}
@@ -40,7 +40,7 @@ func (s *Store) SaveToken(ctx context.Context, connector string, t connectors.To
 	if err != nil {
 		return fmt.Errorf("save %s token: %w", connector, err)
 	}
-	_, err = s.db.ExecContext(ctx, s.d.q("INSERT INTO oauth_tokens (connector, token, updated_at) VALUES ($1, $2, $3)\n"+
+	_, err = s.db.ExecContext(ctx, s.db.Rebind("INSERT INTO oauth_tokens (connector, token, updated_at) VALUES (?, ?, ?)\n"+
 		"ON CONFLICT (connector) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at"),
 		connector, string(b), s.d.timeArg(s.now()))
 	if err != nil {

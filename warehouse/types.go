@@ -13,20 +13,6 @@ const (
 	RunInterrupted = "interrupted"
 )
 
-// ScorecardRow is one row of the scorecards table: one KPI of one manager in
-// one period. The overall score is stored as KPI "score" with a nil Target.
-type ScorecardRow struct {
-	PeriodKind  string
-	PeriodStart time.Time
-	Manager     string
-	KPI         string
-	Value       *float64
-	Target      *float64
-	Attainment  *float64
-	Reason      string
-	ComputedAt  time.Time
-}
-
 // SlackMessage is the outbox row of one posted Slack message, so a second
 // notify for the same period updates the message instead of posting again.
 type SlackMessage struct {

@@ -88,10 +88,7 @@ func TestKPIsFromActivityMapping(t *testing.T) {
 			t.Fatalf("sync: %v %v", err, sum.Err())
 		}
 
-		users, err := s.ReadUsers(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := warehousetest.Users(t, s)
 		var active []string
 		for _, u := range users {
 			active = append(active, u.Email+map[bool]string{true: " active", false: " inactive"}[u.Active])
@@ -106,10 +103,7 @@ func TestKPIsFromActivityMapping(t *testing.T) {
 			Completed                                    bool
 			Connected                                    *bool
 		}
-		acts, err := s.ReadActivities(ctx, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
-		if err != nil {
-			t.Fatal(err)
-		}
+		acts := warehousetest.Activities(t, s, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 		var got []row
 		for _, a := range acts {
 			got = append(got, row{a.ID, a.Type, a.Direction, a.Subject, a.OwnerID, a.CompanyID, a.OccurredAt.UTC(), a.Completed, a.Connected})

@@ -87,10 +87,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		}
 
 		// Stored rows.
-		users, err := s.ReadUsers(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := warehousetest.Users(t, s)
 		active := map[string]bool{}
 		for _, u := range users {
 			active[u.ID] = u.Active
@@ -98,10 +95,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		if diff := cmp.Diff(map[string]bool{"1": true, "6": false}, active); diff != "" {
 			t.Errorf("stored users' Active (-want +got):\n%s", diff)
 		}
-		deals, err := s.ReadDeals(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		deals := warehousetest.Deals(t, s)
 		closed := map[string]time.Time{}
 		for _, d := range deals {
 			closed[d.ID] = *d.ClosedAt
@@ -110,10 +104,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		if diff := cmp.Diff(wantClosed, closed); diff != "" {
 			t.Errorf("stored closed_at (-want +got):\n%s", diff)
 		}
-		acts, err := s.ReadActivities(ctx, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		acts := warehousetest.Activities(t, s, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), now)
 		connected := map[string]*bool{}
 		for _, a := range acts {
 			connected[a.ID] = a.Connected

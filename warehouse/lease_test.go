@@ -28,11 +28,7 @@ func companyPage(ids ...string) *connectors.Page {
 
 func companyIDs(t *testing.T, s *warehouse.Store) (live []string) {
 	t.Helper()
-	cs, err := s.ReadCompanies(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
+	for _, c := range warehousetest.Companies(t, s) {
 		live = append(live, c.ID)
 	}
 	slices.Sort(live)

@@ -45,6 +45,7 @@ type Config struct {
 	Scoring    Scoring            `yaml:"scoring"`
 	Notify     Notify             `yaml:"notify"`
 	Listen     string             `yaml:"listen"` // address of crmkpi serve
+	Web        Web                `yaml:"web"`    // the scorecard pages (web.go)
 }
 
 // Warehouse says where the warehouse is.

@@ -35,6 +35,8 @@ var testEnv = map[string]string{
 	"WAREHOUSE_DSN":         "postgres://crmkpi:SECRET-pg@db:5432/crmkpi",
 	"DB_PASSWORD":           "SECRET-mysql",
 	"SLACK_BOT_TOKEN":       "xoxb-SECRET-slack",
+	"CRMKPI_WEB_TOKEN":      "SECRET-web-token",
+	"CRMKPI_WEB_PASSWORD":   "SECRET-web-password",
 	"EMPTY":                 "",
 }
 

@@ -41,6 +41,7 @@ func (d *decoder) decodeConfig(root *yaml.Node, cfg *Config) {
 			return len(bad) == 0
 		},
 		"listen":     func(v *yaml.Node, p string) bool { return d.listen(v, p, &cfg.Listen) },
+		"web":        func(v *yaml.Node, p string) bool { return d.web(v, p, &cfg.Web) },
 		"connectors": keep(&connectors),
 		"managers":   keep(&managers),
 		"scoring":    keep(&scoring),

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,31 @@ type RenderInput struct {
 	// only when HasLastSync is set.
 	LastSync    time.Time
 	HasLastSync bool
+	// BaseURL is the config's web.base_url: when set, each manager's name
+	// on the leaderboard and their DM link to the manager's scorecard page.
+	BaseURL string
+}
+
+// pageURL is the scorecard page of manager key for the message's period,
+// or "" without a BaseURL. The key is path-escaped, and its "&" too,
+// which Slack would read as the start of an entity.
+func (in RenderInput) pageURL(key string) string {
+	if in.BaseURL == "" || key == "" {
+		return ""
+	}
+	u := strings.TrimRight(in.BaseURL, "/") + "/managers/" + strings.ReplaceAll(url.PathEscape(key), "&", "%26")
+	if !in.Period.Start.IsZero() {
+		u += "?period=" + url.QueryEscape(in.Period.Spec())
+	}
+	return u
+}
+
+// link is mrkdwn text (already escaped) linking to u, or the text alone.
+func link(u, text string) string {
+	if u == "" {
+		return text
+	}
+	return "<" + u + "|" + text + ">"
 }
 
 func (in RenderInput) label() string {
@@ -91,6 +117,9 @@ func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 	}
 	if sc.Team != "" {
 		score.WriteString("\nTeam: " + escTrunc(sc.Team, nameInList))
+	}
+	if u := in.pageURL(sc.Manager); u != "" {
+		score.WriteString("\n" + link(u, "Open your scorecard page") + ": every number with the records behind it")
 	}
 
 	fields := make([]*slack.TextBlockObject, 0, len(kpi.Keys))
@@ -258,15 +287,16 @@ func TeamMessage(r *scoring.Report, team string, in RenderInput) []Message {
 	rank := 0
 	for i, sc := range managers {
 		var line string
+		name := link(in.pageURL(sc.Manager), escTrunc(displayName(sc), nameInList))
 		if valid(sc.Score) {
 			// Competition ranking: equal scores share a rank (1, 2, 2, 4).
 			if i == 0 || !valid(managers[i-1].Score) || *managers[i-1].Score != *sc.Score {
 				rank = i + 1
 			}
 			status := statusOf(sc.Status, sc.Score)
-			line = fmt.Sprintf("%d. %s *%s* %s", rank, statusEmoji(status), pctCut(*sc.Score), escTrunc(displayName(sc), nameInList))
+			line = fmt.Sprintf("%d. %s *%s* %s", rank, statusEmoji(status), pctCut(*sc.Score), name)
 		} else {
-			line = fmt.Sprintf("–  %s n/a %s", emojiNone, escTrunc(displayName(sc), nameInList))
+			line = fmt.Sprintf("–  %s n/a %s", emojiNone, name)
 		}
 		if team == "" && sc.Team != "" {
 			line += " (" + escTrunc(sc.Team, 40) + ")"

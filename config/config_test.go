@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/period"
 )
 
@@ -154,8 +155,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
-					Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
-					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+					StaleAfter: 24 * time.Hour,
 				}}
 			},
 		},
@@ -165,8 +165,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "amo", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Second,
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
 				}}
 			},
 		},
@@ -176,8 +175,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "b24", Type: TypeBitrix24, WebhookURL: "https://p.bitrix24.ru/rest/1/x/",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Hour, ReconcileEvery: 24 * time.Hour, Bucket: 50,
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
 				}}
 			},
 		},
@@ -242,8 +240,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
-					Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
-					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+					StaleAfter: 24 * time.Hour,
 				}}
 				c.Managers = []Manager{{Email: "anna@example.com", Pos: Pos{"crmkpi.yaml", 3}}, {Email: "bob@example.com", Pos: Pos{"crmkpi.yaml", 4}}}
 				c.Scoring.OnlyListed = true
@@ -256,8 +253,8 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "amo", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Second, Fields: Fields{NPSScore: "512345", DealExpense: "512399"},
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
+					Fields: Fields{NPSScore: "512345", DealExpense: "512399"},
 				}}
 			},
 		},
@@ -268,8 +265,8 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				a := Connector{
 					Name: "a", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Second, Fields: Fields{KeyClient: "512401", KeyClientValues: []string{"Gold", "7"}},
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
+					Fields: Fields{KeyClient: "512401", KeyClientValues: []string{"Gold", "7"}},
 				}
 				b := a
 				b.Name, b.BaseURL, b.Fields.KeyClientValues = "b", "https://y.amocrm.ru", []string{"Gold"}
@@ -282,8 +279,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				base := Connector{
 					Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
-					Timeout: 10 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
-					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+					HTTPOptions: connectors.HTTPOptions{Timeout: 10 * time.Second}, StaleAfter: 24 * time.Hour,
 				}
 				a, b := base, base
 				a.Name, b.Name, b.Timeout = "a", "b", 5*time.Second

@@ -42,7 +42,7 @@ type TokenSource struct {
 	// and the store is the only place it survives the process.
 	SaveGrace time.Duration
 
-	mu     sync.Mutex
+	mu     Lock // held across a refresh
 	loaded bool
 	tok    Token
 	stale  string // an access token the server refused
@@ -51,7 +51,9 @@ type TokenSource struct {
 
 // Access returns a usable access token, loading and refreshing as needed.
 func (s *TokenSource) Access(ctx context.Context) (string, error) {
-	s.mu.Lock()
+	if err := s.mu.Lock(ctx); err != nil {
+		return "", err
+	}
 	defer s.mu.Unlock()
 	if !s.loaded {
 		s.tok = s.Seed
@@ -96,7 +98,7 @@ func (s *TokenSource) Access(ctx context.Context) (string, error) {
 
 // Current returns the access token in use, "" when none.
 func (s *TokenSource) Current() string {
-	s.mu.Lock()
+	s.mu.Lock(context.Background())
 	defer s.mu.Unlock()
 	return s.tok.AccessToken
 }
@@ -107,7 +109,7 @@ func (s *TokenSource) Current() string {
 // refreshed, or (unless RefusalMeansExpired) when the refused token was
 // itself the answer to a refusal, which another refresh would not fix.
 func (s *TokenSource) Refused(used string) bool {
-	s.mu.Lock()
+	s.mu.Lock(context.Background())
 	defer s.mu.Unlock()
 	if used == "" {
 		used = s.tok.AccessToken
@@ -127,3 +129,30 @@ func (s *TokenSource) learn(t Token) {
 		s.Learn(t.AccessToken, t.RefreshToken)
 	}
 }
+
+// Lock is a mutex for locks held across a request (a token refresh, a
+// read that concurrent pulls share): its Lock gives up when the caller's
+// context ends, so a cancelled pull does not wait out another's slow
+// answer. Its waiters block on a channel, which a testing/synctest bubble
+// counts as durably blocked (a sync.Mutex's are not, and would stop the
+// bubble's clock). The zero value is unlocked.
+type Lock struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (l *Lock) init() { l.once.Do(func() { l.ch = make(chan struct{}, 1) }) }
+
+// Lock takes the lock, or returns ctx's error.
+func (l *Lock) Lock(ctx context.Context) error {
+	l.init()
+	select {
+	case l.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Unlock releases the lock.
+func (l *Lock) Unlock() { <-l.ch }

@@ -121,7 +121,7 @@ type Client struct {
 
 	// currency is Options.Currency; the account's is in acct.
 	currency string
-	acctMu   sync.Mutex
+	acctMu   connectors.Lock // held while the account is read
 	acct     *account
 	// taskTypesTried is set once the task types were asked for, read or
 	// not, so a failing account read costs one request per Client.
@@ -368,7 +368,9 @@ type account struct {
 // request. A server that refuses with=task_types (a 4xx other than the
 // authentication, payment and rate answers) is asked once more without it.
 func (c *Client) loadAccount(ctx context.Context, cost *int) (*account, error) {
-	c.acctMu.Lock()
+	if err := c.acctMu.Lock(ctx); err != nil {
+		return nil, err
+	}
 	defer c.acctMu.Unlock()
 	if c.acct != nil {
 		return c.acct, nil
@@ -472,7 +474,7 @@ func (c *Client) loadTaskTypes(ctx context.Context, cost *int) map[int64]string 
 }
 
 func (c *Client) cachedAccount() *account {
-	c.acctMu.Lock()
+	c.acctMu.Lock(context.Background())
 	defer c.acctMu.Unlock()
 	return c.acct
 }

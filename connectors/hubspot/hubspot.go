@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -126,14 +125,14 @@ type Client struct {
 	fields   map[string]string
 	kinds    map[connectors.Object]*kind
 
-	mu              sync.Mutex
+	mu              connectors.Lock // held while the currency is read
 	currency        string
 	currencyUnknown bool // the account endpoint could not say; see portalCurrency
 
 	// pipes holds the last deal pipelines read, which the stages and the
 	// deals pulls of one run share; see puller.loadStages.
 	pipes struct {
-		mu     sync.Mutex // held during the read, so a concurrent pull waits for it
+		mu     connectors.Lock // held during the read, so a concurrent pull waits for it
 		at     time.Time
 		stages []connectors.Stage
 	}
@@ -143,14 +142,17 @@ type Client struct {
 	sortsAsStrings atomic.Bool
 }
 
+// defaultBudget is DefaultRateTier's.
+var defaultBudget, _ = ParseRateTier(DefaultRateTier)
+
 // Vendor defaults (docs/config.md lists them).
 var (
 	// DefaultHTTP are the HTTP settings that differ from
 	// connectors.DefaultHTTP: the default tier's budget, a tenth of it at
 	// once.
 	DefaultHTTP = connectors.HTTPOptions{
-		RateLimit: float64(RateTiers[DefaultRateTier]) / RateWindow.Seconds(),
-		Burst:     RateTiers[DefaultRateTier] / 10,
+		RateLimit: float64(defaultBudget) / RateWindow.Seconds(),
+		Burst:     defaultBudget / 10,
 	}
 	// DefaultOverlap re-reads the last 10 minutes of every window, for
 	// the search index's lag.

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,13 +18,19 @@ import (
 // RateWindow is the span of HubSpot's per-app limit ("100 / 10 s").
 const RateWindow = 10 * time.Second
 
-// RateTiers are the requests per RateWindow a private app may send, by the
-// portal's plan (reference/hubspot.md §5); api_addon is the API Limit
+// RateTier is a HubSpot plan's budget: requests per RateWindow a private
+// app may send (reference/hubspot.md §5).
+type RateTier struct {
+	Name   string
+	Budget int
+}
+
+// RateTiers are the plans, cheapest first; api_addon is the API Limit
 // Increase pack.
-var RateTiers = map[string]int{
-	"free": 100, "starter": 100,
-	"professional": 190, "enterprise": 190,
-	"api_addon": 250,
+var RateTiers = []RateTier{
+	{"free", 100}, {"starter", 100},
+	{"professional", 190}, {"enterprise", 190},
+	{"api_addon", 250},
 }
 
 // DefaultRateTier is the tier assumed when none is set: the lowest, which
@@ -37,20 +42,19 @@ const DefaultRateTier = "free"
 const DefaultSearchRateLimit = 5
 
 // ParseRateTier returns the requests per RateWindow that tier names: a
-// name of RateTiers or a positive integer.
+// name of RateTiers (any case) or a positive integer.
 func ParseRateTier(tier string) (int, error) {
 	tier = strings.TrimSpace(tier)
-	if n, ok := RateTiers[strings.ToLower(tier)]; ok {
-		return n, nil
+	names := make([]string, len(RateTiers))
+	for i, rt := range RateTiers {
+		if strings.EqualFold(tier, rt.Name) {
+			return rt.Budget, nil
+		}
+		names[i] = rt.Name
 	}
 	if n, err := strconv.Atoi(tier); err == nil && n > 0 {
 		return n, nil
 	}
-	names := make([]string, 0, len(RateTiers))
-	for k := range RateTiers {
-		names = append(names, k)
-	}
-	slices.SortFunc(names, func(a, b string) int { return RateTiers[a] - RateTiers[b] })
 	return 0, fmt.Errorf("unknown rate tier %q (want %s, or requests per 10 s)", tier, strings.Join(names, ", "))
 }
 

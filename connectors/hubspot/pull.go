@@ -298,7 +298,9 @@ const pipelinesReuse = 30 * time.Second
 // while another's read is in flight waits for it.
 func (p *puller) loadStages(ctx context.Context) ([]connectors.Stage, error) {
 	c := &p.c.pipes
-	c.mu.Lock()
+	if err := c.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
 	defer c.mu.Unlock()
 	now := p.c.opts.Now()
 	if c.stages != nil && !now.Before(c.at) && now.Sub(c.at) < pipelinesReuse {
@@ -975,7 +977,9 @@ func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID,
 // rate 1, say) would be silently wrong. Transient errors (5xx, timeouts)
 // fail the page as usual, so a retry can get it.
 func (c *Client) portalCurrency(ctx context.Context, p *puller) (string, error) {
-	c.mu.Lock()
+	if err := c.mu.Lock(ctx); err != nil {
+		return "", err
+	}
 	defer c.mu.Unlock()
 	if c.currency != "" || c.currencyUnknown {
 		return c.currency, nil

@@ -274,6 +274,26 @@ func TestDefaults(t *testing.T) {
 			},
 		},
 		{
+			"connection settings and a rate tier pass through as written",
+			"connectors: [{name: hs, type: hubspot, token: t, rate_tier: professional, rate_limit: 9.5, burst: 3, timeout: 20s,\n" +
+				"  max_retries: 2, min_backoff: 100ms, max_backoff: 2s, max_retry_after: 1m, search_rate_limit: 4}]",
+			func(c *Config) {
+				c.Connectors = []Connector{{
+					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
+					HTTPOptions: connectors.HTTPOptions{RateLimit: 9.5, Burst: 3, Timeout: 20 * time.Second, MaxRetries: 2,
+						MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second, MaxRetryAfter: time.Minute},
+					RateTier: "professional", SearchRateLimit: 4,
+				}}
+			},
+		},
+		{
+			"a rate tier may be a number",
+			"connectors: [{name: hs, type: hubspot, token: t, rate_tier: 150}]",
+			func(c *Config) {
+				c.Connectors = []Connector{{Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour, RateTier: "150"}}
+			},
+		},
+		{
 			"merge keys and x- anchors",
 			"x-common: &common {type: hubspot, timeout: 10s, token: t}\nconnectors:\n  - <<: *common\n    name: a\n  - <<: *common\n    name: b\n    timeout: 5s\n",
 			func(c *Config) {

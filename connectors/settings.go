@@ -10,8 +10,8 @@ import (
 // them from a connector's entry by their yaml names (every one a number or
 // duration ≥ 0, docs/config.md "Connection settings"), and each vendor's
 // Options embeds them. A zero field means the vendor's default: each
-// vendor's New fills zeros from its own DefaultHTTP, and NewClient fills
-// what is still zero from DefaultHTTP below. Adding a setting is adding a
+// vendor's New fills zeros from its own DefaultHTTP (NewClient, used
+// directly, from DefaultHTTP below). Adding a setting is adding a
 // field here (with its yaml name), its row in docs/config.md, and the code
 // that reads it.
 type HTTPOptions struct {
@@ -35,8 +35,8 @@ type HTTPOptions struct {
 	MaxRetryAfter time.Duration `yaml:"max_retry_after"`
 }
 
-// DefaultHTTP holds the defaults no vendor overrides. A vendor's
-// DefaultHTTP names only what differs.
+// DefaultHTTP holds the defaults no vendor overrides; each vendor's
+// DefaultHTTP is this with its own values over it.
 var DefaultHTTP = HTTPOptions{
 	Burst:         1,
 	Timeout:       time.Minute,

@@ -28,11 +28,11 @@ const (
 
 // Vendor defaults (docs/config.md lists them).
 var (
-	// DefaultHTTP are the HTTP settings that differ from
-	// connectors.DefaultHTTP: 7 requests per second (Kommo
+	// DefaultHTTP are the HTTP settings New uses where Options has
+	// zeros: connectors.DefaultHTTP but for 7 requests per second (Kommo
 	// "Limitations"), one at a time, since amoCRM counts per second and
 	// bursts earn 429s.
-	DefaultHTTP = connectors.HTTPOptions{RateLimit: 7}
+	DefaultHTTP = connectors.HTTPOptions{RateLimit: 7}.Or(connectors.DefaultHTTP)
 	// DefaultOverlap re-reads the last second of every window: timestamps
 	// have 1-second resolution.
 	DefaultOverlap = time.Second

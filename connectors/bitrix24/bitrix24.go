@@ -141,9 +141,10 @@ type Client struct {
 // chaining is given up for the client's lifetime.
 const maxChainFailures = 2
 
-// DefaultHTTP are the HTTP settings that differ from
-// connectors.DefaultHTTP.
-var DefaultHTTP = connectors.HTTPOptions{RateLimit: DefaultRateLimit, Burst: DefaultBurst}
+// DefaultHTTP are the HTTP settings New uses where Options has zeros:
+// connectors.DefaultHTTP but for the bucket's drain rate and a fifth of
+// the default bucket (New takes a fifth of Options.Bucket instead).
+var DefaultHTTP = connectors.HTTPOptions{RateLimit: DefaultRateLimit, Burst: DefaultBurst}.Or(connectors.DefaultHTTP)
 
 var (
 	_ connectors.Connector  = (*Client)(nil)

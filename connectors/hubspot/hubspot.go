@@ -147,13 +147,13 @@ var defaultBudget, _ = ParseRateTier(DefaultRateTier)
 
 // Vendor defaults (docs/config.md lists them).
 var (
-	// DefaultHTTP are the HTTP settings that differ from
-	// connectors.DefaultHTTP: the default tier's budget, a tenth of it at
-	// once.
+	// DefaultHTTP are the HTTP settings New uses where Options has
+	// zeros: connectors.DefaultHTTP but for the default tier's budget
+	// spread over its window, a tenth of it at once.
 	DefaultHTTP = connectors.HTTPOptions{
 		RateLimit: float64(defaultBudget) / RateWindow.Seconds(),
 		Burst:     defaultBudget / 10,
-	}
+	}.Or(connectors.DefaultHTTP)
 	// DefaultOverlap re-reads the last 10 minutes of every window, for
 	// the search index's lag.
 	DefaultOverlap = 10 * time.Minute

@@ -284,3 +284,31 @@ func TestRateTierNames(t *testing.T) {
 		t.Errorf("ParseRateTier(gold) = %v, want %s", err, want)
 	}
 }
+
+// TestRateTierSetsTheBudget: the tier names the budget per 10 s and a
+// tenth of it as the burst; rate_limit, when set, replaces it.
+func TestRateTierSetsTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		tier          string
+		rate          float64
+		budget, burst int
+	}{
+		{"", 0, 100, 10}, {"professional", 0, 190, 19}, {"api_addon", 0, 250, 25}, {"120", 0, 120, 12},
+		{"", 5, 50, 5}, {"enterprise", 5, 50, 5},
+	} {
+		c, err := New(Options{BaseURL: "https://api.hubapi.test/" + tc.tier, Token: testToken, RateTier: tc.tier,
+			HTTPOptions: connectors.HTTPOptions{RateLimit: tc.rate}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.acct.window.Max(); got != tc.budget || c.opts.Burst != tc.burst {
+			t.Errorf("tier %q, rate_limit %v: budget %d, burst %d; want %d, %d", tc.tier, tc.rate, got, c.opts.Burst, tc.budget, tc.burst)
+		}
+		if c.acct.search.Max() != 5 || c.opts.Timeout != time.Minute {
+			t.Errorf("tier %q: search window %d, timeout %s; want 5 per second, 1m", tc.tier, c.acct.search.Max(), c.opts.Timeout)
+		}
+	}
+	if _, err := New(Options{Token: testToken, RateTier: "gold"}); err == nil {
+		t.Error("New with rate tier gold succeeded, want an error")
+	}
+}

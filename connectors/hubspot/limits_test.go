@@ -229,7 +229,10 @@ func TestRateTierFillsTheWindow(t *testing.T) {
 	}{{"free", 100}, {"professional", 190}} {
 		t.Run(tc.tier, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				srv := portal(t, tc.budget, 2500)
+				srv := portal(t, tc.budget, 300)
+				// Pages of 10 make many requests of few records: the
+				// limits, not decoding, are under test.
+				srv.SetShortPages(10)
 				net := newNetwork(srv.Transport(), 3)
 				c, err := New(Options{Name: "hs", BaseURL: srv.URL, Token: testToken, Transport: net, RateTier: tc.tier})
 				if err != nil {

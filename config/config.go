@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
 )
 
 // DefaultPath is the config file read when neither --config nor
@@ -63,8 +65,10 @@ func (w Warehouse) Driver() string {
 	return "postgres"
 }
 
-// Connector is one CRM account to sync. Durations and limits that are 0
-// mean "the connector's own default" where this package does not fill one in.
+// Connector is one CRM account to sync. This package checks the shape of
+// each setting (type, range) and fills in no vendor default: a zero
+// duration or limit means the connector's own default, which each
+// connector's New applies (docs/config.md lists them).
 type Connector struct {
 	Name       string `yaml:"name"` // unique; the key of its rows in every warehouse table
 	Type       string `yaml:"type"` // TypeHubSpot, TypeAmoCRM or TypeBitrix24
@@ -73,10 +77,9 @@ type Connector struct {
 	OAuth      *OAuth `yaml:"oauth,omitempty"`       // nil without an oauth: block
 	BaseURL    string `yaml:"base_url,omitempty"`    // "" means the vendor's API host
 	Schedule   string `yaml:"schedule"`              // standard 5-field cron
-	// RateLimit is in requests per second; 0 means the vendor's documented limit.
-	RateLimit float64       `yaml:"rate_limit,omitempty"`
-	Burst     int           `yaml:"burst,omitempty"` // 0 means the connector's default
-	Timeout   time.Duration `yaml:"timeout"`         // per HTTP request
+	// HTTPOptions are the connection settings every type has (rate_limit,
+	// burst, timeout, retries and backoff), read by their yaml names.
+	connectors.HTTPOptions `yaml:",inline"`
 	// Currency overrides the account currency (amoCRM) or the portal's
 	// default currency (HubSpot); "" means the CRM's own.
 	Currency string `yaml:"currency,omitempty"`
@@ -95,6 +98,7 @@ type Connector struct {
 	// HubSpot only.
 	AssociationsEvery time.Duration `yaml:"associations_every,omitempty"` // full re-read of associations
 	SearchRateLimit   float64       `yaml:"search_rate_limit,omitempty"`  // requests/s for the search API
+	RateTier          string        `yaml:"rate_tier,omitempty"`          // the app's 10-second budget: a plan or a number
 
 	// Bitrix24 only.
 	ReconcileEvery time.Duration `yaml:"reconcile_every,omitempty"` // full ID listing to find deletions
@@ -247,28 +251,15 @@ func Default() *Config {
 	}
 }
 
-// defaultConnector returns a connector of type typ with its defaults set;
-// an unknown type gets the settings common to all.
+// defaultConnector returns a connector of type typ with the defaults this
+// package owns: when serve syncs it and when status calls it stale. The
+// connection settings' defaults are the connectors'.
 func defaultConnector(typ string) Connector {
-	c := Connector{
+	return Connector{
 		Type:       typ,
 		Schedule:   "*/30 * * * *",
-		Timeout:    30 * time.Second,
 		StaleAfter: 24 * time.Hour,
 	}
-	switch typ {
-	case TypeHubSpot:
-		c.Overlap = 10 * time.Minute
-		c.AssociationsEvery = 24 * time.Hour
-		c.SearchRateLimit = 5
-	case TypeAmoCRM:
-		c.Overlap = time.Second
-	case TypeBitrix24:
-		c.Overlap = time.Hour
-		c.ReconcileEvery = 24 * time.Hour
-		c.Bucket = 50
-	}
-	return c
 }
 
 // Connector returns the connector called name, or nil. The pointer is into

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/period"
 )
 
@@ -156,8 +157,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
-					Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
-					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+					StaleAfter: 24 * time.Hour,
 				}}
 			},
 		},
@@ -167,8 +167,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "amo", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Second,
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
 				}}
 			},
 		},
@@ -178,8 +177,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "b24", Type: TypeBitrix24, WebhookURL: "https://p.bitrix24.ru/rest/1/x/",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Hour, ReconcileEvery: 24 * time.Hour, Bucket: 50,
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
 				}}
 			},
 		},
@@ -244,8 +242,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
-					Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
-					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+					StaleAfter: 24 * time.Hour,
 				}}
 				c.Managers = []Manager{{Email: "anna@example.com", Pos: Pos{"crmkpi.yaml", 3}}, {Email: "bob@example.com", Pos: Pos{"crmkpi.yaml", 4}}}
 				c.Scoring.OnlyListed = true
@@ -258,8 +255,8 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				c.Connectors = []Connector{{
 					Name: "amo", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Second, Fields: Fields{NPSScore: "512345", DealExpense: "512399"},
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
+					Fields: Fields{NPSScore: "512345", DealExpense: "512399"},
 				}}
 			},
 		},
@@ -270,12 +267,32 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				a := Connector{
 					Name: "a", Type: TypeAmoCRM, Token: "t", BaseURL: "https://x.amocrm.ru",
-					Schedule: "*/30 * * * *", Timeout: 30 * time.Second, StaleAfter: 24 * time.Hour,
-					Overlap: time.Second, Fields: Fields{KeyClient: "512401", KeyClientValues: []string{"Gold", "7"}},
+					Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
+					Fields: Fields{KeyClient: "512401", KeyClientValues: []string{"Gold", "7"}},
 				}
 				b := a
 				b.Name, b.BaseURL, b.Fields.KeyClientValues = "b", "https://y.amocrm.ru", []string{"Gold"}
 				c.Connectors = []Connector{a, b}
+			},
+		},
+		{
+			"connection settings and a rate tier pass through as written",
+			"connectors: [{name: hs, type: hubspot, token: t, rate_tier: professional, rate_limit: 9.5, burst: 3, timeout: 20s,\n" +
+				"  max_retries: 2, min_backoff: 100ms, max_backoff: 2s, max_retry_after: 1m, search_rate_limit: 4}]",
+			func(c *Config) {
+				c.Connectors = []Connector{{
+					Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour,
+					HTTPOptions: connectors.HTTPOptions{RateLimit: 9.5, Burst: 3, Timeout: 20 * time.Second, MaxRetries: 2,
+						MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second, MaxRetryAfter: time.Minute},
+					RateTier: "professional", SearchRateLimit: 4,
+				}}
+			},
+		},
+		{
+			"a rate tier may be a number",
+			"connectors: [{name: hs, type: hubspot, token: t, rate_tier: 150}]",
+			func(c *Config) {
+				c.Connectors = []Connector{{Name: "hs", Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *", StaleAfter: 24 * time.Hour, RateTier: "150"}}
 			},
 		},
 		{
@@ -284,8 +301,7 @@ func TestDefaults(t *testing.T) {
 			func(c *Config) {
 				base := Connector{
 					Type: TypeHubSpot, Token: "t", Schedule: "*/30 * * * *",
-					Timeout: 10 * time.Second, StaleAfter: 24 * time.Hour, Overlap: 10 * time.Minute,
-					AssociationsEvery: 24 * time.Hour, SearchRateLimit: 5,
+					HTTPOptions: connectors.HTTPOptions{Timeout: 10 * time.Second}, StaleAfter: 24 * time.Hour,
 				}
 				a, b := base, base
 				a.Name, b.Name, b.Timeout = "a", "b", 5*time.Second

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/hubspot"
 	"github.com/crmkpi/crmkpi/period"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
@@ -354,6 +357,7 @@ func (d *decoder) positiveInt(n *yaml.Node, path string, dst *int, zeroOK bool) 
 var typeOnly = map[string]string{
 	"associations_every": TypeHubSpot,
 	"search_rate_limit":  TypeHubSpot,
+	"rate_tier":          TypeHubSpot,
 	"webhook_url":        TypeBitrix24,
 	"reconcile_every":    TypeBitrix24,
 	"bucket":             TypeBitrix24,
@@ -400,7 +404,7 @@ func (d *decoder) nodeOf(n *yaml.Node, key string) *yaml.Node {
 
 func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 	c := defaultConnector("")
-	present, bad := d.fields(item, p, map[string]field{
+	known := map[string]field{
 		"name": func(v *yaml.Node, p string) bool {
 			if !d.str(v, p, &c.Name) {
 				return false
@@ -434,12 +438,9 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 			c.OAuth = &OAuth{}
 			return d.oauth(v, p, c.OAuth)
 		},
-		"base_url":   func(v *yaml.Node, p string) bool { return d.url(v, p, &c.BaseURL) },
-		"schedule":   func(v *yaml.Node, p string) bool { return d.cron(v, p, &c.Schedule) },
-		"rate_limit": func(v *yaml.Node, p string) bool { return d.nonNegative(v, p, &c.RateLimit) },
-		"burst":      func(v *yaml.Node, p string) bool { return d.positiveInt(v, p, &c.Burst, true) },
-		"timeout":    func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.Timeout) },
-		"currency":   func(v *yaml.Node, p string) bool { return d.currency(v, p, &c.Currency) },
+		"base_url": func(v *yaml.Node, p string) bool { return d.url(v, p, &c.BaseURL) },
+		"schedule": func(v *yaml.Node, p string) bool { return d.cron(v, p, &c.Schedule) },
+		"currency": func(v *yaml.Node, p string) bool { return d.currency(v, p, &c.Currency) },
 		"fields": func(v *yaml.Node, p string) bool {
 			_, bad := d.fields(v, p, map[string]field{
 				"nps_score":    func(v *yaml.Node, p string) bool { return d.str(v, p, &c.Fields.NPSScore) },
@@ -457,9 +458,12 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 		"min_listing_share":  func(v *yaml.Node, p string) bool { return d.percent(v, p, &c.MinListingShare) },
 		"associations_every": func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.AssociationsEvery) },
 		"search_rate_limit":  func(v *yaml.Node, p string) bool { return d.positive(v, p, &c.SearchRateLimit) },
+		"rate_tier":          func(v *yaml.Node, p string) bool { return d.rateTier(v, p, &c.RateTier) },
 		"reconcile_every":    func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.ReconcileEvery) },
 		"bucket":             func(v *yaml.Node, p string) bool { return d.positiveInt(v, p, &c.Bucket, false) },
-	})
+	}
+	d.httpFields(known, &c.HTTPOptions)
+	present, bad := d.fields(item, p, known)
 	if bad[""] {
 		return c, false
 	}
@@ -474,23 +478,6 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 		return c, true
 	}
 
-	// Fill the type's defaults for the keys the file leaves out.
-	def := defaultConnector(c.Type)
-	if present["overlap"] == nil {
-		c.Overlap = def.Overlap
-	}
-	if present["associations_every"] == nil {
-		c.AssociationsEvery = def.AssociationsEvery
-	}
-	if present["search_rate_limit"] == nil {
-		c.SearchRateLimit = def.SearchRateLimit
-	}
-	if present["reconcile_every"] == nil {
-		c.ReconcileEvery = def.ReconcileEvery
-	}
-	if present["bucket"] == nil {
-		c.Bucket = def.Bucket
-	}
 	for key, typ := range typeOnly {
 		if v := present[key]; v != nil && typ != c.Type {
 			d.errorf(v, "%s.%s: only for %s connectors", p, key, typ)
@@ -541,6 +528,42 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 		}
 	}
 	return c, true
+}
+
+// httpFields adds to known a field for every connection setting of o
+// (connectors.HTTPOptions), by its yaml name. Their shape is one rule: a
+// number ≥ 0, an integer ≥ 0 or a positive duration; absent or 0 means the
+// connector's default. Walking the struct keeps a new setting one field.
+func (d *decoder) httpFields(known map[string]field, o *connectors.HTTPOptions) {
+	v := reflect.ValueOf(o).Elem()
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+		switch dst := v.Field(i).Addr().Interface().(type) {
+		case *time.Duration:
+			known[name] = func(n *yaml.Node, p string) bool { return d.duration(n, p, dst) }
+		case *float64:
+			known[name] = func(n *yaml.Node, p string) bool { return d.nonNegative(n, p, dst) }
+		case *int:
+			known[name] = func(n *yaml.Node, p string) bool { return d.positiveInt(n, p, dst, true) }
+		default:
+			panic(fmt.Sprintf("config: connectors.HTTPOptions.%s has a type the decoder does not read", v.Type().Field(i).Name))
+		}
+	}
+}
+
+// rateTier decodes a HubSpot rate tier: a plan name or a number of
+// requests per 10 seconds, as hubspot.ParseRateTier reads it.
+func (d *decoder) rateTier(n *yaml.Node, path string, dst *string) bool {
+	var s string
+	if !d.str(n, path, &s) {
+		return false
+	}
+	if _, err := hubspot.ParseRateTier(s); err != nil {
+		d.errorf(n, "%s: %v", path, err)
+		return false
+	}
+	*dst = s
+	return true
 }
 
 func (d *decoder) oauth(n *yaml.Node, path string, o *OAuth) bool {

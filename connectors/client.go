@@ -21,32 +21,16 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/time/rate"
 )
 
-// ClientOptions configure a Client. Only Connector is required.
+// ClientOptions configure a Client. Only Connector is required; zero
+// HTTPOptions fields take DefaultHTTP's values.
 type ClientOptions struct {
+	HTTPOptions
 	// Connector is the connector's name, used in logs.
 	Connector string
 	// BaseURL resolves requests whose URL is a path.
 	BaseURL string
-	// RateLimit is the steady request rate (requests per second) that every
-	// request of this client shares, retries included; 0 means unlimited.
-	RateLimit float64
-	// Burst is how many requests may go at once above the steady rate;
-	// default 1.
-	Burst int
-	// Timeout bounds each attempt, headers and body; default 60s.
-	Timeout time.Duration
-	// MaxRetries is how many times a retryable failure is retried; default 8.
-	MaxRetries int
-	// MinBackoff and MaxBackoff bound the exponential backoff used when the
-	// server does not say how long to wait; defaults 500ms and 30s.
-	MinBackoff, MaxBackoff time.Duration
-	// MaxRetryAfter is the longest server-requested wait the client sits
-	// through; a longer one fails at once with a *RateLimitError, so a run
-	// never hangs for an hour on one answer. Default 5 minutes.
-	MaxRetryAfter time.Duration
 	// Secrets are redacted from every error and log line: tokens, webhook
 	// paths, refresh tokens, and any piece of them 8 characters or longer.
 	// Empty strings are ignored.
@@ -59,10 +43,15 @@ type ClientOptions struct {
 	// one (status codes); return a Verdict with Handled=false to fall
 	// through. It is called for every response, 2xx included.
 	Classify func(status int, header http.Header, body []byte) Verdict
+	// Limit returns the limiters an attempt of req waits on after the
+	// client's own rate (RateLimit, Burst; none when RateLimit is 0), in
+	// order: HubSpot's account window and, for searches, its search limit.
+	Limit func(req *http.Request) []Limiter
 	// Transport is the HTTP transport; default a clone of
 	// http.DefaultTransport.
 	Transport http.RoundTripper
-	// Logger receives debug lines for retries; default discards.
+	// Logger receives debug lines for retries; default discards. It should
+	// already name the connector (see Logger).
 	Logger *slog.Logger
 }
 
@@ -96,9 +85,6 @@ type Request struct {
 	// server (connection reset, 5xx). GET and HEAD always are; a POST that
 	// only reads (search, batch read) should say so.
 	Idempotent bool
-	// Limiters are waited on, besides the client's own, before each
-	// attempt (HubSpot's separate search limit).
-	Limiters []*rate.Limiter
 	// Decode, when set, is called on a 2xx body inside the retry loop: an
 	// error makes the attempt count as a malformed answer and be retried,
 	// as a truncated or garbled body should be.
@@ -110,6 +96,8 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Attempts is how many attempts the request took, retries included.
+	Attempts int
 }
 
 // ClientStats counts what a client did since it was made.
@@ -120,15 +108,18 @@ type ClientStats struct {
 	ServerError int64 // 5xx answers
 }
 
-// Client is the one HTTP client every connector uses: a shared rate limiter,
-// retries with backoff and jitter that honour the server's wishes, typed
-// errors, and redaction of secrets. It is safe for concurrent use.
+// Client is the one HTTP client every connector uses: one go-retryablehttp
+// client built once, whose policies are the client's methods (checkRetry
+// reads, classifies and judges each answer; backoff honours the server's
+// wishes; a request hook counts retries), a transport that waits on the
+// rate limiters and adds credentials before every attempt, typed errors,
+// and redaction of secrets. It is safe for concurrent use.
 type Client struct {
-	opts    ClientOptions
-	base    *url.URL
-	http    *http.Client
-	limiter *rate.Limiter
-	log     *slog.Logger
+	opts ClientOptions
+	base *url.URL
+	rc   *retryablehttp.Client
+	rate Limiter // nil when RateLimit is 0
+	log  *slog.Logger
 
 	redactor *Redactor
 
@@ -139,28 +130,12 @@ type Client struct {
 // misbehaving proxy must not exhaust memory.
 const maxBody = 256 << 20
 
-// NewClient returns a client with opts' defaults filled in.
+// NewClient returns a client with opts' zero HTTPOptions taken from
+// DefaultHTTP.
 func NewClient(opts ClientOptions) (*Client, error) {
-	if opts.Burst <= 0 {
-		opts.Burst = 1
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 60 * time.Second
-	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 8
-	}
+	opts.HTTPOptions = opts.HTTPOptions.Or(DefaultHTTP)
 	if opts.MaxRetries < 0 {
 		opts.MaxRetries = 0
-	}
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = 500 * time.Millisecond
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = 30 * time.Second
-	}
-	if opts.MaxRetryAfter <= 0 {
-		opts.MaxRetryAfter = 5 * time.Minute
 	}
 	c := &Client{opts: opts, log: opts.Logger, redactor: NewRedactor(opts.Secrets...)}
 	if c.log == nil {
@@ -174,13 +149,22 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		c.base = u
 	}
 	if opts.RateLimit > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), opts.Burst)
+		c.rate = Rate(opts.RateLimit, opts.Burst)
 	}
 	tr := opts.Transport
 	if tr == nil {
 		tr = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	c.http = &http.Client{Transport: &limitedTransport{c: c, next: tr}, Timeout: opts.Timeout}
+	c.rc = &retryablehttp.Client{
+		HTTPClient:     &http.Client{Transport: &transport{c: c, next: tr}, Timeout: opts.Timeout},
+		RetryWaitMin:   opts.MinBackoff,
+		RetryWaitMax:   opts.MaxBackoff,
+		RetryMax:       opts.MaxRetries,
+		CheckRetry:     c.checkRetry,
+		Backoff:        c.backoff,
+		ErrorHandler:   c.giveUp,
+		RequestLogHook: c.beforeAttempt,
+	}
 	return c, nil
 }
 
@@ -231,15 +215,41 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// attempt is the state of one logical request across its attempts.
-type attempt struct {
-	req     *Request
-	verdict Verdict
-	body    []byte
-	n       int
+// exchange is one logical request as the retry policies see it. The
+// go-retryablehttp client is built once per connector, and its policies
+// are handed nothing of a request but its context (CheckRetry gets no
+// request: hashicorp/go-retryablehttp#104, #169), so the context of each
+// request Do sends is its exchange: checkRetry finds the request's
+// idempotency and records its attempts and last failure by asserting the
+// type, not through a context value. Everything else a policy needs is in
+// the answer: the body and the verdict travel on the response (answer).
+// The fields are only touched from the goroutine running Do.
+type exchange struct {
+	context.Context
+	idempotent bool
+	attempts   int
+	last       error // the last failed attempt's error, redacted
 }
 
-type attemptKey struct{}
+// answer is a response body read whole by checkRetry, with the verdict on
+// it, for the policies that run after (backoff, the response handler,
+// giveUp) and for Do.
+type answer struct {
+	*bytes.Reader
+	body    []byte
+	verdict Verdict
+}
+
+func (a *answer) Close() error { return nil }
+
+// answerOf returns the answer checkRetry put on resp, or nil.
+func answerOf(resp *http.Response) *answer {
+	if resp == nil {
+		return nil
+	}
+	a, _ := resp.Body.(*answer)
+	return a
+}
 
 // Do sends r, retrying as its verdicts allow, and returns the final 2xx
 // response or a typed error (*AuthError, *RateLimitError, *ResponseError,
@@ -266,9 +276,8 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	case r.Body != nil:
 		body = r.Body
 	}
-	st := &attempt{req: r}
-	actx := context.WithValue(ctx, attemptKey{}, st)
-	rreq, err := retryablehttp.NewRequestWithContext(actx, method, u, body)
+	ex := &exchange{Context: ctx, idempotent: r.Idempotent || method == http.MethodGet || method == http.MethodHead}
+	rreq, err := retryablehttp.NewRequestWithContext(ex, method, u, body)
 	if err != nil {
 		return nil, errors.New(c.Redact(err.Error()))
 	}
@@ -283,52 +292,49 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if rreq.Header.Get("Accept") == "" {
 		rreq.Header.Set("Accept", "application/json")
 	}
-	idempotent := r.Idempotent || method == http.MethodGet || method == http.MethodHead
-
-	rc := &retryablehttp.Client{
-		HTTPClient:   c.http,
-		RetryWaitMin: c.opts.MinBackoff,
-		RetryWaitMax: c.opts.MaxBackoff,
-		RetryMax:     c.opts.MaxRetries,
-		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-			return c.check(ctx, st, idempotent, resp, err)
-		},
-		Backoff: func(min, max time.Duration, n int, _ *http.Response) time.Duration {
-			c.retries.Add(1)
-			if st.verdict.Wait > 0 {
-				return st.verdict.Wait
+	if r.Decode != nil {
+		// The library's per-request hook: it runs on an answer the policy
+		// took as final, and its error goes back to checkRetry, so a
+		// truncated or garbled page is retried like a failed attempt.
+		decode := r.Decode
+		rreq.SetResponseHandler(func(resp *http.Response) error {
+			a := answerOf(resp)
+			if a == nil || a.verdict.Err != nil {
+				return nil // a final failure: nothing to decode
 			}
-			return backoff(min, max, n)
-		},
-		ErrorHandler: func(resp *http.Response, err error, tries int) (*http.Response, error) {
-			if resp != nil && resp.Body != nil {
-				resp.Body.Close()
+			if err := decode(resp.StatusCode, a.body); err != nil {
+				return &decodeError{&MalformedError{Detail: "decode " + contentKind(resp.Header, a.body), Err: errors.New(c.Redact(err.Error()))}}
 			}
-			if err == nil {
-				err = st.verdict.Err
-			}
-			if err == nil {
-				err = errors.New("request failed")
-			}
-			return nil, err
-		},
+			return nil
+		})
 	}
-	resp, err := rc.Do(rreq)
+	resp, err := c.rc.Do(rreq)
 	if err != nil {
 		if ctx.Err() != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) && st.verdict.Err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) && ex.last != nil {
 				// Say why the attempts before the deadline failed: a
 				// refused connection retried until the deadline is a
 				// refused connection, not a timeout.
-				return nil, &DeadlineError{Err: ctx.Err(), Last: st.verdict.Err}
+				return nil, &DeadlineError{Err: ctx.Err(), Last: ex.last}
 			}
 			return nil, ctx.Err()
 		}
-		return nil, c.redactErr(err)
+		return nil, err
 	}
 	resp.Body.Close()
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: st.body}, nil
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Attempts: ex.attempts}
+	if a := answerOf(resp); a != nil {
+		out.Body = a.body
+	}
+	return out, nil
 }
+
+// decodeError is the response handler's verdict on a 2xx body it could
+// not decode: retry.
+type decodeError struct{ err *MalformedError }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
 
 // DoJSON sends r and decodes a 2xx body into out inside the retry loop, so
 // a truncated or garbled page is retried rather than returned.
@@ -377,61 +383,123 @@ func (c *Client) resolve(r *Request) (string, error) {
 	return u.String(), nil
 }
 
-// check reads the response once, classifies it and records the verdict.
-func (c *Client) check(ctx context.Context, st *attempt, idempotent bool, resp *http.Response, err error) (bool, error) {
-	st.n++
+// checkRetry is the client's retry policy. It is called with each
+// attempt's outcome, and again after the response handler has seen an
+// answer taken as final (with its error when it could not decode a 2xx). It reads a
+// response's body whole, classifies it, and leaves the verdict on the
+// response for the policies that follow.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	ex, _ := ctx.(*exchange)
+	if ex == nil {
+		ex = &exchange{Context: ctx} // a request not made by Do: nothing is idempotent
+	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
+	if a := answerOf(resp); a != nil {
+		// The pass after the response handler, over an answer judged
+		// final already.
+		if de, ok := err.(*decodeError); ok {
+			ex.last = de.err
+			c.log.DebugContext(ctx, "retrying request", "attempt", ex.attempts, "status", resp.StatusCode, "error", de.err.Error())
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return false, a.verdict.Err
+	}
+	ex.attempts++
 	if err != nil {
 		if typed := typedCause(err); typed != nil {
 			// Authorize failed (a refresh refused): retrying cannot help.
-			st.verdict = Verdict{Err: c.redactTyped(typed)}
-			return false, st.verdict.Err
+			ex.last = c.redactTyped(typed)
+			return false, ex.last
 		}
-		st.verdict = Verdict{Retry: idempotent, Err: c.redactErr(err)}
-		c.log.DebugContext(ctx, "request failed", "connector", c.opts.Connector, "attempt", st.n, "error", st.verdict.Err.Error())
-		if !idempotent {
-			return false, st.verdict.Err
+		ex.last = c.redactErr(err)
+		c.log.DebugContext(ctx, "request failed", "attempt", ex.attempts, "error", ex.last.Error())
+		if !ex.idempotent {
+			return false, ex.last
 		}
 		return true, nil
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if rerr != nil {
 		// The connection broke mid-body: the server did answer, but we
 		// have no whole page. Reading is safe to repeat.
-		st.verdict = Verdict{Retry: idempotent, Err: c.redactErr(fmt.Errorf("read response body: %w", rerr))}
-		if !idempotent {
-			return false, st.verdict.Err
+		v := Verdict{Retry: ex.idempotent, Err: c.redactErr(fmt.Errorf("read response body: %w", rerr))}
+		resp.Body = &answer{Reader: bytes.NewReader(nil), verdict: v}
+		ex.last = v.Err
+		if !v.Retry {
+			return false, v.Err
 		}
 		return true, nil
 	}
-	st.body = body
 	v := c.classify(resp.StatusCode, resp.Header, body)
-	if v.Retry && !idempotent && resp.StatusCode != http.StatusTooManyRequests {
+	if v.Retry && !ex.idempotent && resp.StatusCode != http.StatusTooManyRequests {
 		// A non-idempotent request may have had its effect; only refusals
 		// that say nothing happened (429) are safe to repeat.
 		v.Retry = false
 	}
-	if v.Err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && st.req.Decode != nil {
-		if derr := st.req.Decode(resp.StatusCode, body); derr != nil {
-			v = Verdict{Retry: true, Err: &MalformedError{Detail: "decode " + contentKind(resp.Header, body), Err: errors.New(c.Redact(derr.Error()))}}
-		}
-	}
 	if v.Retry && v.Wait > c.opts.MaxRetryAfter {
 		v = Verdict{Err: &RateLimitError{Status: resp.StatusCode, RetryAfter: v.Wait, Detail: "the server asks to wait longer than this run waits"}}
 	}
-	st.verdict = v
+	resp.Body = &answer{Reader: bytes.NewReader(body), body: body, verdict: v}
 	if v.Retry {
-		c.log.DebugContext(ctx, "retrying request", "connector", c.opts.Connector, "attempt", st.n, "status", resp.StatusCode, "wait", v.Wait)
+		ex.last = v.Err
+		c.log.DebugContext(ctx, "retrying request", "attempt", ex.attempts, "status", resp.StatusCode, "wait", v.Wait)
 		return true, nil
 	}
 	if v.Err != nil {
 		return false, v.Err
 	}
 	return false, nil
+}
+
+// backoff is the client's wait before a retry: the server's wish when the
+// answer had one (Retry-After, a vendor's retry_after), else exponential
+// with jitter.
+func (c *Client) backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
+	if a := answerOf(resp); a != nil && a.verdict.Wait > 0 {
+		return a.verdict.Wait
+	}
+	return backoff(min, max, n)
+}
+
+// beforeAttempt is the request hook: it counts retries.
+func (c *Client) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, n int) {
+	if n > 0 {
+		c.retries.Add(1)
+	}
+}
+
+// giveUp turns the last outcome into the error Do returns, once retries
+// are spent or a verdict was final.
+func (c *Client) giveUp(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err == nil {
+		if a := answerOf(resp); a != nil {
+			err = a.verdict.Err
+		}
+	}
+	var de *decodeError
+	switch {
+	case err == nil:
+		err = errors.New("request failed")
+	case errors.As(err, &de):
+		err = de.err
+	default:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// A transport error of the last attempt, as the HTTP client
+			// gave it.
+			err = c.redactErr(err)
+		}
+	}
+	return nil, err
 }
 
 // classify applies the vendor's classifier, then the generic status rules.
@@ -673,37 +741,51 @@ func backoff(min, max time.Duration, n int) time.Duration {
 	return half + time.Duration(rand.Int64N(int64(half)+1))
 }
 
-// limitedTransport waits on the rate limiters before every attempt and
-// adds credentials, so retries are limited and authorised like first tries.
-type limitedTransport struct {
+// transport waits on the limiters before every attempt and adds
+// credentials, so retries are limited and authorised like first tries.
+// Each limiter's slot is given back when the answer's headers (or the
+// failure) arrive, which is what a Window counts.
+type transport struct {
 	c    *Client
 	next http.RoundTripper
 }
 
-func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if t.c.limiter != nil {
-		if err := t.c.limiter.Wait(ctx); err != nil {
-			return nil, err
+	var limits []Limiter
+	if t.c.rate != nil {
+		limits = append(limits, t.c.rate)
+	}
+	if t.c.opts.Limit != nil {
+		limits = append(limits, t.c.opts.Limit(req)...)
+	}
+	done := make([]func(), 0, len(limits))
+	release := func() {
+		for _, d := range done {
+			d()
 		}
 	}
-	if st, ok := ctx.Value(attemptKey{}).(*attempt); ok {
-		for _, l := range st.req.Limiters {
-			if l == nil {
-				continue
-			}
-			if err := l.Wait(ctx); err != nil {
-				return nil, err
-			}
+	for _, l := range limits {
+		if l == nil {
+			continue
 		}
+		d, err := l.Acquire(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		done = append(done, d)
 	}
 	if t.c.opts.Authorize != nil {
 		// RoundTrip must not modify the caller's request.
 		req = req.Clone(ctx)
 		if err := t.c.opts.Authorize(ctx, req); err != nil {
+			release()
 			return nil, err
 		}
 	}
 	t.c.requests.Add(1)
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	release()
+	return resp, err
 }

@@ -100,7 +100,7 @@ func TestClient5xxGivesUp(t *testing.T) {
 		w.Write([]byte("<html>down</html>"))
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{MaxRetries: 3})
+	c := newTestClient(t, srv.URL, ClientOptions{HTTPOptions: HTTPOptions{MaxRetries: 3}})
 	_, err := c.Do(context.Background(), &Request{URL: "/x"})
 	var re *ResponseError
 	if !errors.As(err, &re) || re.Status != 503 {
@@ -146,7 +146,7 @@ func TestClientTransportErrorHidesURL(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now: connection refused
-	c := newTestClient(t, "http://"+addr+"/rest/1/"+testSecret+"/", ClientOptions{MaxRetries: 2})
+	c := newTestClient(t, "http://"+addr+"/rest/1/"+testSecret+"/", ClientOptions{HTTPOptions: HTTPOptions{MaxRetries: 2}})
 	_, err = c.Do(context.Background(), &Request{URL: "crm.deal.list"})
 	if err == nil {
 		t.Fatal("want error")
@@ -185,7 +185,7 @@ func TestClientMalformedGivesUpTyped(t *testing.T) {
 		w.Write([]byte(`not json`))
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{MaxRetries: 1})
+	c := newTestClient(t, srv.URL, ClientOptions{HTTPOptions: HTTPOptions{MaxRetries: 1}})
 	var out map[string]any
 	_, err := c.DoJSON(context.Background(), &Request{URL: "/x"}, &out)
 	var me *MalformedError
@@ -201,7 +201,7 @@ func TestClientPostNotRetriedOn5xxUnlessIdempotent(t *testing.T) {
 			n.Add(1)
 			w.WriteHeader(http.StatusInternalServerError)
 		}))
-		c := newTestClient(t, srv.URL, ClientOptions{MaxRetries: 2})
+		c := newTestClient(t, srv.URL, ClientOptions{HTTPOptions: HTTPOptions{MaxRetries: 2}})
 		c.Do(context.Background(), &Request{Method: "POST", URL: "/x", JSON: map[string]int{"a": 1}, Idempotent: idem})
 		srv.Close()
 		want := int32(1)
@@ -254,7 +254,7 @@ func TestClientRetryAfterTooLong(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{MaxRetryAfter: time.Minute})
+	c := newTestClient(t, srv.URL, ClientOptions{HTTPOptions: HTTPOptions{MaxRetryAfter: time.Minute}})
 	_, err := c.Do(context.Background(), &Request{URL: "/x"})
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter != time.Hour {
@@ -287,9 +287,9 @@ func TestClientContextCancelDuringBackoff(t *testing.T) {
 func TestClientRateLimiterShared(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{RateLimit: 1000, Burst: 1})
-	if c.limiter.Limit() != 1000 || c.limiter.Burst() != 1 {
-		t.Fatalf("limiter = %v/%d", c.limiter.Limit(), c.limiter.Burst())
+	c := newTestClient(t, srv.URL, ClientOptions{HTTPOptions: HTTPOptions{RateLimit: 1000, Burst: 1}})
+	if l := c.rate.(bucket).l; l.Limit() != 1000 || l.Burst() != 1 {
+		t.Fatalf("limiter = %v/%d", l.Limit(), l.Burst())
 	}
 	for range 3 {
 		if _, err := c.Do(context.Background(), &Request{URL: "/x"}); err != nil {
@@ -394,8 +394,8 @@ func TestClientDeadlineNamesLastAttempt(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	c := newTestClient(t, "http://"+addr+"/rest/1/"+testSecret+"/", ClientOptions{MaxRetries: 1 << 20,
-		MinBackoff: 2 * time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+	c := newTestClient(t, "http://"+addr+"/rest/1/"+testSecret+"/", ClientOptions{HTTPOptions: HTTPOptions{MaxRetries: 1 << 20,
+		MinBackoff: 2 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err = c.Do(ctx, &Request{URL: "crm.deal.list"})
@@ -440,7 +440,7 @@ func TestTransportReason(t *testing.T) {
 func TestClientTLSFailureNamed(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{MaxRetries: -1})
+	c := newTestClient(t, srv.URL, ClientOptions{HTTPOptions: HTTPOptions{MaxRetries: -1}})
 	_, err := c.Do(context.Background(), &Request{URL: "/x"})
 	te, ok := errors.AsType[*TransportError](err)
 	if !ok || te.Reason != "TLS handshake" {

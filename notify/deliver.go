@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -45,9 +44,6 @@ type Notifier struct {
 	Outbox  Outbox
 	Logger  *slog.Logger     // nil discards
 	Now     func() time.Time // nil is time.Now
-
-	// sleep waits out a rate limit; tests replace it so they don't wait.
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Summary is what one Deliver did.
@@ -71,15 +67,6 @@ type Failure struct {
 	Recipient string `json:"recipient"`
 	Error     string `json:"error"`
 }
-
-// Retry policy for HTTP 429. Only 429 is retried: Slack did not process the
-// request, so a retry cannot post twice, while a retry after a 5xx or a
-// broken connection could.
-const (
-	maxRateLimitRetries = 5
-	// defaultRetryAfter is used when a 429 carries no Retry-After header.
-	defaultRetryAfter = 30 * time.Second
-)
 
 // metadataEventType tags every posted message (Slack message metadata), so a
 // message whose outbox row was lost can be found in the channel history.
@@ -227,11 +214,8 @@ func (dr *deliveryRun) deliver(ctx context.Context, key string, d delivery, sum 
 			sum.Unchanged++
 			return nil
 		}
-		err := dr.retry(ctx, func() error {
-			_, _, _, err := n.Client.UpdateMessageContext(ctx, row.Channel, row.TS,
-				slack.MsgOptionText(d.msg.Text, false), slack.MsgOptionBlocks(d.msg.Blocks...))
-			return err
-		})
+		_, _, _, err := n.Client.UpdateMessageContext(ctx, row.Channel, row.TS,
+			slack.MsgOptionText(d.msg.Text, false), slack.MsgOptionBlocks(d.msg.Blocks...))
 		var se slack.SlackErrorResponse
 		switch {
 		case errors.As(err, &se) && se.Err == "message_not_found":
@@ -262,20 +246,15 @@ func (dr *deliveryRun) deliver(ctx context.Context, key string, d delivery, sum 
 			return err
 		}
 	}
-	var ch, ts string
-	err = dr.retry(ctx, func() error {
-		var err error
-		ch, ts, err = n.Client.PostMessageContext(ctx, channel,
-			slack.MsgOptionText(d.msg.Text, false),
-			slack.MsgOptionBlocks(d.msg.Blocks...),
-			slack.MsgOptionDisableLinkUnfurl(),
-			slack.MsgOptionDisableMediaUnfurl(),
-			slack.MsgOptionMetadata(slack.SlackMetadata{
-				EventType:    metadataEventType,
-				EventPayload: map[string]any{"period": key, "recipient": d.recipient},
-			}))
-		return err
-	})
+	ch, ts, err := n.Client.PostMessageContext(ctx, channel,
+		slack.MsgOptionText(d.msg.Text, false),
+		slack.MsgOptionBlocks(d.msg.Blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+		slack.MsgOptionMetadata(slack.SlackMetadata{
+			EventType:    metadataEventType,
+			EventPayload: map[string]any{"period": key, "recipient": d.recipient},
+		}))
 	if err != nil {
 		return apiError("chat.postMessage", channel, err)
 	}
@@ -304,12 +283,7 @@ func (dr *deliveryRun) dmChannel(ctx context.Context, sc *scoring.Scorecard) (st
 			return "", err
 		}
 	}
-	var ch *slack.Channel
-	err := dr.retry(ctx, func() error {
-		var err error
-		ch, _, _, err = dr.n.Client.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{id}})
-		return err
-	})
+	ch, _, _, err := dr.n.Client.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{id}})
 	if err != nil {
 		return "", apiError("conversations.open", id, err)
 	}
@@ -331,12 +305,7 @@ func (dr *deliveryRun) lookup(ctx context.Context, email string) (string, error)
 	if r, ok := dr.users[email]; ok {
 		return r.id, r.err
 	}
-	var u *slack.User
-	err := dr.retry(ctx, func() error {
-		var err error
-		u, err = dr.n.Client.GetUserByEmailContext(ctx, email)
-		return err
-	})
+	u, err := dr.n.Client.GetUserByEmailContext(ctx, email)
 	var se slack.SlackErrorResponse
 	var res userResult
 	switch {
@@ -356,50 +325,6 @@ func (dr *deliveryRun) lookup(ctx context.Context, email string) (string, error)
 		dr.users[email] = res
 	}
 	return res.id, res.err
-}
-
-// retry runs call, waiting out HTTP 429 answers for as long as Slack's
-// Retry-After says, at most maxRateLimitRetries times. Nothing else is
-// retried. The wait ends early when ctx is done.
-func (dr *deliveryRun) retry(ctx context.Context, call func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := call()
-		var rl *slack.RateLimitedError
-		var sc slack.StatusCodeError
-		var wait time.Duration
-		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &rl):
-			wait = rl.RetryAfter
-		case errors.As(err, &sc) && sc.Code == http.StatusTooManyRequests:
-			wait = defaultRetryAfter // a 429 without Retry-After
-		default:
-			return err
-		}
-		if attempt >= maxRateLimitRetries {
-			return err
-		}
-		wait = max(wait, time.Second)
-		dr.log.InfoContext(ctx, "slack rate limit, waiting", "wait", wait, "attempt", attempt+1)
-		if err := dr.n.wait(ctx, wait); err != nil {
-			return err
-		}
-	}
-}
-
-func (n *Notifier) wait(ctx context.Context, d time.Duration) error {
-	if n.sleep != nil {
-		return n.sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (n *Notifier) now() time.Time {

@@ -178,22 +178,38 @@ func (o *memOutbox) SaveSlackMessage(_ context.Context, m warehouse.SlackMessage
 	return nil
 }
 
+// waitRecorder is a retry handler of the production policy whose waits
+// are recorded in waits instead of slept.
+type waitRecorder struct {
+	next  slack.RetryHandler
+	waits *[]time.Duration
+}
+
+func (w waitRecorder) ShouldRetry(st *slack.RetryState, req *http.Request, resp *http.Response, err error) (bool, time.Duration) {
+	retry, d := w.next.ShouldRetry(st, req, resp, err)
+	if retry {
+		*w.waits = append(*w.waits, d)
+	}
+	return retry, 0
+}
+
 // testNotifier posts to channel C0SALES, the enterprise team to C0ENT and
-// DMs everyone; its log goes to logs and rate-limit waits are recorded in
-// waits instead of slept.
+// DMs everyone, through a client with crmkpi's retry policy (RetryConfig);
+// its log goes to logs and rate-limit waits are recorded in waits instead
+// of slept.
 func testNotifier(fs *fakeSlack, logs io.Writer, waits *[]time.Duration) *Notifier {
+	retry := RetryConfig()
+	for i, h := range retry.Handlers {
+		retry.Handlers[i] = waitRecorder{h, waits}
+	}
 	return &Notifier{
-		Client:         fs.client(),
+		Client:         newClient(testToken, fs.GetAPIURL(), retry),
 		Channel:        "C0SALES",
 		TeamChannels:   map[string]string{"enterprise": "C0ENT"},
 		DirectMessages: true,
 		Outbox:         &memOutbox{},
 		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:            func() time.Time { return time.Date(2026, 11, 1, 9, 5, 0, 0, time.UTC) },
-		sleep: func(_ context.Context, d time.Duration) error {
-			*waits = append(*waits, d)
-			return nil
-		},
 	}
 }
 
@@ -333,12 +349,76 @@ func TestDeliverWaitsOutRateLimit(t *testing.T) {
 	}
 }
 
+// cancelOnRetry is a retry handler of the production policy that stops
+// the run just as the client begins to wait, the wait it asked for left
+// whole.
+type cancelOnRetry struct {
+	next   slack.RetryHandler
+	cancel context.CancelFunc
+}
+
+func (c cancelOnRetry) ShouldRetry(st *slack.RetryState, req *http.Request, resp *http.Response, err error) (bool, time.Duration) {
+	retry, d := c.next.ShouldRetry(st, req, resp, err)
+	if retry {
+		c.cancel()
+	}
+	return retry, d
+}
+
+// TestDeliverRealWaitHonoursContext: a 429's Retry-After of an hour is
+// waited out only until the caller's context ends (slack-go's own wait;
+// were it to sleep the hour, the test would time out); then Deliver
+// reports the cancellation, having posted nothing.
 func TestDeliverRealWaitHonoursContext(t *testing.T) {
-	n := &Notifier{}
+	fs := newFakeSlack(t)
+	n := testNotifier(fs, io.Discard, new([]time.Duration))
 	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if err := n.wait(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("wait on a cancelled context = %v, want context.Canceled", err)
+	defer cancel()
+	retry := RetryConfig()
+	for i, h := range retry.Handlers {
+		retry.Handlers[i] = cancelOnRetry{h, cancel}
+	}
+	n.Client = newClient(testToken, fs.GetAPIURL(), retry)
+	n.DirectMessages, n.TeamChannels = false, nil
+	fs.failNext("chat.postMessage", 1, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	r := sampleReport()
+	_, err := n.Deliver(ctx, r, sampleInput(r))
+	if want := "chat.postMessage C0SALES: context canceled"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Deliver = %v, want a failure %q", err, want)
+	}
+	if got := len(fs.callsTo("chat.postMessage")); got != 1 {
+		t.Errorf("chat.postMessage called %d times, want 1 (the 429)", got)
+	}
+}
+
+// TestDeliverGivesUpAfterRetries: a 429 that persists is retried
+// maxRateLimitRetries times, each after Retry-After (or 30 s without it),
+// and then reported as still rate limited.
+func TestDeliverGivesUpAfterRetries(t *testing.T) {
+	fs := newFakeSlack(t)
+	var waits []time.Duration
+	n := testNotifier(fs, io.Discard, &waits)
+	n.DirectMessages, n.TeamChannels = false, nil
+	fs.failNext("chat.postMessage", 100, func(w http.ResponseWriter, r *http.Request) {
+		if len(fs.callsTo("chat.postMessage"))%2 == 0 {
+			w.Header().Set("Retry-After", "2")
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	r := sampleReport()
+	_, err := n.Deliver(t.Context(), r, sampleInput(r))
+	if err == nil || !strings.Contains(err.Error(), "rate_limited: still rate limited after retrying") {
+		t.Errorf("Deliver = %v, want rate_limited after retrying", err)
+	}
+	if got := len(fs.callsTo("chat.postMessage")); got != 1+maxRateLimitRetries {
+		t.Errorf("chat.postMessage called %d times, want %d", got, 1+maxRateLimitRetries)
+	}
+	want := []time.Duration{defaultRetryAfter, 2 * time.Second, defaultRetryAfter, 2 * time.Second, defaultRetryAfter}
+	if diff := cmp.Diff(want, waits); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 }
 

@@ -114,8 +114,7 @@ func newHubSpot(t testing.TB) *crm {
 				tok = o.token
 			}
 			c, err := hubspot.New(hubspot.Options{Name: name, BaseURL: srv.URL, Token: tok, Now: clk.Now,
-				RateLimit: 1e6, Burst: 1000, SearchRateLimit: 1e6, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond,
-				Timeout: o.timeout, MaxRetries: o.maxRetries, Transport: o.tr})
+				HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, Timeout: o.timeout, MaxRetries: o.maxRetries}, SearchRateLimit: 1e6, Transport: o.tr})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,8 +188,8 @@ func newAmoCRM(t testing.TB) *crm {
 				tok = o.token
 			}
 			c, err := amocrm.New(amocrm.Options{Name: name, BaseURL: srv.URL, Token: tok, Now: clk.Now,
-				RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, PageSize: 5,
-				Timeout: o.timeout, MaxRetries: o.maxRetries, Transport: o.tr})
+				HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: o.timeout, MaxRetries: o.maxRetries}, PageSize: 5,
+				Transport: o.tr})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,9 +289,8 @@ func newBitrix24(t testing.TB) *crm {
 			if o.token != "" {
 				wh = o.token
 			}
-			c, err := bitrix24.New(bitrix24.Options{Name: name, WebhookURL: wh, RateLimit: 10000, Burst: 100,
-				MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Now: clk.Now, BatchSize: 1,
-				Timeout: o.timeout, MaxRetries: o.maxRetries, Transport: o.tr})
+			c, err := bitrix24.New(bitrix24.Options{Name: name, WebhookURL: wh, HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: o.timeout, MaxRetries: o.maxRetries}, Now: clk.Now, BatchSize: 1,
+				Transport: o.tr})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/notify"
@@ -68,8 +69,7 @@ func TestHostileTextEndToEnd(t *testing.T) {
 		srv.AddMany(bitrix24test.Companies, cos)
 		srv.AddMany(bitrix24test.Deals, deals)
 		srv.AddMany(bitrix24test.Activities, acts)
-		b24, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), RateLimit: 10000, Burst: 100,
-			MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Now: clk.Now})
+		b24, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

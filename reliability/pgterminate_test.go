@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	crmsync "github.com/crmkpi/crmkpi/sync"
@@ -52,8 +53,7 @@ func TestPostgresBackendsTerminatedMidSync(t *testing.T) {
 	seedBitrix24(srv, 400)
 	clk.Advance(3 * time.Hour)
 	conn := func() *bitrix24.Client {
-		c, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), RateLimit: 10000, Burst: 100,
-			MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Now: clk.Now, BatchSize: 1})
+		c, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clk.Now, BatchSize: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

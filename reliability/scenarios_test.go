@@ -150,8 +150,8 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 					}
 				}), nil)
 				conn, err := amocrm.New(amocrm.Options{Name: "amo", BaseURL: srv.URL, Now: clk.Now, TokenStore: s,
-					OAuth:     &amocrm.OAuth{ClientID: "cid", ClientSecret: "oauth-client-secret", RedirectURI: "https://app.example/cb", RefreshToken: seed},
-					RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, PageSize: 5, Transport: ft})
+					OAuth:       &amocrm.OAuth{ClientID: "cid", ClientSecret: "oauth-client-secret", RedirectURI: "https://app.example/cb", RefreshToken: seed},
+					HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}, PageSize: 5, Transport: ft})
 				if err != nil {
 					t.Fatal(err)
 				}

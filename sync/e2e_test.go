@@ -82,8 +82,7 @@ func newHubSpot(t testing.TB, o fakeOpts) *crm {
 		clk: clk,
 		conn: func(t testing.TB, name string) connectors.Connector {
 			c, err := hubspot.New(hubspot.Options{Name: name, BaseURL: srv.URL, Token: token, Now: clk.Now,
-				RateLimit: 1e6, Burst: 1000, SearchRateLimit: 1e6, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond,
-				Fields: map[string]string{"deal_expense": "cost_of_sale", "key_client": "key_account"}})
+				HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}, SearchRateLimit: 1e6, Fields: map[string]string{"deal_expense": "cost_of_sale", "key_client": "key_account"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +141,7 @@ func newAmoCRM(t testing.TB, o fakeOpts) *crm {
 		clk: clk,
 		conn: func(t testing.TB, name string) connectors.Connector {
 			c, err := amocrm.New(amocrm.Options{Name: name, BaseURL: srv.URL, Token: srv.Token(), Now: clk.Now,
-				RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, PageSize: pageSize})
+				HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}, PageSize: pageSize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,8 +243,7 @@ func newBitrix24(t testing.TB, o fakeOpts) *crm {
 	return &crm{
 		clk: clk,
 		conn: func(t testing.TB, name string) connectors.Connector {
-			c, err := bitrix24.New(bitrix24.Options{Name: name, WebhookURL: srv.WebhookURL(), RateLimit: 10000, Burst: 100,
-				MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Now: clk.Now, BatchSize: batch})
+			c, err := bitrix24.New(bitrix24.Options{Name: name, WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clk.Now, BatchSize: batch})
 			if err != nil {
 				t.Fatal(err)
 			}

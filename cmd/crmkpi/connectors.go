@@ -32,7 +32,8 @@ func buildConnectors(conns []config.Connector, s *warehouse.Store, log *slog.Log
 func buildConnectorsWith(conns []config.Connector, ts tokenStore, log *slog.Logger) ([]built, error) {
 	var out []built
 	for _, c := range conns {
-		b, err := buildConnector(c, ts, log.With("connector", c.Name))
+		// Each connector names itself in its log lines (connectors.Logger).
+		b, err := buildConnector(c, ts, log)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("connector %s: %w", c.Name, err)}
 		}
@@ -51,13 +52,15 @@ func fieldsMap(f config.Fields) map[string]string {
 	return m
 }
 
+// buildConnector passes the config's settings through as they are: zeros
+// mean the vendor's defaults, which each New owns.
 func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built, error) {
 	switch c.Type {
 	case config.TypeHubSpot:
 		o := hubspot.Options{
-			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(),
-			RateLimit: c.RateLimit, Burst: c.Burst, SearchRateLimit: c.SearchRateLimit,
-			Timeout: c.Timeout, Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap,
+			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(), HTTPOptions: c.HTTPOptions,
+			RateTier: c.RateTier, SearchRateLimit: c.SearchRateLimit,
+			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap,
 			AssociationsEvery: c.AssociationsEvery, Currency: c.Currency,
 			TokenStore: ts, Logger: log,
 		}
@@ -72,8 +75,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		return built{conn: cl, stats: cl.Stats}, nil
 	case config.TypeAmoCRM:
 		o := amocrm.Options{
-			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(),
-			RateLimit: c.RateLimit, Burst: c.Burst, Timeout: c.Timeout,
+			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(), HTTPOptions: c.HTTPOptions,
 			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap, Currency: c.Currency,
 			TokenStore: ts, Logger: log,
 		}
@@ -87,16 +89,10 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		}
 		return built{conn: cl, stats: cl.Stats}, nil
 	case config.TypeBitrix24:
-		burst := c.Burst
-		if burst == 0 && c.Bucket > 0 {
-			// Leave most of the portal's bucket to other apps and users.
-			burst = max(1, c.Bucket/5)
-		}
 		o := bitrix24.Options{
-			Name: c.Name, WebhookURL: c.WebhookURL.Value(), BaseURL: c.BaseURL, Token: c.Token.Value(),
-			RateLimit: c.RateLimit, Burst: burst, Timeout: c.Timeout,
-			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap, ReconcileEvery: c.ReconcileEvery,
-			TokenStore: ts, Logger: log,
+			Name: c.Name, WebhookURL: c.WebhookURL.Value(), BaseURL: c.BaseURL, Token: c.Token.Value(), HTTPOptions: c.HTTPOptions,
+			Bucket: c.Bucket, Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap,
+			ReconcileEvery: c.ReconcileEvery, TokenStore: ts, Logger: log,
 		}
 		if c.OAuth != nil {
 			o.OAuth = &bitrix24.OAuth{ClientID: c.OAuth.ClientID, ClientSecret: c.OAuth.ClientSecret.Value(),

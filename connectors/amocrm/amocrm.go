@@ -26,12 +26,22 @@ const (
 	ObjectEvents connectors.Object = "events"
 )
 
-// Documented defaults.
+// Vendor defaults (docs/config.md lists them).
+var (
+	// DefaultHTTP are the HTTP settings New uses where Options has
+	// zeros: connectors.DefaultHTTP but for 7 requests per second (Kommo
+	// "Limitations"), one at a time, since amoCRM counts per second and
+	// bursts earn 429s.
+	DefaultHTTP = connectors.HTTPOptions{RateLimit: 7}.Or(connectors.DefaultHTTP)
+	// DefaultOverlap re-reads the last second of every window: timestamps
+	// have 1-second resolution.
+	DefaultOverlap = time.Second
+)
+
 const (
-	DefaultRateLimit = 7 // requests per second (Kommo "Limitations")
-	pageLimit        = 250
-	eventsLimit      = 100
-	expiryWarning    = 14 * 24 * time.Hour
+	pageLimit     = 250
+	eventsLimit   = 100
+	expiryWarning = 14 * 24 * time.Hour
 )
 
 // OAuth configures an OAuth 2.0 integration. The refresh token rotates on
@@ -61,18 +71,10 @@ type Options struct {
 	OAuth *OAuth
 	// TokenStore persists rotating OAuth tokens; required with OAuth.
 	TokenStore connectors.TokenStore
-	// RateLimit is requests/s for everything this client sends; default 7.
-	RateLimit float64
-	// Burst default 1: amoCRM counts per second, bursts earn 429s.
-	Burst int
-	// Timeout bounds one HTTP attempt; default 60s.
-	Timeout time.Duration
-	// MaxRetries, MinBackoff, MaxBackoff and MaxRetryAfter tune the shared
-	// client's retries (defaults 8, 500ms, 30s, 5m). A 429's retry_after
-	// above MaxRetryAfter fails the run instead of waiting.
-	MaxRetries             int
-	MinBackoff, MaxBackoff time.Duration
-	MaxRetryAfter          time.Duration
+	// HTTPOptions are the shared client's settings, for everything this
+	// client sends; zeros take DefaultHTTP's. A 429's retry_after above
+	// MaxRetryAfter fails the run instead of waiting.
+	connectors.HTTPOptions
 	// Fields maps nps_score, nps_date (contact), deal_expense (lead) and
 	// key_client (company) to custom field ids (or field codes).
 	Fields map[string]string
@@ -80,7 +82,7 @@ type Options struct {
 	// key_client_values besides a ticked checkbox).
 	KeyClient connectors.Flag
 	// Overlap is how far each incremental window reaches back into the
-	// previous one; default 1s, since timestamps have 1-second resolution.
+	// previous one; default DefaultOverlap.
 	Overlap time.Duration
 	// Lag keeps each window's end this far behind the run's start; default
 	// 0 (amoCRM lists are read from the primary store).
@@ -112,19 +114,20 @@ type Client struct {
 	banned atomic.Bool
 	saw429 atomic.Bool
 
-	oauth *tokenSource
+	// tokens holds the OAuth pair; nil with a long-lived token.
+	tokens *connectors.TokenSource
+	// tokenURL is the OAuth token endpoint.
+	tokenURL string
 
 	// currency is Options.Currency; the account's is in acct.
 	currency string
-	acctMu   sync.Mutex
+	acctMu   connectors.Lock // held while the account is read
 	acct     *account
 	// taskTypesTried is set once the task types were asked for, read or
 	// not, so a failing account read costs one request per Client.
 	taskTypesTried atomic.Bool
 
-	warnOnce sync.Once
-	// warned holds the keys of warnings already logged (warnf).
-	warned sync.Map
+	warn connectors.Warnings
 	// single holds the list paths that ignored filter[updated_at][from]
 	// and are read with the single-value form.
 	single sync.Map
@@ -146,11 +149,9 @@ func New(opts Options) (*Client, error) {
 	if opts.OAuth != nil && opts.TokenStore == nil {
 		return nil, errors.New("amocrm: OAuth needs a token store, since every refresh rotates the refresh token")
 	}
-	if opts.RateLimit <= 0 {
-		opts.RateLimit = DefaultRateLimit
-	}
+	opts.HTTPOptions = opts.HTTPOptions.Or(DefaultHTTP)
 	if opts.Overlap <= 0 {
-		opts.Overlap = time.Second
+		opts.Overlap = DefaultOverlap
 	}
 	if opts.PageSize <= 0 || opts.PageSize > pageLimit {
 		opts.PageSize = pageLimit
@@ -158,10 +159,8 @@ func New(opts Options) (*Client, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &Client{opts: opts, name: opts.Name, now: opts.Now, fields: opts.Fields, log: opts.Logger}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	c := &Client{opts: opts, name: opts.Name, now: opts.Now, fields: opts.Fields, log: connectors.Logger(opts.Logger, opts.Name)}
+	c.warn.Log = c.log
 	c.currency = strings.ToUpper(strings.TrimSpace(opts.Currency))
 	secrets := []string{opts.Token}
 	if o := opts.OAuth; o != nil {
@@ -169,29 +168,20 @@ func New(opts Options) (*Client, error) {
 	}
 	var err error
 	c.http, err = connectors.NewClient(connectors.ClientOptions{
-		Connector:     opts.Name,
-		BaseURL:       strings.TrimSuffix(opts.BaseURL, "/"),
-		RateLimit:     opts.RateLimit,
-		Burst:         opts.Burst,
-		Timeout:       opts.Timeout,
-		MaxRetries:    opts.MaxRetries,
-		MinBackoff:    opts.MinBackoff,
-		MaxBackoff:    opts.MaxBackoff,
-		MaxRetryAfter: opts.MaxRetryAfter,
-		Secrets:       secrets,
-		Authorize:     c.authorize,
-		Classify:      c.classify,
-		Transport:     opts.Transport,
-		Logger:        c.log,
+		HTTPOptions: opts.HTTPOptions,
+		Connector:   opts.Name,
+		BaseURL:     strings.TrimSuffix(opts.BaseURL, "/"),
+		Secrets:     secrets,
+		Authorize:   c.authorize,
+		Classify:    c.classify,
+		Transport:   opts.Transport,
+		Logger:      c.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("amocrm: %w", err)
 	}
 	if opts.OAuth != nil {
-		c.oauth, err = newTokenSource(c, secrets)
-		if err != nil {
-			return nil, err
-		}
+		c.newTokens()
 	}
 	return c, nil
 }
@@ -211,28 +201,17 @@ func (c *Client) Objects() []connectors.Object {
 // Stats returns the shared HTTP client's counters (requests, retries, 429s).
 func (c *Client) Stats() connectors.ClientStats { return c.http.Stats() }
 
-type counterKey struct{}
-
-// withCounter makes every HTTP attempt under ctx count into n, so a page
-// knows what it cost, retries included.
-func withCounter(ctx context.Context, n *int64) context.Context {
-	return context.WithValue(ctx, counterKey{}, n)
-}
-
 func (c *Client) authorize(ctx context.Context, req *http.Request) error {
 	if c.banned.Load() {
 		return c.banError()
 	}
 	tok := c.opts.Token
-	if c.oauth != nil && !strings.HasSuffix(req.URL.Path, "/oauth2/access_token") {
+	if c.tokens != nil && !c.isTokenEndpoint(req) {
 		var err error
-		tok, err = c.oauth.access(ctx)
+		tok, err = c.tokens.Access(ctx)
 		if err != nil {
 			return err
 		}
-	}
-	if n, ok := ctx.Value(counterKey{}).(*int64); ok {
-		atomic.AddInt64(n, 1)
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -247,6 +226,9 @@ func (c *Client) banError() error {
 			"the run stopped without further requests, since each one prolongs the ban: wait, then lower rate_limit",
 	}
 }
+
+// wrongCredentials begins the detail of a 401.
+const wrongCredentials = "wrong domain or token"
 
 // problem is amoCRM's application/problem+json error body.
 type problem struct {
@@ -320,7 +302,7 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 		return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: "access denied: " + p.text()}}
 	case http.StatusUnauthorized:
 		p, _ := parseProblem(body)
-		d := "wrong domain or token"
+		d := wrongCredentials
 		if t := p.text(); t != "" {
 			d += ": " + t
 		}
@@ -337,7 +319,7 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 // loop. It returns the status (204 = no content). With OAuth, a 401 makes
 // one forced refresh and one more try, for a token revoked before its
 // expiry.
-func (c *Client) getJSON(ctx context.Context, path string, q url.Values, decode func([]byte) error) (int, error) {
+func (c *Client) getJSON(ctx context.Context, cost *int, path string, q url.Values, decode func([]byte) error) (int, error) {
 	if c.banned.Load() {
 		return 0, c.banError()
 	}
@@ -350,14 +332,21 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, decode 
 	}
 	for try := 0; ; try++ {
 		var used string
-		if c.oauth != nil {
-			used = c.oauth.current()
+		if c.tokens != nil {
+			used = c.tokens.Current()
 		}
 		resp, err := c.http.Do(ctx, req)
+		if cost != nil {
+			if resp != nil {
+				*cost += resp.Attempts
+			} else {
+				*cost++
+			}
+		}
 		if err != nil {
 			var ae *connectors.AuthError
-			if c.oauth != nil && try == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-				c.oauth.invalidate(used)
+			if c.tokens != nil && try == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+				c.tokens.Refused(used)
 				continue
 			}
 			return 0, err
@@ -378,8 +367,10 @@ type account struct {
 // the currency for deals and the task type names for tasks come from one
 // request. A server that refuses with=task_types (a 4xx other than the
 // authentication, payment and rate answers) is asked once more without it.
-func (c *Client) loadAccount(ctx context.Context) (*account, error) {
-	c.acctMu.Lock()
+func (c *Client) loadAccount(ctx context.Context, cost *int) (*account, error) {
+	if err := c.acctMu.Lock(ctx); err != nil {
+		return nil, err
+	}
 	defer c.acctMu.Unlock()
 	if c.acct != nil {
 		return c.acct, nil
@@ -389,11 +380,11 @@ func (c *Client) loadAccount(ctx context.Context) (*account, error) {
 		Embedded json.RawMessage `json:"_embedded"`
 	}
 	decode := func(b []byte) error { w.Embedded = nil; return json.Unmarshal(b, &w) }
-	_, err := c.getJSON(ctx, "/api/v4/account", url.Values{"with": {"task_types"}}, decode)
+	_, err := c.getJSON(ctx, cost, "/api/v4/account", url.Values{"with": {"task_types"}}, decode)
 	var re *connectors.ResponseError
 	if errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired && re.Status != http.StatusTooManyRequests {
 		c.warnf("account-with", fmt.Sprintf("/api/v4/account?with=task_types answered %d; read without task type names", re.Status))
-		_, err = c.getJSON(ctx, "/api/v4/account", nil, decode)
+		_, err = c.getJSON(ctx, cost, "/api/v4/account", nil, decode)
 	}
 	if err != nil {
 		return nil, err
@@ -442,11 +433,11 @@ func taskTypes(raw json.RawMessage) map[int64]string {
 }
 
 // loadCurrency reads the account currency once (Options.Currency wins).
-func (c *Client) loadCurrency(ctx context.Context) (string, error) {
+func (c *Client) loadCurrency(ctx context.Context, cost *int) (string, error) {
 	if c.currency != "" {
 		return c.currency, nil
 	}
-	acc, err := c.loadAccount(ctx)
+	acc, err := c.loadAccount(ctx, cost)
 	if err != nil {
 		return "", fmt.Errorf("read account currency: %w", err)
 	}
@@ -460,14 +451,14 @@ func (c *Client) loadCurrency(ctx context.Context) (string, error) {
 // per Client. They only name a detail of the raw record, so a failed
 // account read costs a warning, not the task sync: the names are then
 // absent, and not asked for again by this Client.
-func (c *Client) loadTaskTypes(ctx context.Context) map[int64]string {
+func (c *Client) loadTaskTypes(ctx context.Context, cost *int) map[int64]string {
 	if c.taskTypesTried.Load() {
 		if acc := c.cachedAccount(); acc != nil {
 			return acc.taskTypes
 		}
 		return nil
 	}
-	acc, err := c.loadAccount(ctx)
+	acc, err := c.loadAccount(ctx, cost)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.taskTypesTried.Store(true)
@@ -483,7 +474,7 @@ func (c *Client) loadTaskTypes(ctx context.Context) map[int64]string {
 }
 
 func (c *Client) cachedAccount() *account {
-	c.acctMu.Lock()
+	c.acctMu.Lock(context.Background())
 	defer c.acctMu.Unlock()
 	return c.acct
 }
@@ -551,13 +542,13 @@ func (c *Client) Check(ctx context.Context) ([]string, error) {
 	var acc struct {
 		Currency str `json:"currency"`
 	}
-	if _, err := c.getJSON(ctx, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
+	if _, err := c.getJSON(ctx, nil, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
 		return warnings, c.http.Wrap("", 0, fmt.Errorf("check account: %w", err))
 	}
 	if acc.Currency == "" && c.currency == "" {
 		warnings = append(warnings, c.name+": the account reports no currency; set the connector's currency")
 	}
-	_, err = c.getJSON(ctx, "/api/v4/users", url.Values{"limit": {"1"}}, func([]byte) error { return nil })
+	_, err = c.getJSON(ctx, nil, "/api/v4/users", url.Values{"limit": {"1"}}, func([]byte) error { return nil })
 	var ae *connectors.AuthError
 	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
 		return warnings, c.http.Wrap(connectors.ObjectUsers, 0,

@@ -76,8 +76,7 @@ func newConn(t testing.TB, srv *amocrmtest.Server, clk *clock, mod func(*Options
 	t.Helper()
 	o := Options{
 		Name: "amo", BaseURL: srv.URL, Token: srv.Token(), Now: clk.Now,
-		RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond,
-		Fields: map[string]string{
+		HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}, Fields: map[string]string{
 			"nps_score": "512345", "nps_date": "512346", "deal_expense": "512399", "key_client": "512401",
 		},
 	}

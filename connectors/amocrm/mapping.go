@@ -17,36 +17,13 @@ import (
 // sending numbers as strings and nulls where a number is documented.
 
 // num is an integer that may arrive as a JSON number (possibly with a
-// fraction), a numeric string, or null (0).
+// fraction), a numeric string, a boolean (1 or 0), or null (0).
 type num int64
 
 func (n *num) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" || string(b) == `""` || string(b) == "false" {
-		*n = 0
-		return nil
-	}
-	if string(b) == "true" {
-		*n = 1
-		return nil
-	}
-	s := string(b)
-	if b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*n = num(v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 9e18 {
-		return fmt.Errorf("not an integer: %.40q", s)
-	}
-	*n = num(f)
-	return nil
+	v, _, err := connectors.ScalarOf(b).Int(true)
+	*n = num(v)
+	return err
 }
 
 // id renders an id as a decimal string; 0 (amoCRM's "none") is "".
@@ -59,16 +36,11 @@ func (n num) id() string {
 
 // time reads Unix seconds; values too large for seconds are taken as
 // milliseconds. 0 is the zero time.
-func (n num) time() time.Time {
-	v := int64(n)
-	if v <= 0 {
-		return time.Time{}
-	}
-	if v > 1e11 {
-		return time.UnixMilli(v).UTC()
-	}
-	return time.Unix(v, 0).UTC()
-}
+func (n num) time() time.Time { return connectors.UnixTime(int64(n)) }
+
+// numberFormat is how amoCRM writes numbers in strings: "1500.5" or
+// "1500,5".
+var numberFormat = connectors.NumberFormat{DecimalComma: true}
 
 // fnum is a float that may arrive as a number, a numeric string or null.
 type fnum struct {
@@ -77,52 +49,13 @@ type fnum struct {
 }
 
 func (f *fnum) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*f = fnum{}
-	if len(b) == 0 || string(b) == "null" || string(b) == `""` {
-		return nil
-	}
-	s := string(b)
-	if b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
-		if s == "" {
-			return nil
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("not a number: %.40q", s)
-	}
-	*f = fnum{V: v, Set: true}
-	return nil
+	v, ok, err := connectors.ScalarOf(b).Float(numberFormat)
+	*f = fnum{V: v, Set: ok}
+	return err
 }
 
 // str is a string that may arrive as a number or null.
-type str string
-
-func (s *str) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
-		*s = ""
-		return nil
-	}
-	if b[0] == '"' {
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = str(v)
-		return nil
-	}
-	if b[0] == '{' || b[0] == '[' {
-		return fmt.Errorf("not a string")
-	}
-	*s = str(b)
-	return nil
-}
+type str = connectors.Str
 
 // flag is a boolean that may arrive as true/false, 0/1, "true"/"1" or null.
 type flag bool
@@ -133,37 +66,13 @@ func (f *flag) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// amoTruth is how amoCRM writes yes and no: booleans, 0/1, and the words
+// of a checkbox field; any other text is no.
+var amoTruth = connectors.Truth{Yes: []string{"true", "1", "yes", "y", "да"}, Numbers: true}
+
 // truthy reads a JSON scalar as a yes/no; ok is false for null, "" and
 // non-scalars (no answer).
-func truthy(b []byte) (v, ok bool) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
-		return false, false
-	}
-	switch b[0] {
-	case 't':
-		return true, true
-	case 'f':
-		return false, true
-	case '"':
-		var s string
-		if json.Unmarshal(b, &s) != nil {
-			return false, false
-		}
-		s = strings.ToLower(strings.TrimSpace(s))
-		switch s {
-		case "":
-			return false, false
-		case "true", "1", "yes", "y", "да":
-			return true, true
-		}
-		return false, true
-	case '{', '[':
-		return false, false
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	return err == nil && f != 0, err == nil
-}
+func truthy(b []byte) (v, ok bool) { return amoTruth.Read(connectors.ScalarOf(b)) }
 
 type customField struct {
 	FieldID   num       `json:"field_id"`
@@ -225,27 +134,25 @@ func (cf customFields) number(key string) *float64 {
 	return nil
 }
 
-// date reads a date field: Unix seconds (number or string), RFC 3339 or
-// YYYY-MM-DD.
+// dateFormat is amoCRM's date fields: Unix seconds (number or string),
+// RFC 3339, or a date.
+var dateFormat = connectors.TimeFormat{
+	Layouts: []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02", "02.01.2006"},
+	Epoch:   connectors.EpochSeconds,
+	Want:    "Unix seconds or a date",
+}
+
+// date reads a date field.
 func (cf customFields) date(key string) *time.Time {
 	s := cf.first(key)
 	if s == "" {
 		return nil
 	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		t := num(int64(n)).time()
-		if t.IsZero() {
-			return nil
-		}
-		return &t
+	t, err := dateFormat.Parse(s, time.UTC)
+	if err != nil || t.IsZero() {
+		return nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02", "02.01.2006"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			return &t
-		}
-	}
-	return nil
+	return &t
 }
 
 // flag reads a yes/no field with connectors.Flag: yes when any value says

@@ -113,7 +113,7 @@ type list struct {
 	handle func(raw json.RawMessage, p *connectors.Page) error
 	// before runs before every page of the list; it caches what it
 	// loads (account currency, task type names).
-	before func(ctx context.Context) error
+	before func(ctx context.Context, cost *int) error
 	// skip, when set, tells from the cursor that the list need not be
 	// read in this run (events read one type per list once a comma list
 	// has brought events).
@@ -134,7 +134,7 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, cursorStr stri
 		return c.http.Wrap(obj, 0, err)
 	}
 	if w != "" {
-		c.warnOnce.Do(func() { c.log.WarnContext(ctx, "token expires soon", "connector", c.name, "warning", w) })
+		c.warn.Once(ctx, "token-expiry", "token expires soon", "warning", w)
 	}
 	m := &mapper{fields: c.fields, key: c.opts.KeyClient, now: c.now().UTC()}
 	if obj == ObjectEvents {
@@ -208,8 +208,8 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 		return []list{
 			{path: "/api/v4/leads", name: "leads", limit: limit, window: updatedWindow, orderID: true, paged: true,
 				extra: url.Values{"with": {"contacts"}},
-				before: func(ctx context.Context) error {
-					cur, err := c.loadCurrency(ctx)
+				before: func(ctx context.Context, cost *int) error {
+					cur, err := c.loadCurrency(ctx, cost)
 					m.currency = cur
 					return err
 				},
@@ -247,9 +247,9 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 	case ObjectTasks:
 		// The tasks list sorts by created_at, complete_till or id only.
 		return []list{{path: "/api/v4/tasks", name: "tasks", limit: limit, window: updatedWindow, orderID: true, paged: true,
-			before: func(ctx context.Context) error {
+			before: func(ctx context.Context, cost *int) error {
 				if m.taskTypes == nil {
-					m.taskTypes = c.loadTaskTypes(ctx)
+					m.taskTypes = c.loadTaskTypes(ctx, cost)
 				}
 				return nil
 			},
@@ -452,11 +452,7 @@ func (c *Client) singleFilter(path string) bool {
 }
 
 // warnf logs msg once per key and Client.
-func (c *Client) warnf(key, msg string) {
-	if _, dup := c.warned.LoadOrStore(key, true); !dup && c.log != nil {
-		c.log.Warn(msg, "connector", c.name)
-	}
-}
+func (c *Client) warnf(key, msg string) { c.warn.Once(context.Background(), key, msg) }
 
 // maxEmptyPages is how many empty pages in a row, each with a next link
 // to a later page, end a list. amoCRM answers the page after the last with
@@ -495,17 +491,18 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 	cur.Phase = nextPhase(lists, cur, cur.Phase)
 	for pageNo := 1; cur.Phase < len(lists); pageNo++ {
 		l := &lists[cur.Phase]
-		var reqs int64
-		pctx := withCounter(ctx, &reqs)
+		// reqs is what the page cost: its attempts, retries included,
+		// and any account read it needed.
+		var reqs int
 		if l.before != nil {
-			if err := l.before(pctx); err != nil {
+			if err := l.before(ctx, &reqs); err != nil {
 				return c.http.Wrap(obj, pageNo, err)
 			}
 		}
 		var lp *listPage
 		for {
 			lp = nil
-			status, err := c.getJSON(pctx, l.path, c.query(l, cur), func(body []byte) error {
+			status, err := c.getJSON(ctx, &reqs, l.path, c.query(l, cur), func(body []byte) error {
 				var err error
 				lp, err = decodeList(body, l)
 				return err
@@ -546,7 +543,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 					l.path, strings.Join(eventTypes, ","), l.extra.Get("filter[type]")))
 			}
 		}
-		done, err := c.advance(pctx, l, &pg, lp, &nc)
+		done, err := c.advance(ctx, &reqs, l, &pg, lp, &nc)
 		if err != nil {
 			return c.http.Wrap(obj, pageNo, err)
 		}
@@ -569,7 +566,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 		page := lp.page
 		page.Cursor = nc.String()
-		page.Requests = int(reqs)
+		page.Requests = reqs
 		page.Total = lp.total
 		if err := emit(ctx, page); err != nil {
 			return err
@@ -599,7 +596,7 @@ func nextPhase(lists []list, cur cursor, p int) int {
 // link points back at itself twice. Taking either for the end of the list
 // would end the run successfully with the rest of the list never read,
 // and the next run would start after it.
-func (c *Client) advance(ctx context.Context, l *list, pg *paging, lp *listPage, nc *cursor) (done bool, err error) {
+func (c *Client) advance(ctx context.Context, cost *int, l *list, pg *paging, lp *listPage, nc *cursor) (done bool, err error) {
 	switch {
 	case lp.skip || !l.paged:
 		// A refused list, or a list read in one request.
@@ -637,7 +634,7 @@ func (c *Client) advance(ctx context.Context, l *list, pg *paging, lp *listPage,
 		over := false
 		if pg.full && lp.ids[len(lp.ids)-1] == pg.last {
 			// Shaped like the last page again: ask whether it was.
-			if over, err = c.overAt(ctx, l, pg, *nc); err != nil {
+			if over, err = c.overAt(ctx, cost, l, pg, *nc); err != nil {
 				return false, err
 			}
 		}
@@ -674,7 +671,7 @@ func (c *Client) advance(ctx context.Context, l *list, pg *paging, lp *listPage,
 // the page should have started at (limit 1): nothing, or the last record
 // read again (clamped), means the list is over; anything else, that the
 // server did not move on.
-func (c *Client) overAt(ctx context.Context, l *list, pg *paging, cur cursor) (bool, error) {
+func (c *Client) overAt(ctx context.Context, cost *int, l *list, pg *paging, cur cursor) (bool, error) {
 	if pg.last == "" || l.limit <= 1 {
 		return false, nil
 	}
@@ -682,7 +679,7 @@ func (c *Client) overAt(ctx context.Context, l *list, pg *paging, cur cursor) (b
 	q.Set("limit", "1")
 	q.Set("page", strconv.Itoa((cur.Page-1)*l.limit+1))
 	var lp *listPage
-	status, err := c.getJSON(ctx, l.path, q, func(body []byte) error {
+	status, err := c.getJSON(ctx, cost, l.path, q, func(body []byte) error {
 		var err error
 		lp, err = decodeList(body, l)
 		return err

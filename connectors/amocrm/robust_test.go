@@ -187,8 +187,7 @@ func TestBanWithJSONBody(t *testing.T) {
 	}))
 	defer ts.Close()
 	clk := newClock()
-	c, err := New(Options{Name: "amo", BaseURL: ts.URL, Token: "tok", Now: clk.Now, RateLimit: 1e6, Burst: 100,
-		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	c, err := New(Options{Name: "amo", BaseURL: ts.URL, Token: "tok", Now: clk.Now, HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,8 +200,8 @@ func verdictFor(c *Client, status int, eb errorBody) connectors.Verdict {
 		// A manual block by Bitrix24 support: waiting will not help.
 		return connectors.Verdict{Err: &connectors.RateLimitError{Status: status, Detail: detail, Fatal: true}}
 	case "expired_token":
-		if c != nil && c.tok != nil && c.tok.canRefresh() {
-			c.tok.markExpired()
+		// One refresh per refused token, however many calls saw it.
+		if c != nil && c.tokens != nil && c.tokens.Refused("") {
 			return connectors.Verdict{Retry: true, Wait: time.Millisecond, Err: &connectors.AuthError{Status: status, Detail: detail}}
 		}
 		return connectors.Verdict{Err: &connectors.AuthError{Status: status, Detail: detail}}

@@ -27,15 +27,19 @@ import (
 	"github.com/crmkpi/crmkpi/connectors"
 )
 
-// Vendor defaults (limits.md: the leaky bucket of non-Enterprise plans).
+// Vendor defaults (limits.md: the leaky bucket of non-Enterprise plans;
+// docs/config.md lists them).
 const (
 	// DefaultRateLimit is the bucket's drain rate, requests per second.
 	DefaultRateLimit = 2
+	// DefaultBucket is the portal's bucket: 50 requests (250 on
+	// Enterprise plans).
+	DefaultBucket = 50
 	// DefaultBurst is how far ahead of the drain rate the client may run.
-	// The portal's bucket holds 50, but it is shared by every app and
-	// webhook on the portal (and every client on our IP), so we take a
-	// fifth of it and leave the rest as headroom for the others.
-	DefaultBurst = 10
+	// The portal's bucket is shared by every app and webhook on the
+	// portal (and every client on our IP), so we take a fifth of it and
+	// leave the rest as headroom for the others.
+	DefaultBurst = DefaultBucket / 5
 	// DefaultOverlap re-reads the last hour of every window: it covers
 	// clock skew and a DST change of the portal's offset between runs.
 	DefaultOverlap = time.Hour
@@ -73,20 +77,16 @@ type Options struct {
 	Token string
 	// OAuth enables refreshing Token.
 	OAuth *OAuth
-	// RateLimit and Burst shape the client-side limiter; defaults
-	// DefaultRateLimit and DefaultBurst. Enterprise portals drain 5/s into
-	// a bucket of 250: RateLimit 5, Burst 50.
-	RateLimit float64
-	Burst     int
-	// Timeout bounds one HTTP attempt; default 60s, the portal's own cap.
-	Timeout time.Duration
-	// MaxRetries, MinBackoff and MaxBackoff tune the shared client's
-	// retries (defaults 8, 500ms, 30s); tests make them tiny.
-	MaxRetries             int
-	MinBackoff, MaxBackoff time.Duration
-	// MaxRetryAfter is the longest OPERATION_TIME_LIMIT wait sat through;
-	// default 5 minutes, beyond that the pull fails with a rate-limit error.
-	MaxRetryAfter time.Duration
+	// HTTPOptions are the shared client's settings; zeros take
+	// DefaultHTTP's. Burst defaults to a fifth of Bucket. Enterprise
+	// portals drain 5/s into a bucket of 250: RateLimit 5, Bucket 250.
+	// Timeout bounds one attempt (the portal's own cap is 60 s);
+	// MaxRetryAfter is the longest OPERATION_TIME_LIMIT wait sat through,
+	// beyond which the pull fails with a rate-limit error.
+	connectors.HTTPOptions
+	// Bucket is the size of the portal's leaky bucket; default
+	// DefaultBucket.
+	Bucket int
 	// Fields maps nps_score, nps_date (contact), deal_expense (deal) and
 	// key_client (company) to UF_CRM_* field codes.
 	Fields map[string]string
@@ -118,7 +118,8 @@ type Client struct {
 	opts Options
 	http *connectors.Client
 	log  *slog.Logger
-	tok  *tokenSource // nil with a webhook
+	// tokens holds the OAuth access token; nil with a webhook.
+	tokens *connectors.TokenSource
 
 	// offset is the portal's UTC offset in seconds, learned from the
 	// time.date_start of any answer; offsetKnown says whether it has been.
@@ -140,6 +141,11 @@ type Client struct {
 // chaining is given up for the client's lifetime.
 const maxChainFailures = 2
 
+// DefaultHTTP are the HTTP settings New uses where Options has zeros:
+// connectors.DefaultHTTP but for the bucket's drain rate and a fifth of
+// the default bucket (New takes a fifth of Options.Bucket instead).
+var DefaultHTTP = connectors.HTTPOptions{RateLimit: DefaultRateLimit, Burst: DefaultBurst}.Or(connectors.DefaultHTTP)
+
 var (
 	_ connectors.Connector  = (*Client)(nil)
 	_ connectors.Reconciler = (*Client)(nil)
@@ -150,12 +156,14 @@ func New(opts Options) (*Client, error) {
 	if opts.Name == "" {
 		opts.Name = "bitrix24"
 	}
-	if opts.RateLimit <= 0 {
-		opts.RateLimit = DefaultRateLimit
+	if opts.Bucket <= 0 {
+		opts.Bucket = DefaultBucket
 	}
 	if opts.Burst <= 0 {
-		opts.Burst = DefaultBurst
+		// Leave most of the portal's bucket to other apps and users.
+		opts.Burst = max(1, opts.Bucket/5)
 	}
+	opts.HTTPOptions = opts.HTTPOptions.Or(DefaultHTTP)
 	if opts.Overlap <= 0 {
 		opts.Overlap = DefaultOverlap
 	}
@@ -168,11 +176,7 @@ func New(opts Options) (*Client, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &Client{opts: opts, log: opts.Logger}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	c.log = c.log.With("connector", opts.Name)
+	c := &Client{opts: opts, log: connectors.Logger(opts.Logger, opts.Name)}
 
 	var secrets []string
 	base := opts.BaseURL
@@ -203,37 +207,23 @@ func New(opts Options) (*Client, error) {
 	default:
 		return nil, errors.New("webhook_url or base_url is required")
 	}
-	var authorize func(context.Context, *http.Request) error
-	if opts.WebhookURL == "" {
-		ts, err := newTokenSource(c, secrets)
-		if err != nil {
-			return nil, err
-		}
-		c.tok = ts
-		// The access token rides in the JSON body ("auth"), never in the
-		// URL, so no transport error or log line can carry it.
-		authorize = ts.authorize
-	}
 	hc, err := connectors.NewClient(connectors.ClientOptions{
-		Connector:     opts.Name,
-		BaseURL:       base,
-		RateLimit:     opts.RateLimit,
-		Burst:         opts.Burst,
-		Timeout:       opts.Timeout,
-		MaxRetries:    opts.MaxRetries,
-		MinBackoff:    opts.MinBackoff,
-		MaxBackoff:    opts.MaxBackoff,
-		MaxRetryAfter: opts.MaxRetryAfter,
-		Secrets:       secrets,
-		Authorize:     authorize,
-		Classify:      c.classify,
-		Transport:     opts.Transport,
-		Logger:        c.log,
+		HTTPOptions: opts.HTTPOptions,
+		Connector:   opts.Name,
+		BaseURL:     base,
+		Secrets:     secrets,
+		Authorize:   c.authorize,
+		Classify:    c.classify,
+		Transport:   opts.Transport,
+		Logger:      c.log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	c.http = hc
+	if opts.WebhookURL == "" {
+		c.newTokens()
+	}
 	return c, nil
 }
 
@@ -342,15 +332,4 @@ func scopeList(raw json.RawMessage) ([]string, error) {
 // redacted by the shared client, which knows them through AddSecret.
 func (c *Client) fail(obj connectors.Object, page int, err error) error {
 	return c.http.Wrap(obj, page, err)
-}
-
-// addSecret redacts s from every error and log line from now on, in the
-// API client and the token endpoint's.
-func (c *Client) addSecret(s string) {
-	if c.http != nil {
-		c.http.AddSecret(s)
-	}
-	if c.tok != nil && c.tok.http != nil {
-		c.tok.http.AddSecret(s)
-	}
 }

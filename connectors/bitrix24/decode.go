@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmkpi/crmkpi/connectors"
 )
 
 // fields is one record decoded to its raw values. Bitrix24 sends ids and
@@ -30,25 +32,17 @@ func decodeFields(raw json.RawMessage) (fields, error) {
 // written, true/false as "Y"/"N" (Bitrix24's booleans); ok is false for
 // null, absent, objects and arrays.
 func rawString(raw json.RawMessage) (string, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
+	v := connectors.ScalarOf(raw)
+	switch v.Kind {
+	case connectors.Null, connectors.Composite:
 		return "", false
-	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false
+	case connectors.Bool:
+		if v.Text == "true" {
+			return "Y", true
 		}
-		return s, true
-	case 't':
-		return "Y", string(raw) == "true"
-	case 'f':
-		return "N", string(raw) == "false"
-	case 'n', '{', '[':
-		return "", false
+		return "N", true
 	}
-	return string(raw), true
+	return v.Text, true
 }
 
 func (f fields) str(key string) string {
@@ -80,48 +74,51 @@ func (f fields) num(key string) *float64 {
 	return parseNum(f.str(key))
 }
 
+// numberFormat is how Bitrix24 writes numbers in strings: "1500.50",
+// "1500,50", "1 500", and money fields as "1500|RUB".
+var numberFormat = connectors.NumberFormat{DecimalComma: true, Spaces: true, Currency: true}
+
 func parseNum(s string) *float64 {
-	s, _, _ = strings.Cut(s, "|")
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	if s == "" {
-		return nil
-	}
-	n, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-	if err != nil || n != n {
+	n, ok, err := numberFormat.Parse(s)
+	if !ok || err != nil {
 		return nil
 	}
 	return &n
 }
 
+// parseInt reads an integer, written with or without a fraction.
 func parseInt(s string) (int64, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, nil
+	n, ok, err := connectors.Scalar{Kind: connectors.String, Text: s}.Int(false)
+	if err == nil && !ok {
+		err = errors.New("want an integer, got nothing")
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, err
-	}
-	return int64(f), nil
+	return n, err
 }
+
+// b24Truth is Bitrix24's yes: Y (and true, 1); anything else is no.
+var b24Truth = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}}
 
 // flag reads Bitrix24's Y/N booleans (and true/false, 1/0).
 func (f fields) flag(key string) bool {
-	switch strings.ToUpper(f.str(key)) {
-	case "Y", "TRUE", "1":
-		return true
-	}
-	return false
+	v, _ := b24Truth.Read(connectors.ScalarOf(f[key]))
+	return v
 }
 
-// timeLayouts are the datetime shapes seen on the wire: ISO 8601 with the
-// portal's offset (the documented one), with fractions, without an offset,
-// and the dd.mm.yyyy forms some user fields come back in.
-var timeLayouts = []string{
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05",
-	"2006-01-02",
-	"02.01.2006 15:04:05",
-	"02.01.2006",
+// timeFormat is the datetime shapes seen on the wire: ISO 8601 with the
+// portal's offset (the documented one), with fractions, with an offset
+// without a colon, without an offset, and the dd.mm.yyyy forms some user
+// fields come back in.
+var timeFormat = connectors.TimeFormat{
+	Layouts: []string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04:05-0700",
+		"2006-01-02T15:04:05",
+		"2006-01-02 15:04:05",
+		"2006-01-02",
+		"02.01.2006 15:04:05",
+		"02.01.2006",
+	},
+	Want: "a Bitrix24 datetime",
 }
 
 // parseTime reads a datetime and returns it in UTC. A value without an
@@ -129,26 +126,8 @@ var timeLayouts = []string{
 // values give ok=false rather than an error: optional dates come back in
 // odd shapes ("{}", "24.08.2023 13:19:39") and must not sink a page.
 func parseTime(s string, loc *time.Location) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), true
-	}
-	// "+0300" offsets (no colon).
-	if t, err := time.Parse("2006-01-02T15:04:05-0700", s); err == nil {
-		return t.UTC(), true
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
+	t, err := timeFormat.Parse(s, loc)
+	return t, err == nil
 }
 
 func (f fields) time(key string, loc *time.Location) time.Time {

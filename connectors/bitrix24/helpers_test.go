@@ -69,14 +69,11 @@ func (s *syncBuffer) String() string {
 func newClient(t testing.TB, srv *bitrix24test.Server, clk *clock, mod func(*Options)) *Client {
 	t.Helper()
 	opts := Options{
-		Name:       "b24",
-		WebhookURL: srv.WebhookURL(),
-		RateLimit:  10000,
-		Burst:      100,
-		MinBackoff: time.Millisecond,
-		MaxBackoff: 5 * time.Millisecond,
-		Now:        clk.Now,
-		Fields:     map[string]string{"nps_score": "UF_CRM_NPS", "nps_date": "UF_CRM_NPS_DATE", "deal_expense": "UF_CRM_EXPENSE", "key_client": "UF_CRM_KEY"},
+		Name:        "b24",
+		WebhookURL:  srv.WebhookURL(),
+		HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+		Now:         clk.Now,
+		Fields:      map[string]string{"nps_score": "UF_CRM_NPS", "nps_date": "UF_CRM_NPS_DATE", "deal_expense": "UF_CRM_EXPENSE", "key_client": "UF_CRM_KEY"},
 	}
 	if mod != nil {
 		mod(&opts)

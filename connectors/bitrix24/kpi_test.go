@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/scoring"
@@ -74,8 +75,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 				"END_TIME": "2026-09-10T14:05:00+03:00", "DEADLINE": "2026-09-10T14:00:00+03:00", "COMPLETED": "Y",
 				"STATUS": "2", "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
 		})
-		conn, err := bitrix24.New(bitrix24.Options{Name: "b24", WebhookURL: srv.WebhookURL(), RateLimit: 10000, Burst: 100,
-			MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Now: clock})
+		conn, err := bitrix24.New(bitrix24.Options{Name: "b24", WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}

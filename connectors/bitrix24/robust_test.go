@@ -418,7 +418,7 @@ func TestHTTPHandlerShapes(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	clk := newClock(t0)
-	c, err := New(Options{Name: "b24", WebhookURL: srv.URL + "/rest/1/code/", Now: clk.Now, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	c, err := New(Options{Name: "b24", WebhookURL: srv.URL + "/rest/1/code/", Now: clk.Now, HTTPOptions: connectors.HTTPOptions{MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

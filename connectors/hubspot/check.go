@@ -106,7 +106,7 @@ func (c *Client) checkCurrency(ctx context.Context) ([]string, error) {
 }
 
 func (c *Client) checkOAuth(ctx context.Context) ([]string, error) {
-	tok, err := c.auth.token(ctx)
+	tok, err := c.tokens.Access(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (c *Client) checkOAuth(ctx context.Context) ([]string, error) {
 		Scopes    []string `json:"scopes"`
 		ExpiresIn int      `json:"expires_in"`
 	}
-	if _, err := c.http.DoJSON(withoutAuth(ctx), &connectors.Request{URL: "/oauth/v1/access-tokens/" + url.PathEscape(tok)}, &info); err != nil {
+	if _, err := c.http.DoJSON(ctx, &connectors.Request{URL: "/oauth/v1/access-tokens/" + url.PathEscape(tok)}, &info); err != nil {
 		return nil, fmt.Errorf("read access token scopes: %w", err)
 	}
 	var missing []string

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,66 +15,33 @@ import (
 
 // fstr is a string the spec types as string that an implementation may
 // send as a number, a boolean or null (ids, cursors, timestamps).
-type fstr string
+type fstr = connectors.Str
 
-func (f *fstr) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = fstr(s)
-	case b[0] == '{' || b[0] == '[':
-		return fmt.Errorf("want a string, got %.20s", b)
-	default:
-		*f = fstr(b)
-	}
-	return nil
-}
-
-// fint is an integer that may arrive as a number, a numeric string or null.
+// fint is an integer that may arrive as a number, a numeric string or null
+// (0); a boolean is an error.
 type fint int64
 
 func (f *fint) UnmarshalJSON(b []byte) error {
-	var s fstr
-	if err := s.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	if strings.TrimSpace(string(s)) == "" {
-		*f = 0
-		return nil
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("want an integer, got %.20q", string(s))
-	}
-	*f = fint(v)
-	return nil
+	n, _, err := connectors.ScalarOf(b).Int(false)
+	*f = fint(n)
+	return err
 }
 
 // fbool is a boolean that may arrive as true/false, "true"/"false", 0/1 or
-// null (false).
+// null (not Set).
 type fbool struct {
 	V, Set bool
 }
 
+// hubspotTruth is how HubSpot writes booleans, in properties too.
+var hubspotTruth = connectors.Truth{Yes: []string{"true", "1"}, No: []string{"false", "0"}}
+
 func (f *fbool) UnmarshalJSON(b []byte) error {
-	var s fstr
-	if err := s.UnmarshalJSON(b); err != nil {
-		return err
+	s := connectors.ScalarOf(b)
+	if s.Kind == connectors.Composite {
+		return fmt.Errorf("want a boolean, got %.20s", bytes.TrimSpace(b))
 	}
-	switch strings.ToLower(strings.TrimSpace(string(s))) {
-	case "true", "1":
-		*f = fbool{V: true, Set: true}
-	case "false", "0":
-		*f = fbool{Set: true}
-	default:
-		*f = fbool{}
-	}
+	f.V, f.Set = hubspotTruth.Read(s)
 	return nil
 }
 
@@ -297,28 +263,16 @@ func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, er
 	return more, nil
 }
 
-// parseTime reads HubSpot's timestamps: ISO 8601 with any precision (or
-// none), a bare date (date properties are midnight UTC), or epoch
-// milliseconds as legacy properties hold.
-func parseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, errors.New("empty timestamp")
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.UTC(), nil
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil && ms > -1e14 && ms < 1e14 {
-		return time.UnixMilli(ms).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("timestamp %q is not ISO 8601 or epoch milliseconds", s)
+// timeFormat is HubSpot's timestamps: ISO 8601 with any precision (or
+// none, read as UTC), a bare date (date properties are midnight UTC), or
+// epoch milliseconds as legacy properties hold.
+var timeFormat = connectors.TimeFormat{
+	Layouts: []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"},
+	Epoch:   connectors.EpochMillis,
+	Want:    "ISO 8601 or epoch milliseconds",
 }
+
+func parseTime(s string) (time.Time, error) { return timeFormat.Parse(s, time.UTC) }
 
 func timeOrZero(s string) time.Time {
 	t, err := parseTime(s)
@@ -336,13 +290,11 @@ func timePtr(s string) *time.Time {
 	return &t
 }
 
+// floatPtr reads a number property; HubSpot writes them with a decimal
+// point and nothing else ("1,500" is not a number, not 1.5).
 func floatPtr(s string) *float64 {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, ok, err := connectors.NumberFormat{}.Parse(s)
+	if !ok || err != nil {
 		return nil
 	}
 	return &f

@@ -50,8 +50,7 @@ func newTestClient(t testing.TB, srv *hubspottest.Server, clk *clock, edit func(
 	t.Helper()
 	o := Options{
 		Name: "hs", BaseURL: srv.URL, Token: testToken, Now: clk.Now,
-		RateLimit: 1e6, Burst: 1000, SearchRateLimit: 1e6,
-		MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond,
+		HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}, SearchRateLimit: 1e6,
 		Fields: map[string]string{"deal_expense": "cost_of_sale", "key_client": "key_account"},
 	}
 	if edit != nil {

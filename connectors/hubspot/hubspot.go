@@ -14,15 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/crmkpi/crmkpi/connectors"
 )
@@ -52,24 +50,22 @@ type Options struct {
 	Token string
 	// OAuth configures a public app's refresh-token flow.
 	OAuth *OAuth
-	// RateLimit is the steady request rate in requests per second shared
-	// by every request (search included); default 9.5, which with the
-	// default Burst of 5 keeps any 10-second window within HubSpot's 100
-	// (burst + 10 × rate ≤ 100). For a Professional portal (190 per 10 s)
-	// use 18.
-	RateLimit float64
-	// Burst is how many requests may go at once; default 5.
-	Burst int
+	// HTTPOptions are the shared client's settings; zeros take
+	// DefaultHTTP's. RateLimit, when set, replaces RateTier: the app's
+	// budget is then 10 × RateLimit requests per RateWindow. Burst defaults
+	// to a tenth of the budget. Timeout bounds one attempt.
+	connectors.HTTPOptions
+	// RateTier sets the app's budget per RateWindow by the portal's plan
+	// (a name of RateTiers) or as a number; default DefaultRateTier. The
+	// budget is held exactly over every 10-second window, as HubSpot
+	// counts it, and shared by every Client of the process on the same
+	// account (see account).
+	RateTier string
 	// SearchRateLimit is the rate of search requests (HubSpot: 5 per
-	// second per account); default 4, so with a burst of 1 no second sees
-	// more than 5.
+	// second per account); default DefaultSearchRateLimit. Searches go one
+	// at a time at this pace and never more than its whole part in any
+	// second as HubSpot counts it.
 	SearchRateLimit float64
-	// Timeout bounds one HTTP attempt; default 60 s.
-	Timeout time.Duration
-	// MaxRetries, MinBackoff and MaxBackoff tune the shared client's
-	// retries (defaults 8, 500 ms, 30 s); tests make them tiny.
-	MaxRetries             int
-	MinBackoff, MaxBackoff time.Duration
 	// Fields maps nps_score, nps_date (contact properties), deal_expense
 	// (deal property) and key_client (company property) to HubSpot
 	// property names. nps_score and nps_date default to
@@ -79,13 +75,14 @@ type Options struct {
 	// key_client_values besides a ticked checkbox).
 	KeyClient connectors.Flag
 	// Overlap is how far each incremental window reaches back before the
-	// previous one ended; default 10 minutes. The search index is
+	// previous one ended; default DefaultOverlap. The search index is
 	// eventually consistent (reference/hubspot.md: "re-read with an
 	// overlap"): a change not yet indexed when a window closed, at now, is
 	// read by the next window, whose start the overlap moves back over it.
 	Overlap time.Duration
 	// AssociationsEvery is how often associations of all records are
-	// re-read (their changes do not move modified times); default 24 h.
+	// re-read (their changes do not move modified times); default
+	// DefaultAssociationsEvery.
 	// Full loads read them anyway.
 	AssociationsEvery time.Duration
 	// Currency is the portal's company currency, used for deals without
@@ -119,20 +116,23 @@ type OAuth struct {
 type Client struct {
 	opts   Options
 	http   *connectors.Client
-	auth   *auth
-	search *rate.Limiter
-	log    *slog.Logger
-	fields map[string]string
-	kinds  map[connectors.Object]*kind
+	tokens *connectors.TokenSource // nil with a private app token
+	// tokenURL is the OAuth token endpoint, which takes no bearer token.
+	tokenURL *url.URL
+	acct     *account
+	log      *slog.Logger
+	warn     connectors.Warnings
+	fields   map[string]string
+	kinds    map[connectors.Object]*kind
 
-	mu              sync.Mutex
+	mu              connectors.Lock // held while the currency is read
 	currency        string
 	currencyUnknown bool // the account endpoint could not say; see portalCurrency
 
 	// pipes holds the last deal pipelines read, which the stages and the
 	// deals pulls of one run share; see puller.loadStages.
 	pipes struct {
-		mu     sync.Mutex // held during the read, so a concurrent pull waits for it
+		mu     connectors.Lock // held during the read, so a concurrent pull waits for it
 		at     time.Time
 		stages []connectors.Stage
 	}
@@ -140,15 +140,26 @@ type Client struct {
 	// sortsAsStrings: search sorts go as ["hs_object_id"] (the spec's
 	// type) after the object form was refused.
 	sortsAsStrings atomic.Bool
-	warned         sync.Map
 }
 
-// warnOnce logs msg once per key and Client.
-func (c *Client) warnOnce(key, msg string, args ...any) {
-	if _, dup := c.warned.LoadOrStore(key, true); !dup {
-		c.log.Warn(msg, args...)
-	}
-}
+// defaultBudget is DefaultRateTier's.
+var defaultBudget, _ = ParseRateTier(DefaultRateTier)
+
+// Vendor defaults (docs/config.md lists them).
+var (
+	// DefaultHTTP are the HTTP settings New uses where Options has
+	// zeros: connectors.DefaultHTTP but for the default tier's budget
+	// spread over its window, a tenth of it at once.
+	DefaultHTTP = connectors.HTTPOptions{
+		RateLimit: float64(defaultBudget) / RateWindow.Seconds(),
+		Burst:     defaultBudget / 10,
+	}.Or(connectors.DefaultHTTP)
+	// DefaultOverlap re-reads the last 10 minutes of every window, for
+	// the search index's lag.
+	DefaultOverlap = 10 * time.Minute
+	// DefaultAssociationsEvery is how often associations are re-read.
+	DefaultAssociationsEvery = 24 * time.Hour
+)
 
 var _ connectors.Connector = (*Client)(nil)
 
@@ -174,20 +185,25 @@ func New(opts Options) (*Client, error) {
 		opts.BaseURL = DefaultBaseURL
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
-	if opts.RateLimit <= 0 {
-		opts.RateLimit = 9.5
+	if opts.RateTier != "" && opts.RateLimit == 0 {
+		n, err := ParseRateTier(opts.RateTier)
+		if err != nil {
+			return nil, fmt.Errorf("hubspot: %w", err)
+		}
+		opts.RateLimit = float64(n) / RateWindow.Seconds()
 	}
-	if opts.Burst <= 0 {
-		opts.Burst = 5
+	if opts.Burst == 0 && opts.RateLimit > 0 {
+		opts.Burst = max(1, int(opts.RateLimit*RateWindow.Seconds())/10)
 	}
+	opts.HTTPOptions = opts.HTTPOptions.Or(DefaultHTTP)
 	if opts.SearchRateLimit <= 0 {
-		opts.SearchRateLimit = 4
+		opts.SearchRateLimit = DefaultSearchRateLimit
 	}
 	if opts.Overlap <= 0 {
-		opts.Overlap = 10 * time.Minute
+		opts.Overlap = DefaultOverlap
 	}
 	if opts.AssociationsEvery <= 0 {
-		opts.AssociationsEvery = 24 * time.Hour
+		opts.AssociationsEvery = DefaultAssociationsEvery
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -202,43 +218,42 @@ func New(opts Options) (*Client, error) {
 		}
 		fields[k] = strings.TrimSpace(v)
 	}
-	c := &Client{opts: opts, fields: fields, log: opts.Logger, currency: strings.ToUpper(opts.Currency)}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	c.log = c.log.With("connector", opts.Name)
+	c := &Client{opts: opts, fields: fields, log: connectors.Logger(opts.Logger, opts.Name), currency: strings.ToUpper(opts.Currency)}
+	c.warn.Log = c.log
 	c.kinds = c.buildKinds()
 	for _, k := range c.kinds {
 		if n := len(url.QueryEscape(strings.Join(k.props, ","))); n > maxPropertyQuery {
 			return nil, fmt.Errorf("hubspot: %s properties take %d characters in a URL; shorten the fields mappings", k.path, n)
 		}
 	}
-	c.auth = &auth{opts: opts, now: opts.Now}
+	budget := max(1, int(math.Floor(opts.RateLimit*RateWindow.Seconds()+1e-9)))
+	c.acct = accountFor(accountKey{base: opts.BaseURL, cred: opts.credential(), budget: budget, burst: opts.Burst, search: opts.SearchRateLimit})
 	secrets := []string{opts.Token}
 	if o := opts.OAuth; o != nil {
 		secrets = append(secrets, o.ClientSecret, o.RefreshToken)
 	}
+	httpOpts := opts.HTTPOptions
+	httpOpts.RateLimit = 0 // the account's limits pace every request (limit)
 	hc, err := connectors.NewClient(connectors.ClientOptions{
-		Connector:  opts.Name,
-		BaseURL:    opts.BaseURL,
-		RateLimit:  opts.RateLimit,
-		Burst:      opts.Burst,
-		Timeout:    opts.Timeout,
-		MaxRetries: opts.MaxRetries,
-		MinBackoff: opts.MinBackoff,
-		MaxBackoff: opts.MaxBackoff,
-		Secrets:    secrets,
-		Authorize:  c.auth.authorize,
-		Classify:   c.classify,
-		Transport:  opts.Transport,
-		Logger:     c.log,
+		HTTPOptions: httpOpts,
+		Connector:   opts.Name,
+		BaseURL:     opts.BaseURL,
+		Secrets:     secrets,
+		Authorize:   c.authorize,
+		Classify:    c.classify,
+		Limit:       c.limit,
+		Transport:   opts.Transport,
+		Logger:      c.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hubspot: %w", err)
 	}
 	c.http = hc
-	c.auth.http = hc
-	c.search = rate.NewLimiter(rate.Limit(opts.SearchRateLimit), 1)
+	if opts.OAuth != nil {
+		if err := c.newTokens(); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -302,7 +317,7 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 		// An OAuth token may be refused before its expiry; refresh once
 		// and retry (HubSpot says a 401 is not a reliable expiry signal,
 		// so expiry is tracked too).
-		if c.auth.on401() {
+		if c.tokens != nil && c.tokens.Refused("") {
 			return connectors.Verdict{Handled: true, Retry: true, Err: &connectors.AuthError{Status: status, Detail: detail}}
 		}
 		return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: detail}}

@@ -221,13 +221,11 @@ func (p *puller) get(ctx context.Context, path string, q url.Values, out any) er
 	return err
 }
 
-func (p *puller) post(ctx context.Context, path string, body any, out any, search bool) error {
+// post sends a read-only POST (search, batch read): safe to repeat. The
+// client's limits tell a search by its path.
+func (p *puller) post(ctx context.Context, path string, body any, out any) error {
 	p.reqs++
-	r := &connectors.Request{Method: http.MethodPost, URL: path, JSON: body, Idempotent: true}
-	if search {
-		r.Limiters = append(r.Limiters, p.c.search)
-	}
-	_, err := p.c.http.DoJSON(ctx, r, out)
+	_, err := p.c.http.DoJSON(ctx, &connectors.Request{Method: http.MethodPost, URL: path, JSON: body, Idempotent: true}, out)
 	return err
 }
 
@@ -300,7 +298,9 @@ const pipelinesReuse = 30 * time.Second
 // while another's read is in flight waits for it.
 func (p *puller) loadStages(ctx context.Context) ([]connectors.Stage, error) {
 	c := &p.c.pipes
-	c.mu.Lock()
+	if err := c.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
 	defer c.mu.Unlock()
 	now := p.c.opts.Now()
 	if c.stages != nil && !now.Before(c.at) && now.Sub(c.at) < pipelinesReuse {
@@ -506,7 +506,7 @@ func (p *puller) searchPage(ctx context.Context, path string) (*collection, erro
 			body.Sorts = []string{"hs_object_id"}
 		}
 		var col collection
-		err := p.post(ctx, path, body, &col, true)
+		err := p.post(ctx, path, body, &col)
 		if err == nil {
 			return &col, nil
 		}
@@ -650,7 +650,7 @@ func (p *puller) archived(ctx context.Context) error {
 			if o.Archived.Set && !o.Archived.V {
 				// A server that ignores archived=true lists live records;
 				// flagging them deleted would empty the table.
-				p.c.warnOnce("ignored-archived:"+p.k.path, "the archived listing returned live records (archived false); they are not flagged deleted", "object", p.k.path)
+				p.c.warn.Once(ctx, "ignored-archived:"+p.k.path, "the archived listing returned live records (archived false); they are not flagged deleted", "object", p.k.path)
 				continue
 			}
 			o.Archived = fbool{V: true, Set: true}
@@ -763,12 +763,12 @@ func (p *puller) associations(ctx context.Context, ids []string) (map[string]map
 			inputs = inputs[n:]
 			var b assocBatch
 			path := fmt.Sprintf("/crm/v4/associations/%s/%s/batch/read", p.k.path, to)
-			if err := p.post(ctx, path, map[string]any{"inputs": chunk}, &b, false); err != nil {
+			if err := p.post(ctx, path, map[string]any{"inputs": chunk}, &b); err != nil {
 				var re *connectors.ResponseError
 				if errors.As(err, &re) && re.Status == http.StatusNotFound {
 					// A server without this association pair: the records
 					// still count, without that link.
-					p.c.warnOnce("assoc404:"+path, "the associations endpoint answered 404; records are kept without these links", "path", path)
+					p.c.warn.Once(ctx, "assoc404:"+path, "the associations endpoint answered 404; records are kept without these links", "path", path)
 					inputs = nil
 					break
 				}
@@ -977,7 +977,9 @@ func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID,
 // rate 1, say) would be silently wrong. Transient errors (5xx, timeouts)
 // fail the page as usual, so a retry can get it.
 func (c *Client) portalCurrency(ctx context.Context, p *puller) (string, error) {
-	c.mu.Lock()
+	if err := c.mu.Lock(ctx); err != nil {
+		return "", err
+	}
 	defer c.mu.Unlock()
 	if c.currency != "" || c.currencyUnknown {
 		return c.currency, nil

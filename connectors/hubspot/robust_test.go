@@ -280,8 +280,7 @@ func TestRobustToReferenceReadings(t *testing.T) {
 			ts := httptest.NewServer(tc.f)
 			defer ts.Close()
 			clk := newClock()
-			c, err := New(Options{Name: "hs", BaseURL: ts.URL, Token: testToken, Now: clk.Now, RateLimit: 1e6, Burst: 1000,
-				SearchRateLimit: 1e6, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+			c, err := New(Options{Name: "hs", BaseURL: ts.URL, Token: testToken, Now: clk.Now, HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, SearchRateLimit: 1e6})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -428,7 +427,7 @@ func TestOwnersDeactivated(t *testing.T) {
 	}))
 	defer srv.Close()
 	clk := newClock()
-	c, err := New(Options{Name: "hs", BaseURL: srv.URL, Token: testToken, Now: clk.Now, RateLimit: 1e6, Burst: 1000})
+	c, err := New(Options{Name: "hs", BaseURL: srv.URL, Token: testToken, Now: clk.Now, HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}

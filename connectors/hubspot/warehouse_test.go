@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/hubspot"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/scoring"
@@ -39,7 +40,7 @@ func portal(t *testing.T) (*hubspottest.Server, *synctest.Clock) {
 func syncOnce(t *testing.T, s *warehouse.Store, srv *hubspottest.Server, clk *synctest.Clock, full bool) {
 	t.Helper()
 	c, err := hubspot.New(hubspot.Options{Name: "hs", BaseURL: srv.URL, Token: token, Now: clk.Now,
-		RateLimit: 1e6, Burst: 1000, SearchRateLimit: 1e6, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond})
+		HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 1000, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}, SearchRateLimit: 1e6})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -193,6 +194,13 @@ func WithOAuthApp(clientID, clientSecret string) Option {
 // batch read carries before it pages (default 500).
 func WithAssociationPageSize(n int) Option { return func(s *Server) { s.assocPage = n } }
 
+// WithoutListener makes the server listen nowhere: its URL names no real
+// host, and Transport reaches it in process. A testing/synctest bubble
+// needs this: its clock stands still while any goroutine waits on the
+// real network, so a real listener would stop the fake time that the rate
+// windows (time.Now) and the client's limiters run on.
+func WithoutListener() Option { return func(s *Server) { s.noListen = true } }
+
 // WithCompanyCurrency sets the portal currency served by account details
 // (default USD); "" serves it empty. A token without ScopeOAuth gets 403
 // MISSING_SCOPES there, as from HubSpot.
@@ -203,6 +211,9 @@ type Server struct {
 	// URL is the base URL of the fake, for the connector's BaseURL.
 	URL string
 	ts  *httptest.Server
+
+	noListen bool
+	handler  http.Handler
 
 	mu         sync.Mutex
 	now        func() time.Time
@@ -272,16 +283,61 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.ts = httptest.NewServer(s.routes())
+	s.handler = s.routes()
+	if s.noListen {
+		s.URL = fmt.Sprintf("http://hubspot-%d.invalid", servers.Add(1))
+		return s
+	}
+	s.ts = httptest.NewServer(s.handler)
 	s.URL = s.ts.URL
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.ts.Close() }
+// servers numbers the servers without a listener, so that each has a URL
+// of its own (clients key their rate limits by it).
+var servers atomic.Int64
 
-// Client returns an HTTP client that trusts the server (plain HTTP today).
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+// Close shuts the server down.
+func (s *Server) Close() {
+	if s.ts != nil {
+		s.ts.Close()
+	}
+}
+
+// Client returns an HTTP client that reaches the server.
+func (s *Server) Client() *http.Client {
+	if s.ts == nil {
+		return &http.Client{Transport: s.Transport()}
+	}
+	return s.ts.Client()
+}
+
+// Transport returns a transport that reaches the server: over HTTP, or in
+// process with WithoutListener, where a fault that breaks the connection
+// (FaultReset, FaultTruncated) answers whatever the handler wrote.
+func (s *Server) Transport() http.RoundTripper {
+	if s.ts == nil {
+		return inProcess{s.handler}
+	}
+	return s.ts.Client().Transport
+}
+
+// inProcess serves each request by calling the handler.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	sreq := req.Clone(req.Context())
+	if sreq.Body == nil {
+		sreq.Body = http.NoBody
+	}
+	sreq.RequestURI = req.URL.RequestURI()
+	sreq.RemoteAddr = "192.0.2.1:49152"
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, sreq)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
 
 // --- tokens ---
 

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -34,7 +34,7 @@ func buildConnectorsWith(conns []config.Connector, ts tokenStore, log *slog.Logg
 	for _, c := range conns {
 		b, err := buildConnector(c, ts, log.With("connector", c.Name))
 		if err != nil {
-			return nil, usageError{fmt.Errorf("connector %s: %w", c.Name, err)}
+			return nil, &ConfigError{fmt.Errorf("connector %s: %w", c.Name, err)}
 		}
 		out = append(out, b)
 	}

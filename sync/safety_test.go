@@ -100,7 +100,7 @@ func TestEngineLostLease(t *testing.T) {
 		}
 		want := []string{
 			"failed 10 mem companies page 2: store page: store mem companies page: lost the lease on mem to sync-b",
-			"succeeded 37 ",
+			"ok 37 ",
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("runs (-want +got):\n%s", diff)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/config"
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/human"
 	"github.com/crmkpi/crmkpi/notify"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
@@ -139,7 +140,7 @@ func CheckCause(err error, timeout time.Duration) string {
 
 func reasonCause(reason string, timeout time.Duration) string {
 	if reason == "timeout" {
-		return fmt.Sprintf("timeout after %s", timeout)
+		return fmt.Sprintf("timeout after %s", human.Duration(timeout))
 	}
 	return reason
 }

@@ -8,7 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dustin/go-humanize/english"
+
 	"github.com/crmkpi/crmkpi/demo"
+	"github.com/crmkpi/crmkpi/human"
 	"github.com/crmkpi/crmkpi/notify"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -83,15 +86,16 @@ func Demo(ctx context.Context, env Env, o DemoOptions) (*DemoResult, error) {
 	}
 	fmt.Fprintf(stderr, "crmkpi demo: writing to %s\n", abs)
 
-	fmt.Fprintf(stderr, "crmkpi demo: starting fake HubSpot, amoCRM and Bitrix24 on loopback (%d managers, seed %d)\n", o.Managers, o.Seed)
+	fmt.Fprintf(stderr, "crmkpi demo: starting fake HubSpot, amoCRM and Bitrix24 on loopback (%s, seed %d)\n", english.Plural(o.Managers, "manager", ""), o.Seed)
 	fakes, err := demo.Start(ctx, demo.Options{Seed: o.Seed, Managers: o.Managers, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("start the fake CRMs: %w", err)
 	}
 	defer fakes.Close()
 	w := fakes.World
-	fmt.Fprintf(stderr, "crmkpi demo: the world holds %d companies, %d contacts, %d deals and %d activities from %s to %s\n",
-		len(w.Companies), len(w.Contacts), len(w.Deals), len(w.Activities),
+	fmt.Fprintf(stderr, "crmkpi demo: the world holds %s, %s, %s and %s from %s to %s\n",
+		english.Plural(len(w.Companies), "company", ""), english.Plural(len(w.Contacts), "contact", ""),
+		english.Plural(len(w.Deals), "deal", ""), english.Plural(len(w.Activities), "activity", ""),
 		w.Start.Format("2006-01-02"), w.Now.Format("2006-01-02"))
 
 	// The config names the warehouse by reference when it comes from the
@@ -129,7 +133,7 @@ func Demo(ctx context.Context, env Env, o DemoOptions) (*DemoResult, error) {
 		return nil, err
 	}
 	defer a.Close()
-	fmt.Fprintf(stderr, "crmkpi demo: syncing %d connectors into %s\n", len(cfg.Connectors), where)
+	fmt.Fprintf(stderr, "crmkpi demo: syncing %s into %s\n", english.Plural(len(cfg.Connectors), "connector", ""), where)
 	// Full: a warehouse on $WAREHOUSE_DSN may hold cursors of an earlier
 	// demo whose fakes are gone.
 	if _, err := a.Sync(ctx, cfg.Connectors, SyncOptions{Full: true}); err != nil {
@@ -188,7 +192,7 @@ func Demo(ctx context.Context, env Env, o DemoOptions) (*DemoResult, error) {
 	res := &DemoResult{Dir: abs, ConfigPath: cfgPath, PreviewPath: previewPath, Period: p, Report: r}
 
 	spec := p.Spec()
-	fmt.Fprintf(stderr, "\ncrmkpi demo: done in %s: %d scorecards for %s.\n", env.now().Sub(began).Round(100*time.Millisecond), len(r.Managers), p.Label())
+	fmt.Fprintf(stderr, "\ncrmkpi demo: done in %s: %s for %s.\n", human.Duration(env.now().Sub(began)), english.Plural(len(r.Managers), "scorecard", ""), p.Label())
 	fmt.Fprintf(stderr, "  warehouse:     %s\n", where)
 	fmt.Fprintf(stderr, "  config:        %s\n", cfgPath)
 	fmt.Fprintf(stderr, "  Slack preview: %s (Block Kit JSON; paste a message into https://app.slack.com/block-kit-builder)\n", previewPath)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/human"
 	syncer "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
@@ -23,15 +24,22 @@ func staleLimits(cfg *config.Config) map[string]time.Duration {
 }
 
 // Status is what `crmkpi status` shows sales ops: per configured
-// connector and object its last run and health, and the locks syncs hold
-// or skipped on.
+// connector and object its last run and health, the locks syncs hold or
+// skipped on, and when each connector's schedule runs next.
 type Status struct {
 	// Objects are sorted by connector and object; a connector that never
 	// ran has one, object "*".
 	Objects []syncer.Health
 	// Leases are those of configured connectors.
 	Leases []warehouse.LeaseStatus
-	Now    time.Time
+	// Next is each connector's next scheduled run, by name.
+	Next map[string]time.Time
+	// Schedules are the connectors' cron schedules, by name.
+	Schedules map[string]string
+	// Connectors are the configured names, in config order.
+	Connectors []string
+	Now        time.Time
+	Location   *time.Location
 }
 
 // Healthy reports whether no connector is failing or stale.
@@ -50,16 +58,30 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 	}
 	now := a.now()
 	limits := staleLimits(a.Config)
-	out := &Status{Objects: syncer.Assess(st, limits, now), Now: now}
+	out := &Status{Objects: syncer.Assess(st, limits, now), Next: map[string]time.Time{}, Schedules: map[string]string{},
+		Now: now, Location: a.Config.Location}
 	for _, l := range leases {
 		if _, ok := limits[l.Connector]; ok {
 			out.Leases = append(out.Leases, l)
 		}
 	}
+	for _, c := range a.Config.Connectors {
+		out.Connectors = append(out.Connectors, c.Name)
+		out.Schedules[c.Name] = c.Schedule
+		if c.Schedule == "" {
+			continue
+		}
+		next, err := syncer.Next(c.Schedule, a.Config.Location, now)
+		if err != nil {
+			return nil, fmt.Errorf("connector %s: %w", c.Name, err)
+		}
+		out.Next[c.Name] = next
+	}
 	return out, nil
 }
 
-// WriteJSON writes s as JSON for scripts.
+// WriteJSON writes s as JSON for scripts: RFC 3339 times, durations in
+// seconds.
 func (s *Status) WriteJSON(w io.Writer) error {
 	type row struct {
 		Connector      string     `json:"connector"`
@@ -75,6 +97,7 @@ func (s *Status) WriteJSON(w io.Writer) error {
 		Failing        bool       `json:"failing"`
 		Stale          bool       `json:"stale"`
 		Error          string     `json:"error"`
+		NextRun        *time.Time `json:"next_run"`
 	}
 	rows := []row{}
 	for _, h := range s.Objects {
@@ -92,6 +115,9 @@ func (s *Status) WriteJSON(w io.Writer) error {
 		if h.DataAge != nil {
 			a := h.DataAge.Seconds()
 			r.DataAgeSeconds = &a
+		}
+		if next, ok := s.Next[h.Connector]; ok {
+			r.NextRun = &next
 		}
 		rows = append(rows, r)
 	}
@@ -118,21 +144,23 @@ func (s *Status) WriteJSON(w io.Writer) error {
 	return enc.Encode(map[string]any{"healthy": s.Healthy(), "objects": rows, "locks": locks})
 }
 
-// WriteTable writes s for people: a row per connector and object, then
-// the locks held and the syncs skipped since the connector's last run.
+// WriteTable writes s for people: a row per connector and object, times
+// in the configured zone with the zone named, durations as "5m 3s"; then
+// each connector's schedule and next run; then the locks held and the
+// syncs skipped since the connector's last run.
 func (s *Status) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTOR\tOBJECT\tLAST RUN\tSTATUS\tRECORDS\tDURATION\tDATA AGE\tHEALTH\tLAST ERROR")
 	for _, h := range s.Objects {
 		last, dur, age := "never", "-", "-"
 		if !h.StartedAt.IsZero() {
-			last = h.StartedAt.Local().Format("2006-01-02 15:04")
+			last = human.Time(h.StartedAt, s.Location)
 		}
 		if h.FinishedAt != nil {
-			dur = h.FinishedAt.Sub(h.StartedAt).Round(time.Second).String()
+			dur = human.Duration(h.FinishedAt.Sub(h.StartedAt))
 		}
 		if h.DataAge != nil {
-			age = roundAge(*h.DataAge)
+			age = human.Duration(*h.DataAge)
 		}
 		health := "ok"
 		switch {
@@ -152,6 +180,21 @@ func (s *Status) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(s.Connectors) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CONNECTOR\tSCHEDULE\tNEXT RUN")
+		for _, c := range s.Connectors {
+			next := "-"
+			if t, ok := s.Next[c]; ok {
+				next = human.Time(t, s.Location) + " (in " + human.Duration(t.Sub(s.Now)) + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c, s.Schedules[c], next)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if lines := s.lockLines(); len(lines) > 0 {
 		fmt.Fprintf(w, "\n%s", strings.Join(lines, ""))
 	}
@@ -167,28 +210,18 @@ func (s *Status) lockLines() []string {
 			lastStart[h.Connector] = h.StartedAt
 		}
 	}
-	stamp := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 	var out []string
 	for _, l := range s.Leases {
 		if l.ReleasedAt == nil {
-			out = append(out, fmt.Sprintf("%s: locked by %s since %s (last heartbeat %s)\n", l.Connector, l.Holder, stamp(l.AcquiredAt), stamp(l.HeartbeatAt)))
+			out = append(out, fmt.Sprintf("%s: locked by %s since %s (last heartbeat %s ago)\n", l.Connector, l.Holder,
+				human.Time(l.AcquiredAt, s.Location), human.Duration(max(0, s.Now.Sub(l.HeartbeatAt)))))
 		}
 		if l.SkippedAt != nil && l.SkippedAt.After(lastStart[l.Connector]) {
-			out = append(out, fmt.Sprintf("%s: SKIPPED at %s (sync by %s): locked by %s\n", l.Connector, stamp(*l.SkippedAt), l.SkippedBy, l.SkippedHolder))
+			out = append(out, fmt.Sprintf("%s: SKIPPED at %s (sync by %s): locked by %s\n", l.Connector,
+				human.Time(*l.SkippedAt, s.Location), l.SkippedBy, l.SkippedHolder))
 		}
 	}
 	return out
-}
-
-func roundAge(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < 48*time.Hour:
-		return d.Round(time.Minute).String()
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
 }
 
 func oneLine(s string, n int) string {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize/english"
+
 	"github.com/crmkpi/crmkpi/config"
 	syncer "github.com/crmkpi/crmkpi/sync"
 )
@@ -99,7 +101,7 @@ func (a *App) Sync(ctx context.Context, conns []config.Connector, o SyncOptions)
 		return sum, fmt.Errorf("sync interrupted: %w", context.Cause(ctx))
 	}
 	if sum.Failed() {
-		return sum, fmt.Errorf("sync failed for %d object(s); see the summary above", countFailed(sum))
+		return sum, fmt.Errorf("sync failed for %s; see the summary above", english.Plural(countFailed(sum), "object", ""))
 	}
 	if skips := sum.Skipped(); len(skips) > 0 && !o.SkipLocked {
 		se := &SkippedError{}
@@ -147,7 +149,7 @@ func expiryWarnings(bs []built, now time.Time) []string {
 		case left <= 0:
 			out = append(out, fmt.Sprintf("%s: the token expired on %s; generate a new one", b.conn.Name(), exp.Format(time.DateOnly)))
 		case left < tokenWarnDays*24*time.Hour:
-			out = append(out, fmt.Sprintf("%s: the token expires on %s (in %d days); generate a new one", b.conn.Name(), exp.Format(time.DateOnly), int(left.Hours()/24)))
+			out = append(out, fmt.Sprintf("%s: the token expires on %s (in %s); generate a new one", b.conn.Name(), exp.Format(time.DateOnly), english.Plural(int(left.Hours()/24), "day", "")))
 		}
 	}
 	return out

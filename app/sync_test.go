@@ -31,10 +31,12 @@ func TestExpiryWarnings(t *testing.T) {
 	got := expiryWarnings([]built{
 		mk("fresh", now.Add(90*24*time.Hour)),
 		mk("soon", now.Add(5*24*time.Hour+time.Hour)),
+		mk("tomorrow", now.Add(30*time.Hour)),
 		mk("gone", now.Add(-time.Hour)),
 	}, now)
 	want := []string{
 		"soon: the token expires on 2026-12-03 (in 5 days); generate a new one",
+		"tomorrow: the token expires on 2026-11-29 (in 1 day); generate a new one",
 		"gone: the token expired on 2026-11-28; generate a new one",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

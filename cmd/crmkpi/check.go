@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/dustin/go-humanize/english"
+
 	"github.com/crmkpi/crmkpi/app"
 )
 
@@ -23,7 +25,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "config: ok (%d connectors, %d managers)\n", len(cfg.Connectors), len(cfg.Managers))
+	fmt.Fprintf(e.stdout, "config: ok (%s, %s)\n", english.Plural(len(cfg.Connectors), "connector", ""), english.Plural(len(cfg.Managers), "manager", ""))
 	results, err := app.Check(ctx, cfg, e.appEnv().Logger, *timeout)
 	failed := 0
 	for _, r := range results {
@@ -49,7 +51,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "slack: not configured (notify.slack.token); scorecards are only printed")
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d check(s) failed", failed)
+		return fmt.Errorf("%s failed", english.Plural(failed, "check", ""))
 	}
 	return nil
 }

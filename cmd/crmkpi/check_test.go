@@ -76,3 +76,22 @@ func TestCheckOwnDeadlines(t *testing.T) {
 		t.Errorf("check prints a token:\n%s", stdout)
 	}
 }
+
+// TestCheckPlurals: check counts in the right number: "1 connector, 1
+// manager", "1 check failed".
+func TestCheckPlurals(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "crmkpi.yaml", fmt.Sprintf("warehouse: {dsn: %q}\nconnectors:\n"+
+		"  - {name: refused, type: hubspot, token: pat-eu1-good, base_url: %q}\nmanagers: [{email: anna@example.com}]\n",
+		"sqlite:"+filepath.Join(dir, "w.db"), refused))
+	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg, "--timeout", "5s")
+	if code != exitFailed || !strings.HasPrefix(stdout, "config: ok (1 connector, 1 manager)\n") || !strings.HasSuffix(stderr, "crmkpi check: 1 check failed\n") {
+		t.Errorf("check = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}

@@ -129,6 +129,7 @@ func scoreConfig(t *testing.T, cfgPath, spec string, lookup func(string) (string
 }
 
 func TestDemoSQLite(t *testing.T) {
+	t.Parallel()
 	checkDemo(t, theDemo(t))
 }
 
@@ -607,6 +608,7 @@ func TestDemoSameWorldAllMonth(t *testing.T) {
 // messages in the order notify posts them, and --manager previews one DM,
 // whatever its case; a manager without a scorecard is a NoScorecardError.
 func TestNotifyDryRunIsWhatNotifyPosts(t *testing.T) {
+	t.Parallel()
 	d := theDemo(t)
 	b, err := os.ReadFile(d.res.ConfigPath)
 	if err != nil {

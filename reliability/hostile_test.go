@@ -43,6 +43,7 @@ var megaName = "Mega " + strings.Repeat("Ω<", 1<<15)
 // becomes U+FFFD and the raw record keeps it losslessly in a
 // {"crmkpi_raw_json": …} envelope.
 func TestHostileTextEndToEnd(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, s *warehouse.Store) {
 		clk := synctest.NewClock(time.Date(2024, 10, 2, 12, 0, 0, 0, time.UTC))
 		srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0))

@@ -25,6 +25,7 @@ import (
 // reconnects); no run is left "running"; the next sync makes the warehouse
 // equal to the fake.
 func TestPostgresBackendsTerminatedMidSync(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
 	}

@@ -16,6 +16,7 @@ import (
 // The counts are exact, so an extra request per sync shows here before it
 // shows on a CRM's rate limit.
 func TestIncrementalRequests(t *testing.T) {
+	t.Parallel()
 	const size = 5000
 	for _, tc := range []struct {
 		name string

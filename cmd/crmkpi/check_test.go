@@ -20,6 +20,7 @@ import (
 // config order, and the one that works is ok: the one that hangs does not
 // use up the others' time.
 func TestCheckOwnDeadlines(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,17 +81,14 @@ func TestCheckOwnDeadlines(t *testing.T) {
 // TestCheckPlurals: check counts in the right number: "1 connector, 1
 // manager", "1 check failed".
 func TestCheckPlurals(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + ln.Addr().String()
-	ln.Close()
+	t.Parallel()
+	hs := hubspottest.NewServer(hubspottest.WithToken("pat-eu1-good"), hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0))
+	t.Cleanup(hs.Close)
 	dir := t.TempDir()
 	cfg := writeFile(t, dir, "crmkpi.yaml", fmt.Sprintf("warehouse: {dsn: %q}\nconnectors:\n"+
-		"  - {name: refused, type: hubspot, token: pat-eu1-good, base_url: %q}\nmanagers: [{email: anna@example.com}]\n",
-		"sqlite:"+filepath.Join(dir, "w.db"), refused))
-	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg, "--timeout", "5s")
+		"  - {name: badtoken, type: hubspot, token: pat-eu1-wrong, base_url: %q}\nmanagers: [{email: anna@example.com}]\n",
+		"sqlite:"+filepath.Join(dir, "w.db"), hs.URL))
+	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg)
 	if code != exitFailed || !strings.HasPrefix(stdout, "config: ok (1 connector, 1 manager)\n") || !strings.HasSuffix(stderr, "crmkpi check: 1 check failed\n") {
 		t.Errorf("check = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}

@@ -264,10 +264,14 @@ func pollUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 // with SIGKILL after the fakes have served N requests, for several N, then
 // runs a normal sync: the warehouse must equal the fakes record by record.
 func TestProcessSIGKILL(t *testing.T) {
-	f := newFakes(t, 2*time.Millisecond)
-	want := f.want()
+	t.Parallel()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			// Fakes of its own: a kill is triggered by the requests they
+			// served.
+			f := newFakes(t, 2*time.Millisecond)
+			want := f.want()
 			for _, n := range []int{1, 4, 12, 25, 45, 60} {
 				t.Run(fmt.Sprintf("after %d requests", n), func(t *testing.T) {
 					w := newWarehouse(t, kind)
@@ -368,6 +372,7 @@ func httpGet(url string) (int, string, error) {
 // runs of one object never overlap, /healthz answers 200 once they
 // succeeded, /metrics shows the counters and SIGTERM stops it with exit 0.
 func TestProcessServe(t *testing.T) {
+	t.Parallel()
 	// About 1.5 s a sync: users, stages, four objects and their first
 	// reconciliation, ~4 requests deep at 300 ms each.
 	f := newFakes(t, 300*time.Millisecond)

@@ -17,6 +17,7 @@ import (
 // against the fake CRMs it keeps running, in-process. Only the directory is
 // moved to a temporary one.
 func TestReadmeQuickStart(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -142,6 +142,7 @@ func snapshot(t *testing.T, db *sql.DB) []string {
 // lost: it stops with "lost the lease on hs to HOLDER", exits 1 and stores
 // nothing more, and the warehouse equals the fake.
 func TestProcessLostLease(t *testing.T) {
+	t.Parallel()
 	// Big enough (about 200 requests of 20 ms, ten objects at once) that
 	// the first sync is still going when it is stopped.
 	hs := hubspottest.NewServer(hubspottest.WithToken(hubspotToken), hubspottest.WithRateLimit(0, 0),
@@ -216,6 +217,7 @@ func TestProcessLostLease(t *testing.T) {
 // never failed or running; `status` does not call the connectors FAILING;
 // the next sync completes the warehouse.
 func TestProcessSignalsInterrupt(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, 5*time.Millisecond)
 	want := f.want()
 	for _, kind := range []string{"sqlite", "postgres"} {
@@ -265,6 +267,7 @@ func TestProcessSignalsInterrupt(t *testing.T) {
 // connectors) at once on a fresh PostgreSQL schema, three times: both
 // migrate it, both exit 0 and both connectors' data is complete.
 func TestProcessFirstSyncsFreshWarehouse(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, 0)
 	for i := range 3 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

@@ -196,6 +196,7 @@ func distinctive(s string) []string {
 // each. No secret may appear in stdout, stderr (logs at debug level),
 // sync_runs, sync_state, /metrics, /healthz or any request Slack received.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	pg := warehousetest.NewPostgres(t)
 	u, err := url.Parse(synctest.SchemaDSN(warehousetest.PostgresURL(), pg.Schema()))
 	if err != nil {

@@ -218,11 +218,14 @@ func TestProcessLostLease(t *testing.T) {
 // the next sync completes the warehouse.
 func TestProcessSignalsInterrupt(t *testing.T) {
 	t.Parallel()
-	f := newFakes(t, 5*time.Millisecond)
-	want := f.want()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(fmt.Sprintf("%s/%s", kind, map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[sig]), func(t *testing.T) {
+				t.Parallel()
+				// Fakes of its own: the signal is sent after the requests
+				// they served.
+				f := newFakes(t, 5*time.Millisecond)
+				want := f.want()
 				w := newWarehouse(t, kind)
 				cfg := f.config(t, w.dsn, "@every 1m")
 				base := f.total()
@@ -271,6 +274,7 @@ func TestProcessFirstSyncsFreshWarehouse(t *testing.T) {
 	f := newFakes(t, 0)
 	for i := range 3 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
 			schema := warehousetest.EmptySchema(t)
 			dsn := synctest.SchemaDSN(warehousetest.PostgresURL(), schema)
 			amo := start(t, "sync", "--config", f.config(t, dsn, "@every 1m", "amo"))

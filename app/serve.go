@@ -38,8 +38,9 @@ type Server struct {
 	// finished a run has its stale_after from here to catch up.
 	Started   time.Time
 	Scheduler *syncer.Scheduler
-	// Handler serves /healthz and /metrics.
-	Handler http.Handler
+	// Handler serves /healthz and /metrics; the web pages are added to it
+	// beside them.
+	Handler *http.ServeMux
 	listen  string
 	alert   func(context.Context)
 }

@@ -275,7 +275,12 @@ func TestProcessSIGKILL(t *testing.T) {
 			for _, n := range []int{1, 4, 12, 25, 45, 60} {
 				t.Run(fmt.Sprintf("after %d requests", n), func(t *testing.T) {
 					w := newWarehouse(t, kind)
-					cfg := f.config(t, w.dsn, "@every 1m")
+					dsn := w.dsn
+					app := fmt.Sprintf("crmkpi_kill_%d_%d", n, time.Now().UnixNano())
+					if kind == "postgres" {
+						dsn = appDSN(t, dsn, app)
+					}
+					cfg := f.config(t, dsn, "@every 1m")
 					base := f.total()
 					c := start(t, "sync", "--config", cfg)
 					exited := false
@@ -295,6 +300,18 @@ func TestProcessSIGKILL(t *testing.T) {
 						t.Fatal(err)
 					}
 					<-c.done
+					if kind == "postgres" {
+						// The server finishes what the dead process sent (a
+						// run's INSERT may commit after the kill) before it
+						// ends its sessions: count the runs after that.
+						pollUntil(t, 30*time.Second, "the killed sync's sessions to end", func() bool {
+							var open int
+							if err := w.db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&open); err != nil {
+								t.Fatal(err)
+							}
+							return open == 0
+						})
+					}
 					served := f.total() - base
 					ghosts := 0
 					for _, name := range []string{"hs", "amo", "b24"} {

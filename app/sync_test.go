@@ -55,7 +55,15 @@ func TestSyncMassDeleteGuard(t *testing.T) {
 			t.Parallel()
 			srv := bitrix24test.NewServer(bitrix24test.WithRateLimit(0, 0))
 			t.Cleanup(srv.Close)
-			synctest.SeedBitrix24(srv, 130)
+			// 130 deals; the other objects, which the guard treats alike,
+			// have one record each.
+			synctest.SeedBitrix24(srv, 1)
+			var seeded []bitrix24test.Record
+			for i := 2; i <= 130; i++ {
+				seeded = append(seeded, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "STAGE_ID": "NEW",
+					"STAGE_SEMANTIC_ID": "P", "OPPORTUNITY": "10.50", "CURRENCY_ID": "RUB", "ASSIGNED_BY_ID": "1"})
+			}
+			srv.AddMany(bitrix24test.Deals, seeded)
 			s := newStore(t, kind)
 			db := synctest.DB(t, s)
 			sync := func(extra string, o SyncOptions) (string, error) {
@@ -138,7 +146,7 @@ func TestSyncSkipsLockedConnector(t *testing.T) {
 	t.Parallel()
 	srv := bitrix24test.NewServer(bitrix24test.WithRateLimit(0, 0))
 	t.Cleanup(srv.Close)
-	synctest.SeedBitrix24(srv, 130)
+	synctest.SeedBitrix24(srv, 60) // two pages of each object
 	s := newStore(t, "postgres")
 	db := synctest.DB(t, s)
 	yaml := fmt.Sprintf("connectors:\n  - {name: b24, type: bitrix24, webhook_url: %q, schedule: \"@every 1m\", rate_limit: 1000, burst: 100}\n", srv.WebhookURL())

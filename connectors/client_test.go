@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -38,37 +39,39 @@ func newTestClient(t *testing.T, base string, opts ClientOptions) *Client {
 	return c
 }
 
+// TestClientRetryAfter429: a 429 is retried after exactly the Retry-After
+// the server asked for (on the bubble's clock: no wall time, no slack).
 func TestClientRetryAfter429(t *testing.T) {
-	var n atomic.Int32
-	var waited time.Duration
-	var first time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			first = time.Now()
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-			w.Write([]byte(`{"status":"error","message":"slow down"}`))
-			return
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int32
+		var waited time.Duration
+		var first time.Time
+		c := newBubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 1 {
+				first = time.Now()
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				w.Write([]byte(`{"status":"error","message":"slow down"}`))
+				return
+			}
+			waited = time.Since(first)
+			w.Write([]byte(`{"ok":true}`))
+		}, ClientOptions{})
+		var out struct{ OK bool }
+		if _, err := c.DoJSON(context.Background(), &Request{URL: "/x"}, &out); err != nil {
+			t.Fatal(err)
 		}
-		waited = time.Since(first)
-		w.Write([]byte(`{"ok":true}`))
-	}))
-	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{})
-	var out struct{ OK bool }
-	if _, err := c.DoJSON(context.Background(), &Request{URL: "/x"}, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !out.OK || n.Load() != 2 {
-		t.Fatalf("ok=%v requests=%d, want true, 2", out.OK, n.Load())
-	}
-	// The server asked for one second; the client must not come back sooner.
-	if waited < time.Second {
-		t.Errorf("second attempt after %s, want >= 1s", waited)
-	}
-	if s := c.Stats(); s.Requests != 2 || s.Retries != 1 || s.RateLimited != 1 {
-		t.Errorf("stats = %+v, want 2 requests, 1 retry, 1 rate limited", s)
-	}
+		if !out.OK || n.Load() != 2 {
+			t.Fatalf("ok=%v requests=%d, want true, 2", out.OK, n.Load())
+		}
+		// The server asked for one second; the client comes back then.
+		if waited != time.Second {
+			t.Errorf("second attempt after %s, want 1s", waited)
+		}
+		if s := c.Stats(); s.Requests != 2 || s.Retries != 1 || s.RateLimited != 1 {
+			t.Errorf("stats = %+v, want 2 requests, 1 retry, 1 rate limited", s)
+		}
+	})
 }
 
 func TestClient5xxRetriedThenSucceeds(t *testing.T) {
@@ -262,26 +265,33 @@ func TestClientRetryAfterTooLong(t *testing.T) {
 	}
 }
 
+// TestClientContextCancelDuringBackoff: a cancel while the client waits
+// out a Retry-After of 30 s ends the wait at once with context.Canceled.
 func TestClientContextCancelDuringBackoff(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "30")
-		w.WriteHeader(http.StatusTooManyRequests)
-	}))
-	defer srv.Close()
-	c := newTestClient(t, srv.URL, ClientOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() {
-		_, err := c.Do(ctx, &Request{URL: "/x"})
-		done <- err
-	}()
-	for c.Stats().Requests == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newBubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, ClientOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		start := time.Now()
+		go func() {
+			_, err := c.Do(ctx, &Request{URL: "/x"})
+			done <- err
+		}()
+		time.Sleep(10 * time.Second) // the client is 10 s into its 30 s wait
+		if c.Stats().Requests != 1 {
+			t.Fatalf("requests = %d before the cancel, want 1", c.Stats().Requests)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Errorf("Do returned %s after it started, want 10s: at the cancel", d)
+		}
+	})
 }
 
 func TestClientRateLimiterShared(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize/english"
+
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
@@ -90,7 +92,7 @@ func (e *Env) ConfigYAML(warehouseDSN string) []byte {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	q := func(s string) string { j, _ := json.Marshal(s); return string(j) }
 
-	p("# crmkpi config written by `crmkpi demo` (seed %d, %d managers, world as of %s).\n", w.Seed, len(w.Managers), w.Now.UTC().Format(time.RFC3339))
+	p("# crmkpi config written by `crmkpi demo` (seed %d, %s, world as of %s).\n", w.Seed, english.Plural(len(w.Managers), "manager", ""), w.Now.UTC().Format(time.RFC3339))
 	p("# Every key is described in docs/config.md.\n#\n")
 	p("# The three connectors point at the fake CRMs that `crmkpi demo` ran on loopback;\n")
 	p("# they stopped when it exited, so `crmkpi sync` with this file fails to connect.\n")

@@ -32,6 +32,7 @@ var hostile = map[string]string{
 // HubSpot fake through the connector and the sync into the warehouse, and
 // reads it back equal.
 func TestHostileTextToWarehouse(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, s *warehouse.Store) {
 		c := newHubSpot(t)
 		srv := c.srv.(*hubspottest.Server)

@@ -178,6 +178,7 @@ func (s *statusAfter) RoundTrip(r *http.Request) (*http.Response, error) {
 // loop; and the second sync must leave the warehouse equal to the fake
 // record by record, so no cursor moved past unstored data.
 func TestCRMFaults(t *testing.T) {
+	t.Parallel()
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()

@@ -43,8 +43,9 @@ type closer interface{ Close() }
 
 // TestLoad20Connectors runs 20 connectors (seven HubSpot, seven amoCRM, six
 // Bitrix24, each against its own fake) on "@every 1s" schedules under one
-// sync.Scheduler and sync.Engine, into one PostgreSQL schema, for about
-// 8 s, then stops. Expected: no run failed but those the stop interrupted,
+// sync.Scheduler and sync.Engine, into one PostgreSQL schema, for 8 s or
+// until every connector has synced once in full, whichever is later, then
+// stops. Expected: no run failed but those the stop interrupted,
 // every connector finished every object at least once and its rows equal
 // its fake's, no page write waited a minute, and once the fakes and idle
 // connections are closed the goroutine count is back to its baseline.
@@ -77,6 +78,12 @@ func TestLoad20Connectors(t *testing.T) {
 	ts := &timedStore{Store: s}
 	eng := &crmsync.Engine{Store: ts, Holder: "load-test"}
 	sched := &crmsync.Scheduler{StopTimeout: 20 * time.Second}
+	// The run stops when every connector has had a whole successful sync,
+	// after 8 s at the least: a busy machine makes it longer, not a
+	// failure. The 2 minutes only guard against a hang.
+	var mu gosync.Mutex
+	synced := map[string]bool{}
+	allSynced := make(chan struct{})
 	for _, e := range all {
 		job := crmsync.Job{Connector: e.conn, ReconcileEvery: 24 * time.Hour}
 		sched.Tasks = append(sched.Tasks, crmsync.Task{Name: "sync " + e.name, Schedule: "@every 1s",
@@ -85,18 +92,39 @@ func TestLoad20Connectors(t *testing.T) {
 				if err != nil {
 					return err
 				}
+				if sum.Err() == nil {
+					mu.Lock()
+					if !synced[e.name] {
+						if synced[e.name] = true; len(synced) == len(all) {
+							close(allSynced)
+						}
+					}
+					mu.Unlock()
+				}
 				return sum.Err()
 			}})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		defer cancel()
+		select {
+		case <-time.After(8 * time.Second):
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-allSynced:
+		case <-time.After(2 * time.Minute):
+		case <-ctx.Done():
+		}
+	}()
 	started := time.Now()
 	if err := sched.Run(ctx); err != nil {
 		t.Fatalf("scheduler: %v", err)
 	}
-	stopped := time.Now()
-	t.Logf("ran %s, stopped in %s; %d pages written, longest ApplyPage %s; task starts %v",
-		ctx.Err(), stopped.Sub(started.Add(8*time.Second)).Round(time.Millisecond), ts.pages, ts.longest, sched.Started())
+	t.Logf("ran %s; %d pages written, longest ApplyPage %s; task starts %v",
+		time.Since(started).Round(time.Millisecond), ts.pages, ts.longest, sched.Started())
 	if ts.longest >= time.Minute {
 		t.Errorf("longest ApplyPage took %s, want under a minute", ts.longest)
 	}
@@ -121,7 +149,7 @@ func TestLoad20Connectors(t *testing.T) {
 		}
 		for _, obj := range e.conn.Objects() {
 			if done[string(obj)] == 0 {
-				t.Errorf("%s: no run of %s finished in 8 s", e.name, obj)
+				t.Errorf("%s: no run of %s finished", e.name, obj)
 			}
 		}
 		got, err := synctest.Read(context.Background(), db, e.name)

@@ -38,6 +38,7 @@ func onDealsPage(c *crm, n int, fn func()) func(int, *http.Request, []byte) {
 // read while a full sync pages through the deals: after the next
 // incremental sync the warehouse equals the fake, both edits included.
 func TestCRMChangesDuringFullSync(t *testing.T) {
+	t.Parallel()
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
@@ -64,6 +65,7 @@ func TestCRMChangesDuringFullSync(t *testing.T) {
 // the next incremental sync picks it up; beyond it only a full sync does,
 // and a full sync must.
 func TestCRMClockSkew(t *testing.T) {
+	t.Parallel()
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
@@ -96,6 +98,7 @@ func TestCRMClockSkew(t *testing.T) {
 // can help), nothing is left running, and once the admin puts working
 // credentials in the config the next sync completes the warehouse.
 func TestCRMTokenRevokedMidRun(t *testing.T) {
+	t.Parallel()
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
@@ -129,6 +132,7 @@ func TestCRMTokenRevokedMidRun(t *testing.T) {
 // refreshed once and the run goes on; a refresh token revoked too fails
 // the run with a clear auth error, never a loop.
 func TestAmoCRMOAuthMidRun(t *testing.T) {
+	t.Parallel()
 	for _, refreshWorks := range []bool{true, false} {
 		name := map[bool]string{true: "refresh succeeds", false: "refresh fails"}[refreshWorks]
 		t.Run(name, func(t *testing.T) {
@@ -187,6 +191,7 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 // it from every KPI; the run must fail instead, flag nothing, and the next
 // run reconcile correctly.
 func TestReconcileEmptyListing(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, s *warehouse.Store) {
 		c := newBitrix24(t)
 		ft := newFaultTransport()

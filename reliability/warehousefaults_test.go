@@ -40,6 +40,7 @@ func (f *failingStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, 
 // connection): the run fails naming connector, object and page, the cursor
 // stays before the page, and the next run completes the warehouse.
 func TestWarehouseFaults(t *testing.T) {
+	t.Parallel()
 	faults := []struct {
 		name string
 		err  error

@@ -391,6 +391,7 @@ func records(s *Summary) (n int) {
 // each sync, and the second sync may make only the requests the changes
 // need.
 func TestE2EFirstSyncThenChanges(t *testing.T) {
+	t.Parallel()
 	for _, tc := range crms {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -489,6 +490,7 @@ func noneRunning(t *testing.T, db *sql.DB, name string) {
 // latency), then syncs again: the warehouse must equal the fake record by
 // record, without duplicates or gaps.
 func TestE2EKilled(t *testing.T) {
+	t.Parallel()
 	for _, tc := range crms {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -570,6 +572,7 @@ func (c commitThenCancel) StartRun(ctx context.Context, connector string, obj co
 // TestEngineStopAtRunStartFinishesRun stops a sync as its runs start: the
 // run rows must still be finished (as interrupted), never left running.
 func TestEngineStopAtRunStartFinishesRun(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		db := synctest.DB(t, s)
 		ctx, cancel := context.WithCancel(context.Background())

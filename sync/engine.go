@@ -19,7 +19,10 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/dustin/go-humanize/english"
+
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/human"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -671,14 +674,15 @@ type MassDeleteError struct {
 }
 
 func (e *MassDeleteError) Error() string {
-	what := fmt.Sprintf("the CRM listed no ids while %d records are stored", e.Stored)
+	stored := english.Plural(e.Stored, "record", "") + " " + english.PluralWord(e.Stored, "is", "are")
+	what := fmt.Sprintf("the CRM listed no ids while %s stored", stored)
 	if e.Listed > 0 {
-		what = fmt.Sprintf("the CRM listed %d ids while %d records are stored, under the %g%% a listing must hold", e.Listed, e.Stored,
+		what = fmt.Sprintf("the CRM listed %s while %s stored, under the %g%% a listing must hold", english.Plural(e.Listed, "id", ""), stored,
 			math.Round(e.MinShare*1000)/10)
 	}
 	flag := "every stored record"
 	if e.Listed > 0 {
-		flag = fmt.Sprintf("up to %d stored records", e.Stored-e.Listed)
+		flag = fmt.Sprintf("up to %d stored %s", e.Stored-e.Listed, english.PluralWord(e.Stored-e.Listed, "record", ""))
 	}
 	return fmt.Sprintf("%s; refusing to flag %s deleted (if the CRM really lost them, run crmkpi sync --connector %s --allow-mass-delete)",
 		what, flag, e.Connector)
@@ -710,7 +714,9 @@ func WriteSummary(w interface{ Write([]byte) (int, error) }, s *Summary) {
 			case o.Err != nil:
 				status = "FAILED"
 			}
-			fmt.Fprintf(&b, "%-*s %-12s %-11s %8d records %6d pages %6d requests %8s", width, c.Connector, o.Object, status, o.Records, o.Pages, o.Requests, o.Duration.Round(time.Millisecond))
+			fmt.Fprintf(&b, "%-*s %-12s %-11s %8d %-7s %6d %-5s %6d %-8s %8s", width, c.Connector, o.Object, status,
+				o.Records, english.PluralWord(o.Records, "record", ""), o.Pages, english.PluralWord(o.Pages, "page", ""),
+				o.Requests, english.PluralWord(o.Requests, "request", ""), human.Duration(o.Duration))
 			if o.Deleted > 0 {
 				fmt.Fprintf(&b, " %d flagged deleted", o.Deleted)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/human"
 )
 
 // Progress hears about pages as they are stored. Implementations are safe
@@ -76,7 +77,7 @@ func (t *TerminalProgress) Begin(connector string, obj connectors.Object) {
 					return ""
 				}
 				left := time.Duration(float64(time.Since(start)) * float64(s.Total-s.Current) / float64(s.Current))
-				return "  ETA " + left.Round(time.Second).String()
+				return "  ETA " + human.Duration(left.Round(time.Second))
 			}),
 		),
 	)

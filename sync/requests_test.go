@@ -10,13 +10,15 @@ import (
 )
 
 // TestIncrementalRequests counts the requests of the syncs after a first
-// one, on a fake of 5,000 records of the main object (HubSpot contacts,
-// amoCRM leads, Bitrix24 deals): with nothing changed, a handful per object;
-// with k records changed, requests that grow with k, not with the 5,000.
+// one, on a fake of 2,000 records of the main object (HubSpot contacts,
+// amoCRM leads, Bitrix24 deals; ten pages and more of each): with nothing
+// changed, a handful per object; with k records changed (up to 1,000),
+// requests that grow with k, not with the 2,000.
 // The counts are exact, so an extra request per sync shows here before it
 // shows on a CRM's rate limit.
 func TestIncrementalRequests(t *testing.T) {
-	const size = 5000
+	t.Parallel()
+	const size = 2000
 	for _, tc := range []struct {
 		name string
 		new  func(testing.TB, fakeOpts) *crm

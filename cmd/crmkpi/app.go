@@ -2,57 +2,25 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
+	"time"
 
 	"golang.org/x/term"
 
+	"github.com/crmkpi/crmkpi/app"
 	"github.com/crmkpi/crmkpi/config"
-	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/scoring"
 )
 
 // loadConfig reads the config named by flagValue, $CRMKPI_CONFIG or the
-// default path. Every problem in it is a usage error (exit 2).
+// default path, and teaches the process's redactor its secrets. Every
+// problem in it is an app.ConfigError (exit 2).
 func loadConfig(e *env, flagValue string) (*config.Config, error) {
-	path := flagValue
-	if path == "" {
-		path = e.getenv(config.EnvPath)
-	}
-	if path == "" {
-		path = config.DefaultPath
-	}
-	cfg, err := config.LoadWithEnv(path, e.lookup)
-	var list config.ErrorList
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, usageError{fmt.Errorf("config file %s not found (use --config FILE or $%s; examples/crmkpi.yaml is a complete example)", path, config.EnvPath)}
-	case errors.As(err, &list):
-		return nil, usageError{fmt.Errorf("invalid config:\n%w", err)}
-	case err != nil:
-		return nil, usageError{err}
-	}
-	e.redactor.Add(configSecrets(cfg)...)
-	return cfg, nil
-}
-
-// openWarehouse opens the configured warehouse and migrates it, so every
-// command works on a fresh database.
-func openWarehouse(ctx context.Context, cfg *config.Config) (*warehouse.Store, error) {
-	s, err := warehouse.Open(ctx, cfg.Warehouse.DSN.Value())
-	if err != nil {
-		return nil, fmt.Errorf("open warehouse: %w", err)
-	}
-	if _, err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("migrate warehouse: %w", err)
-	}
-	return s, nil
+	return app.LoadConfig(app.ConfigPath(flagValue, e.lookup), e.lookup, e.redactor)
 }
 
 // isTerminal reports whether w is a terminal.
@@ -61,31 +29,24 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newLogger builds the one logger of the process: text on a terminal, JSON
-// lines otherwise, at the level of $CRMKPI_LOG_LEVEL (default info).
-func newLogger(e *env) *slog.Logger {
-	return newLoggerTo(e, e.stderr, isTerminal(e.stderr))
+// appEnv is what this process gives the application: the one logger (text
+// on a terminal, JSON lines otherwise, at the level of $CRMKPI_LOG_LEVEL,
+// default info), stderr, the redactor, and progress bars on a terminal.
+func (e *env) appEnv() app.Env {
+	level := app.LogLevel(e.getenv("CRMKPI_LOG_LEVEL"))
+	tty := isTerminal(e.stderr)
+	env := app.Env{Logger: app.NewLogger(e.stderr, tty, level, e.redactor), Redactor: e.redactor, Stderr: e.stderr,
+		Bars: tty, BarsLevel: level}
+	if e.getenv("CRMKPI_LOG_LEVEL") == "" {
+		// The bars and the summary say what info lines would.
+		env.BarsLevel = slog.LevelWarn
+	}
+	return env
 }
 
-// newLoggerTo is newLogger writing to w, which is a terminal when text is
-// set (the progress display, which prints log lines above its bars).
-func newLoggerTo(e *env, w io.Writer, text bool) *slog.Logger {
-	var level slog.Level
-	if v := e.getenv("CRMKPI_LOG_LEVEL"); v != "" {
-		if err := level.UnmarshalText([]byte(strings.ToLower(v))); err != nil {
-			level = slog.LevelInfo
-		}
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if text {
-		return slog.New(redactHandler{next: slog.NewTextHandler(w, opts), r: e.redactor})
-	}
-	return slog.New(redactHandler{next: slog.NewJSONHandler(w, opts), r: e.redactor})
-}
-
-// newLoggerLevel is a text logger to w at level.
-func newLoggerLevel(e *env, w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(redactHandler{next: slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), r: e.redactor})
+// openApp opens (and migrates) cfg's warehouse; the caller closes it.
+func openApp(ctx context.Context, e *env, cfg *config.Config) (*app.App, error) {
+	return app.Open(ctx, cfg, e.appEnv())
 }
 
 // formatFlag adds --format table|json to fs; check validates its value.
@@ -99,16 +60,32 @@ func formatFlag(fs *flag.FlagSet) (format *string, check func() error) {
 	}
 }
 
-// openConfigured loads the config and opens (and migrates) its warehouse;
-// the caller closes the store.
-func openConfigured(ctx context.Context, e *env, cfgPath string) (*config.Config, *warehouse.Store, error) {
+// parsePeriod reads --period against the configured period kind and zone.
+func parsePeriod(cfg *config.Config, spec string) (scoring.Period, error) {
+	p, err := app.ParsePeriod(cfg, spec, time.Now())
+	if err != nil {
+		return p, usageError{fmt.Errorf("--period: %w", err)}
+	}
+	return p, nil
+}
+
+// openForPeriod loads the config, reads --period against it and opens the
+// warehouse: what score, notify and run all start with. The caller closes
+// the app.
+func openForPeriod(ctx context.Context, e *env, cfgPath, periodSpec string) (*app.App, scoring.Period, error) {
 	cfg, err := loadConfig(e, cfgPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, scoring.Period{}, err
 	}
-	s, err := openWarehouse(ctx, cfg)
+	// The period is checked before the warehouse is touched: a typo is a
+	// usage error, not a database session.
+	p, err := parsePeriod(cfg, periodSpec)
 	if err != nil {
-		return nil, nil, err
+		return nil, p, err
 	}
-	return cfg, s, nil
+	a, err := openApp(ctx, e, cfg)
+	if err != nil {
+		return nil, p, err
+	}
+	return a, p, nil
 }

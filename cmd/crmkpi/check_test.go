@@ -1,26 +1,17 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
-	"github.com/crmkpi/crmkpi/notify"
 )
 
 // TestCheckOwnDeadlines checks five CRMs at once: one refusing connections,
@@ -29,6 +20,7 @@ import (
 // config order, and the one that works is ok: the one that hangs does not
 // use up the others' time.
 func TestCheckOwnDeadlines(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -86,33 +78,18 @@ func TestCheckOwnDeadlines(t *testing.T) {
 	}
 }
 
-func TestCheckCause(t *testing.T) {
-	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{&connectors.Error{Connector: "hs", Object: "users", Err: &connectors.AuthError{Status: 401, Detail: "expired"}}, "401 unauthorized"},
-		{fmt.Errorf("check users: %w", &connectors.AuthError{Status: 403}), "403 forbidden"},
-		{&connectors.RateLimitError{Status: 429}, "429 too many requests"},
-		{&connectors.TransportError{Op: "Get", Msg: "dial tcp: connect: connection refused", Reason: "connection refused"}, "connection refused"},
-		// Retried until the deadline: the last attempt names the cause.
-		{&connectors.Error{Connector: "hs", Err: &connectors.DeadlineError{Err: context.DeadlineExceeded,
-			Last: &connectors.TransportError{Op: "Get", Msg: "lookup crm.invalid: no such host", Reason: "no such host"}}}, "no such host"},
-		{&connectors.DeadlineError{Err: context.DeadlineExceeded, Last: &connectors.ResponseError{Status: 503}}, "503 service unavailable"},
-		{&connectors.DeadlineError{Err: context.DeadlineExceeded, Last: &connectors.TransportError{Op: "Get", Msg: "timeout", Reason: "timeout"}}, "timeout after 20s"},
-		{fmt.Errorf("list owners: %w", context.DeadlineExceeded), "timeout after 20s"},
-		// Errors from the warehouse driver and slack-go keep their chain.
-		{fmt.Errorf("ping warehouse: %w", refused), "connection refused"},
-		{&notify.APIError{Method: "auth.test", Err: refused}, "connection refused"},
-		{&notify.APIError{Method: "auth.test", Code: "invalid_auth", Err: errors.New("invalid_auth")}, "invalid_auth"},
-		{&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, "TLS handshake"},
-		{&connectors.MalformedError{Detail: "decode JSON body"}, "malformed response"},
-		{errors.New("something else"), ""},
-	}
-	for _, tt := range tests {
-		if got := checkCause(tt.err, 20*time.Second); got != tt.want {
-			t.Errorf("checkCause(%v) = %q, want %q", tt.err, got, tt.want)
-		}
+// TestCheckPlurals: check counts in the right number: "1 connector, 1
+// manager", "1 check failed".
+func TestCheckPlurals(t *testing.T) {
+	t.Parallel()
+	hs := hubspottest.NewServer(hubspottest.WithToken("pat-eu1-good"), hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0))
+	t.Cleanup(hs.Close)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "crmkpi.yaml", fmt.Sprintf("warehouse: {dsn: %q}\nconnectors:\n"+
+		"  - {name: badtoken, type: hubspot, token: pat-eu1-wrong, base_url: %q}\nmanagers: [{email: anna@example.com}]\n",
+		"sqlite:"+filepath.Join(dir, "w.db"), hs.URL))
+	code, stdout, stderr := runCmd(t, nil, "check", "--config", cfg)
+	if code != exitFailed || !strings.HasPrefix(stdout, "config: ok (1 connector, 1 manager)\n") || !strings.HasSuffix(stderr, "crmkpi check: 1 check failed\n") {
+		t.Errorf("check = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }

@@ -99,6 +99,7 @@ func (p *echoProxy) echoed() int {
 // of any secret may reach stdout, stderr (debug logs included) or
 // sync_runs.error.
 func TestSecretFragmentsNeverLeak(t *testing.T) {
+	t.Parallel()
 	hs := newEchoProxy(t, fragHubSpot)
 	amo := newEchoProxy(t, fragAmo)
 	b24 := newEchoProxy(t, fragB24)

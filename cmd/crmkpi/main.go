@@ -16,6 +16,7 @@ import (
 	_ "github.com/lib/pq"  // PostgreSQL driver for the warehouse
 	_ "modernc.org/sqlite" // embedded SQLite driver for the warehouse
 
+	"github.com/crmkpi/crmkpi/app"
 	"github.com/crmkpi/crmkpi/connectors"
 
 	// Time zones work in images without zoneinfo (distroless, scratch).
@@ -73,14 +74,6 @@ const (
 	// number, as shells report it: 130 and 143.
 )
 
-// skippedError is the error of a sync that skipped connectors because
-// other syncs held them; alone, it exits exitSkipped.
-type skippedError struct{ skips []string }
-
-func (e skippedError) Error() string {
-	return "skipped: " + strings.Join(e.skips, "; ") + " (--skip-locked makes a skip exit 0)"
-}
-
 // exitCode maps the outcome of a command to the process's exit code. A
 // signal that ended ctx wins over what it made fail; any failure wins over
 // a skip.
@@ -90,6 +83,9 @@ func exitCode(ctx context.Context, err error) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	if _, ok := errors.AsType[*app.ConfigError](err); ok {
 		return exitUsage
 	}
 	var sig interrupted
@@ -102,12 +98,12 @@ func exitCode(ctx context.Context, err error) int {
 	return exitFailed
 }
 
-// onlySkips reports whether err is made of skippedErrors alone, wrapped or
-// joined.
+// onlySkips reports whether err is made of app.SkippedErrors alone,
+// wrapped or joined.
 func onlySkips(err error) bool {
 	for {
 		switch e := err.(type) {
-		case skippedError:
+		case *app.SkippedError:
 			return true
 		case interface{ Unwrap() []error }:
 			errs := e.Unwrap()
@@ -170,8 +166,13 @@ func commands() []command {
 	}
 }
 
+// newEnv is the environment of one run of the command.
+func newEnv(stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) *env {
+	return &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, redactor: connectors.NewRedactor()}
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, redactor: connectors.NewRedactor()}
+	e := newEnv(stdin, stdout, stderr, lookup)
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		args = []string{"version"}
 	}

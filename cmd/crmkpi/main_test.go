@@ -32,6 +32,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.yaml", "timezone: Mars/Olympus\nconnectors:\n  - name: x\n    type: salesforce\n")
 	good := writeFile(t, dir, "good.yaml", "warehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n")
+	bad2 := writeFile(t, dir, "b24.yaml", "warehouse: {dsn: \"sqlite:"+filepath.Join(dir, "w.db")+"\"}\n"+
+		"connectors: [{name: b24, type: bitrix24, webhook_url: \"https://acme.bitrix24.ru/rest/1/abc/\"}]\n")
 	tests := []struct {
 		name       string
 		args       []string
@@ -55,6 +57,11 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"period not started", []string{"score", "--config", good, "--period", "2999-Q1"}, nil, 2, []string{`--period: period "2999-Q1" has not started`}},
 		{"bad format", []string{"score", "--config", good, "--format", "xml"}, nil, 2, []string{"--format: want table or json"}},
 		{"sync without connectors", []string{"sync", "--config", good}, nil, 2, []string{"no connectors configured"}},
+		{"unknown connector", []string{"sync", "--config", bad2, "--connector", "hs"}, nil, 2, []string{`--connector: no connector "hs" in the config (have b24)`}},
+		{"manager without dry run", []string{"notify", "--config", good, "--manager", "anna@example.com"}, nil, 2,
+			[]string{"--manager previews one manager's message: use it with --dry-run"}},
+		{"dry run of a manager without a scorecard", []string{"notify", "--config", good, "--period", "2026-10", "--dry-run", "--manager", "Nobody@Example.com"}, nil, 2,
+			[]string{"crmkpi notify: --manager nobody@example.com: no scorecard for October 2026 (managers with one: )"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/crmkpi/crmkpi/app"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -16,16 +17,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := warehouse.Open(ctx, cfg.Warehouse.DSN.Value())
-	if err != nil {
-		return fmt.Errorf("open warehouse: %w", err)
-	}
-	defer s.Close()
-	applied, err := s.Migrate(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate warehouse: %w", err)
-	}
-	v, err := s.SchemaVersion(ctx)
+	applied, v, err := app.Migrate(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,15 @@ package main
 // Process tests: the real crmkpi binary, built once, run as a child process
 // against the fake CRMs served by this test process, on SQLite and
 // PostgreSQL. They prove what only a process can: a SIGKILL at any moment
-// loses nothing, two processes never sync one connector at once, serve
-// runs its schedule and stops on SIGTERM, and status exits by health.
+// loses nothing, a signal stops a sync as interrupted, a process that lost
+// its lock stores nothing more, first syncs migrate a fresh warehouse
+// together, and serve runs its schedule and stops on SIGTERM. The work of
+// each command is tested in-process in package app.
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -19,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,29 +103,8 @@ func newFakes(t *testing.T, latency time.Duration) *fakes {
 		End: now.Add(-24 * time.Hour)})
 	b24 := bitrix24test.NewServer(bitrix24test.WithRateLimit(0, 0), bitrix24test.WithLatency(latency))
 	t.Cleanup(b24.Close)
-	seedBitrix24(b24, 130)
+	synctest.SeedBitrix24(b24, 130)
 	return &fakes{hs: hs, amo: amo, b24: b24}
-}
-
-func seedBitrix24(srv *bitrix24test.Server, n int) {
-	srv.AddMany(bitrix24test.Users, []bitrix24test.Record{
-		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com"},
-		{"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com"},
-	})
-	var cos, cts, ds, as []bitrix24test.Record
-	for i := 1; i <= n; i++ {
-		owner := []string{"1", "6"}[i%2]
-		cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
-		cts = append(cts, bitrix24test.Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": i, "ASSIGNED_BY_ID": owner})
-		ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "STAGE_ID": []string{"NEW", "WON", "LOSE"}[i%3],
-			"STAGE_SEMANTIC_ID": []string{"P", "S", "F"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*10), "CURRENCY_ID": "RUB", "ASSIGNED_BY_ID": owner})
-		as = append(as, bitrix24test.Record{"ID": i, "OWNER_ID": i, "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call",
-			"START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00", "COMPLETED": "Y", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
-	}
-	srv.AddMany(bitrix24test.Companies, cos)
-	srv.AddMany(bitrix24test.Contacts, cts)
-	srv.AddMany(bitrix24test.Deals, ds)
-	srv.AddMany(bitrix24test.Activities, as)
 }
 
 func (f *fakes) total() int {
@@ -285,14 +264,23 @@ func pollUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 // with SIGKILL after the fakes have served N requests, for several N, then
 // runs a normal sync: the warehouse must equal the fakes record by record.
 func TestProcessSIGKILL(t *testing.T) {
-	f := newFakes(t, 2*time.Millisecond)
-	want := f.want()
+	t.Parallel()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			// Fakes of its own: a kill is triggered by the requests they
+			// served.
+			f := newFakes(t, 2*time.Millisecond)
+			want := f.want()
 			for _, n := range []int{1, 4, 12, 25, 45, 60} {
 				t.Run(fmt.Sprintf("after %d requests", n), func(t *testing.T) {
 					w := newWarehouse(t, kind)
-					cfg := f.config(t, w.dsn, "@every 1m")
+					dsn := w.dsn
+					app := fmt.Sprintf("crmkpi_kill_%d_%d", n, time.Now().UnixNano())
+					if kind == "postgres" {
+						dsn = appDSN(t, dsn, app)
+					}
+					cfg := f.config(t, dsn, "@every 1m")
 					base := f.total()
 					c := start(t, "sync", "--config", cfg)
 					exited := false
@@ -312,6 +300,18 @@ func TestProcessSIGKILL(t *testing.T) {
 						t.Fatal(err)
 					}
 					<-c.done
+					if kind == "postgres" {
+						// The server finishes what the dead process sent (a
+						// run's INSERT may commit after the kill) before it
+						// ends its sessions: count the runs after that.
+						pollUntil(t, 30*time.Second, "the killed sync's sessions to end", func() bool {
+							var open int
+							if err := w.db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&open); err != nil {
+								t.Fatal(err)
+							}
+							return open == 0
+						})
+					}
 					served := f.total() - base
 					ghosts := 0
 					for _, name := range []string{"hs", "amo", "b24"} {
@@ -360,71 +360,6 @@ func newWarehouse(t *testing.T, kind string) testWarehouse {
 	return testWarehouse{dsn: synctest.SchemaDSN(warehousetest.PostgresURL(), s.Schema()), db: synctest.DB(t, s)}
 }
 
-// TestProcessConcurrentSyncs starts `crmkpi sync` processes on one
-// PostgreSQL schema while a first one holds the connector (stopped with
-// SIGSTOP, so it surely does): the second must name the holder, skip the
-// connector and exit 3; with --skip-locked a third exits 0; status shows
-// the lock and the skip; no row may be written twice.
-func TestProcessConcurrentSyncs(t *testing.T) {
-	f := newFakes(t, 30*time.Millisecond)
-	w := newWarehouse(t, "postgres")
-	cfg := f.config(t, w.dsn, "@every 1m", "b24")
-
-	first := start(t, "sync", "--config", f.config(t, appDSN(t, w.dsn, "crmkpi_first"), "@every 1m", "b24"))
-	// The lock is taken before the first request leaves.
-	pollUntil(t, 30*time.Second, "the first sync's first request", func() bool { return f.b24.TotalRequests() > 0 })
-	stopIdle(t, first, w.db, "crmkpi_first")
-	code2, _, stderr2 := crmkpi(t, "sync", "--config", cfg)
-	code3, _, stderr3 := crmkpi(t, "sync", "--config", cfg, "--skip-locked")
-	_, status, _ := crmkpi(t, "status", "--config", cfg)
-	if err := first.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	code1 := first.wait(t, 60*time.Second)
-	if code1 != 0 || code2 != 3 || code3 != 0 {
-		t.Fatalf("exit codes %d, %d and %d, want 0, 3 and 0; stderr:\n%s\n---\n%s\n---\n%s", code1, code2, code3, first.stderr, stderr2, stderr3)
-	}
-	holder := fmt.Sprintf(":%d", first.cmd.Process.Pid)
-	for _, stderr := range []string{stderr2, stderr3} {
-		if !strings.Contains(stderr, "b24: skipped: locked by ") || !strings.Contains(stderr, holder) {
-			t.Errorf("a skipped sync's stderr does not name the lock holder (pid %d):\n%s", first.cmd.Process.Pid, stderr)
-		}
-	}
-	if !strings.Contains(stderr2, "crmkpi sync: skipped: b24 locked by ") {
-		t.Errorf("the second sync does not say why it exits 3:\n%s", stderr2)
-	}
-	if !lineWith(status, "b24: locked by ", holder) || !lineWith(status, "b24: SKIPPED at ", "locked by ", holder) {
-		t.Errorf("status while the first sync holds the lock does not show the lock and the skip:\n%s", status)
-	}
-	w.check(t, map[string]synctest.Rows{"b24": synctest.Bitrix24(f.b24)})
-
-	// One run per object, all by the first process; their records add up
-	// to the rows stored, so none was written twice.
-	runs := w.runs(t, "b24")
-	var objects []string
-	records := 0
-	for _, r := range runs {
-		objects = append(objects, r.Object)
-		records += r.Records
-		if r.Status != warehouse.RunSucceeded {
-			t.Errorf("run %d %s: %s %s", r.ID, r.Object, r.Status, r.Error)
-		}
-	}
-	slices.Sort(objects)
-	if diff := cmp.Diff([]string{"activities", "companies", "contacts", "deals", "stages", "users"}, objects); diff != "" {
-		t.Errorf("sync_runs objects (-want +got):\n%s", diff)
-	}
-	var stored int
-	if err := w.db.QueryRow("SELECT (SELECT count(*) FROM crm_users WHERE connector = 'b24') + (SELECT count(*) FROM crm_stages WHERE connector = 'b24') +" +
-		" (SELECT count(*) FROM crm_companies WHERE connector = 'b24') + (SELECT count(*) FROM crm_contacts WHERE connector = 'b24') +" +
-		" (SELECT count(*) FROM crm_deals WHERE connector = 'b24') + (SELECT count(*) FROM crm_activities WHERE connector = 'b24')").Scan(&stored); err != nil {
-		t.Fatal(err)
-	}
-	if records != stored {
-		t.Errorf("runs recorded %d records, the warehouse holds %d rows", records, stored)
-	}
-}
-
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -454,6 +389,7 @@ func httpGet(url string) (int, string, error) {
 // runs of one object never overlap, /healthz answers 200 once they
 // succeeded, /metrics shows the counters and SIGTERM stops it with exit 0.
 func TestProcessServe(t *testing.T) {
+	t.Parallel()
 	// About 1.5 s a sync: users, stages, four objects and their first
 	// reconciliation, ~4 requests deep at 300 ms each.
 	f := newFakes(t, 300*time.Millisecond)
@@ -526,60 +462,6 @@ func TestProcessServe(t *testing.T) {
 		t.Logf("no tick was skipped (the syncs were quicker than a second)")
 	}
 	t.Logf("%d runs; ticks skipped: %d", len(runs), strings.Count(srv.stderr.String(), "tick skipped"))
-}
-
-// TestProcessStatus: `crmkpi status` exits 0 when every object's last run
-// succeeded and is fresh, and 1, naming the failing objects, after a run
-// failed because the CRM revoked the token.
-func TestProcessStatus(t *testing.T) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			f := newFakes(t, 0)
-			w := newWarehouse(t, kind)
-			cfg := f.config(t, w.dsn, "@every 1m", "amo")
-			if code, _, stderr := crmkpi(t, "sync", "--config", cfg); code != 0 {
-				t.Fatalf("sync: exit %d\n%s", code, stderr)
-			}
-			if code, stdout, stderr := crmkpi(t, "status", "--config", cfg); code != 0 {
-				t.Fatalf("status after a good sync: exit %d\n%s\n%s", code, stdout, stderr)
-			}
-
-			f.amo.RevokeTokens()
-			code, _, stderr := crmkpi(t, "sync", "--config", cfg)
-			if code != 1 || !strings.Contains(stderr, "failures:") {
-				t.Fatalf("sync with a revoked token: exit %d, want 1 with a failure summary\n%s", code, stderr)
-			}
-			code, stdout, stderr := crmkpi(t, "status", "--config", cfg)
-			if code != 1 {
-				t.Errorf("status after a failed run: exit %d, want 1\n%s\n%s", code, stdout, stderr)
-			}
-			for _, obj := range []string{"deals", "contacts", "users"} {
-				if !lineWith(stdout, "amo", obj, "FAILING") {
-					t.Errorf("status does not show amo %s FAILING:\n%s", obj, stdout)
-				}
-			}
-			code, stdout, _ = crmkpi(t, "status", "--config", cfg, "--format", "json")
-			var st struct {
-				Healthy bool `json:"healthy"`
-				Objects []struct {
-					Connector, Object, Error string
-					Failing                  bool
-				} `json:"objects"`
-			}
-			if err := json.Unmarshal([]byte(stdout), &st); err != nil {
-				t.Fatalf("status --format json: %v\n%s", err, stdout)
-			}
-			failing := 0
-			for _, o := range st.Objects {
-				if o.Failing && o.Error != "" {
-					failing++
-				}
-			}
-			if code != 1 || st.Healthy || failing == 0 {
-				t.Errorf("status --format json: exit %d healthy %v, %d failing objects with an error", code, st.Healthy, failing)
-			}
-		})
-	}
 }
 
 func lineWith(s string, words ...string) bool {

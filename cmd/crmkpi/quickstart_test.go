@@ -1,22 +1,20 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // TestReadmeQuickStart runs the README's quick start as a new user would,
-// word by word: `demo --serve` in the background, then each command
-// against the fake CRMs it keeps running, in-process. Only the directory is
-// moved to a temporary one.
+// word by word, with the crmkpi binary: `demo --serve` in the background,
+// then each command against the fake CRMs it keeps running, then Ctrl-C
+// (SIGINT) for the demo. Only the directory is moved to a temporary one.
 func TestReadmeQuickStart(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -42,23 +40,18 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatalf("the quick start does not start with demo --serve: %q", lines)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var demoErr syncBuf
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, lines[0], nil, &bytes.Buffer{}, &demoErr, func(string) (string, bool) { return "", false })
-	}()
+	demo := start(t, lines[0]...)
 	// The demo says when the fakes are up and the config points at them.
-	for !strings.Contains(demoErr.String(), "keep running until Ctrl-C") {
+	pollUntil(t, 2*time.Minute, "the demo to serve its fakes", func() bool {
 		select {
-		case code := <-done:
-			t.Fatalf("demo --serve ended with %d before serving:\n%s", code, demoErr.String())
-		case <-time.After(50 * time.Millisecond):
+		case <-demo.done:
+			t.Fatalf("demo --serve ended with %d before serving:\n%s", demo.cmd.ProcessState.ExitCode(), demo.stderr)
+		default:
 		}
-	}
+		return strings.Contains(demo.stderr.String(), "keep running until Ctrl-C")
+	})
 	for _, args := range lines[1:] {
-		code, stdout, stderr := runCmd(t, nil, args...)
+		code, stdout, stderr := crmkpi(t, args...)
 		if code != 0 {
 			t.Errorf("crmkpi %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout, stderr)
 		}
@@ -66,27 +59,10 @@ func TestReadmeQuickStart(t *testing.T) {
 			t.Errorf("crmkpi score printed no scorecard:\n%s", stdout)
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("demo --serve after Ctrl-C: exit %d\n%s", code, demoErr.String())
+	if err := demo.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
 	}
-}
-
-// syncBuf is a bytes.Buffer safe to write from the demo's goroutine while
-// the test reads it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	if code := demo.wait(t, time.Minute); code != 0 {
+		t.Errorf("demo --serve after Ctrl-C: exit %d\n%s", code, demo.stderr)
+	}
 }

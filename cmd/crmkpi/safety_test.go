@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/app"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -23,7 +22,7 @@ import (
 )
 
 func TestExitCode(t *testing.T) {
-	skip := skippedError{skips: []string{"b24 locked by host:1"}}
+	skip := &app.SkippedError{Skips: []string{"b24 locked by host:1"}}
 	fail := errors.New("sync failed for 1 object(s)")
 	signalled := func(sig syscall.Signal) context.Context {
 		ctx, cancel := context.WithCancelCause(context.Background())
@@ -39,6 +38,7 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"ok", bg, nil, 0},
 		{"usage", bg, usageError{fail}, 2},
+		{"config", bg, fmt.Errorf("sync: %w", &app.ConfigError{Err: fail}), 2},
 		{"failure", bg, fail, 1},
 		{"skip", bg, skip, 3},
 		{"wrapped skip", bg, fmt.Errorf("sync: %w", skip), 3},
@@ -55,83 +55,7 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 	if got, want := skip.Error(), "skipped: b24 locked by host:1 (--skip-locked makes a skip exit 0)"; got != want {
-		t.Errorf("skippedError = %q, want %q", got, want)
-	}
-}
-
-// TestSyncMassDeleteGuard: a `sync --full` whose deals listing holds under
-// half the deals stored (then none) flags nothing and exits 1; a lower
-// min_listing_share in the config, or --allow-mass-delete, lets the
-// deletions through.
-func TestSyncMassDeleteGuard(t *testing.T) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			srv := bitrix24test.NewServer(bitrix24test.WithRateLimit(0, 0))
-			t.Cleanup(srv.Close)
-			seedBitrix24(srv, 130)
-			w := newWarehouse(t, kind)
-			dir := t.TempDir()
-			cfg := func(extra string) string {
-				return writeFile(t, dir, "c.yaml", fmt.Sprintf("warehouse: {dsn: %q}\nconnectors:\n  - {name: b24, type: bitrix24, webhook_url: %q, rate_limit: 1000, burst: 100%s}\n",
-					w.dsn, srv.WebhookURL(), extra))
-			}
-			liveDeals := func() int {
-				t.Helper()
-				var n int
-				if err := w.db.QueryRow("SELECT count(*) FROM crm_deals WHERE connector = 'b24' AND NOT deleted").Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				return n
-			}
-			path := cfg("")
-			if code, _, stderr := runCmd(t, nil, "sync", "--config", path); code != 0 {
-				t.Fatalf("first sync: exit %d\n%s", code, stderr)
-			}
-			for i := 31; i <= 130; i++ {
-				srv.Delete(bitrix24test.Deals, strconv.Itoa(i))
-			}
-			code, _, stderr := runCmd(t, nil, "sync", "--config", path, "--full")
-			want := "b24 deals: reconcile deletions: the CRM listed 30 ids while 130 records are stored, under the 50% a listing must hold; " +
-				"refusing to flag up to 100 stored records deleted (if the CRM really lost them, run crmkpi sync --connector b24 --allow-mass-delete)"
-			if code != 1 || !strings.Contains(stderr, want) {
-				t.Errorf("sync --full with 30 of 130 deals listed: exit %d, want 1 and %q:\n%s", code, want, stderr)
-			}
-			if n := liveDeals(); n != 130 {
-				t.Errorf("%d live deals after the refused scan, want 130", n)
-			}
-			path = cfg(", min_listing_share: 20")
-			if code, _, stderr := runCmd(t, nil, "sync", "--config", path, "--full"); code != 0 {
-				t.Errorf("sync --full with min_listing_share 20: exit %d\n%s", code, stderr)
-			}
-			if n := liveDeals(); n != 30 {
-				t.Errorf("%d live deals with min_listing_share 20, want 30", n)
-			}
-
-			for i := 1; i <= 30; i++ {
-				srv.Delete(bitrix24test.Deals, strconv.Itoa(i))
-			}
-			code, _, stderr = runCmd(t, nil, "sync", "--config", path, "--full")
-			if want := "b24 deals: reconcile deletions: the CRM listed no ids while 30 records are stored"; code != 1 || !strings.Contains(stderr, want) {
-				t.Errorf("sync --full with no deal listed: exit %d, want 1 and %q:\n%s", code, want, stderr)
-			}
-			if code, _, stderr := runCmd(t, nil, "sync", "--config", path, "--full", "--allow-mass-delete"); code != 0 {
-				t.Errorf("sync --full --allow-mass-delete: exit %d\n%s", code, stderr)
-			}
-			if n := liveDeals(); n != 0 {
-				t.Errorf("%d live deals after --allow-mass-delete, want 0", n)
-			}
-			// The refused runs are failures for status, with their reason.
-			runs := w.runs(t, "b24")
-			var deals []string
-			for _, r := range runs {
-				if r.Object == "deals" {
-					deals = append(deals, r.Status)
-				}
-			}
-			if diff := cmp.Diff([]string{"ok", "failed", "ok", "failed", "ok"}, deals); diff != "" {
-				t.Errorf("deals runs (-want +got):\n%s", diff)
-			}
-		})
+		t.Errorf("SkippedError = %q, want %q", got, want)
 	}
 }
 
@@ -218,6 +142,7 @@ func snapshot(t *testing.T, db *sql.DB) []string {
 // lost: it stops with "lost the lease on hs to HOLDER", exits 1 and stores
 // nothing more, and the warehouse equals the fake.
 func TestProcessLostLease(t *testing.T) {
+	t.Parallel()
 	// Big enough (about 200 requests of 20 ms, ten objects at once) that
 	// the first sync is still going when it is stopped.
 	hs := hubspottest.NewServer(hubspottest.WithToken(hubspotToken), hubspottest.WithRateLimit(0, 0),
@@ -292,11 +217,15 @@ func TestProcessLostLease(t *testing.T) {
 // never failed or running; `status` does not call the connectors FAILING;
 // the next sync completes the warehouse.
 func TestProcessSignalsInterrupt(t *testing.T) {
-	f := newFakes(t, 5*time.Millisecond)
-	want := f.want()
+	t.Parallel()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(fmt.Sprintf("%s/%s", kind, map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[sig]), func(t *testing.T) {
+				t.Parallel()
+				// Fakes of its own: the signal is sent after the requests
+				// they served.
+				f := newFakes(t, 5*time.Millisecond)
+				want := f.want()
 				w := newWarehouse(t, kind)
 				cfg := f.config(t, w.dsn, "@every 1m")
 				base := f.total()
@@ -341,9 +270,11 @@ func TestProcessSignalsInterrupt(t *testing.T) {
 // connectors) at once on a fresh PostgreSQL schema, three times: both
 // migrate it, both exit 0 and both connectors' data is complete.
 func TestProcessFirstSyncsFreshWarehouse(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, 0)
 	for i := range 3 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
 			schema := warehousetest.EmptySchema(t)
 			dsn := synctest.SchemaDSN(warehousetest.PostgresURL(), schema)
 			amo := start(t, "sync", "--config", f.config(t, dsn, "@every 1m", "amo"))

@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack/slacktest"
+
+	"github.com/crmkpi/crmkpi/app"
 
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
@@ -189,10 +192,11 @@ func distinctive(s string) []string {
 // secret and refresh tokens, Bitrix24 webhook secrets, the Slack token, a
 // PostgreSQL password) while the fakes misbehave in ways that could echo
 // them: 5xx and 401 bodies repeating the request, a refused connection to a
-// webhook URL, a timeout, a refresh refused. No secret may appear in
-// stdout, stderr (logs at debug level), sync_runs, sync_state, /metrics,
-// /healthz or any request Slack received.
+// webhook URL, a timeout, a refresh refused; then serve's tasks run once
+// each. No secret may appear in stdout, stderr (logs at debug level),
+// sync_runs, sync_state, /metrics, /healthz or any request Slack received.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	pg := warehousetest.NewPostgres(t)
 	u, err := url.Parse(synctest.SchemaDSN(warehousetest.PostgresURL(), pg.Schema()))
 	if err != nil {
@@ -220,7 +224,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	amoRefresh := amo.OAuthRefreshToken()
 	b24 := bitrix24test.NewServer(bitrix24test.WithRateLimit(0, 0), bitrix24test.WithWebhook("1", secB24Code))
 	t.Cleanup(b24.Close)
-	seedBitrix24(b24, 12)
+	synctest.SeedBitrix24(b24, 12)
 	echo := echoServer(t)
 	slack := newSlackRecorder(t)
 
@@ -335,41 +339,58 @@ notify:
 		}
 	}
 
-	// serve, briefly: scrape /metrics and /healthz, stop by cancelling.
-	addr := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	// serve, as runServe assembles it: every task runs once as its tick
+	// would, /metrics and /healthz are scraped over HTTP, and it stops by
+	// cancelling.
 	var serveOut, serveErr syncBuffer
-	done := make(chan int, 1)
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", cfgServe, "--listen", addr}, strings.NewReader(""), &serveOut, &serveErr, lookup)
-	}()
-	var metrics, health string
-	pollUntil(t, 20*time.Second, "serve's /metrics after a run of every connector", func() bool {
-		code, body, err := httpGet("http://" + addr + "/metrics")
-		metrics = body
-		if err != nil || code != http.StatusOK {
-			return false
-		}
-		for _, c := range []string{"hs", "amo-oauth", "b24", "hs-echo", "b24-echo", "amo-echo"} {
-			if !strings.Contains(body, `crmkpi_sync_runs_total{connector="`+c+`"`) {
-				return false
+	vars := env
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	e := newEnv(strings.NewReader(""), &serveOut, &serveErr, lookup)
+	cfg, err := loadConfig(e, cfgServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openApp(context.Background(), e, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv, err := a.NewServer(app.ServeOptions{Collectors: []prometheus.Collector{buildInfoGauge(readBuildInfo())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, srvLn) }()
+	var ticks sync.WaitGroup
+	for _, task := range srv.Scheduler.Tasks {
+		ticks.Go(func() {
+			if ran, _ := srv.Scheduler.RunNow(ctx, task.Name); !ran {
+				t.Errorf("%s did not run", task.Name)
 			}
+		})
+	}
+	ticks.Wait()
+	code, metrics, err := httpGet("http://" + srvLn.Addr().String() + "/metrics")
+	if err != nil || code != http.StatusOK {
+		t.Errorf("/metrics = %d, %v", code, err)
+	}
+	for _, c := range []string{"hs", "amo-oauth", "b24", "hs-echo", "b24-echo", "amo-echo"} {
+		if !strings.Contains(metrics, `crmkpi_sync_runs_total{connector="`+c+`"`) {
+			t.Errorf("/metrics has no run of %s after every task ran", c)
 		}
-		return true
-	})
-	_, health, err = httpGet("http://" + addr + "/healthz")
+	}
+	_, health, err := httpGet("http://" + srvLn.Addr().String() + "/healthz")
 	if err != nil {
 		t.Errorf("/healthz: %v", err)
 	}
 	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after its ctx was cancelled\n%s", code, serveErr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30 s of its ctx being cancelled")
+	if err := <-done; err != nil {
+		t.Errorf("serve stopped with %v after its ctx was cancelled, want none (exit 0)\n%s", err, serveErr.String())
 	}
 	lc.check("serve: stdout", serveOut.String())
 	lc.check("serve: stderr", serveErr.String())

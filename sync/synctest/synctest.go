@@ -402,3 +402,27 @@ func (c *Clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// SeedBitrix24 fills srv with two users (one deactivated) and n each of
+// companies, contacts, deals (new, won and lost in turn) and calls, for the
+// tests that need a Bitrix24 portal of a given size and no more.
+func SeedBitrix24(srv *bitrix24test.Server, n int) {
+	srv.AddMany(bitrix24test.Users, []bitrix24test.Record{
+		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com"},
+		{"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com"},
+	})
+	var cos, cts, ds, as []bitrix24test.Record
+	for i := 1; i <= n; i++ {
+		owner := []string{"1", "6"}[i%2]
+		cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
+		cts = append(cts, bitrix24test.Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": i, "ASSIGNED_BY_ID": owner})
+		ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "STAGE_ID": []string{"NEW", "WON", "LOSE"}[i%3],
+			"STAGE_SEMANTIC_ID": []string{"P", "S", "F"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*10), "CURRENCY_ID": "RUB", "ASSIGNED_BY_ID": owner})
+		as = append(as, bitrix24test.Record{"ID": i, "OWNER_ID": i, "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call",
+			"START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00", "COMPLETED": "Y", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
+	}
+	srv.AddMany(bitrix24test.Companies, cos)
+	srv.AddMany(bitrix24test.Contacts, cts)
+	srv.AddMany(bitrix24test.Deals, ds)
+	srv.AddMany(bitrix24test.Activities, as)
+}

@@ -1,68 +1,163 @@
-package main
+package app
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/demo"
+	"github.com/crmkpi/crmkpi/notify"
+	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
 // The demo world of the end-to-end tests: small, and fixed in time, so
-// that it is the same world every day.
+// that it is the same world every day. demoNow is the first instant of
+// November in the demo's Moscow time, the moment the world ends
+// (demo.Anchor); TestDemoSameWorldAllMonth runs it again at the month's
+// last second.
 const (
 	demoSeed     = 7
 	demoManagers = 4
-	demoNow      = "2026-11-15T09:00:00Z"
+	demoNow      = "2026-10-31T21:00:00Z"
 	demoPeriod   = "2026-10"
 )
 
+// demoRun is what one demo left: its result, the table it printed and
+// what it told on stderr.
+type demoRun struct {
+	res           *DemoResult
+	table, stderr string
+	lookup        func(string) (string, bool)
+}
+
+// runDemo runs the demo in-process, as `crmkpi demo` does, with vars as
+// its whole environment.
+func runDemo(t testing.TB, o DemoOptions, vars map[string]string) (demoRun, error) {
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	var out, errOut bytes.Buffer
+	r := connectors.NewRedactor()
+	env := Env{Logger: NewLogger(&errOut, false, LogLevel(""), r), Redactor: r, Stderr: &errOut}
+	o.Lookup, o.Stdout = lookup, &out
+	res, err := Demo(context.Background(), env, o)
+	return demoRun{res: res, table: out.String(), stderr: errOut.String(), lookup: lookup}, err
+}
+
+// sharedDemo is the demo of demoSeed and demoManagers on SQLite at
+// demoNow, run once for the tests that only read what it made.
+var sharedDemo struct {
+	once sync.Once
+	dir  string
+	run  demoRun
+	err  error
+}
+
+// theDemo returns sharedDemo, running it the first time.
+func theDemo(t *testing.T) demoRun {
+	t.Helper()
+	sharedDemo.once.Do(func() {
+		sharedDemo.dir, sharedDemo.err = os.MkdirTemp("", "crmkpi-app-test-")
+		if sharedDemo.err != nil {
+			return
+		}
+		sharedDemo.run, sharedDemo.err = runDemo(t, DemoOptions{Dir: sharedDemo.dir, Managers: demoManagers, Seed: demoSeed, Now: mustTime(t, demoNow)}, nil)
+	})
+	if sharedDemo.err != nil {
+		t.Fatalf("the demo: %v\nstderr:\n%s", sharedDemo.err, sharedDemo.run.stderr)
+	}
+	return sharedDemo.run
+}
+
+// TestMain removes the shared demo's directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDemo.dir != "" {
+		os.RemoveAll(sharedDemo.dir)
+	}
+	os.Exit(code)
+}
+
+// scored is a period scored from a config as `crmkpi score` does: the
+// table it prints and its --format json.
+type scored struct {
+	table, json string
+}
+
+func scoreConfig(t *testing.T, cfgPath, spec string, lookup func(string) (string, bool)) scored {
+	t.Helper()
+	r := connectors.NewRedactor()
+	cfg, err := LoadConfig(cfgPath, lookup, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), cfg, Env{Redactor: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	p, err := ParsePeriod(cfg, spec, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Score(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table, js bytes.Buffer
+	if err := notify.WriteTable(&table, rep); err != nil {
+		t.Fatal(err)
+	}
+	enc := json.NewEncoder(&js)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		t.Fatal(err)
+	}
+	return scored{table.String(), js.String()}
+}
+
 func TestDemoSQLite(t *testing.T) {
-	testDemo(t, "")
+	t.Parallel()
+	checkDemo(t, theDemo(t))
 }
 
 // TestDemoPostgres runs the demo into a fresh schema of the test database
 // ($CRMKPI_TEST_POSTGRES); it skips when the server does not answer (and
 // fails then when $CI is "true").
 func TestDemoPostgres(t *testing.T) {
+	t.Parallel()
 	s := warehousetest.NewPostgres(t) // a fresh, migrated schema, dropped at the end
 	dsn := warehousetest.PostgresURL()
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	testDemo(t, dsn+sep+"search_path="+s.Schema())
+	d, err := runDemo(t, DemoOptions{Dir: t.TempDir(), Managers: demoManagers, Seed: demoSeed, Now: mustTime(t, demoNow)},
+		map[string]string{"WAREHOUSE_DSN": dsn + sep + "search_path=" + s.Schema()})
+	if err != nil {
+		t.Fatalf("the demo: %v\nstderr:\n%s", err, d.stderr)
+	}
+	checkDemo(t, d)
 }
 
-// testDemo runs `crmkpi demo` in-process, then `crmkpi score --format json`
-// on the config it wrote, and checks the scorecards against figures
+// checkDemo checks what a demo left, then scores its config as `crmkpi
+// score --format json` would, and checks the scorecards against figures
 // computed here from the world's truth (demo.Generate with the same seed
 // and time), not from anything the pipeline stored.
-func testDemo(t *testing.T, warehouseDSN string) {
-	dir := t.TempDir()
-	vars := map[string]string{"CRMKPI_DEMO_NOW": demoNow}
-	if warehouseDSN != "" {
-		vars["WAREHOUSE_DSN"] = warehouseDSN
-	}
-	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	ctx := context.Background()
-
-	var out, errOut bytes.Buffer
-	args := []string{"demo", "--dir", dir, "--managers", "4", "--seed", "7"}
-	if code := run(ctx, args, nil, &out, &errOut, lookup); code != exitOK {
-		t.Fatalf("crmkpi %s: exit %d\nstderr:\n%s", strings.Join(args, " "), code, errOut.String())
-	}
+func checkDemo(t *testing.T, d demoRun) {
+	dir := d.res.Dir
 	for _, f := range []string{"crmkpi.yaml", "slack-preview.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("the demo did not write %s: %v", f, err)
@@ -73,8 +168,8 @@ func testDemo(t *testing.T, warehouseDSN string) {
 		t.Errorf("slack-preview.json is not JSON: %v", err)
 	}
 	for _, want := range []string{filepath.Join(dir, "crmkpi.yaml"), "slack-preview.json", "crmkpi score --config", "crmkpi status --config"} {
-		if !strings.Contains(errOut.String(), want) {
-			t.Errorf("the demo's stderr does not mention %q:\n%s", want, errOut.String())
+		if !strings.Contains(d.stderr, want) {
+			t.Errorf("the demo's stderr does not mention %q:\n%s", want, d.stderr)
 		}
 	}
 
@@ -90,7 +185,7 @@ func testDemo(t *testing.T, warehouseDSN string) {
 
 	// The demo's table: a block per seeded manager with scorecard, each
 	// with all nine KPIs.
-	table := out.String()
+	table := d.table
 	blocks := strings.Split(table, "\n\n")
 	if len(blocks) != len(want) {
 		t.Errorf("the demo printed %d scorecards, want %d:\n%s", len(blocks), len(want), table)
@@ -115,7 +210,8 @@ func testDemo(t *testing.T, warehouseDSN string) {
 
 	// The same warehouse read back by `crmkpi score`, as a user would.
 	cfgPath := filepath.Join(dir, "crmkpi.yaml")
-	scoreJSON := runOK(t, lookup, "score", "--config", cfgPath, "--period", demoPeriod, "--format", "json")
+	sc := scoreConfig(t, cfgPath, demoPeriod, d.lookup)
+	scoreJSON := sc.json
 	var rep struct {
 		Period struct {
 			Start time.Time `json:"start"`
@@ -212,7 +308,7 @@ func testDemo(t *testing.T, warehouseDSN string) {
 	}
 
 	// The demo's table is the same report `crmkpi score` prints.
-	if got := runOK(t, lookup, "score", "--config", cfgPath, "--period", demoPeriod); got != table {
+	if got := sc.table; got != table {
 		t.Errorf("crmkpi score prints another table than the demo did (-demo +score):\n%s", cmp.Diff(table, got))
 	}
 }
@@ -472,15 +568,6 @@ func expectScorecards(w *demo.World, start, end time.Time) map[string]*expected 
 	return out
 }
 
-func runOK(t *testing.T, lookup func(string) (string, bool), args ...string) string {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), args, nil, &out, &errOut, lookup); code != exitOK {
-		t.Fatalf("crmkpi %s: exit %d\nstderr:\n%s", strings.Join(args, " "), code, errOut.String())
-	}
-	return out.String()
-}
-
 func number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
@@ -497,19 +584,17 @@ func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // TestDemoSameWorldAllMonth runs the demo at two clocks in one month (in
 // the demo's Moscow time) and wants the same scorecards: the world is
-// anchored to the start of the month, not to the moment of the run.
+// anchored to the start of the month, not to the moment of the run. The
+// first clock is the shared demo's: 1 Nov 00:00 MSK; the second is 30 Nov
+// 23:59:59 MSK.
 func TestDemoSameWorldAllMonth(t *testing.T) {
-	var tables []string
-	for _, now := range []string{"2026-10-31T21:00:00Z", "2026-11-30T20:59:59Z"} { // 1 Nov 00:00 and 30 Nov 23:59:59 MSK
-		vars := map[string]string{"CRMKPI_DEMO_NOW": now}
-		lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-		var out, errOut bytes.Buffer
-		args := []string{"demo", "--dir", t.TempDir(), "--managers", "3", "--seed", "11"}
-		if code := run(context.Background(), args, nil, &out, &errOut, lookup); code != exitOK {
-			t.Fatalf("crmkpi demo at %s: exit %d\n%s", now, code, errOut.String())
-		}
-		tables = append(tables, out.String())
+	t.Parallel()
+	// The late demo runs while the shared one is made for the other tests.
+	late, err := runDemo(t, DemoOptions{Dir: t.TempDir(), Managers: demoManagers, Seed: demoSeed, Now: mustTime(t, "2026-11-30T20:59:59Z")}, nil)
+	if err != nil {
+		t.Fatalf("the demo at the end of the month: %v\n%s", err, late.stderr)
 	}
+	tables := []string{theDemo(t).table, late.table}
 	if tables[0] != tables[1] {
 		t.Errorf("the demo's scorecards differ within one month:\n--- at the start:\n%s\n--- at the end:\n%s", tables[0], tables[1])
 	}
@@ -520,45 +605,64 @@ func TestDemoSameWorldAllMonth(t *testing.T) {
 
 // TestNotifyDryRunIsWhatNotifyPosts: on the demo's warehouse, with a
 // channel, team channels and DMs configured, notify --dry-run lists the
-// messages in the order notify posts them, and --manager previews one DM.
+// messages in the order notify posts them, and --manager previews one DM,
+// whatever its case; a manager without a scorecard is a NoScorecardError.
 func TestNotifyDryRunIsWhatNotifyPosts(t *testing.T) {
-	dir := t.TempDir()
-	vars := map[string]string{"CRMKPI_DEMO_NOW": demoNow}
-	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	runOK(t, lookup, "demo", "--dir", dir, "--managers", "3", "--seed", "5")
-	cfgPath := filepath.Join(dir, "crmkpi.yaml")
-	b, err := os.ReadFile(cfgPath)
+	t.Parallel()
+	d := theDemo(t)
+	b, err := os.ReadFile(d.res.ConfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := strings.Replace(string(b), "direct_messages: false", "direct_messages: true\n    team_channels: {enterprise: '#kpi-ent', smb: '#kpi-smb'}", 1)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if cfg == string(b) {
+		t.Fatal("the demo's config has no direct_messages: false to replace")
+	}
+	cfgPath := writeFile(t, t.TempDir(), "crmkpi.yaml", cfg)
+	r := connectors.NewRedactor()
+	c, err := LoadConfig(cfgPath, d.lookup, r)
+	if err != nil {
 		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), c, Env{Redactor: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	p, err := ParsePeriod(c, demoPeriod, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Score(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dryRun := func(manager string) (string, error) {
+		var out bytes.Buffer
+		err := a.Notify(context.Background(), rep, NotifyOptions{DryRun: true, Manager: manager, Out: &out})
+		return out.String(), err
 	}
 	var doc struct {
 		Messages []struct{ Recipient, Channel string }
 	}
-	if err := json.Unmarshal([]byte(runOK(t, lookup, "notify", "--config", cfgPath, "--period", demoPeriod, "--dry-run")), &doc); err != nil {
+	out, err := dryRun("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, m := range doc.Messages {
 		got = append(got, m.Recipient+" → "+m.Channel)
 	}
-	scoreJSON := runOK(t, lookup, "score", "--config", cfgPath, "--period", demoPeriod, "--format", "json")
-	var rep struct {
-		Managers []struct{ Manager, Team string }
-	}
-	if err := json.Unmarshal([]byte(scoreJSON), &rep); err != nil {
-		t.Fatal(err)
-	}
 	want := []string{"channel:#sales-kpi → #sales-kpi"}
 	for _, team := range []string{"enterprise", "smb"} {
-		if slices.ContainsFunc(rep.Managers, func(m struct{ Manager, Team string }) bool { return m.Team == team }) {
+		if slices.ContainsFunc(rep.Managers, func(m scoring.Scorecard) bool { return m.Team == team }) {
 			want = append(want, "team:"+team+" → #kpi-"+team[:3])
 		}
 	}
-	w := demo.Generate(demo.Options{Seed: 5, Managers: 3, Now: demo.Anchor(mustTime(t, demoNow))})
+	w := demo.Generate(demo.Options{Seed: demoSeed, Managers: demoManagers, Now: demo.Anchor(mustTime(t, demoNow))})
 	for _, sc := range rep.Managers {
 		m, _ := w.ManagerByKey(sc.Manager)
 		ch := m.SlackID
@@ -572,19 +676,18 @@ func TestNotifyDryRunIsWhatNotifyPosts(t *testing.T) {
 	}
 
 	one := rep.Managers[0].Manager
-	if err := json.Unmarshal([]byte(runOK(t, lookup, "notify", "--config", cfgPath, "--period", demoPeriod, "--dry-run", "--manager", strings.ToUpper(one))), &doc); err != nil {
+	out, err = dryRun(strings.ToUpper(one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if len(doc.Messages) != 1 || doc.Messages[0].Recipient != one {
 		t.Errorf("notify --dry-run --manager %s = %+v, want that manager's DM alone", one, doc.Messages)
 	}
-	for _, args := range [][]string{
-		{"notify", "--config", cfgPath, "--period", demoPeriod, "--manager", one},
-		{"notify", "--config", cfgPath, "--period", demoPeriod, "--dry-run", "--manager", "nobody@example.com"},
-	} {
-		if code, _, stderr := runCmd(t, vars, args...); code != exitUsage {
-			t.Errorf("crmkpi %s: exit %d, want 2\n%s", strings.Join(args, " "), code, stderr)
-		}
+	if _, err := dryRun("nobody@example.com"); !errors.As(err, new(*NoScorecardError)) {
+		t.Errorf("a dry run of nobody@example.com: %v, want a NoScorecardError", err)
 	}
 }
 

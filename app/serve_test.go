@@ -1,9 +1,11 @@
-package main
+package app
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +23,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
 // TestHealthzFirstFailedRun: a connector that has never synced is healthy
@@ -28,6 +31,7 @@ import (
 // of stale_after), and healthy again once a run succeeds; a running retry
 // does not make it look healthy.
 func TestHealthzFirstFailedRun(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg, err := config.Parse(strings.NewReader(`connectors:
   - {name: hs, type: hubspot, token: t, schedule: "@every 1h", stale_after: 24h}
@@ -36,18 +40,14 @@ func TestHealthzFirstFailedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := warehouse.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "w.db"))
+	s := warehousetest.NewSQLite(t)
+	srv, err := (&App{Config: cfg, Store: s}).NewServer(ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h := healthHandler(cfg, s, time.Now())
 	get := func() (int, map[string]any) {
 		rec := httptest.NewRecorder()
-		h(rec, httptest.NewRequest("GET", "/healthz", nil))
+		srv.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 		var body map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 			t.Fatalf("/healthz body %q: %v", rec.Body, err)
@@ -145,98 +145,165 @@ func (as *alertSlack) texts() []string {
 	return out
 }
 
+// serving is a Server running in the test: its HTTP handler on a real
+// loopback listener, its schedule running (on an hourly schedule, so that
+// only the test's RunNow runs a task).
+type serving struct {
+	*Server
+	addr string
+	logs *syncBuffer
+	stop func() error
+}
+
+// serve opens the config at path as `crmkpi serve` does and runs it until
+// stop, which returns Run's error.
+func serve(t *testing.T, path string) *serving {
+	t.Helper()
+	logs := &syncBuffer{}
+	r := connectors.NewRedactor()
+	cfg, err := LoadConfig(path, func(string) (string, bool) { return "", false }, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), cfg, Env{Logger: NewLogger(logs, false, LogLevel(""), r), Redactor: r, Stderr: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := a.NewServer(ServeOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	stopped := false
+	s := &serving{Server: srv, addr: ln.Addr().String(), logs: logs}
+	s.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		err := <-done
+		a.Close()
+		return err
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// tick runs the named task as its schedule's tick would, and fails when a
+// tick of it was still running.
+func (s *serving) tick(t *testing.T, task string) error {
+	t.Helper()
+	ran, err := s.Scheduler.RunNow(context.Background(), task)
+	if !ran {
+		t.Fatalf("%s did not run: %v", task, err)
+	}
+	return err
+}
+
+func (s *serving) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.addr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
 // TestServeAlertsOncePerChange runs serve against a HubSpot fake that
 // refuses the configured token: /healthz turns 503 after the first failed
 // run and one alert is posted however many runs fail. serve is restarted
 // (the state is in the warehouse, no second alert), then restarted with the
 // right token: one "recovered" alert, and /healthz 200.
 func TestServeAlertsOncePerChange(t *testing.T) {
+	t.Parallel()
 	const good, bad = "pat-eu1-7c3a9f12-4b6e-4d21-9a8f-1e2d3c4b5a69", "pat-eu1-0000ffff-4b6e-4d21-9a8f-revokedtoken"
 	hs := hubspottest.NewServer(hubspottest.WithToken(good), hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0))
 	t.Cleanup(hs.Close)
 	slack := newAlertSlack(t)
 	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "w.db")
 	config := func(token string) string {
 		return writeFile(t, dir, "crmkpi.yaml", fmt.Sprintf(`warehouse: {dsn: %q}
 connectors:
-  - {name: hs, type: hubspot, token: %q, base_url: %q, schedule: "@every 1s", rate_limit: 1000, burst: 100, search_rate_limit: 1000}
+  - {name: hs, type: hubspot, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, search_rate_limit: 1000}
 notify:
   slack: {token: xoxb-alerts-token, alerts_channel: "#crm-sync", api_url: %q}
-`, "sqlite:"+filepath.Join(dir, "w.db"), token, hs.URL, slack.GetAPIURL()))
+`, dsn, token, hs.URL, slack.GetAPIURL()))
 	}
-	// serve runs until stop is called; it then returns serve's exit code.
-	serve := func(cfg string) (addr string, stop func() int) {
-		addr = freePort(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan int, 1)
-		var out, errb syncBuffer
-		go func() {
-			done <- run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, strings.NewReader(""), &out, &errb, func(string) (string, bool) { return "", false })
-		}()
-		return addr, func() int {
-			cancel()
-			code := <-done
-			if strings.Contains(errb.String(), good) || strings.Contains(errb.String(), bad) {
-				t.Errorf("serve logs a token:\n%s", errb.String())
-			}
-			return code
+	stop := func(s *serving) {
+		t.Helper()
+		if err := s.stop(); err != nil {
+			t.Errorf("serve stopped with %v, want none (exit 0)", err)
+		}
+		if strings.Contains(s.logs.String(), good) || strings.Contains(s.logs.String(), bad) {
+			t.Errorf("serve logs a token:\n%s", s.logs)
 		}
 	}
-	health := func(addr string) (int, string) {
-		code, body, _ := httpGet("http://" + addr + "/healthz")
-		return code, body
-	}
-	dsn := "sqlite:" + filepath.Join(dir, "w.db")
-	config(bad) // serve migrates; the test reads sync_runs beside it
+	srv := serve(t, config(bad)) // serve migrates; the test reads sync_runs beside it
 	db := synctest.OpenDSN(t, dsn)
 	failed := func() int {
 		var n int
 		if err := db.QueryRow("SELECT count(*) FROM sync_runs WHERE status = 'failed'").Scan(&n); err != nil {
-			return -1 // the table is not there yet
+			t.Fatal(err)
 		}
 		return n
 	}
 	failingAlert := "#crm-sync: :large_red_circle: crmkpi: connector *hs* is failing"
 
-	addr, stop := serve(config(bad))
-	pollUntil(t, 20*time.Second, "/healthz 503 after the first failed run", func() bool {
-		code, _ := health(addr)
-		return code == http.StatusServiceUnavailable
-	})
-	if _, body := health(addr); !strings.Contains(body, `"status":"failing"`) || !strings.Contains(body, `"hs/`) {
-		t.Errorf("/healthz = %s, want hs failing", body)
+	if code, _ := srv.get(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz before any run = %d, want 200", code)
 	}
-	// Let several more runs fail: still one alert.
+	srv.tick(t, "sync hs")
+	if code, body := srv.get(t, "/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"failing"`) || !strings.Contains(body, `"hs/`) {
+		t.Errorf("/healthz after the first failed run = %d %s, want 503 with hs failing", code, body)
+	}
+	// Several more runs fail: still one alert.
 	n := failed()
-	pollUntil(t, 20*time.Second, "three more failed runs", func() bool { return failed() >= n+3 })
-	if code := stop(); code != 0 {
-		t.Errorf("serve exit %d after cancel", code)
+	for range 3 {
+		srv.tick(t, "sync hs")
 	}
+	if got := failed(); got < n+3 {
+		t.Errorf("%d failed runs after three more ticks, want at least %d", got, n+3)
+	}
+	stop(srv)
 	if got := slack.texts(); len(got) != 1 || !strings.HasPrefix(got[0], failingAlert) {
 		t.Fatalf("alerts after failed runs = %q, want one failing alert", got)
 	}
 
-	addr, stop = serve(config(bad))
+	srv = serve(t, config(bad))
 	n = failed()
-	pollUntil(t, 20*time.Second, "a failed run after the restart", func() bool { return failed() > n })
-	pollUntil(t, 20*time.Second, "/healthz 503 after the restart", func() bool {
-		code, _ := health(addr)
-		return code == http.StatusServiceUnavailable
-	})
-	stop()
+	srv.tick(t, "sync hs")
+	if got := failed(); got <= n {
+		t.Errorf("no failed run after the restart")
+	}
+	if code, _ := srv.get(t, "/healthz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/healthz after the restart = %d, want 503", code)
+	}
+	stop(srv)
 	if got := slack.texts(); len(got) != 1 {
 		t.Fatalf("alerts after a restart = %q, want still the one", got)
 	}
 
-	addr, stop = serve(config(good))
-	pollUntil(t, 30*time.Second, "/healthz 200 with the right token", func() bool {
-		code, _ := health(addr)
-		return code == http.StatusOK
-	})
-	pollUntil(t, 10*time.Second, "the recovered alert", func() bool { return len(slack.texts()) == 2 })
-	stop()
+	srv = serve(t, config(good))
+	srv.tick(t, "sync hs")
+	if code, body := srv.get(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz with the right token = %d %s, want 200", code, body)
+	}
+	stop(srv)
 	want := []string{"#crm-sync: :large_green_circle: crmkpi: connector *hs* recovered: every object synced."}
-	if got := slack.texts(); !strings.HasPrefix(got[0], failingAlert) || !cmp.Equal(got[1:], want) {
+	if got := slack.texts(); len(got) != 2 || !strings.HasPrefix(got[0], failingAlert) || !cmp.Equal(got[1:], want) {
 		t.Errorf("alerts = %q, want the failing one, then %q", got, want)
 	}
 	for _, txt := range slack.texts() {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func buildConnectorsWith(conns []config.Connector, ts tokenStore, log *slog.Logg
 		// Each connector names itself in its log lines (connectors.Logger).
 		b, err := buildConnector(c, ts, log)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("connector %s: %w", c.Name, err)}
+			return nil, &ConfigError{fmt.Errorf("connector %s: %w", c.Name, err)}
 		}
 		out = append(out, b)
 	}

@@ -1,0 +1,65 @@
+package human
+
+import (
+	"testing"
+	"time"
+	_ "time/tzdata" // the zones, whatever the machine has installed
+)
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{400 * time.Microsecond, "0ms"},
+		{340 * time.Millisecond, "340ms"},
+		{999*time.Millisecond + 700*time.Microsecond, "1s"},
+		{time.Second, "1s"},
+		{2540 * time.Millisecond, "2.5s"},
+		{9960 * time.Millisecond, "10s"},
+		{42 * time.Second, "42s"},
+		{59*time.Second + 600*time.Millisecond, "1m"},
+		{5*time.Minute + 3*time.Second, "5m 3s"},
+		{5*time.Minute + 3*time.Second + 400*time.Millisecond, "5m 3s"},
+		{59*time.Minute + 59*time.Second + 600*time.Millisecond, "1h"},
+		{3 * time.Hour, "3h"},
+		{3*time.Hour + 20*time.Second, "3h"},
+		{3*time.Hour + 40*time.Second, "3h 1m"},
+		{23*time.Hour + 59*time.Minute + 40*time.Second, "1d"},
+		{26 * time.Hour, "1d 2h"},
+		{26*time.Hour + 31*time.Minute, "1d 3h"},
+		{40 * 24 * time.Hour, "40d"},
+		{-(5*time.Minute + 3*time.Second), "-5m 3s"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.d); got != tt.want {
+			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestTime(t *testing.T) {
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	samara, err := time.LoadLocation("Europe/Samara") // tzdata names no abbreviation for it
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 6, 0, 30, 0, time.UTC)
+	for _, tt := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{msk, "2026-11-28 09:00 MSK"},
+		{time.UTC, "2026-11-28 06:00 UTC"},
+		{nil, "2026-11-28 06:00 UTC"},
+		{samara, "2026-11-28 10:00 +04"},
+	} {
+		if got := Time(at, tt.loc); got != tt.want {
+			t.Errorf("Time(%s, %v) = %q, want %q", at, tt.loc, got, tt.want)
+		}
+	}
+}

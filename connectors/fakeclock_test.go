@@ -68,7 +68,7 @@ func TestClientRateLimitPaces(t *testing.T) {
 			if a.record() == 3 {
 				w.WriteHeader(http.StatusServiceUnavailable) // retried, through the limiter too
 			}
-		}, ClientOptions{RateLimit: 4, Burst: 2, MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond})
+		}, ClientOptions{HTTPOptions: HTTPOptions{RateLimit: 4, Burst: 2, MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}})
 		for range 5 {
 			if _, err := c.Do(context.Background(), &Request{URL: "/x"}); err != nil {
 				t.Fatal(err)
@@ -91,7 +91,7 @@ func TestClientBackoffBounds(t *testing.T) {
 			if a.record() <= 4 {
 				w.WriteHeader(http.StatusBadGateway)
 			}
-		}, ClientOptions{MinBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond})
+		}, ClientOptions{HTTPOptions: HTTPOptions{MinBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}})
 		if _, err := c.Do(context.Background(), &Request{URL: "/x"}); err != nil {
 			t.Fatal(err)
 		}

@@ -36,6 +36,10 @@ type Store interface {
 	MarkMissingDeletedFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, live []string, at time.Time) (int, error)
 	StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error)
 	FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error
+	// HasRecordLinks and SaveRecordLinksFenced keep the connector's record
+	// links (connectors.RecordLinker), asked once.
+	HasRecordLinks(ctx context.Context, connector string) (bool, error)
+	SaveRecordLinksFenced(ctx context.Context, l *warehouse.Lease, links []connectors.RecordLink) error
 }
 
 // Job is one connector to sync.
@@ -343,6 +347,10 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 	}
 	if n > 0 {
 		log.WarnContext(ctx, "closed runs an earlier sync left running", "runs", n, "previous_holder", lease.Previous)
+	}
+	if err := e.storeRecordLinks(ctx, j, lease, log); err != nil {
+		res.Err = err
+		return res
 	}
 
 	objs := j.Objects

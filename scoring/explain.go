@@ -161,6 +161,8 @@ func Explain(ctx context.Context, src ExplainSource, opts Options, p Period, man
 	if err := x.finish(ctx, src); err != nil {
 		return nil, err
 	}
-	e.Records = x.recs
+	if x.recs != nil {
+		e.Records = x.recs
+	}
 	return e, nil
 }

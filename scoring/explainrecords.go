@@ -667,7 +667,10 @@ func (x *explainer) responseTime() string {
 	}
 	n := len(hs)
 	var b strings.Builder
-	fmt.Fprintf(&b, "median of %s (%s unanswered, at %s h)", count(float64(n), "inbound", "inbound"), number(float64(s.unanswered), 0), num(capH))
+	b.WriteString("median of " + count(float64(n), "inbound", "inbound"))
+	if s.unanswered > 0 {
+		fmt.Fprintf(&b, " (%s unanswered, counted as %s h)", number(float64(s.unanswered), 0), num(capH))
+	}
 	if n <= 12 {
 		parts := make([]string, n)
 		for i, h := range hs {

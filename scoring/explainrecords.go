@@ -678,12 +678,33 @@ func (x *explainer) responseTime() string {
 		}
 		b.WriteString(" [" + strings.Join(parts, ", ") + "]")
 	}
-	if n%2 == 1 {
+	switch {
+	case n%2 == 1 && n <= 12:
 		fmt.Fprintf(&b, " = %s h", num(hs[n/2]))
-	} else {
+	case n%2 == 1:
+		fmt.Fprintf(&b, ": the %s = %s h", ordinal(n/2+1), num(hs[n/2]))
+	case n <= 12:
 		fmt.Fprintf(&b, " = (%s + %s) / 2 = %s h", num(hs[n/2-1]), num(hs[n/2]), num((hs[n/2-1]+hs[n/2])/2))
+	default:
+		fmt.Fprintf(&b, ": the %s and %s, (%s + %s) / 2 = %s h", ordinal(n/2), ordinal(n/2+1), num(hs[n/2-1]), num(hs[n/2]), num((hs[n/2-1]+hs[n/2])/2))
 	}
 	return b.String()
+}
+
+// ordinal is 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st.
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return number(float64(n), 0) + suffix
 }
 
 func (x *explainer) hours(us int64) string {

@@ -19,12 +19,18 @@ func writeTable(e *env, r *scoring.Report) error {
 }
 
 func runNotify(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--dry-run [--manager KEY]]")
+	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--behind-pace] [--dry-run [--manager KEY]]")
 	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
 	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON of exactly what notify would post, in order, instead of posting")
 	manager := fs.String("manager", "", "with --dry-run: preview only the DM of this manager (their e-mail, or CONNECTOR:USER_ID)")
+	behind := fs.Bool("behind-pace", false, "mid-period: DM only the managers projected under target on a KPI, nothing to channels (default period current)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *behind {
+		if err := pacePeriod(fs, period); err != nil {
+			return err
+		}
 	}
 	if *manager != "" && !*dryRun {
 		return usageError{fmt.Errorf("--manager previews one manager's message: use it with --dry-run")}
@@ -38,7 +44,7 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return deliverTo(ctx, e, cfg, s, r, *dryRun, strings.ToLower(strings.TrimSpace(*manager)))
+	return deliverTo(ctx, e, cfg, s, r, *dryRun, strings.ToLower(strings.TrimSpace(*manager)), *behind)
 }
 
 // renderInput gathers what messages show beside the scorecards: the score
@@ -65,12 +71,12 @@ func slackClient(cfg *config.Config) *slack.Client {
 // deliver posts r to Slack, or prints the Block Kit JSON on a dry run or when
 // no Slack token is configured.
 func deliver(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, r *scoring.Report, dryRun bool) error {
-	return deliverTo(ctx, e, cfg, s, r, dryRun, "")
+	return deliverTo(ctx, e, cfg, s, r, dryRun, "", false)
 }
 
 // deliverTo is deliver, a dry run limited to one manager's DM when
-// manager is a key.
-func deliverTo(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, r *scoring.Report, dryRun bool, manager string) error {
+// manager is a key, the mid-period nudges alone with behindPace.
+func deliverTo(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Store, r *scoring.Report, dryRun bool, manager string, behindPace bool) error {
 	in, err := renderInput(ctx, cfg, s, r)
 	if err != nil {
 		return err
@@ -88,6 +94,7 @@ func deliverTo(ctx context.Context, e *env, cfg *config.Config, s *warehouse.Sto
 		TeamChannels:   sc.TeamChannels,
 		DirectMessages: sc.DirectMessages,
 		Manager:        manager,
+		BehindPace:     behindPace,
 		Outbox:         s,
 		Logger:         newLogger(e),
 	}

@@ -4,12 +4,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/warehouse/rows"
@@ -26,9 +27,9 @@ func (s *Store) ScanActivityRecords(ctx context.Context, from, to time.Time, fn 
 		[]any{s.d.timeArg(from), s.d.timeArg(to)}, fn)
 }
 
-// explainChunk bounds the ids of one IN list: far under either engine's
-// bind-parameter limit, and few enough for a plan to use the key.
-const explainChunk = 500
+// explainChunk bounds the ids one query looks up: they go as one
+// parameter (see anyID), so this only bounds the memory of one answer.
+const explainChunk = 10000
 
 // byConnector groups keys by connector, in connector then id order, each
 // connector's ids in chunks of explainChunk.
@@ -57,13 +58,24 @@ func byConnector(keys []rows.Key, fn func(connector string, ids []string) error)
 	return nil
 }
 
-// inList expands the one IN (?) of q over ids, and binds for the engine.
-func (s *Store) inList(q string, args ...any) (string, []any, error) {
-	q, args, err := sqlx.In(q, args...)
-	if err != nil {
-		return "", nil, err
+// anyID is a condition that col is one of the ids given as one parameter
+// (idsArg): an array on PostgreSQL, a JSON array on SQLite. One parameter
+// for ten thousand ids is one short statement to parse and plan, where an
+// IN list of ten thousand placeholders is not.
+func (s *Store) anyID(col string) string {
+	if s.d.name == DialectPostgres {
+		return col + " = ANY(?)"
 	}
-	return s.db.Rebind(q), args, nil
+	return col + " IN (SELECT value FROM json_each(?))"
+}
+
+// idsArg is the parameter of anyID.
+func (s *Store) idsArg(ids []string) (any, error) {
+	if s.d.name == DialectPostgres {
+		return pq.Array(ids), nil
+	}
+	b, err := json.Marshal(ids)
+	return string(b), err
 }
 
 // ScanDeletedDeals calls fn for every deal the CRM reports deleted whose
@@ -74,12 +86,12 @@ func (s *Store) inList(q string, args ...any) (string, []any, error) {
 func (s *Store) ScanDeletedDeals(ctx context.Context, owners []rows.Key, from, to time.Time, fn func(*rows.Deal) error) error {
 	f, t := s.d.timeArg(from), s.d.timeArg(to)
 	return byConnector(owners, func(conn string, ids []string) error {
-		where, args, err := sqlx.In("deleted AND connector = ? AND owner_id IN (?) AND "+
-			"(created_at >= ? AND created_at < ? OR closed_at >= ? AND closed_at < ?)", conn, ids, f, t, f, t)
+		arg, err := s.idsArg(ids)
 		if err != nil {
 			return fmt.Errorf("read deleted deals: %w", err)
 		}
-		return s.scanDeals(ctx, where, args, fn)
+		return s.scanDeals(ctx, "deleted AND connector = ? AND "+s.anyID("owner_id")+" AND "+
+			"(created_at >= ? AND created_at < ? OR closed_at >= ? AND closed_at < ?)", []any{conn, arg, f, t, f, t}, fn)
 	})
 }
 
@@ -89,11 +101,12 @@ func (s *Store) ScanDeletedDeals(ctx context.Context, owners []rows.Key, from, t
 func (s *Store) ScanDeletedActivities(ctx context.Context, owners []rows.Key, from, to time.Time, fn func(*rows.Activity) error) error {
 	f, t := s.d.timeArg(from), s.d.timeArg(to)
 	return byConnector(owners, func(conn string, ids []string) error {
-		where, args, err := sqlx.In("deleted AND connector = ? AND owner_id IN (?) AND occurred_at >= ? AND occurred_at < ?", conn, ids, f, t)
+		arg, err := s.idsArg(ids)
 		if err != nil {
 			return fmt.Errorf("read deleted activities: %w", err)
 		}
-		return s.scanActivities(ctx, true, where, args, fn)
+		return s.scanActivities(ctx, true, "deleted AND connector = ? AND "+s.anyID("owner_id")+" AND occurred_at >= ? AND occurred_at < ?",
+			[]any{conn, arg, f, t}, fn)
 	})
 }
 
@@ -106,22 +119,24 @@ func (s *Store) ScanRecordNames(ctx context.Context, kind string, keys []rows.Ke
 	switch kind {
 	case rows.KindDeal:
 		q = `SELECT d.id, coalesce(d.name, ''), coalesce(st.name, d.stage, '') FROM crm_deals d
-LEFT JOIN crm_stages st ON st.connector = d.connector AND st.id = d.stage WHERE d.connector = ? AND d.id IN (?) ORDER BY d.id`
+LEFT JOIN crm_stages st ON st.connector = d.connector AND st.id = d.stage WHERE d.connector = ? AND ` + s.anyID("d.id") + ` ORDER BY d.id`
 	case rows.KindCompany:
-		q = "SELECT id, coalesce(name, ''), '' FROM crm_companies WHERE connector = ? AND id IN (?) ORDER BY id"
+		q = "SELECT id, coalesce(name, ''), '' FROM crm_companies WHERE connector = ? AND " + s.anyID("id") + " ORDER BY id"
 	case rows.KindContact:
-		q = "SELECT id, coalesce(name, ''), '' FROM crm_contacts WHERE connector = ? AND id IN (?) ORDER BY id"
+		q = "SELECT id, coalesce(name, ''), '' FROM crm_contacts WHERE connector = ? AND " + s.anyID("id") + " ORDER BY id"
 	case rows.KindActivity:
-		q = "SELECT id, coalesce(subject, ''), '' FROM crm_activities WHERE connector = ? AND id IN (?) ORDER BY id"
+		q = "SELECT id, coalesce(subject, ''), '' FROM crm_activities WHERE connector = ? AND " + s.anyID("id") + " ORDER BY id"
 	default:
 		return fmt.Errorf("read record names: unknown kind %q", kind)
 	}
+	q = s.db.Rebind(q)
 	var r rows.RecordName
 	return byConnector(keys, func(conn string, ids []string) error {
-		qq, args, err := s.inList(q, conn, ids)
+		arg, err := s.idsArg(ids)
 		if err != nil {
 			return fmt.Errorf("read %s names: %w", kind, err)
 		}
+		qq, args := q, []any{conn, arg}
 		var id, name, stage string
 		return s.scan(ctx, kind+" names", qq, args, []any{&id, &name, &stage}, func() error {
 			r = rows.RecordName{Connector: conn, ID: id, Name: name, Stage: stage}

@@ -348,10 +348,6 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 	if n > 0 {
 		log.WarnContext(ctx, "closed runs an earlier sync left running", "runs", n, "previous_holder", lease.Previous)
 	}
-	if err := e.storeRecordLinks(ctx, j, lease, log); err != nil {
-		res.Err = err
-		return res
-	}
 
 	objs := j.Objects
 	if objs == nil {
@@ -387,6 +383,13 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 		})
 	}
 	wg.Wait()
+	// After the objects, so that a sync's first requests are its runs'
+	// and a lost lease has stopped everything already.
+	if context.Cause(cctx) == nil {
+		if err := e.storeRecordLinks(ctx, j, lease, log); err != nil {
+			res.Err = err
+		}
+	}
 	return res
 }
 

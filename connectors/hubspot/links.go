@@ -36,26 +36,17 @@ const defaultUIDomain = "app.hubspot.com"
 // RecordLinks reads the portal id and the UI domain (app.hubspot.com,
 // app-eu1.hubspot.com, ...) from /account-info/v3/details, the endpoint
 // the deals pull asks for the portal's currency, and returns the record
-// pages of the portal. The same answer's companyCurrency becomes the
-// portal currency the deals pull would otherwise ask for (when the config
-// sets none), so a sync that asks for links makes no second request. That
-// endpoint needs the oauth scope: without it, or without a portalId in the
-// answer, there are no links and the error says why.
+// pages of the portal. The sync asks once per warehouse (and on --full),
+// so this costs one request then and none on other syncs. That endpoint
+// needs the oauth scope: without it, or without a portalId in the answer,
+// there are no links and the error says why.
 func (c *Client) RecordLinks(ctx context.Context) ([]connectors.RecordLink, error) {
 	var d struct {
-		PortalID        fstr `json:"portalId"`
-		UIDomain        fstr `json:"uiDomain"`
-		CompanyCurrency fstr `json:"companyCurrency"`
+		PortalID fstr `json:"portalId"`
+		UIDomain fstr `json:"uiDomain"`
 	}
 	if _, err := c.http.DoJSON(ctx, &connectors.Request{URL: "/account-info/v3/details"}, &d); err != nil {
 		return nil, c.http.Wrap("", 0, fmt.Errorf("read the portal id for record links (the oauth scope): %w", err))
-	}
-	if cur := strings.ToUpper(strings.TrimSpace(string(d.CompanyCurrency))); cur != "" {
-		c.mu.Lock()
-		if c.currency == "" && !c.currencyUnknown {
-			c.currency = cur
-		}
-		c.mu.Unlock()
 	}
 	portal := strings.TrimSpace(string(d.PortalID))
 	if portal == "" || strings.ContainsAny(portal, "/?#") {

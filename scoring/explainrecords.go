@@ -162,7 +162,7 @@ func (x *explainer) rowDealRec(d *rows.Deal, client, owner int32) ExplainedRecor
 		Currency: d.Currency, Owner: x.ownerKey(owner)}
 	if d.Amount.Valid {
 		r.Amount = ptr(d.Amount.Float64)
-		if v, ok := x.m.s.rate(d.Currency); ok {
+		if v, ok := x.m.s.rate(d.Currency); ok && !math.IsInf(d.Amount.Float64*v, 0) {
 			r.Reporting = ptr(d.Amount.Float64 * v)
 		}
 	}

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"time"
 
 	"github.com/crmkpi/crmkpi/scoring/kpi"
@@ -75,11 +76,15 @@ func pace(key string, v kpiValue, s *stats, factor float64) *float64 {
 	if !paced[key] || v.value == nil || v.manual {
 		return nil
 	}
-	if key == kpi.KeyClientGrowth {
-		p := 100 * (s.keyRev*factor - s.keyRevPrev) / s.keyRevPrev
-		return &p
-	}
 	p := *v.value * factor
+	if key == kpi.KeyClientGrowth {
+		p = 100 * (s.keyRev*factor - s.keyRevPrev) / s.keyRevPrev
+	}
+	// Absurd CRM amounts saturate the sums (fsum); projected, they would
+	// overflow, and no JSON can carry an infinity.
+	if math.IsNaN(p) || math.IsInf(p, 0) {
+		return nil
+	}
 	return &p
 }
 

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -104,5 +105,18 @@ func TestPace(t *testing.T) {
 				t.Errorf("%s %s: pace %v after the period", sc.Manager, key, *k.Pace)
 			}
 		}
+	}
+}
+
+// TestPaceOverflow: key-client revenue saturated at the largest float
+// (fsum) would project to infinity; such a pace is left out, as JSON
+// cannot carry it.
+func TestPaceOverflow(t *testing.T) {
+	s := &stats{keyRev: math.MaxFloat64, keyRevPrev: 1}
+	if p := pace(kpi.KeyClientGrowth, kpiValue{value: f64(1)}, s, 2); p != nil {
+		t.Errorf("pace of a saturated revenue = %v, want none", *p)
+	}
+	if p := pace(kpi.ClosedWon, kpiValue{value: f64(3)}, s, 2); p == nil || *p != 6 {
+		t.Errorf("pace of 3 deals at factor 2 = %v, want 6", p)
 	}
 }

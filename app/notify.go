@@ -22,7 +22,10 @@ type NotifyOptions struct {
 	// Manager, with DryRun, previews only this manager's DM: their key,
 	// in any case.
 	Manager string
-	Out     io.Writer
+	// BehindPace sends only the mid-period nudges: a DM to each manager
+	// projected under target, nothing to channels.
+	BehindPace bool
+	Out        io.Writer
 }
 
 // NoScorecardError is a manager to preview who has no scorecard in the
@@ -85,6 +88,7 @@ func (a *App) Notify(ctx context.Context, r *scoring.Report, o NotifyOptions) er
 		TeamChannels:   sc.TeamChannels,
 		DirectMessages: sc.DirectMessages,
 		Manager:        o.Manager,
+		BehindPace:     o.BehindPace,
 		Outbox:         a.Store,
 		Logger:         a.logger(),
 	}

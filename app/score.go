@@ -146,3 +146,9 @@ func History(ctx context.Context, s *warehouse.Store, p scoring.Period, n int) (
 	}
 	return out, nil
 }
+
+// Explain is the records behind manager's kpi in p, each with why it
+// counts or was left out, and the arithmetic; its value is Score's.
+func (a *App) Explain(ctx context.Context, p scoring.Period, manager, kpi string) (*scoring.Explanation, error) {
+	return scoring.Explain(ctx, a.Store, scoringOptions(a.Config), p, manager, kpi)
+}

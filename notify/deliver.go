@@ -41,9 +41,14 @@ type Notifier struct {
 	// Manager, a manager key, limits DryRun to that manager's DM: a
 	// preview of one scorecard (notify --dry-run --manager KEY).
 	Manager string
-	Outbox  Outbox
-	Logger  *slog.Logger     // nil discards
-	Now     func() time.Time // nil is time.Now
+	// BehindPace sends, instead of the scorecards, only the mid-period
+	// nudges (PaceMessage): a DM to each manager projected under target
+	// on at least one KPI, whatever DirectMessages says, and nothing to
+	// channels (notify --behind-pace).
+	BehindPace bool
+	Outbox     Outbox
+	Logger     *slog.Logger     // nil discards
+	Now        func() time.Time // nil is time.Now
 }
 
 // Summary is what one Deliver did.
@@ -120,6 +125,15 @@ func plan(r *scoring.Report, in RenderInput, channel string, teamChannels map[st
 	return out, empty
 }
 
+// plan is what the notifier sends of r: the scorecards (plan), or with
+// BehindPace the nudges (planPace).
+func (n *Notifier) plan(r *scoring.Report, in RenderInput) ([]delivery, []string) {
+	if n.BehindPace {
+		return planPace(r, in, n.now()), nil
+	}
+	return plan(r, in, n.Channel, n.TeamChannels, n.DirectMessages)
+}
+
 // normalize fills in from the report what the caller left out.
 func normalize(r *scoring.Report, in RenderInput) RenderInput {
 	if in.Period.Start.IsZero() {
@@ -155,7 +169,7 @@ func (n *Notifier) Deliver(ctx context.Context, r *scoring.Report, in RenderInpu
 	run := &deliveryRun{n: n, log: n.logger().With("period", key), users: map[string]userResult{}}
 	sum := &Summary{}
 	var stop error
-	ds, empty := plan(r, in, n.Channel, n.TeamChannels, n.DirectMessages)
+	ds, empty := n.plan(r, in)
 	sum.EmptyTeams = empty
 	for _, d := range ds {
 		if stop == nil {

@@ -25,15 +25,24 @@ type dryRunMessage struct {
 // TeamChannels, then with DirectMessages each manager's DM, whose channel
 // is the configured Slack user id, or else the e-mail Deliver would look
 // the user up by. With Manager set, it is that manager's DM alone, as
-// Deliver would send it with DirectMessages on. For an Empty report it is
-// {"messages": []}: nothing would be sent.
+// Deliver would send it with DirectMessages on. With BehindPace it is the
+// nudges Deliver would send (that manager's alone with Manager, none when
+// they are on pace). For an Empty report it is {"messages": []}: nothing
+// would be sent.
 func (n *Notifier) DryRun(w io.Writer, r *scoring.Report, in RenderInput) error {
 	if r == nil {
 		return fmt.Errorf("dry run: no report")
 	}
 	in = normalize(r, in)
 	var ds []delivery
-	if n.Manager != "" {
+	switch {
+	case n.Manager != "" && n.BehindPace:
+		for _, d := range planPace(r, in, n.now()) {
+			if d.manager.Manager == n.Manager {
+				ds = append(ds, d)
+			}
+		}
+	case n.Manager != "":
 		planned, _ := plan(r, in, "", nil, true)
 		for _, d := range planned {
 			if d.recipient == n.Manager {
@@ -43,8 +52,8 @@ func (n *Notifier) DryRun(w io.Writer, r *scoring.Report, in RenderInput) error 
 		if len(ds) == 0 {
 			return fmt.Errorf("dry run: %s has no scorecard for %s", n.Manager, r.Period.Label())
 		}
-	} else {
-		ds, _ = plan(r, in, n.Channel, n.TeamChannels, n.DirectMessages)
+	default:
+		ds, _ = n.plan(r, in)
 	}
 
 	out := struct {

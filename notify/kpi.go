@@ -253,6 +253,11 @@ type kpiView struct {
 	Trend      string // "▲ +2", "▶ 0.0 pp" or "" without a previous value
 	Previous   string // "5 deals", "" when none
 	Note       string
+	// Pace is, in the current period, "5 of 8, on pace for 9"; "" when
+	// the KPI has no pace.
+	Pace string
+	// Behind is set when the pace is under the target.
+	Behind bool
 }
 
 func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
@@ -292,7 +297,22 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 	if n := kpiNotes[key].note; n != nil && k.Details != nil {
 		v.Note = n(k.Details, currency)
 	}
+	if valid(k.Pace) && valid(k.Value) {
+		v.Pace = paceText(def, *k.Value, k.Target, *k.Pace, currency)
+		v.Behind = def.LowerIsBetter && *k.Pace > k.Target || !def.LowerIsBetter && *k.Pace < k.Target
+	}
 	return v
+}
+
+// paceText is "5 of 8, on pace for 9": the value so far, the target, and
+// the projection at the period's end, counts projected to whole ones.
+func paceText(def kpi.Def, value, target, pace float64, currency string) string {
+	switch def.Unit {
+	case kpi.UnitDeals, kpi.UnitTasks:
+		return fmt.Sprintf("%s of %s, on pace for %s", number(value, decimals(value)), number(target, decimals(target)), number(math.Round(pace), 0))
+	}
+	_, f := kpiDef(def.Key)
+	return fmt.Sprintf("%s of %s, on pace for %s", f.value(value, currency), f.value(target, currency), f.value(pace, currency))
 }
 
 // samples lists the sample sizes of a scorecard for its context line.

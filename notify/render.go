@@ -173,6 +173,9 @@ func kpiField(v kpiView) string {
 	} else {
 		extra = append(extra, "no previous value")
 	}
+	if v.Pace != "" {
+		extra = append(extra, v.Pace)
+	}
 	if v.Note != "" {
 		extra = append(extra, v.Note)
 	}

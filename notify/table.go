@@ -55,6 +55,9 @@ func WriteTable(w io.Writer, r *scoring.Report) error {
 		for _, key := range kpi.Keys {
 			v := viewKPI(key, sc.KPIs[key], r.Currency)
 			value, note := v.Value, v.Note
+			if v.Pace != "" {
+				note = strings.TrimSuffix(v.Pace+"; "+note, "; ")
+			}
 			if v.NA {
 				value, note = "n/a", printable(v.Reason)
 			}

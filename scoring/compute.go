@@ -43,12 +43,26 @@ const answerCap = 168 * time.Hour
 // so its memory grows with the clients and the deals of the lookback, not
 // with the whole warehouse.
 func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, error) {
+	m, err := run(ctx, src, src.ScanActivities, opts, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m.report(), nil
+}
+
+// run reads the warehouse through src into a model of period p and
+// settles every manager's figures; scanActs reads the activities
+// (ScanActivities, or explain's ScanActivityRecords, the same rows with
+// their ids). tr, when not nil, traces one manager for Explain.
+func run(ctx context.Context, src Source, scanActs func(context.Context, time.Time, time.Time, func(*rows.Activity) error) error,
+	opts Options, p Period, tr *tracer) (*model, error) {
 	if !p.Start.Before(p.End) {
 		return nil, fmt.Errorf("score period %s..%s: start is not before end", p.Start, p.End)
 	}
 	from, to := p.Previous().Start, p.End.Add(answerCap)
 	s := newSettings(opts)
 	m := newModel(s, p)
+	m.tr = tr
 	var users []rows.User
 	if err := src.ScanUsers(ctx, func(r *rows.User) error { users = append(users, *r); return nil }); err != nil {
 		return nil, fmt.Errorf("read users: %w", err)
@@ -74,10 +88,10 @@ func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, 
 		return nil, fmt.Errorf("read deals: %w", err)
 	}
 	m.finishDeals()
-	scanActs := func(ctx context.Context, fn func(*rows.Activity) error) error {
-		return src.ScanActivities(ctx, from, to, fn)
+	acts := func(ctx context.Context, fn func(*rows.Activity) error) error {
+		return scanActs(ctx, from, to, fn)
 	}
-	if err := pipe(ctx, scanActs, m.addActivity); err != nil {
+	if err := pipe(ctx, acts, m.addActivity); err != nil {
 		return nil, fmt.Errorf("read activities: %w", err)
 	}
 	m.settle()
@@ -87,7 +101,7 @@ func Compute(ctx context.Context, src Source, opts Options, p Period) (*Report, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return m.report(), nil
+	return m, nil
 }
 
 // pipe runs scan on a goroutine of its own and passes its rows, in
@@ -171,20 +185,37 @@ func (m *model) settle() {
 // none never worked here and is never ranked. A manager with no user
 // record (an owner id the CRM no longer lists) is ranked: nothing says
 // they left.
-func (m *model) ranked(i int) bool {
+func (m *model) ranked(i int) bool { return m.unranked(i) == "" }
+
+// unranked is why manager i gets no scorecard by ranked's rules, "" when
+// it gets one.
+func (m *model) unranked(i int) string {
 	mi := &m.managers[i]
 	switch {
-	case m.s.excluded[mi.key], m.s.OnlyListed && !mi.listed:
-		return false
+	case m.s.excluded[mi.key]:
+		return reasonExcluded
+	case m.s.OnlyListed && !mi.listed:
+		return reasonNotListed
 	case mi.users == 0 || mi.inactive < mi.users:
-		return true
+		return ""
 	}
 	left := mi.leftAt
 	if mi.dated < mi.users {
 		left = mi.lastWork
 	}
-	return left != noWork && m.bounds[0][0] < left
+	if left != noWork && m.bounds[0][0] < left {
+		return ""
+	}
+	return reasonLeft
 }
+
+// Why a manager gets no scorecard, as Explain says it.
+const (
+	reasonExcluded   = "excluded in the config (scoring.exclude): no scorecard"
+	reasonNotListed  = "not listed under managers: while scoring.only_listed is on: no scorecard"
+	reasonLeft       = "deactivated in the CRM before the period: no scorecard"
+	reasonIneligible = "no scorecard for the period: no deal of theirs created or closed in it, no activity of theirs in it, no client of theirs active at its start"
+)
 
 // lastWork settles, for the inactive managers eligible for P whose leaving
 // is their last work and whose records read so far do not show them
@@ -216,6 +247,7 @@ func (m *model) report() *Report {
 	cur, before := m.cur, m.before
 
 	r := &Report{Period: p, Currency: m.s.Currency, Managers: make([]Scorecard, 0)}
+	factor, current := paceFactor(p, m.s.Location, m.s.now)
 	for i, mi := range m.managers {
 		if !cur[i].eligible || !m.ranked(i) {
 			continue
@@ -235,6 +267,9 @@ func (m *model) report() *Report {
 			target, weight := m.s.target(mi.team, key)
 			k := &KPI{Label: def.Label, Unit: def.Unit, LowerIsBetter: def.LowerIsBetter,
 				Value: v.value, Target: target, Weight: weight, Previous: prevVals[key].value, Details: v.details, Manual: v.manual}
+			if current {
+				k.Pace = pace(key, v, &cur[i], factor)
+			}
 			if v.value == nil {
 				k.Reason = ptr(v.reason)
 			} else {

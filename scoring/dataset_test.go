@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,11 +32,11 @@ type dataset struct {
 	Activities []rows.Activity
 }
 
-var _ Source = (*dataset)(nil)
+var _ ExplainSource = (*dataset)(nil)
 
 // The Source of the warehouse itself, checked here because package
 // scoring does not import the warehouse, only its rows.
-var _ Source = (*warehouse.Store)(nil)
+var _ ExplainSource = (*warehouse.Store)(nil)
 
 // each passes every row of rs to fn in one reused row, as the scans do.
 func each[R any](rs []R, fn func(*R) error) error {
@@ -66,6 +67,16 @@ func (d *dataset) ScanDeals(_ context.Context, fn func(*rows.Deal) error) error 
 }
 
 func (d *dataset) ScanActivities(_ context.Context, from, to time.Time, fn func(*rows.Activity) error) error {
+	var r rows.Activity
+	return d.scanActivities(from, to, func(a *rows.Activity) error {
+		r = *a
+		return fn(&r)
+	})
+}
+
+// scanActivities passes the activities of [from, to) latest first, each
+// the element of d.Activities itself.
+func (d *dataset) scanActivities(from, to time.Time, fn func(*rows.Activity) error) error {
 	type timed struct {
 		at int64
 		i  int
@@ -77,15 +88,43 @@ func (d *dataset) ScanActivities(_ context.Context, from, to time.Time, fn func(
 		}
 	}
 	slices.SortFunc(acts, func(a, b timed) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(a.i, b.i)) })
-	var r rows.Activity
 	for _, a := range acts {
-		r = d.Activities[a.i]
-		if err := fn(&r); err != nil {
+		if err := fn(&d.Activities[a.i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// ScanActivityRecords is ScanActivities with each activity's index in
+// d.Activities as its ID, the id storeAll gives it.
+func (d *dataset) ScanActivityRecords(ctx context.Context, from, to time.Time, fn func(*rows.Activity) error) error {
+	ids := make(map[*rows.Activity]string, len(d.Activities))
+	for i := range d.Activities {
+		ids[&d.Activities[i]] = strconv.Itoa(i)
+	}
+	var r rows.Activity
+	return d.scanActivities(from, to, func(a *rows.Activity) error {
+		r = *a
+		r.ID = ids[a]
+		return fn(&r)
+	})
+}
+
+// A dataset holds live records only, and no names or links.
+func (d *dataset) ScanDeletedDeals(context.Context, []rows.Key, time.Time, time.Time, func(*rows.Deal) error) error {
+	return nil
+}
+
+func (d *dataset) ScanDeletedActivities(context.Context, []rows.Key, time.Time, time.Time, func(*rows.Activity) error) error {
+	return nil
+}
+
+func (d *dataset) ScanRecordNames(context.Context, string, []rows.Key, func(*rows.RecordName) error) error {
+	return nil
+}
+
+func (d *dataset) ScanRecordLinks(context.Context, func(*rows.RecordLink) error) error { return nil }
 
 func (d *dataset) LastActivity(_ context.Context, connector, ownerID string, until time.Time) (time.Time, bool, error) {
 	var last time.Time
@@ -121,6 +160,16 @@ var updated = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 // d.Activities as one.
 func storeAll(t *testing.T, s *warehouse.Store, d *dataset) {
 	t.Helper()
+	storeNamed(t, s, d, nil)
+}
+
+// storeNamed is storeAll giving records the names of names, keyed
+// "CONNECTOR/ID" (an activity's ID being its index): company and contact
+// names, deal names, activity subjects for the types that store none.
+// Deals get their status as stage id, which crm_stages names "Won", "Lost"
+// and "Open" on every connector.
+func storeNamed(t *testing.T, s *warehouse.Store, d *dataset, names map[string]string) {
+	t.Helper()
 	pages := map[string]map[connectors.Object]*connectors.Page{}
 	page := func(conn string, obj connectors.Object) *connectors.Page {
 		if pages[conn] == nil {
@@ -139,7 +188,7 @@ func storeAll(t *testing.T, s *warehouse.Store, d *dataset) {
 		p.Users = append(p.Users, connectors.User{Meta: m, Email: u.Email, Name: u.Name, Active: u.Active})
 	}
 	for _, c := range d.Companies {
-		rec := connectors.Company{Meta: meta(c.ID), OwnerID: c.OwnerID}
+		rec := connectors.Company{Meta: meta(c.ID), OwnerID: c.OwnerID, Name: names[c.Connector+"/"+c.ID]}
 		if c.KeyClient {
 			rec.KeyClient = ptr(true)
 		}
@@ -147,7 +196,7 @@ func storeAll(t *testing.T, s *warehouse.Store, d *dataset) {
 		p.Companies = append(p.Companies, rec)
 	}
 	for _, c := range d.Contacts {
-		rec := connectors.Contact{Meta: meta(c.ID), CompanyID: c.CompanyID, OwnerID: c.OwnerID}
+		rec := connectors.Contact{Meta: meta(c.ID), CompanyID: c.CompanyID, OwnerID: c.OwnerID, Name: names[c.Connector+"/"+c.ID]}
 		if c.NPSScore.Valid {
 			rec.NPSScore = f64(c.NPSScore.Float64)
 		}
@@ -159,7 +208,15 @@ func storeAll(t *testing.T, s *warehouse.Store, d *dataset) {
 	}
 	for _, dl := range d.Deals {
 		rec := connectors.Deal{Meta: meta(dl.ID), Status: dl.Status, Currency: dl.Currency, OwnerID: dl.OwnerID,
-			CompanyID: dl.CompanyID, ContactID: dl.ContactID, CreatedAt: dl.CreatedAt}
+			CompanyID: dl.CompanyID, ContactID: dl.ContactID, CreatedAt: dl.CreatedAt, Name: names[dl.Connector+"/"+dl.ID]}
+		if names != nil {
+			rec.StageID = dl.Status
+			if pg := page(dl.Connector, connectors.ObjectStages); len(pg.Stages) == 0 {
+				for _, st := range []string{rows.DealOpen, rows.DealWon, rows.DealLost} {
+					pg.Stages = append(pg.Stages, connectors.Stage{Meta: meta(st), Name: strings.ToUpper(st[:1]) + st[1:], Status: st})
+				}
+			}
+		}
 		if dl.Amount.Valid {
 			rec.Amount = f64(dl.Amount.Float64)
 		}
@@ -173,7 +230,11 @@ func storeAll(t *testing.T, s *warehouse.Store, d *dataset) {
 		p.Deals = append(p.Deals, rec)
 	}
 	for i, a := range d.Activities {
-		rec := connectors.Activity{Meta: meta(strconv.Itoa(i)), Type: a.Type, Direction: a.Direction, Subject: a.Subject, OwnerID: a.OwnerID,
+		subject := a.Subject
+		if n, ok := names[a.Connector+"/"+strconv.Itoa(i)]; ok && subject == "" {
+			subject = n
+		}
+		rec := connectors.Activity{Meta: meta(strconv.Itoa(i)), Type: a.Type, Direction: a.Direction, Subject: subject, OwnerID: a.OwnerID,
 			CompanyID: a.CompanyID, ContactID: a.ContactID, DealID: a.DealID, OccurredAt: a.OccurredAt, Completed: a.Completed}
 		if a.DidNotConnect {
 			rec.Connected = ptr(false)

@@ -103,14 +103,17 @@ const (
 type act struct {
 	at            int64
 	client, owner int32
-	typ           uint16 // index in model.types
-	flags         uint8
+	// tr is 1 + the activity's index in the tracer's, 0 when not traced.
+	tr    int32
+	typ   uint16 // index in model.types
+	flags uint8
 }
 
 type npsAnswer struct {
-	client int32
-	at     int64
-	score  float64
+	client  int32 // the client of the answer: the contact's company, else the contact
+	contact int32 // the contact that answered, as a client
+	at      int64
+	score   float64
 }
 
 type model struct {
@@ -176,6 +179,10 @@ type model struct {
 	// skipped collects, per currency with no rate ("" for an unknown
 	// currency), the won deals left out of a money figure on a scorecard.
 	skipped map[string]map[int]bool
+
+	// tr, when Explain runs the model, records what the computation does
+	// with the records of one manager; nil for Compute.
+	tr *tracer
 }
 
 func newModel(s *settings, p Period) *model {
@@ -267,6 +274,9 @@ func (m *model) manager(key, email string) int32 {
 	i := int32(len(m.managers))
 	m.mgrIndex[key] = i
 	m.managers = append(m.managers, mi)
+	if m.tr != nil && key == m.tr.key {
+		m.tr.mgr = i
+	}
 	return i
 }
 
@@ -335,7 +345,7 @@ func (m *model) addContact(r *rows.Contact) {
 	}
 	m.via[ki] = via
 	if r.NPSScore.Valid && r.NPSAt.Valid {
-		m.nps = append(m.nps, npsAnswer{client: via, at: micros(r.NPSAt.Time), score: r.NPSScore.Float64})
+		m.nps = append(m.nps, npsAnswer{client: via, contact: ki, at: micros(r.NPSAt.Time), score: r.NPSScore.Float64})
 	}
 }
 
@@ -370,6 +380,7 @@ func (m *model) indexClients() {
 	}
 	for i := range m.nps {
 		m.nps[i].client = newIx[m.nps[i].client]
+		m.nps[i].contact = newIx[m.nps[i].contact]
 	}
 	m.fallback = make([]uint64, (n+63)/64)
 	for i, c := range m.clients {
@@ -432,6 +443,9 @@ func (m *model) addDeal(r *rows.Deal) {
 	keep := wonShut && closed >= m.lo && closed < m.hi ||
 		flags&(dealLost|dealShut) == dealLost|dealShut && closed >= m.periodsLo && closed < m.hi ||
 		created >= m.periodsLo && created < m.hi
+	if !keep && m.tr != nil && owner >= 0 && owner == m.tr.mgr {
+		m.tr.unkept(r, client)
+	}
 	if !keep || client < 0 && owner < 0 {
 		return
 	}
@@ -601,6 +615,9 @@ func (m *model) addActivity(r *rows.Activity) error {
 	if r.Type == rows.ActivityTask && r.Completed && strings.Contains(r.Subject, m.s.TeamTag) {
 		a.flags |= actTeamTask
 	}
+	if t := m.tr; t != nil && t.mgr >= 0 && (a.owner == t.mgr || a.client >= 0 && m.clients[a.client].owner == t.mgr) {
+		a.tr = t.activity(r, a.client, a.owner, a.flags)
+	}
 	if a.at < m.lastAt {
 		m.flushActivities()
 	}
@@ -641,12 +658,19 @@ func (m *model) flushActivities() {
 	for _, a := range m.group {
 		if a.flags&actAnswer != 0 && a.owner >= 0 && a.client >= 0 && m.clients[a.client].owner == a.owner {
 			m.answerAt[a.client] = a.at
+			if a.tr > 0 {
+				m.tr.answerBy[a.client] = a.tr
+			}
 		}
 	}
 	for _, a := range m.group {
 		for k := range 2 {
 			if !m.in(a.at, k) {
 				continue
+			}
+			t := m.tracing(k)
+			if t != nil && a.tr > 0 {
+				t.notes[a.tr-1].inP = true
 			}
 			if a.owner >= 0 {
 				s := m.stat(k, a.owner)
@@ -671,12 +695,16 @@ func (m *model) flushActivities() {
 			}
 			s := m.stat(k, owner)
 			h := answerCap.Hours()
-			if t := m.answerAt[a.client]; t != noTime && t-a.at <= answerCap.Microseconds() {
-				h = (time.Duration(t-a.at) * time.Microsecond).Hours()
+			answered := m.answerAt[a.client]
+			if answered != noTime && answered-a.at <= answerCap.Microseconds() {
+				h = (time.Duration(answered-a.at) * time.Microsecond).Hours()
 			} else {
 				s.unanswered++
 			}
 			s.responses = append(s.responses, h)
+			if t != nil && a.tr > 0 && owner == t.mgr {
+				t.response(a, h, answered)
+			}
 		}
 	}
 	m.group = m.group[:0]
@@ -723,12 +751,21 @@ func (m *model) active(c int32, t int64) bool {
 // [from, to), whoever owns them, noting deals left out for want of a rate
 // or of a known currency.
 func (m *model) clientRevenue(c int32, from, to int64, skip *[]int) float64 {
+	return m.clientRevenueNoted(c, from, to, skip, nil)
+}
+
+// clientRevenueNoted is clientRevenue telling note, when not nil, each deal
+// it weighed: its revenue and whether it had a rate.
+func (m *model) clientRevenueNoted(c int32, from, to int64, skip *[]int, note func(d int32, rev float64, ok bool)) float64 {
 	won := m.wonOf(c)
 	var sum float64
 	for i := m.firstClosed(won, from); i < len(won) && m.deals[won[i]].closed < to; i++ {
 		v, ok := m.revenue(&m.deals[won[i]])
 		if !ok {
 			*skip = append(*skip, int(won[i]))
+		}
+		if note != nil {
+			note(won[i], v, ok)
 		}
 		sum = fsum(sum, v)
 	}
@@ -795,8 +832,12 @@ func (m *model) periodStats(k int) []stats {
 	prevStart, prevEnd := micros(prev.Start), micros(prev.End)
 
 	// Satisfaction: answers given in P by contacts of each manager's clients.
-	for _, a := range m.nps {
+	t := m.tracing(k)
+	for i, a := range m.nps {
 		owner := m.clients[a.client].owner
+		if t != nil && owner >= 0 && owner == t.mgr {
+			t.answers = append(t.answers, int32(i))
+		}
 		if owner < 0 || !m.in(a.at, k) || !(a.score >= 0 && a.score <= 10) {
 			continue
 		}
@@ -819,13 +860,18 @@ func (m *model) periodStats(k int) []stats {
 		}
 		var keys []int32
 		var top []ranked
+		traced := t != nil && int32(mi) == t.mgr
 		for _, c := range owned {
-			if m.active(c, start) {
+			atStart, atEnd := m.active(c, start), false
+			if atStart {
 				s.activeStart++
 				s.eligible = true
-				if m.active(c, end) {
+				if atEnd = m.active(c, end); atEnd {
 					s.retained++
 				}
+			}
+			if traced {
+				t.clients = append(t.clients, clientNote{c: c, activeStart: atStart, activeEnd: atEnd})
 			}
 			cl := &m.clients[c]
 			if m.s.KeyClientConnectors[m.conns[cl.conn]] {
@@ -848,9 +894,18 @@ func (m *model) periodStats(k int) []stats {
 			keys = append(keys, r.c)
 		}
 		s.keyClients = len(keys)
+		var inP, inPrev func(d int32, rev float64, ok bool)
+		if traced {
+			for rank, r := range top {
+				t.ranked = append(t.ranked, rankNote{c: r.c, rev: r.rev, rank: rank + 1, key: rank < m.s.KeyClientsTop})
+			}
+			t.keys = keys
+			inP = func(d int32, rev float64, ok bool) { t.keyDeals = append(t.keyDeals, keyDealNote{d, 0, rev, ok}) }
+			inPrev = func(d int32, rev float64, ok bool) { t.keyDeals = append(t.keyDeals, keyDealNote{d, 1, rev, ok}) }
+		}
 		for _, c := range keys {
-			s.keyRev = fsum(s.keyRev, m.clientRevenue(c, start, end, &s.skipped))
-			s.keyRevPrev = fsum(s.keyRevPrev, m.clientRevenue(c, prevStart, prevEnd, &s.skipped))
+			s.keyRev = fsum(s.keyRev, m.clientRevenueNoted(c, start, end, &s.skipped, inP))
+			s.keyRevPrev = fsum(s.keyRevPrev, m.clientRevenueNoted(c, prevStart, prevEnd, &s.skipped, inPrev))
 		}
 	}
 
@@ -861,6 +916,11 @@ func (m *model) periodStats(k int) []stats {
 		closedIn := d.flags&dealShut != 0 && m.in(d.closed, k)
 		if closedIn || m.in(d.created, k) {
 			s.eligible = true
+		}
+		var note *dealNote
+		if t != nil && d.owner == t.mgr {
+			t.own = append(t.own, dealNote{d: i, closedIn: closedIn})
+			note = &t.own[len(t.own)-1]
 		}
 		if !closedIn {
 			continue
@@ -879,11 +939,17 @@ func (m *model) periodStats(k int) []stats {
 			if !isNew {
 				s.expansionRev = fsum(s.expansionRev, rev)
 			}
+			if note != nil {
+				note.rev, note.revOK = rev, true
+			}
 		} else {
 			s.skipped = append(s.skipped, int(i))
 		}
 		if exp, ok := m.expense(i); ok {
 			s.cost = fsum(s.cost, exp)
+			if note != nil {
+				note.exp, note.expOK = exp, true
+			}
 		} else if d.flags&dealExpense != 0 {
 			s.skipped = append(s.skipped, int(i))
 		}
@@ -918,6 +984,12 @@ func (m *model) periodStats(k int) []stats {
 		for i := range st {
 			st[i].cost = fsum(st[i].cost, fixed)
 		}
+		if t != nil {
+			t.fixed = fixed
+		}
+	}
+	if t != nil && t.mgr >= 0 && int(t.mgr) < len(st) {
+		t.stats = st[t.mgr]
 	}
 	return st
 }

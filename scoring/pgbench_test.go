@@ -97,6 +97,13 @@ var benchLoad = []string{
 // dropped when the benchmark ends.
 func benchStore(b *testing.B) *warehouse.Store {
 	b.Helper()
+	return benchStoreOf(b, benchSchema, benchDataSet, benchLoad)
+}
+
+// benchStoreOf is benchStore for any data set: schema holds the one that
+// label names, loaded by the statements of load.
+func benchStoreOf(b *testing.B, benchSchema, benchDataSet string, benchLoad []string) *warehouse.Store {
+	b.Helper()
 	ctx := context.Background()
 	url := warehousetest.PostgresURL()
 	c, err := pq.NewConnector(url)
@@ -144,7 +151,7 @@ func benchStore(b *testing.B) *warehouse.Store {
 		b.Fatalf("migrate %s: %v", benchSchema, err)
 	}
 	start := time.Now()
-	if err := benchFill(ctx, url); err != nil {
+	if err := benchFill(ctx, url, benchSchema, benchLoad); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf("COMMENT ON SCHEMA %s IS %s", benchSchema, pq.QuoteLiteral(benchDataSet))); err != nil {
@@ -157,7 +164,7 @@ func benchStore(b *testing.B) *warehouse.Store {
 // benchFill runs benchLoad on one connection of its own (setseed and the
 // SET commands hold for a session), with the indexes of the record tables
 // dropped and then rebuilt.
-func benchFill(ctx context.Context, url string) error {
+func benchFill(ctx context.Context, url, benchSchema string, benchLoad []string) error {
 	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		return err

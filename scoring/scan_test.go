@@ -59,7 +59,8 @@ func TestComputeScanned(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := Options{Currency: "RUB", FXRates: map[string]float64{"USD": 90, "BAD": math.NaN()}, KeyClientsTop: 2,
+			// Now is fixed: in the current period the pace depends on it.
+			opts := Options{Now: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Currency: "RUB", FXRates: map[string]float64{"USD": 90, "BAD": math.NaN()}, KeyClientsTop: 2,
 				KeyClientConnectors: map[string]bool{"b": true}, Costs: map[string]float64{CostMonthly: 100}}
 			want, err := Compute(ctx, d, opts, p)
 			if err != nil {

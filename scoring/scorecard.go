@@ -46,6 +46,9 @@ type KPI struct {
 	Previous   *float64       `json:"previous"`
 	Reason     *string        `json:"reason"`
 	Details    map[string]any `json:"details"`
+	// Pace is, in the current period, the value the KPI is on pace for at
+	// the period's end (see Paced); absent otherwise.
+	Pace *float64 `json:"pace,omitempty"`
 	// Manual is true when the value is a figure entered by hand in the
 	// config's scoring.manual, which replaces the computed one.
 	Manual bool `json:"manual,omitempty"`

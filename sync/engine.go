@@ -39,6 +39,10 @@ type Store interface {
 	MarkMissingDeletedFenced(ctx context.Context, l *warehouse.Lease, obj connectors.Object, live []string, at time.Time) (int, error)
 	StartRun(ctx context.Context, connector string, obj connectors.Object, started time.Time) (int64, error)
 	FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error
+	// HasRecordLinks and SaveRecordLinksFenced keep the connector's record
+	// links (connectors.RecordLinker), asked once.
+	HasRecordLinks(ctx context.Context, connector string) (bool, error)
+	SaveRecordLinksFenced(ctx context.Context, l *warehouse.Lease, links []connectors.RecordLink) error
 }
 
 // Job is one connector to sync.
@@ -382,6 +386,13 @@ func (e *Engine) runConnector(ctx context.Context, j Job) ConnectorResult {
 		})
 	}
 	wg.Wait()
+	// After the objects, so that a sync's first requests are its runs'
+	// and a lost lease has stopped everything already.
+	if context.Cause(cctx) == nil {
+		if err := e.storeRecordLinks(ctx, j, lease, log); err != nil {
+			res.Err = err
+		}
+	}
 	return res
 }
 

@@ -78,6 +78,12 @@ func (s *Store) ScanContacts(ctx context.Context, fn func(*rows.Contact) error) 
 
 // ScanDeals calls fn for every deal not deleted.
 func (s *Store) ScanDeals(ctx context.Context, fn func(*rows.Deal) error) error {
+	return s.scanDeals(ctx, "NOT deleted", nil, fn)
+}
+
+// scanDeals passes the deals that where (a condition on crm_deals, args
+// its parameters) selects.
+func (s *Store) scanDeals(ctx context.Context, where string, args []any, fn func(*rows.Deal) error) error {
 	var (
 		r                       rows.Deal
 		conn, id, currency      string
@@ -88,9 +94,9 @@ func (s *Store) ScanDeals(ctx context.Context, fn func(*rows.Deal) error) error 
 	)
 	// Text columns come as coalesce(x, ''): a plain string scans faster
 	// than a sql.NullString.
-	return s.scan(ctx, "deals", "SELECT connector, id, "+codeOf("status", dealStatus[:])+", coalesce(currency, ''), "+
+	return s.scan(ctx, "deals", s.db.Rebind("SELECT connector, id, "+codeOf("status", dealStatus[:])+", coalesce(currency, ''), "+
 		"coalesce(owner_id, ''), coalesce(company_id, ''), coalesce(contact_id, ''), amount, expense, "+
-		s.timeCol("created_at")+", "+s.timeCol("closed_at")+" FROM crm_deals WHERE NOT deleted", nil,
+		s.timeCol("created_at")+", "+s.timeCol("closed_at")+" FROM crm_deals WHERE "+where), args,
 		[]any{&conn, &id, &status, &currency, &owner, &company, &contact, &amount, &expense, &created, &closed}, func() error {
 			r = rows.Deal{Connector: conn, ID: id, Status: dealStatus[status], Currency: currency,
 				OwnerID: owner, CompanyID: company, ContactID: contact, Amount: amount, Expense: expense,
@@ -104,25 +110,37 @@ func (s *Store) ScanDeals(ctx context.Context, fn func(*rows.Deal) error) error 
 // the same time in no particular order), which the index on occurred_at
 // gives without a sort.
 func (s *Store) ScanActivities(ctx context.Context, from, to time.Time, fn func(*rows.Activity) error) error {
+	return s.scanActivities(ctx, false, "NOT deleted AND occurred_at >= ? AND occurred_at < ?",
+		[]any{s.d.timeArg(from), s.d.timeArg(to)}, fn)
+}
+
+// scanActivities passes, latest first, the activities that where (a
+// condition on crm_activities, args its parameters) selects, with their
+// ids when withID is set.
+func (s *Store) scanActivities(ctx context.Context, withID bool, where string, args []any, fn func(*rows.Activity) error) error {
 	var (
 		r                             rows.Activity
-		conn, typ, subject            string
+		conn, id, typ, subject        string
 		dir                           int64
 		owner, company, contact, deal string
 		occurred                      scanTime
 		completed, connected          sql.NullBool
 	)
+	idCol := ""
+	dest := []any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &connected}
+	if withID {
+		idCol, dest = ", id", append(dest, &id)
+	}
 	q := s.db.Rebind(`SELECT connector, coalesce(type, ''), ` + codeOf("direction", direction[:]) + `,
   CASE WHEN type = '` + rows.ActivityTask + `' THEN coalesce(subject, '') ELSE '' END, coalesce(owner_id, ''), coalesce(company_id, ''),
-  coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed, connected
-FROM crm_activities WHERE NOT deleted AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at DESC`)
-	return s.scan(ctx, "activities", q, []any{s.d.timeArg(from), s.d.timeArg(to)},
-		[]any{&conn, &typ, &dir, &subject, &owner, &company, &contact, &deal, &occurred, &completed, &connected}, func() error {
-			r = rows.Activity{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
-				OwnerID: owner, CompanyID: company, ContactID: contact, DealID: deal,
-				OccurredAt: occurred.T, Completed: completed.Bool, DidNotConnect: connected.Valid && !connected.Bool}
-			return fn(&r)
-		})
+  coalesce(contact_id, ''), coalesce(deal_id, ''), ` + s.timeCol("occurred_at") + `, completed, connected` + idCol + `
+FROM crm_activities WHERE ` + where + ` ORDER BY occurred_at DESC`)
+	return s.scan(ctx, "activities", q, args, dest, func() error {
+		r = rows.Activity{Connector: conn, Type: typ, Direction: direction[dir], Subject: subject,
+			OwnerID: owner, CompanyID: company, ContactID: contact, DealID: deal, ID: id,
+			OccurredAt: occurred.T, Completed: completed.Bool, DidNotConnect: connected.Valid && !connected.Bool}
+		return fn(&r)
+	})
 }
 
 // LastActivity returns when the latest activity not deleted that user

@@ -68,8 +68,8 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("second Migrate applied %v, want none", applied)
 		}
 		v, err := s.SchemaVersion(ctx)
-		if err != nil || v != 4 {
-			t.Errorf("SchemaVersion = %d, %v; want 4, nil", v, err)
+		if err != nil || v != 5 {
+			t.Errorf("SchemaVersion = %d, %v; want 5, nil", v, err)
 		}
 	})
 }
@@ -605,14 +605,16 @@ func TestMigrateRunStatusOK(t *testing.T) {
 		ctx := context.Background()
 		for _, q := range []string{
 			"INSERT INTO sync_runs (connector, object, started_at, finished_at, status, records) VALUES ('c', 'deals', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:01:00.000000000Z', 'succeeded', 3)",
-			"DELETE FROM schema_migrations WHERE version = 4",
+			// Back to version 3: the migrations after 4 undone as well.
+			"DROP TABLE crm_record_links",
+			"DELETE FROM schema_migrations WHERE version >= 4",
 		} {
 			if err := warehouse.Exec(ctx, s, q); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if applied, err := s.Migrate(ctx); err != nil || len(applied) != 1 {
-			t.Fatalf("Migrate = %v, %v; want migration 4 applied again", applied, err)
+		if applied, err := s.Migrate(ctx); err != nil || len(applied) != 2 || applied[0] != 4 {
+			t.Fatalf("Migrate = %v, %v; want migrations 4 and 5 applied again", applied, err)
 		}
 		st, err := s.RunStatus(ctx)
 		if err != nil {

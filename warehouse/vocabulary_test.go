@@ -24,6 +24,10 @@ func TestVocabulary(t *testing.T) {
 		{rows.ActivityTask, connectors.ActivityTask},
 		{rows.DirectionInbound, connectors.DirectionInbound},
 		{rows.DirectionOutbound, connectors.DirectionOutbound},
+		{rows.KindDeal, connectors.LinkDeal},
+		{rows.KindCompany, connectors.LinkCompany},
+		{rows.KindContact, connectors.LinkContact},
+		{rows.LinkID, connectors.LinkID},
 	} {
 		if tt.stored != tt.sent {
 			t.Errorf("rows has %q where connectors has %q", tt.stored, tt.sent)

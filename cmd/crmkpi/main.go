@@ -161,6 +161,7 @@ func commands() []command {
 		{"status", "per connector and object: last run, outcome, freshness", runStatus},
 		{"migrate", "create or upgrade the warehouse schema", runMigrate},
 		{"check", "validate the config and test every connection", runCheck},
+		{"explain", "the records behind one KPI value of one manager, with links to the CRM", runExplain},
 		{"init", "write a commented starter config and say which scopes to grant", runInit},
 		{"version", "print the crmkpi version, commit and Go version (also --version)", runVersion},
 	}

@@ -9,12 +9,18 @@ import (
 )
 
 func runNotify(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--dry-run [--manager KEY]]")
+	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--behind-pace] [--dry-run [--manager KEY]]")
 	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
 	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON of exactly what notify would post, in order, instead of posting")
 	manager := fs.String("manager", "", "with --dry-run: preview only the DM of this manager (their e-mail, or CONNECTOR:USER_ID)")
+	behind := fs.Bool("behind-pace", false, "mid-period: DM only the managers projected under target on a KPI, nothing to channels (default period current)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *behind {
+		if err := pacePeriod(fs, period); err != nil {
+			return err
+		}
 	}
 	if *manager != "" && !*dryRun {
 		return usageError{fmt.Errorf("--manager previews one manager's message: use it with --dry-run")}
@@ -28,7 +34,7 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = a.Notify(ctx, r, app.NotifyOptions{DryRun: *dryRun, Manager: *manager, Out: e.stdout})
+	err = a.Notify(ctx, r, app.NotifyOptions{DryRun: *dryRun, Manager: *manager, BehindPace: *behind, Out: e.stdout})
 	if ns, ok := errors.AsType[*app.NoScorecardError](err); ok {
 		return usageError{fmt.Errorf("--manager %s: %w", ns.Manager, err)}
 	}

@@ -84,6 +84,10 @@ type Deal struct {
 // DirectionInbound, DirectionOutbound, or "" for any other direction.
 type Activity struct {
 	Connector, Type, Direction, OwnerID, CompanyID, ContactID, DealID string
+	// ID is set by ScanActivityRecords and ScanDeletedActivities, which
+	// explain reads; ScanActivities leaves it "", as scoring needs no id
+	// and a million of them cost time.
+	ID string
 	// Subject is read for tasks only (Type ActivityTask); "" for the
 	// others.
 	Subject    string
@@ -107,3 +111,36 @@ type Scorecard struct {
 	Reason      string
 	ComputedAt  time.Time
 }
+
+// Key names one record of a connector.
+type Key struct{ Connector, ID string }
+
+// The kinds of record an explanation shows and links: the tables
+// ScanRecordNames reads, and the kinds of RecordLink besides the activity
+// types.
+const (
+	KindDeal     = "deal"
+	KindCompany  = "company"
+	KindContact  = "contact"
+	KindActivity = "activity"
+)
+
+// RecordName is what people know a record by, as ScanRecordNames passes
+// it: a deal's name and the name of its stage (its stage id where
+// crm_stages has no name for it), a company's or contact's name, an
+// activity's subject (for tasks and notes, their text). "" where the CRM
+// gave none.
+type RecordName struct {
+	Connector, ID, Name, Stage string
+}
+
+// RecordLink is one row of crm_record_links: where records of Kind (a
+// Kind constant, or an activity type whose activities have pages of their
+// own) of Connector open in the CRM's web app, URL with "{id}" standing
+// for the record's id.
+type RecordLink struct {
+	Connector, Kind, URL string
+}
+
+// LinkID is the placeholder of RecordLink.URL that a record's id replaces.
+const LinkID = "{id}"

@@ -32,7 +32,7 @@ func TestPageLinks(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"anna@example.com": "https://kpi.example.com/managers/anna@example.com?period=2026-10",
+		"anna@example.com":   "https://kpi.example.com/managers/anna@example.com?period=2026-10",
 		`amo:9/0"1?x=<b>#&|`: "https://kpi.example.com/managers/amo:9%2F0%221%3Fx=%3Cb%3E%23%26%7C?period=2026-10",
 	} {
 		if got := in.pageURL(key); got != want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -34,6 +35,10 @@ type DemoOptions struct {
 	Now time.Time
 	// Serve keeps the fake CRMs running after the demo until ctx ends.
 	Serve bool
+	// Web, an address such as "127.0.0.1:0", serves the scorecard pages
+	// of the demo's warehouse there after the demo, until ctx ends; ""
+	// serves none.
+	Web string
 	// Lookup is the environment: $WAREHOUSE_DSN selects a PostgreSQL
 	// warehouse, $SLACK_BOT_TOKEN with $SLACK_CHANNEL posts.
 	Lookup func(string) (string, bool)
@@ -46,6 +51,8 @@ type DemoResult struct {
 	Dir, ConfigPath, PreviewPath string
 	Period                       scoring.Period
 	Report                       *scoring.Report
+	// WebURL is the address of the scorecard pages with DemoOptions.Web.
+	WebURL string
 }
 
 // Demo is `crmkpi demo`: it starts the fake HubSpot, amoCRM and Bitrix24
@@ -201,22 +208,40 @@ func Demo(ctx context.Context, env Env, o DemoOptions) (*DemoResult, error) {
 	} else {
 		fmt.Fprintf(stderr, "  Slack:         not posted; set SLACK_BOT_TOKEN and SLACK_CHANNEL to post\n")
 	}
-	if !o.Serve {
-		fmt.Fprintf(stderr, "\nNext, try (the fake CRMs are gone, the warehouse stays; --serve keeps them):\n")
+	if !o.Serve && o.Web == "" {
+		fmt.Fprintf(stderr, "\nNext, try (the fake CRMs are gone, the warehouse stays; --serve keeps them, --web shows the pages):\n")
 		fmt.Fprintf(stderr, "  crmkpi score --config %s --period %s --format json\n", cfgPath, spec)
 		fmt.Fprintf(stderr, "  crmkpi status --config %s\n", cfgPath)
 		fmt.Fprintf(stderr, "  crmkpi notify --config %s --period %s --dry-run\n", cfgPath, spec)
+		fmt.Fprintf(stderr, "  crmkpi web --config %s\n", cfgPath)
 		fmt.Fprintf(stderr, "(from a checkout, 'go run ./cmd/crmkpi' in place of 'crmkpi')\n")
 		return res, nil
 	}
-	fmt.Fprintf(stderr, "\nThe fake CRMs keep running until Ctrl-C; %s points at them:\n", cfgPath)
-	fmt.Fprintf(stderr, "  HubSpot  %s\n  amoCRM   %s\n  Bitrix24 %s\n", fakes.HubSpotURL, fakes.AmoURL, fakes.Bitrix.URL)
-	fmt.Fprintf(stderr, "In another terminal, try (from a checkout, 'go run ./cmd/crmkpi' in place of 'crmkpi'):\n")
-	fmt.Fprintf(stderr, "  crmkpi sync --config %s\n", cfgPath)
-	fmt.Fprintf(stderr, "  crmkpi score --config %s --period %s\n", cfgPath, spec)
-	fmt.Fprintf(stderr, "  crmkpi status --config %s\n", cfgPath)
-	fmt.Fprintf(stderr, "  crmkpi notify --config %s --period %s --dry-run\n", cfgPath, spec)
+	if o.Serve {
+		fmt.Fprintf(stderr, "\nThe fake CRMs keep running until Ctrl-C; %s points at them:\n", cfgPath)
+		fmt.Fprintf(stderr, "  HubSpot  %s\n  amoCRM   %s\n  Bitrix24 %s\n", fakes.HubSpotURL, fakes.AmoURL, fakes.Bitrix.URL)
+		fmt.Fprintf(stderr, "In another terminal, try (from a checkout, 'go run ./cmd/crmkpi' in place of 'crmkpi'):\n")
+		fmt.Fprintf(stderr, "  crmkpi sync --config %s\n", cfgPath)
+		fmt.Fprintf(stderr, "  crmkpi score --config %s --period %s\n", cfgPath, spec)
+		fmt.Fprintf(stderr, "  crmkpi status --config %s\n", cfgPath)
+		fmt.Fprintf(stderr, "  crmkpi notify --config %s --period %s --dry-run\n", cfgPath, spec)
+	}
+	webErr := make(chan error, 1)
+	if o.Web != "" {
+		ln, err := net.Listen("tcp", o.Web)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s for the scorecard pages: %w", o.Web, err)
+		}
+		res.WebURL = "http://" + ln.Addr().String() + "/"
+		go func() { webErr <- a.Web(ctx, ln) }()
+		fmt.Fprintf(stderr, "\nThe scorecard pages: %s (until Ctrl-C)\n", res.WebURL)
+	}
 	<-ctx.Done()
-	fmt.Fprintf(stderr, "crmkpi demo: stopping the fake CRMs\n")
+	if o.Web != "" {
+		if err := <-webErr; err != nil {
+			return res, err
+		}
+	}
+	fmt.Fprintf(stderr, "crmkpi demo: stopping\n")
 	return res, nil
 }

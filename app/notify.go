@@ -44,7 +44,7 @@ func (e *NoScorecardError) Error() string {
 // renderInput gathers what messages show beside the scorecards: the score
 // history for the sparkline and the freshness of the data.
 func (a *App) renderInput(ctx context.Context, r *scoring.Report) (notify.RenderInput, error) {
-	in := notify.RenderInput{Period: r.Period, Currency: r.Currency}
+	in := notify.RenderInput{Period: r.Period, Currency: r.Currency, BaseURL: a.Config.Web.BaseURL}
 	h, err := History(ctx, a.Store, r.Period, 6)
 	if err != nil {
 		return in, err

@@ -109,6 +109,14 @@ func (a *App) NewServer(o ServeOptions) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", srv.healthz)
+	// The scorecard pages beside them, unless serve listens off loopback
+	// without web.auth: then the syncs still run (a cluster's probes and
+	// Prometheus need no pages), and the log says how to turn them on.
+	if pages, err := a.WebHandler(srv.listen); err != nil {
+		log.Warn("scorecard pages off", "reason", err.Error())
+	} else {
+		mux.Handle("/", pages)
+	}
 	srv.Handler = mux
 	return srv, nil
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http/httptest"
@@ -15,21 +16,56 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmkpi/crmkpi/app"
 	"github.com/crmkpi/crmkpi/period"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/web"
-	"github.com/crmkpi/crmkpi/web/webtest"
 )
 
-// browserWorld is what the browser test serves. It is the one place to
-// point the test at another world (the demo's, through the application
-// layer): everything below reads its numbers from the Source, never from
-// the fixture.
+// browserWorld is what the browser test serves: the demo's world, synced
+// from its fake CRMs into a SQLite warehouse and read through the
+// application layer, as `crmkpi demo --web` and `crmkpi serve` serve it.
+// Everything below reads its numbers from the Source; the Source's report
+// is checked here to be `crmkpi score`'s, bit for bit.
 func browserWorld(t *testing.T) (web.Source, web.Options) {
 	t.Helper()
-	src := webtest.Fixture()
-	return src, src.Options()
+	ctx := t.Context()
+	now := time.Date(2026, 11, 15, 9, 0, 0, 0, time.UTC) // the demo scores October 2026
+	res, err := app.Demo(ctx, app.Env{Now: func() time.Time { return now }},
+		app.DemoOptions{Dir: t.TempDir(), Managers: 6, Seed: 3, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := app.LoadConfig(res.ConfigPath, func(string) (string, bool) { return "", false }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(ctx, cfg, app.Env{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	src := a.WebSource()
+	p, err := app.ParsePeriod(cfg, "previous", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := src.Report(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scored, err := a.Score(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(shown)
+	jw, _ := json.Marshal(scored)
+	if string(js) != string(jw) {
+		t.Fatalf("the pages' report is not score's:\n%s\n%s", js, jw)
+	}
+	return src, web.Options{Kind: period.Kind(cfg.Scoring.Period), Location: cfg.Location, Listen: "127.0.0.1:0",
+		Now: func() time.Time { return now }}
 }
 
 // chromium finds Debian's chromium ($CRMKPI_CHROMIUM overrides). Without

@@ -22,8 +22,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.Managers, "managers", 12, "number of account managers in the demo world")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the demo world: the same seed gives the same world")
 	fs.BoolVar(&o.Serve, "serve", false, "keep the fake CRMs running after the demo, until Ctrl-C, so that sync, score, status and notify can be tried against them with the config it wrote")
+	webPages := fs.Bool("web", false, "serve the scorecard pages of the demo's warehouse on loopback after the demo, printing their address, until Ctrl-C")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: crmkpi demo [--dir DIR] [--managers N] [--seed S] [--serve]\n\n"+
+		fmt.Fprintf(e.stderr, "Usage: crmkpi demo [--dir DIR] [--managers N] [--seed S] [--serve] [--web]\n\n"+
 			"Starts fake HubSpot, amoCRM and Bitrix24 servers with a seeded world, writes a config\n"+
 			"pointing the real connectors at them, then syncs, scores the last full month and\n"+
 			"previews the Slack message (posts it when $SLACK_BOT_TOKEN and $SLACK_CHANNEL are set).\n"+
@@ -44,6 +45,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		o.Now = t
 	}
 	o.Lookup, o.Stdout = e.lookup, e.stdout
+	if *webPages {
+		o.Web = "127.0.0.1:0"
+	}
 	_, err := app.Demo(ctx, e.appEnv(), o)
 	return err
 }

@@ -56,6 +56,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"garbage period", []string{"score", "--config", good, "--period", "garbage"}, nil, 2, []string{`--period: period "garbage": unknown format`}},
 		{"period not started", []string{"score", "--config", good, "--period", "2999-Q1"}, nil, 2, []string{`--period: period "2999-Q1" has not started`}},
 		{"bad format", []string{"score", "--config", good, "--format", "xml"}, nil, 2, []string{"--format: want table or json"}},
+		{"web off loopback without auth", []string{"web", "--config", good, "--listen", ":8080"}, nil, 2, []string{"--listen:", "web.auth"}},
 		{"sync without connectors", []string{"sync", "--config", good}, nil, 2, []string{"no connectors configured"}},
 		{"unknown connector", []string{"sync", "--config", bad2, "--connector", "hs"}, nil, 2, []string{`--connector: no connector "hs" in the config (have b24)`}},
 		{"manager without dry run", []string{"notify", "--config", good, "--manager", "anna@example.com"}, nil, 2,

@@ -10,7 +10,7 @@ import (
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "serve", "serve [--config FILE] [--listen ADDR]")
-	listen := fs.String("listen", "", "address for /healthz and /metrics (default: listen from the config, :9090)")
+	listen := fs.String("listen", "", "address for /healthz, /metrics and the scorecard pages (default: listen from the config, :9090)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

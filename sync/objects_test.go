@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	gosync "sync"
@@ -11,6 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
@@ -190,6 +194,95 @@ func TestEngineReconcileSince(t *testing.T) {
 		live, _ = companyIDs(t, s)
 		if diff := cmp.Diff(mem.live, live); diff != "" {
 			t.Errorf("live after the deletion (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestE2ESinceNeverFlagsOldRecords runs Bitrix24 deals, half of them
+// modified before since, through the engine into both warehouses: a first
+// sync with since stores the new ones and lists nothing; a --full with
+// since over the deals stored whole flags none of the old ones (every id
+// is listed, one batch), and one deleted in the portal is flagged.
+func TestE2ESinceNeverFlagsOldRecords(t *testing.T) {
+	since := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		ctx := context.Background()
+		clk := synctest.NewClock(time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC))
+		srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0))
+		t.Cleanup(srv.Close)
+		var ds []bitrix24test.Record
+		var recent []string
+		for i := 1; i <= 120; i++ {
+			mod := "2024-08-20T10:00:00+03:00"
+			if i%2 == 0 {
+				mod = "2024-07-15T10:00:00+03:00"
+			} else {
+				recent = append(recent, strconv.Itoa(i))
+			}
+			ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "STAGE_ID": "NEW", "STAGE_SEMANTIC_ID": "P",
+				"CATEGORY_ID": "0", "ASSIGNED_BY_ID": "1", "DATE_MODIFY": mod})
+		}
+		srv.AddMany(bitrix24test.Deals, ds)
+		conn := func(name string, since time.Time) connectors.Connector {
+			c, err := bitrix24.New(bitrix24.Options{Name: name, WebhookURL: srv.WebhookURL(), Now: clk.Now, Since: since,
+				HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		e := &Engine{Store: s, Now: clk.Now}
+		deals := []connectors.Object{connectors.ObjectDeals}
+		run := func(c connectors.Connector, full bool) ObjectResult {
+			t.Helper()
+			srv.ResetCounts()
+			sum, err := e.Run(ctx, []Job{{Connector: c, Full: full, Objects: deals}})
+			if err != nil || sum.Failed() {
+				t.Fatalf("Run: %v %v", err, sum.Err())
+			}
+			return sum.Connectors[0].Objects[0]
+		}
+		live := func(name string) []string {
+			var ids []string
+			for _, d := range warehousetest.Deals(t, s) {
+				if d.Connector == name && !d.Deleted {
+					ids = append(ids, d.ID)
+				}
+			}
+			slices.SortFunc(ids, func(a, b string) int { return atoi(a) - atoi(b) })
+			return ids
+		}
+
+		// A first sync with since: the 60 recent deals; server.time and
+		// one batch, no id listing.
+		o := run(conn("fresh", since), false)
+		if o.Records != 60 || o.Deleted != 0 || srv.TotalRequests() != 2 {
+			t.Errorf("first sync with since: %d records, %d flagged, %d requests; want 60, 0, 2", o.Records, o.Deleted, srv.TotalRequests())
+		}
+		if diff := cmp.Diff(recent, live("fresh")); diff != "" {
+			t.Errorf("stored by the first sync with since (-want +got):\n%s", diff)
+		}
+
+		// Stored whole, then --full with since: 60 pulled, 120 listed,
+		// nothing flagged.
+		run(conn("b24", time.Time{}), false)
+		c := conn("b24", since)
+		o = run(c, true)
+		if o.Records != 60 || o.Deleted != 0 || srv.TotalRequests() != 3 {
+			t.Errorf("--full with since: %d records, %d flagged, %d requests; want 60, 0, 3 (server.time, a batch, the id listing)",
+				o.Records, o.Deleted, srv.TotalRequests())
+		}
+		if diff := cmp.Diff(seq(1, 120), live("b24")); diff != "" {
+			t.Errorf("live after --full with since (-want +got):\n%s", diff)
+		}
+
+		// An old deal deleted in the portal is flagged by the listing.
+		srv.Delete(bitrix24test.Deals, "2")
+		if o = run(c, true); o.Deleted != 1 {
+			t.Errorf("--full with since after deal 2 was deleted: %d flagged, want 1", o.Deleted)
+		}
+		if got := live("b24"); len(got) != 119 || got[0] != "1" || got[1] != "3" {
+			t.Errorf("live after the deletion: %d deals starting %q, want 119 without 2", len(got), got[:2])
 		}
 	})
 }

@@ -61,7 +61,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	alert := alerts(e, cfg, s, log, started)
 	sched := &syncer.Scheduler{Location: cfg.Location, Logger: log}
 	for i, b := range built {
-		job := syncer.Job{Connector: b.conn, ReconcileEvery: b.reconcileEvery, MinListingShare: cfg.Connectors[i].MinListingShare / 100}
+		job := syncer.Job{Connector: b.conn, Objects: b.objects, ReconcileEvery: b.reconcileEvery, MinListingShare: cfg.Connectors[i].MinListingShare / 100}
 		sched.Tasks = append(sched.Tasks, syncer.Task{
 			Name:     "sync " + b.conn.Name(),
 			Schedule: cfg.Connectors[i].Schedule,
@@ -191,7 +191,7 @@ func judge(ctx context.Context, cfg *config.Config, s *warehouse.Store, started 
 	}
 	limits := staleLimits(cfg)
 	now := time.Now()
-	return syncer.Judge(syncer.Assess(st, limits, now), limits, started, now), nil
+	return syncer.Judge(syncer.Assess(syncer.Synced(st, cfg.Syncs), limits, now), limits, started, now), nil
 }
 
 // alerts returns what serve calls after each sync and once a minute: it

@@ -46,7 +46,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	}
 	now := time.Now()
 	limits := staleLimits(cfg)
-	hs := syncer.Assess(st, limits, now)
+	hs := syncer.Assess(syncer.Synced(st, cfg.Syncs), limits, now)
 	if *format == "json" {
 		type row struct {
 			Connector      string     `json:"connector"`

@@ -104,7 +104,7 @@ func syncOnce(ctx context.Context, e *env, log *slog.Logger, s *warehouse.Store,
 	}
 	var jobs []syncer.Job
 	for i, b := range built {
-		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: f.full, ReconcileEvery: b.reconcileEvery,
+		jobs = append(jobs, syncer.Job{Connector: b.conn, Objects: b.objects, Full: f.full, ReconcileEvery: b.reconcileEvery,
 			MinListingShare: conns[i].MinListingShare / 100, AllowMassDelete: f.allowMassDelete})
 	}
 	eng := &syncer.Engine{Store: redactedRuns{s, e.redactor}, Logger: log}

@@ -3,19 +3,12 @@ package main
 import (
 	"database/sql"
 	"fmt"
-	"log/slog"
-	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/crmkpi/crmkpi/config"
-	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 )
 
@@ -134,79 +127,5 @@ func TestStatusJudgesSyncedObjects(t *testing.T) {
 	code, stdout, stderr := runCmd(t, nil, "status", "--config", some)
 	if code != 0 || strings.Contains(stdout, "emails") {
 		t.Errorf("status without emails among the objects: exit %d, want 0, and no emails row:\n%s%s", code, stdout, stderr)
-	}
-}
-
-// TestStarterObjectsLines uncomments the objects and since lines of the
-// starter config, as an admin would, and builds its connectors: every name
-// they list is one of the connector's objects.
-func TestStarterObjectsLines(t *testing.T) {
-	var b strings.Builder
-	n := 0
-	for _, line := range strings.SplitAfter(starter([]string{"hubspot", "amocrm", "bitrix24"}), "\n") {
-		for _, key := range []string{"# objects:", "# since:"} {
-			if i := strings.Index(line, key); i > 0 && strings.TrimSpace(line[:i]) == "" {
-				line = line[:i] + line[i+2:]
-				n++
-			}
-		}
-		b.WriteString(line)
-	}
-	if n != 6 {
-		t.Fatalf("uncommented %d objects and since lines, want 6:\n%s", n, b.String())
-	}
-	env := map[string]string{"HUBSPOT_TOKEN": "pat-eu1-x", "AMOCRM_URL": "https://acme.amocrm.ru", "AMOCRM_TOKEN": "t",
-		"BITRIX24_WEBHOOK": "https://acme.bitrix24.ru/rest/1/abc/"}
-	cfg, err := config.ParseWithEnv(strings.NewReader(b.String()), "crmkpi.yaml", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	built, err := buildConnectorsWith(cfg.Connectors, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range cfg.Connectors {
-		if len(c.Objects) == 0 || c.Since.IsZero() || len(built[i].objects) != len(c.Objects)+2 {
-			t.Errorf("%s: objects %q since %v built as %q; want them all, users and stages", c.Name, c.Objects, c.Since, built[i].objects)
-		}
-	}
-}
-
-// TestDocumentedObjects checks docs/config.md's table of each type's
-// objects against the connectors' own Objects.
-func TestDocumentedObjects(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/config.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, _ := strings.Cut(string(doc), "### Objects and since")
-	nameRE := regexp.MustCompile("`([a-z]+)`")
-	documented := map[string][]connectors.Object{}
-	for _, line := range strings.Split(section, "\n") {
-		cells := strings.Split(line, "|")
-		if len(cells) != 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
-			continue
-		}
-		typ := strings.Trim(strings.TrimSpace(cells[1]), "`")
-		for _, m := range nameRE.FindAllStringSubmatch(cells[2], -1) {
-			documented[typ] = append(documented[typ], connectors.Object(m[1]))
-		}
-	}
-	cfg, err := config.ParseWithEnv(strings.NewReader(`connectors:
-  - {name: hubspot, type: hubspot, token: t}
-  - {name: amocrm, type: amocrm, token: t, base_url: "https://x.amocrm.ru"}
-  - {name: bitrix24, type: bitrix24, webhook_url: "https://x.bitrix24.ru/rest/1/x/"}
-`), "crmkpi.yaml", func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	built, err := buildConnectorsWith(cfg.Connectors, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range built {
-		if diff := cmp.Diff(b.conn.Objects(), documented[b.conn.Name()]); diff != "" {
-			t.Errorf("docs/config.md objects of %s (-code +doc):\n%s", b.conn.Name(), diff)
-		}
 	}
 }

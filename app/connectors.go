@@ -21,6 +21,7 @@ type built struct {
 	conn           connectors.Connector
 	stats          func() connectors.ClientStats
 	reconcileEvery time.Duration
+	objects        []connectors.Object // the config's objects, in the connector's order
 }
 
 func buildConnectors(conns []config.Connector, s *warehouse.Store, log *slog.Logger) ([]built, error) {
@@ -36,6 +37,11 @@ func buildConnectorsWith(conns []config.Connector, ts tokenStore, log *slog.Logg
 		b, err := buildConnector(c, ts, log)
 		if err != nil {
 			return nil, &ConfigError{fmt.Errorf("connector %s: %w", c.Name, err)}
+		}
+		// Only the built connector knows its objects' names; the error
+		// names the file and line of each unknown one.
+		if b.objects, err = c.SelectObjects(b.conn.Objects()); err != nil {
+			return nil, configErrorf("invalid config:\n%w", err)
 		}
 		out = append(out, b)
 	}
@@ -61,7 +67,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(), HTTPOptions: c.HTTPOptions,
 			RateTier: c.RateTier, SearchRateLimit: c.SearchRateLimit,
 			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap,
-			AssociationsEvery: c.AssociationsEvery, Currency: c.Currency,
+			AssociationsEvery: c.AssociationsEvery, Currency: c.Currency, Since: c.Since,
 			TokenStore: ts, Logger: log,
 		}
 		if c.OAuth != nil {
@@ -77,7 +83,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		o := amocrm.Options{
 			Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value(), HTTPOptions: c.HTTPOptions,
 			Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap, Currency: c.Currency,
-			TokenStore: ts, Logger: log,
+			Since: c.Since, TokenStore: ts, Logger: log,
 		}
 		if c.OAuth != nil {
 			o.OAuth = &amocrm.OAuth{ClientID: c.OAuth.ClientID, ClientSecret: c.OAuth.ClientSecret.Value(),
@@ -92,7 +98,7 @@ func buildConnector(c config.Connector, ts tokenStore, log *slog.Logger) (built,
 		o := bitrix24.Options{
 			Name: c.Name, WebhookURL: c.WebhookURL.Value(), BaseURL: c.BaseURL, Token: c.Token.Value(), HTTPOptions: c.HTTPOptions,
 			Bucket: c.Bucket, Fields: fieldsMap(c.Fields), KeyClient: connectors.Flag{Yes: c.Fields.KeyClientValues}, Overlap: c.Overlap,
-			ReconcileEvery: c.ReconcileEvery, TokenStore: ts, Logger: log,
+			ReconcileEvery: c.ReconcileEvery, Since: c.Since, TokenStore: ts, Logger: log,
 		}
 		if c.OAuth != nil {
 			o.OAuth = &bitrix24.OAuth{ClientID: c.OAuth.ClientID, ClientSecret: c.OAuth.ClientSecret.Value(),

@@ -73,7 +73,7 @@ func (a *App) NewServer(o ServeOptions) (*Server, error) {
 	srv.alert = srv.alerts()
 	sched := &syncer.Scheduler{Location: a.Config.Location, Logger: log}
 	for i, b := range built {
-		job := syncer.Job{Connector: b.conn, ReconcileEvery: b.reconcileEvery, MinListingShare: a.Config.Connectors[i].MinListingShare / 100}
+		job := syncer.Job{Connector: b.conn, Objects: b.objects, ReconcileEvery: b.reconcileEvery, MinListingShare: a.Config.Connectors[i].MinListingShare / 100}
 		sched.Tasks = append(sched.Tasks, syncer.Task{
 			Name:     "sync " + b.conn.Name(),
 			Schedule: a.Config.Connectors[i].Schedule,
@@ -230,7 +230,7 @@ func (a *App) Judge(ctx context.Context, since time.Time) ([]syncer.ConnectorSta
 	}
 	limits := staleLimits(a.Config)
 	now := a.now()
-	return syncer.Judge(syncer.Assess(st, limits, now), limits, since, now), nil
+	return syncer.Judge(syncer.Assess(syncer.Synced(st, a.Config.Syncs), limits, now), limits, since, now), nil
 }
 
 // alerts returns what serve calls after each sync and once a minute: it

@@ -58,7 +58,7 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 	}
 	now := a.now()
 	limits := staleLimits(a.Config)
-	out := &Status{Objects: syncer.Assess(st, limits, now), Next: map[string]time.Time{}, Schedules: map[string]string{},
+	out := &Status{Objects: syncer.Assess(syncer.Synced(st, a.Config.Syncs), limits, now), Next: map[string]time.Time{}, Schedules: map[string]string{},
 		Now: now, Location: a.Config.Location}
 	for _, l := range leases {
 		if _, ok := limits[l.Connector]; ok {

@@ -86,7 +86,7 @@ func (a *App) Sync(ctx context.Context, conns []config.Connector, o SyncOptions)
 	}
 	var jobs []syncer.Job
 	for i, b := range built {
-		jobs = append(jobs, syncer.Job{Connector: b.conn, Full: o.Full, ReconcileEvery: b.reconcileEvery,
+		jobs = append(jobs, syncer.Job{Connector: b.conn, Objects: b.objects, Full: o.Full, ReconcileEvery: b.reconcileEvery,
 			MinListingShare: conns[i].MinListingShare / 100, AllowMassDelete: o.AllowMassDelete})
 	}
 	eng := &syncer.Engine{Store: redactedRuns{a.Store, a.redactor()}, Logger: log, Progress: progress, Now: a.Now}

@@ -94,6 +94,17 @@ type Connector struct {
 	// records of an object that a deletion scan must list before it flags
 	// any deleted; 0 means the sync engine's default (50).
 	MinListingShare float64 `yaml:"min_listing_share,omitempty"`
+	// Objects is the subset of the connector's objects to sync, in the
+	// connector's own names (users, deals, calls, …); nil syncs them all.
+	// The names are checked against the connector where it is built
+	// (SelectObjects), and ObjectsAt says where each is written for that.
+	Objects   []string `yaml:"objects,omitempty"`
+	ObjectsAt []Place  `yaml:"-"`
+	// Since, when set, is where a first sync (and sync --full) starts
+	// reading deals and activities: those last modified, and for
+	// activities also occurring, before it are not read. A date in the
+	// file is its midnight in the config's timezone.
+	Since time.Time `yaml:"since,omitempty"`
 
 	// HubSpot only.
 	AssociationsEvery time.Duration `yaml:"associations_every,omitempty"` // full re-read of associations
@@ -147,6 +158,13 @@ type Pos struct {
 
 // String is "FILE:LINE", as errors start.
 func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
+// Place is a value's position with its path in the file, as errors name
+// it: "connectors[0].objects[2]".
+type Place struct {
+	Pos
+	Path string
+}
 
 // Ref is a manager key written in the config, with where.
 type Ref struct {

@@ -35,6 +35,15 @@ type decoder struct {
 	errs    ErrorList
 	entries int // mapping entries walked, against maxEntries
 	depth   int // merge keys being followed, against maxMergeDepth
+	now     func() time.Time
+}
+
+// clock is the time dates in the file are judged against.
+func (d *decoder) clock() time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	return time.Now()
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {

@@ -371,7 +371,7 @@ func (d *decoder) connectors(n *yaml.Node, path string, cfg *Config, fxBroken bo
 	seen := map[string]int{}
 	for i, item := range d.seq(n, path) {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		c, ok := d.connector(item, p)
+		c, ok := d.connector(item, p, cfg.Location)
 		if !ok {
 			continue
 		}
@@ -402,7 +402,7 @@ func (d *decoder) nodeOf(n *yaml.Node, key string) *yaml.Node {
 	return n
 }
 
-func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
+func (d *decoder) connector(item *yaml.Node, p string, loc *time.Location) (Connector, bool) {
 	c := defaultConnector("")
 	known := map[string]field{
 		"name": func(v *yaml.Node, p string) bool {
@@ -460,6 +460,8 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 		"search_rate_limit":  func(v *yaml.Node, p string) bool { return d.positive(v, p, &c.SearchRateLimit) },
 		"rate_tier":          func(v *yaml.Node, p string) bool { return d.rateTier(v, p, &c.RateTier) },
 		"reconcile_every":    func(v *yaml.Node, p string) bool { return d.duration(v, p, &c.ReconcileEvery) },
+		"objects":            func(v *yaml.Node, p string) bool { return d.objects(v, p, &c) },
+		"since":              func(v *yaml.Node, p string) bool { return d.since(v, p, loc, &c.Since) },
 		"bucket":             func(v *yaml.Node, p string) bool { return d.positiveInt(v, p, &c.Bucket, false) },
 	}
 	d.httpFields(known, &c.HTTPOptions)
@@ -528,6 +530,71 @@ func (d *decoder) connector(item *yaml.Node, p string) (Connector, bool) {
 		}
 	}
 	return c, true
+}
+
+// objects decodes a connector's objects: a list of names (or one name),
+// each kept with its place for the check against the connector's own
+// objects, which only the built connector knows (SelectObjects).
+func (d *decoder) objects(n *yaml.Node, path string, c *Connector) bool {
+	r := resolve(n)
+	single := r.Kind == yaml.ScalarNode && !isNull(r)
+	items := []*yaml.Node{n}
+	if !single {
+		if items = d.seq(n, path); items == nil {
+			if r.Kind == yaml.SequenceNode || isNull(r) {
+				d.errorf(n, "%s: empty; leave the key out to sync every object", path)
+			}
+			return false
+		}
+	}
+	ok := true
+	seen := map[string]bool{}
+	for i, item := range items {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		if single {
+			ip = path
+		}
+		var name string
+		if !d.str(item, ip, &name) {
+			ok = false
+			continue
+		}
+		if seen[name] {
+			d.errorf(item, "%s: %s is listed twice", ip, quote(name))
+			ok = false
+			continue
+		}
+		seen[name] = true
+		c.Objects = append(c.Objects, name)
+		c.ObjectsAt = append(c.ObjectsAt, Place{Pos: Pos{File: d.file, Line: resolve(item).Line}, Path: ip})
+	}
+	return ok
+}
+
+// since decodes a start date: YYYY-MM-DD, midnight of that day in loc (the
+// config's timezone), or an RFC 3339 time. A date still to come is an
+// error: the first sync would read no deals or activities at all, and the
+// later ones only changes, so a mistyped year would lose every old record
+// without a word.
+func (d *decoder) since(n *yaml.Node, path string, loc *time.Location, dst *time.Time) bool {
+	var s string
+	if !d.str(n, path, &s) {
+		return false
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, loc)
+	if err != nil {
+		t, err = time.Parse(time.RFC3339, s)
+	}
+	if err != nil || t.Year() < 1970 {
+		d.errorf(n, "%s: bad date %s (want YYYY-MM-DD, e.g. 2025-01-01, or an RFC 3339 time)", path, quote(s))
+		return false
+	}
+	if t.After(d.clock()) {
+		d.errorf(n, "%s: %s is in the future: the first sync would read no deals or activities", path, s)
+		return false
+	}
+	*dst = t
+	return true
 }
 
 // httpFields adds to known a field for every connection setting of o

@@ -40,6 +40,18 @@ type Reconciler interface {
 	ListIDs(ctx context.Context, obj Object, emit func(ids []string) error) error
 }
 
+// PartialPuller is implemented by connectors whose pull from an empty
+// cursor may leave records of an object out: those older than the
+// connector's since, which a first sync (and sync --full) does not read.
+// The ids such a pull brings are then no listing of every live record, so
+// the sync engine lists a Reconciler's ids with ListIDs before it flags any
+// deleted, and never flags a record because the pull skipped it.
+type PartialPuller interface {
+	// PartialPull reports whether a pull of obj from an empty cursor
+	// leaves records out.
+	PartialPull(obj Object) bool
+}
+
 // Token is an OAuth access token with its refresh token.
 type Token struct {
 	AccessToken  string    `json:"access_token"`

@@ -203,13 +203,16 @@ type ObjectResult struct {
 	// (a signal, a deadline): the run is recorded interrupted, not failed.
 	Interrupted bool
 
-	// fullPull is set when the object was pulled from an empty cursor, so
-	// liveIDs holds every id the CRM has: a deletion scan can use them
-	// instead of listing the ids again.
-	fullPull bool
-	liveIDs  []string
-	// nothingStored is set when a full pull started on no stored records
-	// of the object: then liveIDs is not collected and nothing is flagged.
+	// fromStart is set when the object was pulled from an empty cursor;
+	// fullPull when that pull read every record (no since left any out,
+	// connectors.PartialPuller), so liveIDs holds every id the CRM has: a
+	// deletion scan can use them instead of listing the ids again.
+	fromStart bool
+	fullPull  bool
+	liveIDs   []string
+	// nothingStored is set when a pull from the start began on no stored
+	// records of the object: then liveIDs is not collected and nothing is
+	// flagged.
 	nothingStored bool
 }
 
@@ -448,8 +451,8 @@ func (e *Engine) runObject(ctx context.Context, j Job, lease *warehouse.Lease, o
 		}
 	}
 
-	r.fullPull = cursor == "" && rec != nil
-	if r.fullPull {
+	r.fromStart = cursor == "" && rec != nil
+	if r.fromStart {
 		// Into an empty warehouse nothing can be flagged deleted, so the
 		// ids need not be kept: a first sync of any size holds no list
 		// that grows with it.
@@ -459,6 +462,8 @@ func (e *Engine) runObject(ctx context.Context, j Job, lease *warehouse.Lease, o
 			return r
 		}
 		r.nothingStored = stored == 0
+		pp, ok := j.Connector.(connectors.PartialPuller)
+		r.fullPull = !ok || !pp.PartialPull(obj)
 	}
 
 	// The writer stores pages in order while the connector fetches ahead.
@@ -610,7 +615,9 @@ func appendLiveIDs(ids []string, obj connectors.Object, p *connectors.Page) []st
 
 // reconcile flags the stored records of obj that the CRM no longer has. After
 // a full pull the ids it brought are the list; otherwise, when the cadence
-// is due (or on --full), the connector lists them.
+// is due (or on --full), the connector lists them. A pull from the start
+// that a since kept from old records is no list: those records are live in
+// the CRM, so the connector lists the ids (every one, old ones included).
 func (e *Engine) reconcile(ctx context.Context, j Job, lease *warehouse.Lease, rec connectors.Reconciler, obj connectors.Object, r *ObjectResult, log *slog.Logger) (int, error) {
 	name := j.Connector.Name()
 	every := j.ReconcileEvery
@@ -618,6 +625,12 @@ func (e *Engine) reconcile(ctx context.Context, j Job, lease *warehouse.Lease, r
 		every = 24 * time.Hour
 	}
 	now := e.now()
+	if r.fromStart && r.nothingStored {
+		if err := e.store().SetCursorFenced(ctx, lease, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
+			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
+		}
+		return 0, nil
+	}
 	if !j.Full && !r.fullPull {
 		last, err := e.store().Cursor(ctx, name, reconcileKey(obj))
 		if err != nil {
@@ -626,12 +639,6 @@ func (e *Engine) reconcile(ctx context.Context, j Job, lease *warehouse.Lease, r
 		if t, err := time.Parse(time.RFC3339, last); err == nil && now.Sub(t) < every {
 			return 0, nil
 		}
-	}
-	if r.fullPull && r.nothingStored {
-		if err := e.store().SetCursorFenced(ctx, lease, reconcileKey(obj), now.UTC().Format(time.RFC3339)); err != nil {
-			return 0, &connectors.Error{Connector: name, Object: obj, Err: fmt.Errorf("save reconcile time: %w", err)}
-		}
-		return 0, nil
 	}
 	// IDs only; a few megabytes even for a million records.
 	live := r.liveIDs

@@ -58,6 +58,20 @@ func Assess(st []warehouse.ObjectStatus, staleAfter map[string]time.Duration, no
 	return out
 }
 
+// Synced keeps the statuses of the objects that their connectors sync, as
+// syncs tells (config.Config.Syncs), for Assess: an object taken out of a
+// connector's objects keeps its old runs, which would turn stale and fail
+// status and /healthz for an object nobody syncs any more.
+func Synced(st []warehouse.ObjectStatus, syncs func(connector, object string) bool) []warehouse.ObjectStatus {
+	var out []warehouse.ObjectStatus
+	for _, s := range st {
+		if syncs(s.Connector, s.Object) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // isInternalObject tells bookkeeping rows (reconciliation times) apart
 // from objects.
 func isInternalObject(obj string) bool {

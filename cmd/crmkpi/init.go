@@ -36,6 +36,8 @@ var starterConnectors = map[string]string{
     type: hubspot
     token: ${HUBSPOT_TOKEN}      # private app token, pat-...
     schedule: "*/30 * * * *"
+    # objects: [companies, contacts, deals, calls, emails, meetings, notes, tasks]   # default all; users, and stages with deals, always
+    # since: 2025-01-01          # the first sync reads no deal or activity older than this
     # fields:                    # custom properties, if you track them
     #   deal_expense: cost_of_sale
     #   key_client: key_account
@@ -45,6 +47,8 @@ var starterConnectors = map[string]string{
     base_url: ${AMOCRM_URL}      # your account's own host: https://yourcompany.amocrm.ru (or .kommo.com)
     token: ${AMOCRM_TOKEN}       # long-lived token of an admin
     schedule: "5,35 * * * *"
+    # objects: [companies, contacts, deals, tasks, notes, events]   # default all; users, and stages with deals, always
+    # since: 2025-01-01          # the first sync reads no deal or activity older than this
     # fields: {nps_score: 512345, deal_expense: 512399}   # custom field ids
 `,
 	config.TypeBitrix24: `  - name: bitrix24
@@ -52,6 +56,8 @@ var starterConnectors = map[string]string{
     webhook_url: ${BITRIX24_WEBHOOK}   # https://yourportal.bitrix24.ru/rest/1/secret/ (a secret)
     schedule: "10,40 * * * *"
     # bucket: 50                 # 250 on Enterprise plans
+    # objects: [companies, contacts, deals, activities]   # default all; users, and stages with deals, always
+    # since: 2025-01-01          # the first sync reads no deal or activity older than this
     # fields: {nps_score: UF_CRM_NPS, nps_date: UF_CRM_NPS_DATE}
 `,
 }

@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/amocrm"
+	"github.com/crmkpi/crmkpi/connectors/bitrix24"
+	"github.com/crmkpi/crmkpi/connectors/hubspot"
 )
 
 // TestInit writes the starter config for each choice of CRMs and parses it
@@ -75,5 +79,58 @@ func TestInitKeepsAnExistingFile(t *testing.T) {
 	}
 	if code, _, stderr := runCmd(t, nil, "init", "--config", path+"2", "--crm", "salesforce"); code != 2 || !strings.Contains(stderr, `unknown CRM "salesforce"`) {
 		t.Errorf("init --crm salesforce = %d, %q", code, stderr)
+	}
+}
+
+// TestStarterObjectsLines uncomments the objects and since lines of the
+// starter config, as an admin would: every name they list is one of its
+// connector's objects (each connector built as its package builds it).
+func TestStarterObjectsLines(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	for _, line := range strings.SplitAfter(starter([]string{"hubspot", "amocrm", "bitrix24"}), "\n") {
+		for _, key := range []string{"# objects:", "# since:"} {
+			if i := strings.Index(line, key); i > 0 && strings.TrimSpace(line[:i]) == "" {
+				line = line[:i] + line[i+2:]
+				n++
+			}
+		}
+		b.WriteString(line)
+	}
+	if n != 6 {
+		t.Fatalf("uncommented %d objects and since lines, want 6:\n%s", n, b.String())
+	}
+	env := map[string]string{"HUBSPOT_TOKEN": "pat-eu1-x", "AMOCRM_URL": "https://acme.amocrm.ru", "AMOCRM_TOKEN": "t",
+		"BITRIX24_WEBHOOK": "https://acme.bitrix24.ru/rest/1/abc/"}
+	cfg, err := config.ParseWithEnv(strings.NewReader(b.String()), "crmkpi.yaml", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfg.Connectors {
+		var all []connectors.Object
+		switch c.Type {
+		case config.TypeHubSpot:
+			cl, err := hubspot.New(hubspot.Options{Name: c.Name, Token: c.Token.Value()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = cl.Objects()
+		case config.TypeAmoCRM:
+			cl, err := amocrm.New(amocrm.Options{Name: c.Name, BaseURL: c.BaseURL, Token: c.Token.Value()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = cl.Objects()
+		case config.TypeBitrix24:
+			cl, err := bitrix24.New(bitrix24.Options{Name: c.Name, WebhookURL: c.WebhookURL.Value()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = cl.Objects()
+		}
+		objs, err := c.SelectObjects(all)
+		if err != nil || len(c.Objects) == 0 || c.Since.IsZero() || len(objs) != len(c.Objects)+2 {
+			t.Errorf("%s: objects %q since %v select %q, %v; want them all, users and stages", c.Name, c.Objects, c.Since, objs, err)
+		}
 	}
 }

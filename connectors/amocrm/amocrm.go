@@ -90,6 +90,15 @@ type Options struct {
 	// Currency overrides the account currency (GET /api/v4/account) for
 	// deal amounts.
 	Currency string
+	// Since, when set, keeps a pull from an empty cursor (a first sync,
+	// sync --full) from old activity and deals: leads and notes are read
+	// from filter[updated_at][from]=Since, events from
+	// filter[created_at][from]=Since. Tasks are read whole and those last
+	// modified and due (complete_till) before Since are dropped: amoCRM
+	// documents no filter on the due date, and a task done early but due
+	// after Since counts in the periods after it. Users, pipelines,
+	// companies, contacts and the deleted leads are read whole.
+	Since time.Time
 	// PageSize is the limit of list requests; default and maximum 250
 	// (events always use at most 100).
 	PageSize int

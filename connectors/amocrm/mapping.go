@@ -293,6 +293,15 @@ type mapper struct {
 	// taskTypes names the account's task types by id (nil when unknown).
 	taskTypes map[int64]string
 	now       time.Time // observation time for records without a modified time
+	// since drops the tasks last modified and due before it (Options.Since,
+	// on a read from the start); zero keeps every task.
+	since time.Time
+}
+
+// old reports whether a task is older than m.since by every date a KPI
+// reads it by: its modified time and its due date.
+func (m *mapper) old(a connectors.Activity) bool {
+	return !m.since.IsZero() && a.UpdatedAt.Before(m.since) && a.OccurredAt.Before(m.since)
 }
 
 func stageID(pipeline, status num) string {

@@ -137,6 +137,21 @@ func (c *Client) Pull(ctx context.Context, obj connectors.Object, cursorStr stri
 		c.warn.Once(ctx, "token-expiry", "token expires soon", "warning", w)
 	}
 	m := &mapper{fields: c.fields, key: c.opts.KeyClient, now: c.now().UTC()}
+	if since := c.opts.Since; !since.IsZero() && cur.From == 0 {
+		// A read from the start (a From of 0 is never an incremental
+		// window's): from since for the lists amoCRM filters by the date
+		// KPIs read them by, once a run begins, so a resumed run keeps
+		// the set its page numbers count in; the tasks are dropped as
+		// they come.
+		switch obj {
+		case connectors.ObjectDeals, ObjectNotes, ObjectEvents:
+			if cur.To == 0 {
+				cur.From = since.Unix()
+			}
+		case ObjectTasks:
+			m.since = since
+		}
+	}
 	if obj == ObjectEvents {
 		if cur.To != 0 && cur.Types == "" {
 			// A run of an earlier version, which read one type per list:
@@ -255,6 +270,9 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 			},
 			handle: func(raw json.RawMessage, p *connectors.Page) error {
 				r, err := m.task(raw)
+				if err == nil && m.old(r) {
+					return nil
+				}
 				p.Activities = append(p.Activities, r)
 				return err
 			}}}, nil

@@ -99,6 +99,15 @@ type Options struct {
 	// ReconcileEvery is how often the sync engine should run ListIDs;
 	// default DefaultReconcileEvery.
 	ReconcileEvery time.Duration
+	// Since, when set, keeps a pull from an empty cursor (a first sync,
+	// sync --full) from old deals and activities: deals modified at or
+	// after it (>=DATE_MODIFY), activities updated at or after it
+	// (>=LAST_UPDATED) and, in two more scans, those updated before it
+	// that start or are due at or after it (>=START_TIME, >=DEADLINE).
+	// Users, stages, companies and contacts are read whole, and ListIDs
+	// lists every id: a record older than Since is never flagged deleted
+	// for not having been read (PartialPull).
+	Since time.Time
 	// BatchSize is how many list calls one batch request chains, 1..50;
 	// default 50.
 	BatchSize int
@@ -244,6 +253,12 @@ func (c *Client) ReconcileObjects() []connectors.Object {
 		connectors.ObjectCompanies, connectors.ObjectContacts,
 		connectors.ObjectDeals, connectors.ObjectActivities,
 	}
+}
+
+// PartialPull reports whether a pull of obj from an empty cursor leaves
+// records out: deals and activities older than Options.Since.
+func (c *Client) PartialPull(obj connectors.Object) bool {
+	return len(c.sinceScans(obj)) > 0
 }
 
 // ReconcileEvery is how often the sync engine should reconcile ids (it

@@ -35,6 +35,9 @@ type cursor struct {
 	TZ    *int `json:"tz,omitempty"`
 	Start int  `json:"start,omitempty"`
 	Done  bool `json:"done,omitempty"`
+	// Scan is the scan of a full load from Options.Since under way (see
+	// sinceScans); After counts in it.
+	Scan int `json:"scan,omitempty"`
 }
 
 func parseCursor(s string) (cursor, error) {
@@ -184,29 +187,30 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		now := c.opts.Now().UTC().Truncate(time.Second)
 		cr.To, cr.After = &now, 0
 	}
-	filter := map[string]any{}
-	if cr.From != nil {
-		slack := time.Duration(0)
-		loc, known, err := c.portalLoc(ctx, cr, &requests)
-		if err != nil {
-			return c.fail(obj, 1, err)
+	scans := []sinceScan{{}}
+	if cr.From == nil {
+		if ss := c.sinceScans(obj); len(ss) > 0 {
+			scans = ss
 		}
-		if !known {
-			slack = zoneSlack
-		}
-		// In a guessed zone the window is widened at both ends, so it
-		// holds [From, To) whichever way the portal reads the offset.
-		filter[">="+e.modified] = portalTime(cr.From.Add(-slack), loc)
-		filter["<"+e.modified] = portalTime(cr.To.Add(slack), loc)
+	}
+	if cr.Scan >= len(scans) {
+		// A scan from a since no longer set: read the table from its
+		// start, which loses nothing.
+		cr.Scan, cr.After = 0, 0
+	}
+	filter, err := c.scanFilter(ctx, e, cr, scans[cr.Scan], &requests)
+	if err != nil {
+		return c.fail(obj, 1, err)
 	}
 	sel := c.selectFor(e)
 	// An incremental window starts with one call: most hold a few
 	// changes, and a chain beyond a short page only re-reads rows. Once a
 	// page is full, chain the whole batch. A full load chains from the
 	// start: its first page is full unless the table is nearly empty, and
-	// a batch costs one request of the limit like a single call.
+	// a batch costs one request of the limit like a single call; its later
+	// scans from since start with one call, as windows do.
 	n := 1
-	if cr.From == nil {
+	if cr.From == nil && cr.Scan == 0 {
 		n = c.opts.BatchSize
 	}
 	for page := 1; ; page++ {
@@ -230,21 +234,91 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 			cr.After = last
 		}
 		cr.TZ = c.tzPtr()
-		if done {
+		final := done && cr.Scan == len(scans)-1
+		switch {
+		case final:
 			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap)), TZ: cr.TZ}
 			p.Cursor = next.String()
-		} else {
+		case done:
+			cr.Scan, cr.After = cr.Scan+1, 0
+			p.Cursor = cr.String()
+		default:
 			p.Cursor = cr.String()
 		}
 		if err := emit(ctx, p); err != nil {
 			return err
 		}
-		if done {
+		if final {
 			return nil
 		}
 		requests = 0
 		n = c.opts.BatchSize
+		if done {
+			if filter, err = c.scanFilter(ctx, e, cr, scans[cr.Scan], &requests); err != nil {
+				return c.fail(obj, page+1, err)
+			}
+			n = 1
+		}
 	}
+}
+
+// sinceScan is one ID scan of a full load from Options.Since: the records
+// whose field from is at or after since and, when before is set, whose
+// before is earlier than since, which keeps the first scan's records out
+// of the later ones. A record of both later scans (a meeting that starts
+// and is due after since) is read twice and upserted; narrowing the last
+// scan by "<START_TIME" would lose the to-dos without a START_TIME, which
+// a SQL comparison with NULL never matches.
+type sinceScan struct {
+	from, before string
+}
+
+// sinceScans are the scans that read obj from Options.Since on a full
+// load, none when the whole table is read. Deals: modified since. Activities:
+// updated since, then updated before it but starting, or due, since: a
+// meeting planned or a to-do due after since counts in the periods after
+// it, whenever it was last touched (the time an activity counts at is its
+// START_TIME, a to-do's DEADLINE; mapping.go).
+func (c *Client) sinceScans(obj connectors.Object) []sinceScan {
+	if c.opts.Since.IsZero() {
+		return nil
+	}
+	switch obj {
+	case connectors.ObjectDeals:
+		return []sinceScan{{from: "DATE_MODIFY"}}
+	case connectors.ObjectActivities:
+		return []sinceScan{{from: "LAST_UPDATED"}, {from: "START_TIME", before: "LAST_UPDATED"}, {from: "DEADLINE", before: "LAST_UPDATED"}}
+	}
+	return nil
+}
+
+// scanFilter is the filter of the scan cr is in: the window [From, To) of
+// an incremental pull, a since scan of a full load, or nothing.
+func (c *Client) scanFilter(ctx context.Context, e entity, cr cursor, sc sinceScan, requests *int) (map[string]any, error) {
+	filter := map[string]any{}
+	if cr.From == nil && sc.from == "" {
+		return filter, nil
+	}
+	slack := time.Duration(0)
+	loc, known, err := c.portalLoc(ctx, cr, requests)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		slack = zoneSlack
+	}
+	// In a guessed zone the window is widened at both ends, so it holds
+	// what it should whichever way the portal reads the offset.
+	if cr.From != nil {
+		filter[">="+e.modified] = portalTime(cr.From.Add(-slack), loc)
+		filter["<"+e.modified] = portalTime(cr.To.Add(slack), loc)
+		return filter, nil
+	}
+	filter[">="+sc.from] = portalTime(c.opts.Since.Add(-slack), loc)
+	if sc.before != "" {
+		filter["<"+sc.before] = portalTime(c.opts.Since.Add(slack), loc)
+	}
+	return filter, nil
 }
 
 func ptr[T any](v T) *T { return &v }

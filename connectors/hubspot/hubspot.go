@@ -85,6 +85,12 @@ type Options struct {
 	// DefaultAssociationsEvery.
 	// Full loads read them anyway.
 	AssociationsEvery time.Duration
+	// Since, when set, keeps a pull from an empty cursor (a first sync,
+	// sync --full) from old deals and engagements: it reads, through the
+	// search API, the deals last modified at or after Since, and the
+	// engagements last modified or occurring (hs_timestamp) at or after
+	// it. Owners, pipelines, companies and contacts are read whole.
+	Since time.Time
 	// Currency is the portal's company currency, used for deals without
 	// deal_currency_code; default: asked from /account-info/v3/details
 	// (which needs the oauth scope) when first needed. When neither says,

@@ -74,6 +74,14 @@ func (c *Client) buildKinds() map[connectors.Object]*kind {
 	return out
 }
 
+// dated reports whether Options.Since applies to the kind: deals and
+// engagements, the records that grow without bound and that KPIs read by
+// their dates. Companies and contacts are read whole: few, and the client
+// owner of an old company still attributes new deals and activities.
+func (k *kind) dated() bool {
+	return k.obj == connectors.ObjectDeals || k.obj == connectors.ObjectActivities
+}
+
 // cat joins without sharing a backing array between the kinds.
 func cat(a []string, b ...string) []string {
 	out := make([]string, 0, len(a)+len(b))
@@ -353,6 +361,16 @@ func (p *puller) objects(ctx context.Context) error {
 		}
 	default:
 		p.cur = cursor{Mode: modeFull, Phase: phaseRecords, Start: now}
+		if since := c.opts.Since; !since.IsZero() && p.k.dated() {
+			// The list endpoints have no modified filter: a full load
+			// from a start date is a search window [since, start), the
+			// later windows' way, at 200 records a request instead of 100
+			// and none for records older than since (see searchFilters).
+			p.cur.From, p.cur.To = since.UTC().Truncate(time.Millisecond), now.Truncate(time.Millisecond)
+			if !p.cur.To.After(p.cur.From) {
+				p.cur.Phase = phaseArchived
+			}
+		}
 	}
 	if p.k.obj == connectors.ObjectDeals {
 		st, err := p.loadStages(ctx)
@@ -368,7 +386,7 @@ func (p *puller) objects(ctx context.Context) error {
 		var err error
 		switch p.cur.Phase {
 		case phaseRecords:
-			if p.cur.Mode == modeFull {
+			if p.cur.Mode == modeFull && p.cur.From.IsZero() {
 				err = p.listRecords(ctx)
 			} else {
 				err = p.searchRecords(ctx)
@@ -483,15 +501,13 @@ type searchBody struct {
 // a window in one form is retried once in the other, which the Client then
 // keeps.
 func (p *puller) searchPage(ctx context.Context, path string) (*collection, error) {
-	floor := p.cur.LastID
-	filters := []searchFilter{
-		{p.k.modProp, "GTE", strconv.FormatInt(p.cur.From.UnixMilli(), 10)},
-		{p.k.modProp, "LT", strconv.FormatInt(p.cur.To.UnixMilli(), 10)},
-	}
-	if floor != "" {
+	groups := p.searchFilters()
+	if floor := p.cur.LastID; floor != "" {
 		// Only after a cap restart: a server without id filters then
 		// shows as repeated ids, which the order check catches.
-		filters = append(filters, searchFilter{"hs_object_id", "GT", floor})
+		for i := range groups {
+			groups[i].Filters = append(groups[i].Filters, searchFilter{"hs_object_id", "GT", floor})
+		}
 	}
 	after := p.cur.After
 	if after == "" {
@@ -500,7 +516,7 @@ func (p *puller) searchPage(ctx context.Context, path string) (*collection, erro
 	var firstErr error
 	for try := 0; try < 2; try++ {
 		strs := p.c.sortsAsStrings.Load()
-		body := searchBody{FilterGroups: []filterGroup{{Filters: filters}}, Properties: p.k.props, Limit: searchLimit, After: after,
+		body := searchBody{FilterGroups: groups, Properties: p.k.props, Limit: searchLimit, After: after,
 			Sorts: []map[string]string{{"propertyName": "hs_object_id", "direction": "ASCENDING"}}}
 		if strs {
 			body.Sorts = []string{"hs_object_id"}
@@ -522,6 +538,28 @@ func (p *puller) searchPage(ctx context.Context, path string) (*collection, erro
 		p.c.log.Warn("search answered 400; retrying with the other form of sorts", "object", p.k.path, "strings", !strs)
 	}
 	return nil, firstErr
+}
+
+// searchFilters are the filter groups (ORed) of the search window: the
+// records last modified in [From, To). A full load from a start date (the
+// window of a full cursor) also reads the engagements occurring at or after
+// it that were last modified before it, in a second group: a task due, or
+// a meeting planned, after since but last touched before it still counts
+// in the periods after since. Each group holds at most three filters with
+// the cap restart's, within every limit the sources give (reference §4).
+func (p *puller) searchFilters() []filterGroup {
+	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+	groups := []filterGroup{{Filters: []searchFilter{
+		{p.k.modProp, "GTE", ms(p.cur.From)},
+		{p.k.modProp, "LT", ms(p.cur.To)},
+	}}}
+	if p.cur.Mode == modeFull && p.k.activity != "" {
+		groups = append(groups, filterGroup{Filters: []searchFilter{
+			{"hs_timestamp", "GTE", ms(p.cur.From)},
+			{p.k.modProp, "LT", ms(p.cur.From)},
+		}})
+	}
+	return groups
 }
 
 // searchRecords reads the changes of [From, To) sorted by hs_object_id,

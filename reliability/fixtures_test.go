@@ -16,6 +16,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	crmsync "github.com/crmkpi/crmkpi/sync"
@@ -122,14 +123,14 @@ func newHubSpot(t testing.TB) *crm {
 		},
 		want: func() synctest.Rows { return synctest.HubSpot(srv) },
 		fail: func(f fault, n int) {
-			k := map[fault]hubspottest.Fault{
-				fault5xx:       {Kind: hubspottest.FaultStatus, Status: 503},
-				faultSlow:      {Kind: hubspottest.FaultSlow, Delay: 2 * time.Second},
-				faultReset:     {Kind: hubspottest.FaultReset},
-				faultTruncated: {Kind: hubspottest.FaultTruncated},
-				faultMalformed: {Kind: hubspottest.FaultMalformed},
-				faultHTML:      {Kind: hubspottest.FaultHTML, Status: 502},
-				fault401:       {Kind: hubspottest.FaultStatus, Status: 401},
+			k := map[fault]connectortest.Fault{
+				fault5xx:       {Kind: connectortest.FaultStatus, Status: 503},
+				faultSlow:      {Kind: connectortest.FaultSlow, Delay: 2 * time.Second},
+				faultReset:     {Kind: connectortest.FaultReset},
+				faultTruncated: {Kind: connectortest.FaultTruncated},
+				faultMalformed: {Kind: connectortest.FaultMalformed},
+				faultHTML:      {Kind: connectortest.FaultHTML, Status: 502},
+				fault401:       {Kind: connectortest.FaultStatus, Status: 401},
 			}[f]
 			srv.Fail(n, k)
 		},
@@ -197,7 +198,7 @@ func newAmoCRM(t testing.TB) *crm {
 		},
 		want: func() synctest.Rows { return synctest.AmoCRM(srv) },
 		fail: func(f fault, n int) {
-			k := map[fault]amocrmtest.Fault{
+			k := map[fault]connectortest.Fault{
 				fault5xx:       amocrmtest.FaultServerError,
 				faultSlow:      amocrmtest.FaultSlow,
 				faultReset:     amocrmtest.FaultReset,
@@ -206,7 +207,7 @@ func newAmoCRM(t testing.TB) *crm {
 				faultHTML:      amocrmtest.FaultGatewayTimeout,
 				fault401:       amocrmtest.FaultUnauthorized,
 			}[f]
-			srv.Fail(k, n)
+			srv.Fail(n, k)
 		},
 		slowTimeout: 100 * time.Millisecond,
 		isDeals: func(req *http.Request, _ []byte) bool {
@@ -298,7 +299,7 @@ func newBitrix24(t testing.TB) *crm {
 		},
 		want: func() synctest.Rows { return synctest.Bitrix24(srv) },
 		fail: func(f fault, n int) {
-			k := map[fault]bitrix24test.Fault{
+			k := map[fault]connectortest.Fault{
 				fault5xx:       bitrix24test.FaultServerError,
 				faultSlow:      bitrix24test.FaultSlow,
 				faultReset:     bitrix24test.FaultReset,
@@ -307,7 +308,7 @@ func newBitrix24(t testing.TB) *crm {
 				faultHTML:      bitrix24test.FaultHTML,
 				fault401:       bitrix24test.FaultUnauthorized,
 			}[f]
-			srv.FailNext(n, k)
+			srv.Fail(n, k)
 		},
 		slowTimeout: 500 * time.Millisecond,
 		isDeals: func(req *http.Request, _ []byte) bool {

@@ -144,7 +144,7 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 				ft := newFaultTransport()
 				ft.set(onDealsPage(c, 2, func() {
 					if refreshWorks {
-						srv.Fail(amocrmtest.FaultUnauthorized, 1)
+						srv.Fail(1, amocrmtest.FaultUnauthorized)
 					} else {
 						srv.RevokeTokens()
 					}

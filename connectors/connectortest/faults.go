@@ -239,6 +239,12 @@ func (x *Faults) Serve(w http.ResponseWriter, r *http.Request, f Fault, next htt
 	}
 	switch f.Kind {
 	case FaultSlow:
+		// The server notices a client that gave up only once it has read
+		// the request body: read it first, and hand next a copy.
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:

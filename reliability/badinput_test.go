@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
@@ -34,17 +35,17 @@ var hostile = map[string]string{
 func TestHostileTextToWarehouse(t *testing.T) {
 	t.Parallel()
 	each(t, func(t *testing.T, s *warehouse.Store) {
-		c := newHubSpot(t)
-		srv := c.srv.(*hubspottest.Server)
+		c := kinds[0].new(t)
+		srv := c.Server.(*hubspottest.Server)
 		ids := map[string]string{}
 		for name, text := range hostile {
 			ids[name] = srv.Create(hubspottest.Deals, map[string]string{"dealname": text, "pipeline": "default", "dealstage": "appointmentscheduled"})
 		}
-		ft := newFaultTransport()
-		ft.set(nil, func(_ int, _ *http.Request, _ []byte, _ int, body []byte) []byte {
+		ft := connectortest.NewTransport()
+		ft.Set(nil, func(_ int, _ *http.Request, _ []byte, _ int, body []byte) []byte {
 			return bytes.ReplaceAll(body, []byte("SURROGATE"), []byte(`\ud800`))
 		})
-		mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), false)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), false)
 		deals := warehousetest.Deals(t, s)
 		got := map[string]string{}
 		for _, d := range deals {

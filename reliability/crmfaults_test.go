@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
@@ -29,7 +30,7 @@ const (
 type crmFault struct {
 	name string
 	// inject sets the fault up; opts tune the connector of the faulty run.
-	inject func(t *testing.T, c *crm, ft *faultTransport, o *connOpts)
+	inject func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts)
 	// outcome says whether the faulty run must succeed (through
 	// retries), fail (with an error naming the connector, the object and
 	// the page), or may do either: some CRMs' paging can tell a broken
@@ -45,10 +46,10 @@ type crmFault struct {
 // dealsOnly applies rewrite to the answers of deals pages.
 func dealsOnly(c *crm, rewrite func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte) func(int, *http.Request, []byte, int, []byte) []byte {
 	return func(n int, req *http.Request, reqBody []byte, status int, body []byte) []byte {
-		if !c.isDeals(req, reqBody) {
+		if !c.IsDeals(req, reqBody) {
 			return nil
 		}
-		m := jsonMap(body)
+		m := connectortest.JSONMap(body)
 		if m == nil {
 			return nil
 		}
@@ -57,33 +58,33 @@ func dealsOnly(c *crm, rewrite func(n int, req *http.Request, reqBody []byte, m 
 }
 
 var crmFaults = []crmFault{
-	{name: "5xx burst retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-		c.fail(fault5xx, 4)
+	{name: "5xx burst retried", inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+		c.Faults.Fail(4, fault5xx)
 	}},
-	{name: "HTML error page retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-		c.fail(faultHTML, 2)
+	{name: "HTML error page retried", inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+		c.Faults.Fail(2, faultHTML)
 	}},
-	{name: "slow answer beyond the timeout retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-		o.timeout = c.slowTimeout
-		c.fail(faultSlow, 1)
+	{name: "slow answer beyond the timeout retried", inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+		o.Timeout = c.SlowTimeout
+		c.Faults.Fail(1, faultSlow)
 	}},
-	{name: "connection reset mid-body retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-		c.fail(faultReset, 2)
+	{name: "connection reset mid-body retried", inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+		c.Faults.Fail(2, faultReset)
 	}},
-	{name: "truncated JSON retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-		c.fail(faultTruncated, 2)
+	{name: "truncated JSON retried", inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+		c.Faults.Fail(2, faultTruncated)
 	}},
-	{name: "malformed JSON retried", inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-		c.fail(faultMalformed, 2)
+	{name: "malformed JSON retried", inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+		c.Faults.Fail(2, faultMalformed)
 	}},
 	{name: "deals 5xx beyond retries", outcome: mustFail, object: connectors.ObjectDeals,
-		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-			o.maxRetries = 2
+		inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+			o.MaxRetries = 2
 			// Every deals request after the first page answers 503.
 			pages := 0
 			var mu gosync.Mutex
-			o.tr = &statusAfter{next: ft, match: func(r *http.Request) bool {
-				if !c.isDeals(r, nil) {
+			o.Transport = &statusAfter{next: ft, match: func(r *http.Request) bool {
+				if !c.IsDeals(r, nil) {
 					return false
 				}
 				mu.Lock()
@@ -93,10 +94,10 @@ var crmFaults = []crmFault{
 			}, status: http.StatusServiceUnavailable}
 		}},
 	{name: "deals malformed beyond retries", outcome: mustFail, object: connectors.ObjectDeals,
-		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
-			o.maxRetries = 2
+		inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
+			o.MaxRetries = 2
 			pages := 0
-			ft.set(nil, dealsOnly(c, func(n int, _ *http.Request, _ []byte, m map[string]any) []byte {
+			ft.Set(nil, dealsOnly(c, func(n int, _ *http.Request, _ []byte, m map[string]any) []byte {
 				if pages++; pages > 1 {
 					return []byte(`{"results": [{"id": `)
 				}
@@ -104,36 +105,36 @@ var crmFaults = []crmFault{
 			}))
 		}},
 	{name: "cursor repeats (server stuck on one page)", outcome: mustFail, object: connectors.ObjectDeals,
-		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
 			var first []byte
-			ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
+			ft.Set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
 				if first == nil {
-					first = mustJSON(m)
+					first = connectortest.MustJSON(m)
 					return nil
 				}
 				// The server answers the first page again, whatever
 				// position was asked for, still saying "more".
-				m = jsonMap(first)
-				c.sameCursor(m, req, reqBody)
-				return mustJSON(m)
+				m = connectortest.JSONMap(first)
+				c.SameCursor(m, req, reqBody)
+				return connectortest.MustJSON(m)
 			}))
 		}},
 	{name: "empty page that still says more, same cursor", outcome: either, object: connectors.ObjectDeals,
-		inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+		inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
 			pages := 0
-			ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
+			ft.Set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
 				if pages++; pages == 1 {
 					return nil
 				}
-				c.setRecs(m, []any{})
-				c.sameCursor(m, req, reqBody)
-				return mustJSON(m)
+				c.SetRecords(m, []any{})
+				c.SameCursor(m, req, reqBody)
+				return connectortest.MustJSON(m)
 			}))
 		}},
-	{name: "duplicate records across pages", outcome: either, object: connectors.ObjectDeals, inject: func(t *testing.T, c *crm, ft *faultTransport, o *connOpts) {
+	{name: "duplicate records across pages", outcome: either, object: connectors.ObjectDeals, inject: func(t *testing.T, c *crm, ft *connectortest.Transport, o *connOpts) {
 		var prev []any
-		ft.set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
-			rs := c.recs(m)
+		ft.Set(nil, dealsOnly(c, func(n int, req *http.Request, reqBody []byte, m map[string]any) []byte {
+			rs := c.Records(m)
 			dup := append(append([]any(nil), prev...), rs...)
 			if len(rs) > 0 {
 				prev = rs[len(rs)-1:]
@@ -142,8 +143,8 @@ var crmFaults = []crmFault{
 				return nil
 			}
 			// Page k repeats the last record of page k-1 before its own.
-			c.setRecs(m, dup)
-			return mustJSON(m)
+			c.SetRecords(m, dup)
+			return connectortest.MustJSON(m)
 		}))
 	}},
 }
@@ -189,20 +190,20 @@ func TestCRMFaults(t *testing.T) {
 				t.Run(f.name, func(t *testing.T) {
 					each(t, func(t *testing.T, s *warehouse.Store) {
 						c := k.new(t)
-						ft := newFaultTransport()
-						o := connOpts{tr: ft}
+						ft := connectortest.NewTransport()
+						o := connOpts{Transport: ft}
 						f.inject(t, c, ft, &o)
-						sum := syncRun(t, s, c.clk, c.conn(t, "crm", o), false)
+						sum := syncRun(t, s, c.Clock, c.Connector(t, "crm", o), false)
 						checkOutcome(t, sum, "crm", f.outcome, f.object)
 						noneRunning(t, s, "crm")
-						ft.clear()
-						if sa, ok := o.tr.(*statusAfter); ok {
+						ft.Clear()
+						if sa, ok := o.Transport.(*statusAfter); ok {
 							sa.mu.Lock()
 							sa.off = true
 							sa.mu.Unlock()
 						}
-						mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
-						equalFake(t, s, "crm", c.want())
+						mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+						equalFake(t, s, "crm", c.Want())
 					})
 				})
 			}

@@ -72,7 +72,7 @@ func TestLoad20Connectors(t *testing.T) {
 		c := k.new(t)
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		name := fmt.Sprintf("%s-%02d", k.name, i)
-		all = append(all, entry{name: name, c: c, tr: tr, conn: c.conn(t, name, connOpts{tr: tr})})
+		all = append(all, entry{name: name, c: c, tr: tr, conn: c.Connector(t, name, connOpts{Transport: tr})})
 	}
 
 	ts := &timedStore{Store: s}
@@ -156,7 +156,7 @@ func TestLoad20Connectors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(e.c.want(), got); diff != "" {
+		if diff := cmp.Diff(e.c.Want(), got); diff != "" {
 			t.Errorf("%s: warehouse differs from the fake (-fake +warehouse):\n%s", e.name, diff)
 		}
 	}
@@ -164,7 +164,7 @@ func TestLoad20Connectors(t *testing.T) {
 	// Everything this test started is stopped: the fakes and the clients'
 	// idle keep-alive connections.
 	for _, e := range all {
-		e.c.srv.(closer).Close()
+		e.c.Server.(closer).Close()
 		e.tr.CloseIdleConnections()
 	}
 	deadline := time.Now().Add(10 * time.Second)

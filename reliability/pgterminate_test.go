@@ -51,7 +51,7 @@ func TestPostgresBackendsTerminatedMidSync(t *testing.T) {
 	srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0),
 		bitrix24test.WithLatency(15*time.Millisecond))
 	t.Cleanup(srv.Close)
-	seedBitrix24(srv, 400)
+	srv.SeedUniform(400, 400, 400, 400)
 	clk.Advance(3 * time.Hour)
 	conn := func() *bitrix24.Client {
 		c, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clk.Now, BatchSize: 1})

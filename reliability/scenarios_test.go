@@ -12,6 +12,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/amocrm"
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
@@ -21,7 +22,7 @@ func onDealsPage(c *crm, n int, fn func()) func(int, *http.Request, []byte) {
 	var mu gosync.Mutex
 	seen := 0
 	return func(_ int, req *http.Request, body []byte) {
-		if !c.isDeals(req, body) {
+		if !c.IsDeals(req, body) {
 			return
 		}
 		mu.Lock()
@@ -44,16 +45,16 @@ func TestCRMChangesDuringFullSync(t *testing.T) {
 			t.Parallel()
 			each(t, func(t *testing.T, s *warehouse.Store) {
 				c := k.new(t)
-				ft := newFaultTransport()
-				ft.set(onDealsPage(c, 2, func() {
-					c.clk.Advance(time.Second)
-					c.renameDeal(t, 0, "Edited after it was read")
-					c.renameDeal(t, c.dealCount()-1, "Edited before it was read")
+				ft := connectortest.NewTransport()
+				ft.Set(onDealsPage(c, 2, func() {
+					c.Clock.Advance(time.Second)
+					c.RenameDeal(t, 0, "Edited after it was read")
+					c.RenameDeal(t, c.DealCount()-1, "Edited before it was read")
 				}), nil)
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), true)
-				c.clk.Advance(5 * time.Minute)
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
-				equalFake(t, s, "crm", c.want())
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), true)
+				c.Clock.Advance(5 * time.Minute)
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+				equalFake(t, s, "crm", c.Want())
 			})
 		})
 	}
@@ -71,23 +72,23 @@ func TestCRMClockSkew(t *testing.T) {
 			t.Parallel()
 			each(t, func(t *testing.T, s *warehouse.Store) {
 				c := k.new(t)
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
-				c.clk.Advance(10 * time.Minute)
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+				c.Clock.Advance(10 * time.Minute)
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
 				skewed := func(skew time.Duration, i int, name string) {
-					c.clk.Advance(-skew)
-					c.renameDeal(t, i, name)
-					c.clk.Advance(skew)
+					c.Clock.Advance(-skew)
+					c.RenameDeal(t, i, name)
+					c.Clock.Advance(skew)
 				}
-				skewed(c.overlap/2, 1, "Skewed within the overlap")
-				c.clk.Advance(2 * time.Minute)
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
-				equalFake(t, s, "crm", c.want())
+				skewed(c.Overlap/2, 1, "Skewed within the overlap")
+				c.Clock.Advance(2 * time.Minute)
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+				equalFake(t, s, "crm", c.Want())
 
-				skewed(c.overlap+3*time.Minute+time.Hour, 2, "Skewed beyond the overlap")
-				c.clk.Advance(2 * time.Minute)
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), true)
-				equalFake(t, s, "crm", c.want())
+				skewed(c.Overlap+3*time.Minute+time.Hour, 2, "Skewed beyond the overlap")
+				c.Clock.Advance(2 * time.Minute)
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), true)
+				equalFake(t, s, "crm", c.Want())
 			})
 		})
 	}
@@ -104,15 +105,15 @@ func TestCRMTokenRevokedMidRun(t *testing.T) {
 			t.Parallel()
 			each(t, func(t *testing.T, s *warehouse.Store) {
 				c := k.new(t)
-				ft := newFaultTransport()
-				revoke := c.revoke
+				ft := connectortest.NewTransport()
+				revoke := c.Revoke
 				if k.name == "amocrm" {
 					// The fake cannot issue a new long-lived token after
 					// RevokeTokens: answer 401 to the next requests instead.
-					revoke = func() { c.fail(fault401, 1) }
+					revoke = func() { c.Faults.Fail(1, fault401) }
 				}
-				ft.set(onDealsPage(c, 2, revoke), nil)
-				sum := syncRun(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), false)
+				ft.Set(onDealsPage(c, 2, revoke), nil)
+				sum := syncRun(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), false)
 				err := sum.Err()
 				var ae *connectors.AuthError
 				if !errors.As(err, &ae) || !strings.HasPrefix(err.Error(), "crm ") {
@@ -120,9 +121,9 @@ func TestCRMTokenRevokedMidRun(t *testing.T) {
 				}
 				t.Logf("failure, as wanted: %v", err)
 				noneRunning(t, s, "crm")
-				c.restore()
-				mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
-				equalFake(t, s, "crm", c.want())
+				c.Restore()
+				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+				equalFake(t, s, "crm", c.Want())
 			})
 		})
 	}
@@ -144,11 +145,11 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 				srv.Seed(amocrmtest.SeedConfig{Users: 3, Companies: 5, Contacts: 5, Leads: 20, Tasks: 3, Notes: 3, Messages: 2, Seed: 4,
 					End: clk.Now().Add(-24 * time.Hour)})
 				seed := srv.OAuthRefreshToken()
-				c := &crm{isDeals: func(r *http.Request, _ []byte) bool { return r.URL.Path == "/api/v4/leads" }}
-				ft := newFaultTransport()
-				ft.set(onDealsPage(c, 2, func() {
+				c := &crm{IsDeals: func(r *http.Request, _ []byte) bool { return r.URL.Path == "/api/v4/leads" }}
+				ft := connectortest.NewTransport()
+				ft.Set(onDealsPage(c, 2, func() {
 					if refreshWorks {
-						srv.Fail(amocrmtest.FaultUnauthorized, 1)
+						srv.Fail(1, amocrmtest.FaultUnauthorized)
 					} else {
 						srv.RevokeTokens()
 					}
@@ -193,20 +194,20 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 func TestReconcileEmptyListing(t *testing.T) {
 	t.Parallel()
 	each(t, func(t *testing.T, s *warehouse.Store) {
-		c := newBitrix24(t)
-		ft := newFaultTransport()
-		ft.set(nil, dealsOnly(c, func(_ int, _ *http.Request, reqBody []byte, m map[string]any) []byte {
-			if sel, _ := jsonMap(reqBody)["select"].([]any); len(sel) == 1 { // ListIDs selects ID only
-				c.setRecs(m, []any{})
-				return mustJSON(m)
+		c := kinds[2].new(t)
+		ft := connectortest.NewTransport()
+		ft.Set(nil, dealsOnly(c, func(_ int, _ *http.Request, reqBody []byte, m map[string]any) []byte {
+			if sel, _ := connectortest.JSONMap(reqBody)["select"].([]any); len(sel) == 1 { // ListIDs selects ID only
+				c.SetRecords(m, []any{})
+				return connectortest.MustJSON(m)
 			}
 			return nil
 		}))
 		// A full pull reconciles from the ids it brought; the listing runs
 		// on the daily cadence of incremental syncs.
-		mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), true)
-		c.clk.Advance(25 * time.Hour)
-		sum := syncRun(t, s, c.clk, c.conn(t, "crm", connOpts{tr: ft}), false)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), true)
+		c.Clock.Advance(25 * time.Hour)
+		sum := syncRun(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), false)
 		if err := sum.Err(); err == nil || !strings.Contains(err.Error(), "crm deals: reconcile deletions") {
 			t.Fatalf("run error = %v, want the empty listing refused", err)
 		} else {
@@ -221,8 +222,8 @@ func TestReconcileEmptyListing(t *testing.T) {
 				t.Errorf("%s flagged deleted on an empty listing", k)
 			}
 		}
-		ft.clear()
-		mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), true)
-		equalFake(t, s, "crm", c.want())
+		ft.Clear()
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), true)
+		equalFake(t, s, "crm", c.Want())
 	})
 }

@@ -54,14 +54,14 @@ func TestWarehouseFaults(t *testing.T) {
 				each(t, func(t *testing.T, s *warehouse.Store) {
 					c := k.new(t)
 					fs := &failingStore{Store: s, obj: connectors.ObjectDeals, n: 2, err: f.err}
-					sum := syncRun(t, fs, c.clk, c.conn(t, "crm", connOpts{}), false)
+					sum := syncRun(t, fs, c.Clock, c.Connector(t, "crm", connOpts{}), false)
 					err := sum.Err()
 					if err == nil || !strings.Contains(err.Error(), "crm deals page 2: store page: "+f.err.Error()) {
 						t.Fatalf("run error = %v, want the failed page named", err)
 					}
 					noneRunning(t, s, "crm")
-					mustSync(t, s, c.clk, c.conn(t, "crm", connOpts{}), false)
-					equalFake(t, s, "crm", c.want())
+					mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+					equalFake(t, s, "crm", c.Want())
 				})
 			})
 		}

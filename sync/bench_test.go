@@ -113,7 +113,7 @@ func BenchmarkSync(b *testing.B) {
 			srv := bitrix24test.NewServer(bitrix24test.WithLatency(benchLatency))
 			b.Cleanup(srv.Close)
 			// n deals and n activities; n/10 companies and contacts.
-			seedBitrix24Sized(srv, n/10, n/10, n, n)
+			srv.SeedUniform(n/10, n/10, n, n)
 			methods := []string{"batch", "server.time", "user.get", "crm.status.list", "crm.category.list",
 				"crm.company.list", "crm.contact.list", "crm.deal.list", "crm.activity.list"}
 			return benchFake{url: srv.WebhookURL(), counts: func() map[string]int {

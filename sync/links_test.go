@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
+	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse/rows"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
@@ -19,19 +21,19 @@ import (
 func TestRecordLinksStored(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		new  func(testing.TB, fakeOpts) *crm
+		new  connectortest.Factory
 		// deal is the stored deal link; asks is the endpoint the links
 		// cost, "" for none.
 		deal, asks string
 	}{
-		{"hubspot", newHubSpot, "https://app-eu1.hubspot.com/contacts/12345678/record/0-3/{id}", "GET /account-info/v3/details"},
-		{"amocrm", newAmoCRM, "/leads/detail/{id}", ""},
-		{"bitrix24", newBitrix24, "/crm/deal/details/{id}/", ""},
+		{"hubspot", synctest.NewHubSpot, "https://app-eu1.hubspot.com/contacts/12345678/record/0-3/{id}", "GET /account-info/v3/details"},
+		{"amocrm", synctest.NewAmoCRM, "/leads/detail/{id}", ""},
+		{"bitrix24", synctest.NewBitrix24, "/crm/deal/details/{id}/", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := tc.new(t, fakeOpts{})
+			c := tc.new(t, connectortest.FakeOptions{})
 			s := warehousetest.NewSQLite(t)
-			c.sync(t, s, c.conn(t, "crm"), false)
+			syncOnce(t, c, s, c.Connector(t, "crm", connectortest.ConnOptions{}), false)
 			var links []rows.RecordLink
 			if err := s.ScanRecordLinks(context.Background(), func(r *rows.RecordLink) error { links = append(links, *r); return nil }); err != nil {
 				t.Fatal(err)
@@ -52,14 +54,14 @@ func TestRecordLinksStored(t *testing.T) {
 				t.Errorf("stored deal link %q, want one ending in %q", deal, tc.deal)
 			}
 			for _, full := range []bool{false, true} {
-				c.reset()
-				c.sync(t, s, c.conn(t, "crm"), full)
+				c.Faults.ResetCounts()
+				syncOnce(t, c, s, c.Connector(t, "crm", connectortest.ConnOptions{}), full)
 				want := 0
 				if full && tc.asks != "" {
 					want = 2
 				}
 				if tc.asks != "" {
-					if diff := cmp.Diff(want, c.counts()[tc.asks]); diff != "" {
+					if diff := cmp.Diff(want, c.Faults.RequestCounts()[tc.asks]); diff != "" {
 						t.Errorf("full=%v: %s requests (-want +got):\n%s", full, tc.asks, diff)
 					}
 				}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
+	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -21,51 +23,51 @@ func TestIncrementalRequests(t *testing.T) {
 	const size = 2000
 	for _, tc := range []struct {
 		name string
-		new  func(testing.TB, fakeOpts) *crm
+		new  connectortest.Factory
 		// unchanged is what a sync with nothing changed costs, by endpoint.
 		unchanged map[string]int
 		// changed is what a sync with k main records changed costs, in all.
 		changed func(k int) int
 	}{
-		{name: "hubspot", new: newHubSpot, unchanged: hubspotUnchanged,
+		{name: "hubspot", new: synctest.NewHubSpot, unchanged: hubspotUnchanged,
 			// One search page per 200 changed contacts (at least one)
 			// and one contacts→companies batch for them (1,000 a batch).
 			changed: func(k int) int { return sum(hubspotUnchanged) + ceilDiv(k, 200) - 1 + ceilDiv(k, 1000) }},
-		{name: "amocrm", new: newAmoCRM, unchanged: amocrmUnchanged,
+		{name: "amocrm", new: synctest.NewAmoCRM, unchanged: amocrmUnchanged,
 			// One leads page per 250 changed leads, and the page that
 			// finds the end.
 			changed: func(k int) int { return sum(amocrmUnchanged) + k/250 }},
-		{name: "bitrix24", new: newBitrix24, unchanged: bitrix24Unchanged,
+		{name: "bitrix24", new: synctest.NewBitrix24, unchanged: bitrix24Unchanged,
 			// The window's first call brings 50 changed deals; beyond, one
 			// batch per 2,500.
 			changed: func(k int) int { return sum(bitrix24Unchanged) + ceilDiv(max(k-49, 0), 2500) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := tc.new(t, fakeOpts{records: size})
+			c := tc.new(t, connectortest.FakeOptions{Records: size})
 			s := warehousetest.NewSQLite(t)
-			c.sync(t, s, c.conn(t, "crm"), false)
-			t.Logf("first sync: %d requests %v", c.total(), c.counts())
+			syncOnce(t, c, s, c.Connector(t, "crm", connectortest.ConnOptions{}), false)
+			t.Logf("first sync: %d requests %v", c.Faults.TotalRequests(), c.Faults.RequestCounts())
 
-			c.clk.Advance(time.Hour)
-			c.reset()
-			c.sync(t, s, c.conn(t, "crm"), false)
-			if diff := cmp.Diff(tc.unchanged, c.counts()); diff != "" {
+			c.Clock.Advance(time.Hour)
+			c.Faults.ResetCounts()
+			syncOnce(t, c, s, c.Connector(t, "crm", connectortest.ConnOptions{}), false)
+			if diff := cmp.Diff(tc.unchanged, c.Faults.RequestCounts()); diff != "" {
 				t.Errorf("requests of a sync with nothing changed (-want +got):\n%s", diff)
 			}
-			objects := len(c.conn(t, "crm").Objects())
-			if n := c.total(); n >= 10*objects {
+			objects := len(c.Connector(t, "crm", connectortest.ConnOptions{}).Objects())
+			if n := c.Faults.TotalRequests(); n >= 10*objects {
 				t.Errorf("a sync with nothing changed made %d requests for %d objects, want under 10 an object", n, objects)
 			}
 
 			for _, k := range []int{1, 10, 100, 1000} {
-				c.clk.Advance(time.Hour)
-				c.touch(t, k)
-				c.clk.Advance(2 * time.Minute)
-				c.reset()
-				sum := c.sync(t, s, c.conn(t, "crm"), false)
-				if got, want := c.total(), tc.changed(k); got != want {
-					t.Errorf("%d records changed: %d requests, want %d: %v", k, got, want, c.counts())
+				c.Clock.Advance(time.Hour)
+				c.Touch(t, k)
+				c.Clock.Advance(2 * time.Minute)
+				c.Faults.ResetCounts()
+				sum := syncOnce(t, c, s, c.Connector(t, "crm", connectortest.ConnOptions{}), false)
+				if got, want := c.Faults.TotalRequests(), tc.changed(k); got != want {
+					t.Errorf("%d records changed: %d requests, want %d: %v", k, got, want, c.Faults.RequestCounts())
 				}
 				if n := records(sum); n < k {
 					t.Errorf("%d records changed: the sync brought %d records", k, n)

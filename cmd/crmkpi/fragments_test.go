@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 )
 
@@ -26,70 +23,12 @@ const (
 	fragB24 = "k7p2x9q4m1v8z3w6"
 )
 
-// echoProxy is a gateway in front of a CRM that answers every request with
-// status and a text body repeating the request: its line, every header
-// (Authorization too) and its body. It cuts its echo as gateways do:
-// request n cuts it through the secret at a position that moves with n
-// (odd n), or pads it so the secret straddles the connector's own
-// 300-byte snippet cut at a moving position (even n).
-type echoProxy struct {
-	*httptest.Server
-	secret string
-
-	mu     sync.Mutex
-	status int
-	n      int
-	echoes int // answers whose echo held a piece of the secret
-}
-
-func newEchoProxy(t *testing.T, secret string) *echoProxy {
-	p := &echoProxy{secret: secret, status: http.StatusBadRequest}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var e strings.Builder
-		fmt.Fprintf(&e, "gateway error; the request was:\r\n%s %s HTTP/1.1\r\n", r.Method, r.URL.RequestURI())
-		for _, k := range slices.Sorted(func(yield func(string) bool) {
-			for k := range r.Header {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
-			fmt.Fprintf(&e, "%s: %s\r\n", k, strings.Join(r.Header[k], ", "))
-		}
-		fmt.Fprintf(&e, "\r\n%s", b)
-		echo := e.String()
-		p.mu.Lock()
-		p.n++
-		n, status := p.n, p.status
-		if at := strings.Index(echo, secret); at >= 0 {
-			p.echoes++
-			k := (n * 7) % len(secret)
-			if n%2 == 1 {
-				echo = echo[:at+k]
-			} else if pad := 300 - at - k; pad > 0 {
-				echo = strings.Repeat("-", pad-1) + " " + echo
-			}
-		}
-		p.mu.Unlock()
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(status)
-		io.WriteString(w, echo)
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *echoProxy) answer(status int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.status = status
-}
-
-func (p *echoProxy) echoed() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.echoes
+// newEchoProxy starts a gateway in front of a CRM that echoes every
+// request, secret included, cutting the echo through the secret.
+func newEchoProxy(t *testing.T, secret string) *connectortest.EchoGateway {
+	g := connectortest.NewEchoGateway(secret)
+	t.Cleanup(g.Close)
+	return g
 }
 
 // TestSecretFragmentsNeverLeak syncs three connectors behind gateways that
@@ -141,8 +80,8 @@ connectors:
 		// The client retries a 500 with backoff; the deadline stops it.
 		{"500", http.StatusInternalServerError, 3 * time.Second, "HTTP 500: gateway error"},
 	} {
-		for _, p := range []*echoProxy{hs, amo, b24} {
-			p.answer(step.status)
+		for _, p := range []*connectortest.EchoGateway{hs, amo, b24} {
+			p.Answer(step.status)
 		}
 		ctx := context.Background()
 		if step.timeout > 0 {
@@ -150,7 +89,7 @@ connectors:
 			ctx, cancel = context.WithTimeout(ctx, step.timeout)
 			defer cancel()
 		}
-		before := hs.echoed() + amo.echoed() + b24.echoed()
+		before := hs.Echoed() + amo.Echoed() + b24.Echoed()
 		code, stdout, stderr := runIn(ctx, env, "sync", "--config", cfg)
 		if code == 0 {
 			t.Errorf("%s: sync exit 0 against gateways that refuse everything\n%s", step.name, stderr)
@@ -167,7 +106,7 @@ connectors:
 		if !strings.Contains(stderr, step.want) {
 			t.Errorf("%s: stderr does not show %q", step.name, step.want)
 		}
-		if hs.echoed()+amo.echoed()+b24.echoed() == before {
+		if hs.Echoed()+amo.Echoed()+b24.Echoed() == before {
 			t.Errorf("%s: no request carried a secret to the gateways", step.name)
 		}
 		leaks(step.name+": stdout", stdout)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 )
 
@@ -116,7 +117,7 @@ func TestStatusJudgesSyncedObjects(t *testing.T) {
 	hs := seededHubSpot(t)
 	dir := t.TempDir()
 	all := hubspotConfig(t, dir, "all.yaml", hs.URL, "")
-	hs.Fail(1, hubspottest.Fault{Endpoint: "GET /crm/v3/objects/emails", Kind: hubspottest.FaultStatus, Status: 403})
+	hs.Fail(1, connectortest.Fault{Endpoint: "GET /crm/v3/objects/emails", Kind: connectortest.FaultStatus, Status: 403})
 	if code, _, stderr := runCmd(t, nil, "sync", "--config", all); code != exitFailed {
 		t.Fatalf("sync with the e-mails refused: exit %d, want %d:\n%s", code, exitFailed, stderr)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
@@ -301,10 +302,10 @@ notify:
 		{name: "check down", args: []string{"check", "--config", cfgDown}, timeout: 2 * time.Second, want: 1},
 		{name: "migrate", args: []string{"migrate", "--config", cfgAll}},
 		{name: "sync", args: []string{"sync", "--config", cfgAll}, want: 1, before: func() {
-			hs.Fail(1, hubspottest.Fault{Kind: hubspottest.FaultStatus, Status: 500})
-			hs.Fail(1, hubspottest.Fault{Kind: hubspottest.FaultSlow, Delay: time.Second})
-			amo.Fail(amocrmtest.FaultServerError, 1)
-			b24.FailNext(1, bitrix24test.FaultServerError)
+			hs.Fail(1, connectortest.Fault{Kind: connectortest.FaultStatus, Status: 500})
+			hs.Fail(1, connectortest.Fault{Kind: connectortest.FaultSlow, Delay: time.Second})
+			amo.Fail(1, amocrmtest.FaultServerError)
+			b24.Fail(1, bitrix24test.FaultServerError)
 		}},
 		{name: "sync down", args: []string{"sync", "--config", cfgDown}, timeout: 2 * time.Second, want: 1},
 		{name: "sync full", args: []string{"sync", "--config", cfgGood, "--full"}},

@@ -9,22 +9,13 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
-// clock is an injectable clock shared by the fake and the connector.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a settable clock shared by the fake and the connector.
+type clock = connectortest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return connectortest.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)) }
 
 // memStore is an in-memory TokenStore.
 type memStore struct {

@@ -1,14 +1,15 @@
 package amocrm
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/scoringtest"
 	crmsync "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
@@ -39,8 +40,7 @@ import (
 // meetings × 2000 + 3 calls × 300 + 1 message × 20 = 4920.)
 func TestKPIsFromActivityMapping(t *testing.T) {
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
-		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)}
+		clk := connectortest.NewClock(time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC))
 		srv := newFake(t, clk)
 		at := func(day, h, min int) int64 { return time.Date(2026, 5, day, h, min, 0, 0, time.UTC).Unix() }
 		const anna, acme = 8000001, 40400001
@@ -82,11 +82,9 @@ func TestKPIsFromActivityMapping(t *testing.T) {
 		task(9000003, amocrmtest.TaskTypeProposal, "Offer #team", true, at(13, 12, 0))
 		task(9000004, 2, "Team lunch #team", false, at(14, 12, 0))
 
-		e := &crmsync.Engine{Store: s, Now: clk.Now, Holder: "kpi-test"}
-		sum, err := e.Run(ctx, []crmsync.Job{{Connector: newConn(t, srv, clk, nil)}})
-		if err != nil || sum.Failed() {
-			t.Fatalf("sync: %v %v", err, sum.Err())
-		}
+		p := scoring.Period{Kind: scoring.Month, Start: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+		card := scoringtest.SyncAndScore(t, s, crmsync.Job{Connector: newConn(t, srv, clk, nil)}, clk.Now,
+			scoring.Options{Location: time.UTC, Currency: "RUB"}, p, "anna@example.com")
 
 		users := warehousetest.Users(t, s)
 		var active []string
@@ -125,20 +123,6 @@ func TestKPIsFromActivityMapping(t *testing.T) {
 			t.Errorf("stored activities (-want +got):\n%s", diff)
 		}
 
-		p := scoring.Period{Kind: scoring.Month, Start: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-		rep, err := scoring.Compute(ctx, s, scoring.Options{Location: time.UTC, Currency: "RUB"}, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var card *scoring.Scorecard
-		for i := range rep.Managers {
-			if rep.Managers[i].Manager == "anna@example.com" {
-				card = &rep.Managers[i]
-			}
-		}
-		if card == nil {
-			t.Fatalf("no scorecard for anna@example.com in %+v", rep.Managers)
-		}
 		type kpi struct {
 			Value   float64
 			Details map[string]any

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 // seedTasks puts n tasks with ids 101… into srv.
@@ -51,7 +52,7 @@ func pullThen(c *Client, obj connectors.Object, cursor string, after int, inject
 func TestStuckServerFails(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		fault    amocrmtest.Fault
+		fault    connectortest.Fault
 		after    int // pages read before the fault
 		wantErr  string
 		wantPage int // the page the saved cursor resumes at
@@ -73,7 +74,7 @@ func TestStuckServerFails(t *testing.T) {
 			srv := newFake(t, clk)
 			want := seedTasks(srv, 30)
 			c := newConn(t, srv, clk, func(o *Options) { o.PageSize = 5 })
-			r, err := pullThen(c, ObjectTasks, "", tc.after, func() { srv.Fail(tc.fault, 100) })
+			r, err := pullThen(c, ObjectTasks, "", tc.after, func() { srv.Fail(100, tc.fault) })
 			var ce *connectors.Error
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want a *connectors.Error containing %q", err, tc.wantErr)
@@ -127,7 +128,7 @@ func TestPagingEdgesRiddenOut(t *testing.T) {
 			c := newConn(t, srv, clk, func(o *Options) { o.PageSize = 5 })
 			r, err := pullThen(c, ObjectTasks, "", 2, func() {
 				if tc.fault {
-					srv.Fail(amocrmtest.FaultEmptyPage, 1)
+					srv.Fail(1, amocrmtest.FaultEmptyPage)
 				}
 			})
 			if err != nil {

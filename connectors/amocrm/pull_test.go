@@ -13,6 +13,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 func objID(o amocrmtest.Object) string { return fmt.Sprint(o["id"]) }
@@ -351,7 +352,7 @@ func TestIgnoredFilterFailsLoudly(t *testing.T) {
 }
 
 func TestFaultsRiddenOut(t *testing.T) {
-	faults := []amocrmtest.Fault{
+	faults := []connectortest.Fault{
 		amocrmtest.FaultTooManyRequests, amocrmtest.FaultTooManyHTML, amocrmtest.FaultServerError, amocrmtest.FaultGatewayTimeout,
 		amocrmtest.FaultMalformedJSON, amocrmtest.FaultTruncatedJSON, amocrmtest.FaultHTML, amocrmtest.FaultReset, amocrmtest.FaultSlow,
 	}
@@ -361,7 +362,7 @@ func TestFaultsRiddenOut(t *testing.T) {
 			srv := newFake(t, clk)
 			srv.Seed(amocrmtest.SeedConfig{Leads: 20, Seed: 5})
 			c := newConn(t, srv, clk, nil)
-			srv.Fail(f, 3)
+			srv.Fail(3, f)
 			r := pull(t, c, connectors.ObjectDeals, "")
 			if len(r.merged.Deals) != 20 {
 				t.Errorf("deals = %d, want 20", len(r.merged.Deals))
@@ -369,7 +370,7 @@ func TestFaultsRiddenOut(t *testing.T) {
 			// 3 failed + account + list + deleted list; a slow answer is
 			// no failure.
 			want := 6
-			if f == amocrmtest.FaultSlow {
+			if f.Kind == connectortest.FaultSlow {
 				want = 3
 			}
 			if n := srv.TotalRequests(); n != want {
@@ -387,7 +388,7 @@ func TestStorm429(t *testing.T) {
 	srv := newFake(t, clk, amocrmtest.WithBanAfter(0))
 	srv.Seed(amocrmtest.SeedConfig{Contacts: 600, Seed: 6})
 	c := newConn(t, srv, clk, nil)
-	srv.Fail(amocrmtest.FaultTooManyRequests, 7)
+	srv.Fail(7, amocrmtest.FaultTooManyRequests)
 	r := pull(t, c, connectors.ObjectContacts, "")
 	if len(ids(r.merged.Contacts, func(c connectors.Contact) string { return c.ID })) != 600 {
 		t.Errorf("contacts = %d, want 600", len(r.merged.Contacts))
@@ -429,7 +430,7 @@ func TestIPBanStopsRun(t *testing.T) {
 	srv := newFake(t, clk, amocrmtest.WithBanAfter(3))
 	srv.Seed(amocrmtest.SeedConfig{Leads: 20, Seed: 7})
 	c := newConn(t, srv, clk, nil)
-	srv.Fail(amocrmtest.FaultTooManyRequests, 3)
+	srv.Fail(3, amocrmtest.FaultTooManyRequests)
 	_, err := tryPull(c, connectors.ObjectDeals, "", -1)
 	var rl *connectors.RateLimitError
 	if !errors.As(err, &rl) || !rl.Fatal || rl.Status != 403 || !strings.Contains(err.Error(), "blocked this IP address") {

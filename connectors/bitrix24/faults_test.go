@@ -14,12 +14,13 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 func TestFaultsRiddenOut(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		fault bitrix24test.Fault
+		fault connectortest.Fault
 		n     int
 	}{
 		{"query limit storm", bitrix24test.FaultQueryLimit, 5},
@@ -36,7 +37,7 @@ func TestFaultsRiddenOut(t *testing.T) {
 			srv := newFake(t, clk)
 			seed(srv, 130)
 			c := newClient(t, srv, clk, nil)
-			srv.FailNext(tc.n, tc.fault)
+			srv.Fail(tc.n, tc.fault)
 			r := pull(t, c, connectors.ObjectDeals, "")
 			if len(r.deals) != 130 {
 				t.Errorf("pulled %d deals, want 130", len(r.deals))
@@ -58,7 +59,7 @@ func TestOperationTimeLimitWaitsForReset(t *testing.T) {
 	seed(srv, 10)
 	c := newClient(t, srv, clk, func(o *Options) { o.MinBackoff, o.MaxBackoff = 10*time.Second, 10*time.Second })
 	srv.SetOperatingResetAt(t0.Add(time.Second))
-	srv.FailNext(1, bitrix24test.FaultOperationTimeLimit)
+	srv.Fail(1, bitrix24test.FaultOperationTimeLimit)
 	start := time.Now()
 	r := pull(t, c, connectors.ObjectDeals, "")
 	if took := time.Since(start); took < 250*time.Millisecond || took > 5*time.Second {
@@ -70,7 +71,7 @@ func TestOperationTimeLimitWaitsForReset(t *testing.T) {
 
 	// A reset beyond MaxRetryAfter fails at once, as a rate-limit error.
 	srv.SetOperatingResetAt(t0.Add(time.Hour))
-	srv.FailNext(1, bitrix24test.FaultOperationTimeLimit)
+	srv.Fail(1, bitrix24test.FaultOperationTimeLimit)
 	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
 	var rl *connectors.RateLimitError
 	if !errors.As(err, &rl) {
@@ -82,7 +83,7 @@ func TestEmptyErrorCodeReportedWithDescription(t *testing.T) {
 	clk := newClock(t0)
 	srv := newFake(t, clk)
 	c := newClient(t, srv, clk, nil)
-	srv.FailNext(1, bitrix24test.FaultEmptyCode)
+	srv.Fail(1, bitrix24test.FaultEmptyCode)
 	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
 	want := "b24 deals page 1: HTTP 400: Parameter 'filter' must be array."
 	if err == nil || err.Error() != want {
@@ -208,21 +209,21 @@ func TestWebhookSecretNeverShown(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		url    string
-		fault  bitrix24test.Fault
+		fault  connectortest.Fault
 		n      int
 		mod    func(*Options)
 		expect string
 	}{
 		{"500s", webhook, bitrix24test.FaultServerError, 10, nil, "HTTP 500"},
 		{"html 502s", webhook, bitrix24test.FaultHTML, 10, nil, "HTTP 502: HTML page instead of JSON"},
-		{"connection refused", refused, 0, 0, nil, "connection refused"},
+		{"connection refused", refused, connectortest.Fault{}, 0, nil, "connection refused"},
 		{"timeout", webhook, bitrix24test.FaultSlow, 3, func(o *Options) { o.Timeout = 100 * time.Millisecond }, "timeout"},
 		{"malformed", webhook, bitrix24test.FaultMalformed, 10, nil, "malformed response"},
 		{"revoked", webhook, bitrix24test.FaultUnauthorized, 1, nil, "authentication failed (HTTP 401): NO_AUTH_FOUND: Wrong authorization data"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.n > 0 {
-				srv.FailNext(tc.n, tc.fault)
+				srv.Fail(tc.n, tc.fault)
 			}
 			c := newClient(t, srv, clk, func(o *Options) {
 				o.WebhookURL, o.Logger, o.MaxRetries = tc.url, logger, 2
@@ -348,7 +349,7 @@ func TestCheck(t *testing.T) {
 // portal is fatal too, not a 500 to retry.
 func TestAuthorizationErrors(t *testing.T) {
 	for _, tc := range []struct {
-		fault bitrix24test.Fault
+		fault connectortest.Fault
 		want  string
 	}{
 		{bitrix24test.FaultAccessDenied, "authentication failed (HTTP 400): Access denied."},
@@ -363,7 +364,7 @@ func TestAuthorizationErrors(t *testing.T) {
 			srv := newFake(t, clk)
 			seed(srv, 3)
 			c := newClient(t, srv, clk, nil)
-			srv.FailNext(1, tc.fault)
+			srv.Fail(1, tc.fault)
 			err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
 			if want := "b24 deals page 1: " + tc.want; err == nil || err.Error() != want {
 				t.Errorf("err = %v\nwant  %s", err, want)

@@ -12,27 +12,13 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
-// clock is an injectable clock shared by the fake and the client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a settable clock shared by the fake and the connector.
+type clock = connectortest.Clock
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock(t time.Time) *clock { return connectortest.NewClock(t) }
 
 var t0 = time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC)
 

@@ -1,7 +1,6 @@
 package bitrix24_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/scoringtest"
 	crmsync "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
@@ -79,12 +79,12 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx := context.Background()
-		e := &crmsync.Engine{Store: s, Now: clock, Holder: "kpi"}
-		sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: true}})
-		if err != nil || sum.Failed() {
-			t.Fatalf("sync: %v %v", err, sum.Err())
+		p, err := scoring.ParsePeriod("2026-09", scoring.Month, time.UTC, now)
+		if err != nil {
+			t.Fatal(err)
 		}
+		anna := scoringtest.SyncAndScore(t, s, crmsync.Job{Connector: conn, Full: true}, clock,
+			scoring.Options{Currency: "RUB", Location: time.UTC}, p, "anna@example.com")
 
 		// Stored rows.
 		users := warehousetest.Users(t, s)
@@ -115,23 +115,6 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		}
 
 		// The KPIs.
-		p, err := scoring.ParsePeriod("2026-09", scoring.Month, time.UTC, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := scoring.Compute(ctx, s, scoring.Options{Currency: "RUB", Location: time.UTC}, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var anna *scoring.Scorecard
-		for i := range r.Managers {
-			if r.Managers[i].Manager == "anna@example.com" {
-				anna = &r.Managers[i]
-			}
-		}
-		if anna == nil {
-			t.Fatalf("no scorecard for anna@example.com in %+v", r.Managers)
-		}
 		got := map[string]any{}
 		for _, k := range []string{scoring.KPIClosedWon, scoring.KPINewDeals, scoring.KPIResponseTime, scoring.KPICostPerClient} {
 			if v := anna.KPIs[k].Value; v != nil {

@@ -3,35 +3,20 @@ package hubspot
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 )
 
 const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
 
 // clock is a settable clock shared by the fake and the connector.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = connectortest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return connectortest.NewClock(time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC)) }
 
 // newFake starts a fake without rate windows (tests that need them set
 // their own) on clk.

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 )
 
@@ -433,14 +434,14 @@ func TestKilledAfterEveryPageResumes(t *testing.T) {
 func TestRidesOutFaults(t *testing.T) {
 	clk := newClock()
 	srv := seeded(t, clk)
-	srv.Fail(6, hubspottest.Fault{Status: 429})                  // storm without Retry-After
-	srv.Fail(3, hubspottest.Fault{Status: 429, RetryAfter: "0"}) // and with one
-	srv.Fail(4, hubspottest.Fault{Status: 503})                  // 5xx burst
-	srv.Fail(1, hubspottest.Fault{Kind: hubspottest.FaultMalformed})
-	srv.Fail(1, hubspottest.Fault{Kind: hubspottest.FaultTruncated})
-	srv.Fail(1, hubspottest.Fault{Kind: hubspottest.FaultHTML})
-	srv.Fail(1, hubspottest.Fault{Kind: hubspottest.FaultReset})
-	srv.Fail(2, hubspottest.Fault{Status: 502, Endpoint: "POST /crm/v3/objects/deals/search"})
+	srv.Fail(6, connectortest.Fault{Status: 429})                  // storm without Retry-After
+	srv.Fail(3, connectortest.Fault{Status: 429, RetryAfter: "0"}) // and with one
+	srv.Fail(4, connectortest.Fault{Status: 503})                  // 5xx burst
+	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultMalformed})
+	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultTruncated})
+	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultHTML})
+	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultReset})
+	srv.Fail(2, connectortest.Fault{Status: 502, Endpoint: "POST /crm/v3/objects/deals/search"})
 	// 13 failures in a row on the first call: more than the default 8
 	// retries.
 	c := newTestClient(t, srv, clk, func(o *Options) { o.MaxRetries = 20 })

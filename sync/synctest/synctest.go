@@ -12,53 +12,30 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"maps"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
-// Row is the projection of one warehouse record that the tests compare:
-// the columns every CRM fills and every KPI depends on.
-type Row struct {
-	Name    string `json:",omitempty"`
-	Owner   string `json:",omitempty"`
-	Status  string `json:",omitempty"` // deals: open, won, lost
-	Amount  string `json:",omitempty"` // deals, formatted with 'f', -1
-	Type    string `json:",omitempty"` // activities
-	Active  bool   `json:",omitempty"` // users
-	Deleted bool   `json:",omitempty"`
-}
-
-// Rows are records keyed "table/id", table being users, companies,
-// contacts, deals or activities.
-type Rows map[string]Row
+// Row, Rows and Tombstone are connectortest's, which compares a
+// connector's pages the same way.
+type (
+	Row  = connectortest.Row
+	Rows = connectortest.Rows
+)
 
 // Tombstone marks keys deleted in want, keeping the values they had in
 // before: the warehouse flags a deleted record and keeps its last columns.
-func Tombstone(want, before Rows, keys ...string) {
-	for _, k := range keys {
-		r, ok := before[k]
-		if !ok {
-			panic("synctest: no record " + k + " before the deletion")
-		}
-		r.Deleted = true
-		want[k] = r
-	}
-}
-
-// Keys returns the keys of rs, sorted, for messages.
-func (rs Rows) Keys() []string { return slices.Sorted(maps.Keys(rs)) }
+func Tombstone(want, before Rows, keys ...string) { connectortest.Tombstone(want, before, keys...) }
 
 // DB opens a second, plain database/sql view of s (the same SQLite file or
 // PostgreSQL schema), closed when the test ends.
@@ -380,28 +357,10 @@ func Bitrix24(srv *bitrix24test.Server) Rows {
 }
 
 // Clock is a settable clock shared by a fake, its connector and the engine.
-// It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type Clock = connectortest.Clock
 
 // NewClock returns a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func NewClock(t time.Time) *Clock { return connectortest.NewClock(t) }
 
 // SeedBitrix24 fills srv with two users (one deactivated) and n each of
 // companies, contacts, deals (new, won and lost in turn) and calls, for the

@@ -13,6 +13,7 @@ package amocrmtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -26,33 +27,36 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
-// Fault is a failure the server answers with instead of the real response.
-type Fault int
-
-// The faults Fail can inject.
-const (
-	FaultServerError     Fault = iota // 500 problem+json
-	FaultGatewayTimeout               // 504 with an HTML body
-	FaultTooManyRequests              // 429 problem+json with retry_after
-	FaultTooManyHTML                  // 429 with a non-JSON body
-	FaultUnauthorized                 // 401 problem+json
-	FaultPaymentRequired              // 402 problem+json
-	FaultMalformedJSON                // 200 with a garbled body
-	FaultTruncatedJSON                // 200 with half of the real body
-	FaultHTML                         // 200 with an HTML page
-	FaultReset                        // the connection closes mid-body
-	FaultSlow                         // the real answer after SlowDelay
+// The faults of amoCRM's own shapes, for Fail (the embedded
+// connectortest.Faults): a FaultStatus answers problem+json, a 429 with
+// retry_after and counting towards the IP ban.
+var (
+	FaultServerError     = connectortest.Fault{Status: 500}                                         // 500 problem+json
+	FaultGatewayTimeout  = connectortest.Fault{Kind: connectortest.FaultHTML, Status: 504}          // 504 with an HTML body
+	FaultTooManyRequests = connectortest.Fault{Status: 429}                                         // 429 problem+json with retry_after
+	FaultTooManyHTML     = connectortest.Fault{Status: 429, Code: "html"}                           // 429 with a non-JSON body
+	FaultUnauthorized    = connectortest.Fault{Status: 401}                                         // 401 problem+json
+	FaultPaymentRequired = connectortest.Fault{Status: 402}                                         // 402 problem+json
+	FaultMalformedJSON   = connectortest.Fault{Kind: connectortest.FaultMalformed, Body: malformed} // 200 with a garbled body
+	FaultTruncatedJSON   = connectortest.Fault{Kind: connectortest.FaultTruncated}                  // 200 with half of the real body
+	FaultHTML            = connectortest.Fault{Kind: connectortest.FaultHTML, Status: 200}          // 200 with an HTML page
+	FaultReset           = connectortest.Fault{Kind: connectortest.FaultReset}                      // the connection closes mid-body
+	FaultSlow            = connectortest.Fault{Kind: connectortest.FaultSlow, Delay: SlowDelay}     // the real answer after SlowDelay
 	// FaultRepeatPage answers a list request with its first page, whatever
 	// page was asked, and a next link back to the page asked: a server
 	// stuck on one page that still says "more".
-	FaultRepeatPage
+	FaultRepeatPage = connectortest.Fault{Kind: connectortest.FaultNative, Code: "repeat-page"}
 	// FaultEmptyPage answers a list request with 200, no records and a
 	// next link back to the page asked: an empty page that still says
 	// "more" without moving on.
-	FaultEmptyPage
+	FaultEmptyPage = connectortest.Fault{Kind: connectortest.FaultNative, Code: "empty-page"}
 )
+
+const malformed = `{"_page":1,"_embedded":{"leads":[{"id":20500001,"name":"Ord`
 
 // SlowDelay is how long FaultSlow holds an answer.
 const SlowDelay = 200 * time.Millisecond
@@ -106,8 +110,12 @@ func WithOAuth(clientID, secret string) Option {
 func WithAccessTokenTTL(d time.Duration) Option { return func(s *Server) { s.accessTTL = d } }
 
 // Server is a fake amoCRM account on a loopback HTTP server.
-// All its methods are safe for concurrent use.
+// All its methods are safe for concurrent use. The embedded Faults queue
+// its faults (Fail) and log its requests by path ("/api/v4/leads",
+// "/oauth2/access_token"), whatever it answered.
 type Server struct {
+	connectortest.Faults
+
 	// URL is the account's base URL, e.g. http://127.0.0.1:41234.
 	URL string
 	srv *httptest.Server
@@ -127,9 +135,6 @@ type Server struct {
 	tokens     map[string]bool
 	oauth      *oauthState
 	accessTTL  time.Duration
-	faults     []Fault
-	counts     map[string]int
-	total      int
 	cols       map[Entity]*collection
 	account    Object
 	taskTypes  []Object
@@ -147,9 +152,10 @@ func NewServer(opts ...Option) *Server {
 		retryAfter: 1,
 		admin:      true,
 		accessTTL:  24 * time.Hour,
-		counts:     map[string]int{},
 		cols:       map[Entity]*collection{},
 	}
+	s.Faults.Key = func(r *http.Request) string { return r.URL.Path }
+	s.Faults.Native = s.nativeFault
 	for _, e := range []Entity{Leads, Contacts, Companies, Tasks, Users, LeadNotes, ContactNotes, CompanyNotes, Events} {
 		s.cols[e] = newCollection()
 	}
@@ -199,19 +205,6 @@ func LongLivedToken(exp time.Time) string {
 		exp.UnixNano(), exp.Add(-time.Hour).Unix(), exp.Add(-time.Hour).Unix(), exp.Unix()))
 	return h + "." + p + ".c2lnbmF0dXJl"
 }
-
-// Fail makes the next n API requests answer with f (faults queue up in the
-// order given).
-func (s *Server) Fail(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
-
-// ClearFaults drops the faults Fail queued and not yet served.
-func (s *Server) ClearFaults() { s.mu.Lock(); s.faults = nil; s.mu.Unlock() }
 
 // SetIgnoreFilters makes list endpoints ignore filter[...] parameters, as an
 // account without the filters API might.
@@ -274,24 +267,9 @@ func (s *Server) RevokeTokens() {
 	}
 }
 
-// Requests returns how many requests the server received for path (e.g.
-// "/api/v4/leads", "/oauth2/access_token"), whatever it answered.
-func (s *Server) Requests(path string) int { s.mu.Lock(); defer s.mu.Unlock(); return s.counts[path] }
-
-// TotalRequests returns how many requests the server received.
-func (s *Server) TotalRequests() int { s.mu.Lock(); defer s.mu.Unlock(); return s.total }
-
-// ResetCounts zeroes the request counts.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counts, s.total = map[string]int{}, 0
-}
-
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	key := s.Record(r)
 	s.mu.Lock()
-	s.counts[r.URL.Path]++
-	s.total++
 	latency := s.latency
 	s.mu.Unlock()
 	if latency > 0 {
@@ -308,88 +286,55 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w) // unlocks
 		return
 	}
+	s.mu.Unlock()
 	if r.URL.Path == "/oauth2/access_token" {
-		s.mu.Unlock()
 		s.token(w, r)
 		return
 	}
-	var fault Fault = -1
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
-	switch fault {
-	case FaultTooManyRequests, FaultTooManyHTML:
-		s.tooManyKind(w, fault == FaultTooManyHTML) // unlocks
-		return
-	}
-	s.mu.Unlock()
+	// Faults come after the ban and the rate limit, which refuse a request
+	// before anything else does, and spare the token endpoint.
+	s.ServeNext(w, r, key, http.HandlerFunc(s.route))
+}
 
-	switch fault {
-	case FaultServerError:
-		problem(w, 500, "ErrInternalServer", "Internal server error", Object{"trace_id": "0f0e0d0c"})
-		return
-	case FaultGatewayTimeout:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(504)
-		w.Write([]byte("<html><body><h1>504 Gateway Time-out</h1></body></html>"))
-		return
-	case FaultUnauthorized:
+// nativeFault answers a FaultStatus in amoCRM's problem+json shape, and
+// the stuck pages of FaultRepeatPage and FaultEmptyPage.
+func (s *Server) nativeFault(w http.ResponseWriter, r *http.Request, f connectortest.Fault, next http.Handler) {
+	switch {
+	case f.Kind == connectortest.FaultNative:
+		s.stuck(w, r, f.Code == "empty-page", next)
+	case f.Status == http.StatusTooManyRequests:
+		s.mu.Lock()
+		s.tooManyKind(w, f.Code == "html") // unlocks
+	case f.Status == http.StatusInternalServerError:
+		problem(w, 500, cmp.Or(f.Code, "ErrInternalServer"), cmp.Or(f.Message, "Internal server error"), Object{"trace_id": "0f0e0d0c"})
+	case f.Status == http.StatusUnauthorized:
 		unauthorized(w)
-		return
-	case FaultPaymentRequired:
+	case f.Status == http.StatusPaymentRequired:
 		problem(w, 402, "Payment Required", "Payment required", nil)
-		return
-	case FaultMalformedJSON:
-		w.Header().Set("Content-Type", "application/hal+json")
-		w.Write([]byte(`{"_page":1,"_embedded":{"leads":[{"id":20500001,"name":"Ord`))
-		return
-	case FaultHTML:
-		w.Header().Set("Content-Type", "text/html")
-		w.Write([]byte("<!DOCTYPE html><html><body>Maintenance</body></html>"))
-		return
-	case FaultSlow:
-		time.Sleep(SlowDelay)
+	default:
+		problem(w, f.Status, cmp.Or(f.Code, http.StatusText(f.Status)), cmp.Or(f.Message, http.StatusText(f.Status)), nil)
 	}
+}
 
-	rec := httptest.NewRecorder()
+// stuck answers a list request as a server stuck on one page: the first
+// page (repeat) or an empty one, with a next link back to the page asked.
+func (s *Server) stuck(w http.ResponseWriter, r *http.Request, empty bool, next http.Handler) {
 	asked := s.base(r) + r.URL.RequestURI()
-	if fault == FaultRepeatPage {
+	if !empty {
 		first := r.Clone(r.Context())
 		q := first.URL.Query()
 		q.Set("page", "1")
 		first.URL.RawQuery = q.Encode()
 		r = first
 	}
-	s.route(rec, r)
-	res := rec.Result()
-	body := rec.Body.Bytes()
-	switch fault {
-	case FaultRepeatPage, FaultEmptyPage:
-		body = stuckPage(body, asked, fault == FaultEmptyPage)
-	case FaultTruncatedJSON:
-		if len(body) > 1 {
-			body = body[:len(body)/2]
-		}
-	case FaultReset:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			break
-		}
-		conn, buf, err := hj.Hijack()
-		if err != nil {
-			return
-		}
-		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/hal+json\r\nContent-Length: %d\r\n\r\n", len(body)+100)
-		buf.Write(body[:len(body)/2])
-		buf.Flush()
-		conn.Close()
-		return
-	}
-	for k, v := range res.Header {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	body := stuckPage(rec.Body.Bytes(), asked, empty)
+	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(res.StatusCode)
+	w.WriteHeader(rec.Code)
 	w.Write(body)
 }
 

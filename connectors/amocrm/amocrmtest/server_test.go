@@ -59,7 +59,7 @@ func TestWireShapes(t *testing.T) {
 	if code, h, b := get(t, s, "/api/v4/leads", "wrong"); code != 401 || h.Get("Content-Type") != "application/problem+json" || !bytes.Contains(b, []byte(`"status":401`)) {
 		t.Errorf("bad token = %d %s", code, b)
 	}
-	s.Fail(FaultTooManyRequests, 2)
+	s.Fail(2, FaultTooManyRequests)
 	code, _, b = get(t, s, "/api/v4/leads", tok)
 	if code != 429 || !bytes.Contains(b, []byte(`"retry_after":300`)) {
 		t.Errorf("429 = %d %s", code, b)

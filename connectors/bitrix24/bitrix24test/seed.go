@@ -208,3 +208,47 @@ func (s *Server) Seed(cfg SeedConfig) {
 	}
 	s.AddMany(Activities, acts)
 }
+
+// SeedUniform fills the portal with a small world whose every value
+// follows from its position, for tests that count pages and requests:
+// users 1 (active) and 6 (dismissed), an "Enterprise" pipeline (category 1)
+// beside the default one, and companies, contacts with a WORK e-mail,
+// deals and activities numbered from 1, owned by users 1 and 6 in turn.
+// Record i of each links to company, contact and deal i, wrapping at their
+// counts; deals are new, won (in Enterprise) and lost in turn, worth
+// i×100.50 RUB; activities are completed calls and e-mails in turn.
+// Creation and modification times are the clock's now.
+func (s *Server) SeedUniform(companies, contacts, deals, activities int) {
+	s.AddMany(Users, []Record{
+		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com", "UF_DEPARTMENT": []any{1}, "USER_TYPE": "employee"},
+		{"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com", "UF_DEPARTMENT": []any{3}, "USER_TYPE": "employee"},
+	})
+	s.AddPipeline(1, "Enterprise", 200, "NEW:New:", "WON:Deal won:S", "LOSE:Deal lost:F")
+	var cos, cts, ds, as []Record
+	link := func(i, n int) int { return (i-1)%max(n, 1) + 1 }
+	for i := 1; i <= max(companies, contacts, deals, activities); i++ {
+		owner := []string{"1", "6"}[i%2]
+		if i <= companies {
+			cos = append(cos, Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
+		}
+		if i <= contacts {
+			cts = append(cts, Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": link(i, companies), "ASSIGNED_BY_ID": owner,
+				"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}}})
+		}
+		if i <= deals {
+			stage, sem := []string{"NEW", "C1:WON", "LOSE"}[i%3], []string{"P", "S", "F"}[i%3]
+			ds = append(ds, Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "CATEGORY_ID": []string{"0", "1", "0"}[i%3], "STAGE_ID": stage,
+				"STAGE_SEMANTIC_ID": sem, "CLOSED": []string{"N", "Y", "Y"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*100), "CURRENCY_ID": "RUB",
+				"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": owner, "COMPANY_ID": link(i, companies), "CONTACT_ID": link(i, contacts)})
+		}
+		if i <= activities {
+			as = append(as, Record{"ID": i, "OWNER_ID": link(i, deals), "OWNER_TYPE_ID": "2", "TYPE_ID": []string{"2", "4"}[i%2],
+				"SUBJECT": "Touch", "START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00",
+				"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
+		}
+	}
+	s.AddMany(Companies, cos)
+	s.AddMany(Contacts, cts)
+	s.AddMany(Deals, ds)
+	s.AddMany(Activities, as)
+}

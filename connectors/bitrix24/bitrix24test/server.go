@@ -25,10 +25,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 // Server is a fake Bitrix24 portal. All methods are safe for concurrent use.
+// The embedded Faults queue its faults (Fail) and log its requests by REST
+// method ("batch" for batches, "crm.deal.list", "oauth/token" for the token
+// endpoint), rejected ones included.
 type Server struct {
+	connectortest.Faults
+
 	// URL is the portal's base URL, e.g. http://127.0.0.1:port; the REST
 	// endpoint is URL+"/rest/".
 	URL string
@@ -53,11 +60,8 @@ type Server struct {
 	realNow    func() time.Time
 	rejected   int
 	operating  time.Time // operating_reset_at to report
-	faults     []fault
 	subFaults  []string
-	requests   map[string]int
 	calls      map[string]int
-	total      int
 	lastParams map[string]map[string]any
 	q          quirks
 }
@@ -133,7 +137,6 @@ func NewServer(opts ...Option) *Server {
 		denied:      map[string]bool{},
 		webhookUser: "1",
 		webhookCode: "b24fakewebhookcode",
-		requests:    map[string]int{},
 		calls:       map[string]int{},
 		lastParams:  map[string]map[string]any{},
 		tables:      map[Entity]*table{},
@@ -141,6 +144,8 @@ func NewServer(opts ...Option) *Server {
 	for _, e := range []Entity{Deals, Contacts, Companies, Activities, Users, Statuses} {
 		s.tables[e] = newTable(e)
 	}
+	s.Faults.Key = func(r *http.Request) string { return methodOf(r.URL.Path) }
+	s.Faults.Native = s.nativeFault
 	for _, o := range opts {
 		o(s)
 	}
@@ -393,28 +398,12 @@ func (s *Server) addStatusLocked(entity, category, statusID, name, sem, extra st
 
 // ---- counters ----
 
-// Requests is how many HTTP requests the fake served for method ("batch"
-// for batches, "crm.deal.list", "oauth/token" for the token endpoint),
-// rejected ones included.
-func (s *Server) Requests(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[method]
-}
-
 // Calls is how many times method ran, as a request of its own or as a
 // batch sub-call.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[method]
-}
-
-// TotalRequests is the number of HTTP requests the fake received.
-func (s *Server) TotalRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.total
 }
 
 // Rejected is how many requests the leaky bucket refused with 503
@@ -433,11 +422,12 @@ func (s *Server) LastParams(method string) map[string]any {
 	return s.lastParams[method]
 }
 
-// ResetCounts zeroes the request counters.
+// ResetCounts zeroes the request log, Calls and Rejected.
 func (s *Server) ResetCounts() {
+	s.Faults.ResetCounts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.calls, s.total, s.rejected = map[string]int{}, map[string]int{}, 0, 0
+	s.calls, s.rejected = map[string]int{}, 0
 }
 
 // ConsumeBucket pours n requests of "another client" (another app on the
@@ -479,20 +469,20 @@ func errMethodNotFound(m string) *apiError {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	key := s.Record(r)
 	s.mu.Lock()
-	s.total++
-	method := methodOf(r.URL.Path)
-	s.requests[method]++
 	lat := s.latency
-	f, hasFault := s.popFaultLocked()
 	s.mu.Unlock()
 	if lat > 0 {
 		time.Sleep(lat)
 	}
-	if hasFault && s.serveFault(w, f) {
-		return
-	}
+	s.ServeNext(w, r, key, http.HandlerFunc(s.serveAPI))
+}
+
+// serveAPI answers a request that no fault intercepted.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	method := methodOf(r.URL.Path)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	if r.URL.Path == "/oauth/token/" || r.URL.Path == "/oauth/token" {
 		s.serveToken(w, r)
 		return

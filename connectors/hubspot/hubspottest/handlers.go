@@ -1,6 +1,7 @@
 package hubspottest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 // maxURI is where the fake, like HubSpot's front end, answers 414.
@@ -75,95 +78,34 @@ func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Reques
 	if s.latency > 0 {
 		time.Sleep(s.latency)
 	}
-	key := endpointKey(r)
-	s.mu.Lock()
-	s.requests[key]++
-	s.total++
-	var fault *Fault
-	for i, f := range s.faults {
-		if f.Endpoint == "" || f.Endpoint == key {
-			fault = &f
-			s.faults = slices.Delete(s.faults, i, i+1)
-			break
-		}
-	}
-	s.mu.Unlock()
-
-	if fault != nil && s.fault(w, r, fault) {
-		return
-	}
-	if len(r.URL.RequestURI()) > maxURI {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusRequestURITooLong)
-		w.Write([]byte("<html><body><h1>414 Request-URI Too Large</h1></body></html>"))
-		return
-	}
-	if !strings.HasPrefix(r.URL.Path, "/oauth/") {
-		if !s.authorize(w, r) {
+	s.ServeNext(w, r, s.Record(r), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RequestURI()) > maxURI {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusRequestURITooLong)
+			w.Write([]byte("<html><body><h1>414 Request-URI Too Large</h1></body></html>"))
 			return
 		}
-	}
-	mux.ServeHTTP(w, r)
+		if !strings.HasPrefix(r.URL.Path, "/oauth/") {
+			if !s.authorize(w, r) {
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	}))
 }
 
-// fault serves f; it returns false when the request should go on normally
-// (FaultSlow).
-func (s *Server) fault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
-	if f.RetryAfter != "" {
-		w.Header().Set("Retry-After", f.RetryAfter)
-	}
-	switch f.Kind {
-	case FaultSlow:
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-		}
-		return false
-	case FaultMalformed:
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"results":[{"id":"1","properties":{"name":`))
-	case FaultTruncated:
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", "4096")
-		w.WriteHeader(200)
-		w.Write([]byte(`{"results":[{"id":"1","properties":{}},`))
-	case FaultHTML:
-		st := f.Status
-		if st == 0 {
-			st = http.StatusBadGateway
-		}
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(st)
-		w.Write([]byte("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>"))
-	case FaultReset:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			return true
-		}
-		conn, buf, err := hj.Hijack()
-		if err != nil {
-			return true
-		}
-		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"results\":[{\"id\":")
-		buf.Flush()
-		conn.Close()
+// nativeFault answers a FaultStatus with HubSpot's body for its status:
+// the ten-secondly 429, the 401 of a bad token, or an error of category
+// Code (default INTERNAL_ERROR).
+func (s *Server) nativeFault(w http.ResponseWriter, r *http.Request, f connectortest.Fault, next http.Handler) {
+	switch {
+	case f.Status == http.StatusTooManyRequests:
+		s.write429(w, cmp.Or(f.Code, "TEN_SECONDLY_ROLLING"), cmp.Or(f.Message, "You have reached your ten_secondly_rolling limit."))
+	case f.Status == http.StatusUnauthorized:
+		s.write401(w, cmp.Or(f.Code, "INVALID_AUTHENTICATION"))
 	default:
-		if f.Body != "" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(f.Status)
-			w.Write([]byte(f.Body))
-			return true
-		}
-		switch {
-		case f.Status == http.StatusTooManyRequests:
-			s.write429(w, "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
-		case f.Status == http.StatusUnauthorized:
-			s.write401(w, "INVALID_AUTHENTICATION")
-		default:
-			writeError(w, f.Status, "INTERNAL_ERROR", "internal error", nil)
-		}
+		writeError(w, f.Status, cmp.Or(f.Code, "INTERNAL_ERROR"), cmp.Or(f.Message, "internal error"), nil)
 	}
-	return true
 }
 
 func (s *Server) write429(w http.ResponseWriter, policy, message string) {

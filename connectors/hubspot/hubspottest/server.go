@@ -26,6 +26,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 // Object types the fake serves under /crm/v3/objects/{type}.
@@ -121,36 +123,6 @@ type AssociationType struct {
 	Label    string // "" is served as null
 }
 
-// Fault describes a misbehaving answer, queued with Fail.
-type Fault struct {
-	// Endpoint restricts the fault to one endpoint key (as in Requests);
-	// "" matches any request.
-	Endpoint string
-	Kind     FaultKind
-	// Status is the HTTP status for FaultStatus and FaultHTML (default 502
-	// for HTML).
-	Status int
-	// RetryAfter, when non-empty, is sent as the Retry-After header.
-	RetryAfter string
-	// Body replaces the default body of the status.
-	Body string
-	// Delay is how long FaultSlow waits before answering normally.
-	Delay time.Duration
-}
-
-// FaultKind selects how a Fault misbehaves.
-type FaultKind int
-
-// Fault kinds.
-const (
-	FaultStatus    FaultKind = iota // answer Status with HubSpot's body for it
-	FaultMalformed                  // 200 with broken JSON
-	FaultTruncated                  // 200 whose body stops short of its Content-Length
-	FaultHTML                       // an HTML page, as proxies send
-	FaultReset                      // headers and half a body, then the connection is closed
-	FaultSlow                       // wait Delay, then answer normally
-)
-
 // Option configures a Server.
 type Option func(*Server)
 
@@ -206,8 +178,17 @@ func WithoutListener() Option { return func(s *Server) { s.noListen = true } }
 // MISSING_SCOPES there, as from HubSpot.
 func WithCompanyCurrency(code string) Option { return func(s *Server) { s.currency = code } }
 
-// Server is a fake HubSpot. Its methods are safe for concurrent use.
+// Server is a fake HubSpot. Its methods are safe for concurrent use. The
+// embedded Faults queue its faults (Fail) and log its requests under
+// endpoint keys such as "GET /crm/v3/objects/contacts", "POST
+// /crm/v3/objects/deals/search", "POST
+// /crm/v4/associations/deals/companies/batch/read", "GET /crm/v3/owners",
+// "GET /crm/v3/pipelines/deals", "POST /oauth/v1/token", "GET
+// /oauth/v1/access-tokens", "GET /account-info/v3/details"; a FaultStatus
+// answers with HubSpot's error body for its status.
 type Server struct {
+	connectortest.Faults
+
 	// URL is the base URL of the fake, for the connector's BaseURL.
 	URL string
 	ts  *httptest.Server
@@ -244,9 +225,6 @@ type Server struct {
 	rotate       bool
 	issued       int
 
-	faults      []Fault
-	requests    map[string]int
-	total       int
 	rateLimited int
 }
 
@@ -275,8 +253,9 @@ func NewServer(opts ...Option) *Server {
 		assoc:     map[string]map[uint64]map[uint64][]AssociationType{},
 		tokens:    map[string]*tokenInfo{},
 		refresh:   map[string][]string{},
-		requests:  map[string]int{},
 	}
+	s.Faults.Key = endpointKey
+	s.Faults.Native = s.nativeFault
 	for _, t := range ObjectTypes {
 		s.objects[t] = &store{byID: map[uint64]*Record{}}
 	}
@@ -314,7 +293,7 @@ func (s *Server) Client() *http.Client {
 
 // Transport returns a transport that reaches the server: over HTTP, or in
 // process with WithoutListener, where a fault that breaks the connection
-// (FaultReset, FaultTruncated) answers whatever the handler wrote.
+// (connectortest.FaultReset) answers as a truncated one.
 func (s *Server) Transport() http.RoundTripper {
 	if s.ts == nil {
 		return inProcess{s.handler}
@@ -396,15 +375,6 @@ func (s *Server) TokensIssued() int {
 
 // --- knobs ---
 
-// Fail queues n answers of fault f, served to the next matching requests.
-func (s *Server) Fail(n int, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
-
 // SetDailyLimit makes the fake answer HubSpot's DAILY 429 once limit more
 // requests were served; 0 lifts it.
 func (s *Server) SetDailyLimit(limit int) {
@@ -440,36 +410,6 @@ func (s *Server) SetCompanyCurrency(code string) {
 	s.currency = code
 }
 
-// Requests is how many requests the fake received for endpoint, a key such
-// as "GET /crm/v3/objects/contacts", "POST /crm/v3/objects/deals/search",
-// "POST /crm/v4/associations/deals/companies/batch/read", "GET
-// /crm/v3/owners", "GET /crm/v3/pipelines/deals", "POST /oauth/v1/token",
-// "GET /oauth/v1/access-tokens", "GET /account-info/v3/details". Refused and
-// faulted requests count too.
-func (s *Server) Requests(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[endpoint]
-}
-
-// RequestCounts returns a copy of all per-endpoint counts.
-func (s *Server) RequestCounts() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.requests))
-	for k, v := range s.requests {
-		out[k] = v
-	}
-	return out
-}
-
-// TotalRequests is how many requests the fake received.
-func (s *Server) TotalRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.total
-}
-
 // RateLimited is how many 429s the rate windows (not Fail) answered.
 func (s *Server) RateLimited() int {
 	s.mu.Lock()
@@ -477,12 +417,12 @@ func (s *Server) RateLimited() int {
 	return s.rateLimited
 }
 
-// ResetCounts zeroes the request counters.
+// ResetCounts zeroes the request log and RateLimited.
 func (s *Server) ResetCounts() {
+	s.Faults.ResetCounts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = map[string]int{}
-	s.total, s.rateLimited = 0, 0
+	s.rateLimited = 0
 }
 
 // --- data ---

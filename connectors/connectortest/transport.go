@@ -1,4 +1,4 @@
-package reliability
+package connectortest
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 	gosync "sync"
 )
 
-// faultTransport sits between a connector and its fake. It sees every
-// request before it is sent (before) and may replace the answer (rewrite),
-// for the faults the fakes have no knob for: a paging cursor that repeats,
-// an empty page that still says "more", records repeated across pages, data
-// that changes between two pages of one pull.
-type faultTransport struct {
+// Transport sits between a connector and its fake. It sees every request
+// before it is sent (before) and may replace the answer (rewrite), for the
+// faults that need to know a CRM's page shapes (a Fixture's Records,
+// SetRecords and SameCursor do): a paging cursor that repeats, an empty page
+// that still says "more", records repeated across pages, data that changes
+// between two pages of one pull. It is safe for concurrent use.
+type Transport struct {
 	next http.RoundTripper
 
 	mu gosync.Mutex
@@ -25,27 +26,31 @@ type faultTransport struct {
 	n       int
 }
 
-func newFaultTransport() *faultTransport {
-	return &faultTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
+// NewTransport returns a Transport over a clone of http.DefaultTransport,
+// without hooks.
+func NewTransport() *Transport {
+	return &Transport{next: http.DefaultTransport.(*http.Transport).Clone()}
 }
 
-// set installs hooks; either may be nil.
-func (f *faultTransport) set(before func(int, *http.Request, []byte), rewrite func(int, *http.Request, []byte, int, []byte) []byte) {
+// Set installs hooks; either may be nil.
+func (f *Transport) Set(before func(int, *http.Request, []byte), rewrite func(int, *http.Request, []byte, int, []byte) []byte) {
 	f.mu.Lock()
 	f.before, f.rewrite = before, rewrite
 	f.mu.Unlock()
 }
 
-// clear removes the hooks: the fault is over.
-func (f *faultTransport) clear() { f.set(nil, nil) }
+// Clear removes the hooks: the fault is over.
+func (f *Transport) Clear() { f.Set(nil, nil) }
 
-func (f *faultTransport) CloseIdleConnections() {
+// CloseIdleConnections closes the idle connections of the transport below.
+func (f *Transport) CloseIdleConnections() {
 	if c, ok := f.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
 
-func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+// RoundTrip runs the hooks around the request.
+func (f *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
 	if req.Body != nil && req.GetBody != nil {
 		b, err := req.GetBody()
@@ -79,8 +84,8 @@ func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// jsonMap decodes a JSON object, or returns nil.
-func jsonMap(b []byte) map[string]any {
+// JSONMap decodes a JSON object, numbers as json.Number, or returns nil.
+func JSONMap(b []byte) map[string]any {
 	var m map[string]any
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -90,7 +95,8 @@ func jsonMap(b []byte) map[string]any {
 	return m
 }
 
-func mustJSON(v any) []byte {
+// MustJSON encodes v, which must encode.
+func MustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)

@@ -230,10 +230,26 @@ func choose(links []link) string {
 	return strconv.FormatUint(best.id, 10)
 }
 
+// primaryV4 is the v4 typeId of the primary association from one type to
+// another, 0 where HubSpot defines none (reference §6.6: deal→company 5;
+// contact→company 1, HubSpot's association type table).
+func primaryV4(from, to string) int64 {
+	switch primaryV3(from, to) {
+	case "deal_to_company":
+		return 5
+	case "contact_to_company":
+		return 1
+	}
+	return 0
+}
+
 // addLinks merges one batch answer into acc (from id → links), deduping by
 // target id (HubSpot lists an association once per type label) and
-// returning the results that have more pages.
-func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, err error) {
+// returning the results that have more pages. An association is primary
+// by its HUBSPOT_DEFINED primaryType (0: none) or a label Primary: HubSpot
+// relabelled its primary types "Deal with Primary Company" and the like in
+// February 2024 (changelog) and says to rely on typeIds, not labels.
+func (b *assocBatch) addLinks(acc map[string][]link, primaryType int64) (more map[string]string, err error) {
 	for _, r := range b.Results {
 		from := string(r.From.ID)
 		if from == "" {
@@ -246,7 +262,8 @@ func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, er
 			}
 			primary := false
 			for _, at := range t.AssociationTypes {
-				if strings.EqualFold(string(at.Label), "primary") {
+				if strings.EqualFold(string(at.Label), "primary") ||
+					primaryType != 0 && int64(at.TypeID) == primaryType && strings.EqualFold(string(at.Category), "HUBSPOT_DEFINED") {
 					primary = true
 				}
 			}

@@ -26,9 +26,11 @@
 //   - The primary company is the v3 type deal_to_company or
 //     contact_to_company (v4 typeIds 5 and 1), which a portal lists next to
 //     the _unlabeled type of the same company; the batch-read path reads
-//     the same association from its Primary label. How v3 names a custom
-//     label is not documented: it is read as not primary, as v4 reads any
-//     label but Primary.
+//     the same association from its typeId (whatever its label: HubSpot
+//     renamed "Primary" to "Deal with Primary Company" and the like in
+//     2024) or a label Primary. How v3 names a custom label is not
+//     documented: it is read as not primary, as v4 reads any label but
+//     Primary.
 package hubspot
 
 import (

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"encoding/json"
 	"strconv"
 	"testing"
 	"time"
@@ -133,5 +134,54 @@ func TestInlineAssociationsAbsentAreBatchRead(t *testing.T) {
 	}
 	if got := w.contacts[ids[1]].CompanyID; got != "" {
 		t.Errorf("contact %s company = %q, want none", ids[1], got)
+	}
+}
+
+// The primary company by either path: v4 by its typeId whatever its label
+// (HubSpot's 2024 labels, "Deal with Primary Company") or by the label
+// Primary; v3 inline by the type deal_to_company beside the _unlabeled one.
+// A shape that does not read as the spec's, or a cut list, is incomplete.
+func TestPrimaryCompanyBothPaths(t *testing.T) {
+	batch := `{"results":[{"from":{"id":"1"},"to":[
+		{"toObjectId":30,"associationTypes":[{"category":"HUBSPOT_DEFINED","typeId":341,"label":null}]},
+		{"toObjectId":40,"associationTypes":[{"category":"HUBSPOT_DEFINED","typeId":5,"label":"Deal with Primary Company"},{"category":"HUBSPOT_DEFINED","typeId":341,"label":null}]}]},
+		{"from":{"id":"2"},"to":[
+		{"toObjectId":30,"associationTypes":[{"category":"HUBSPOT_DEFINED","typeId":341,"label":null}]},
+		{"toObjectId":40,"associationTypes":[{"category":"USER_DEFINED","typeId":17,"label":"Primary"}]}]},
+		{"from":{"id":"3"},"to":[
+		{"toObjectId":30,"associationTypes":[{"category":"HUBSPOT_DEFINED","typeId":341,"label":null}]},
+		{"toObjectId":40,"associationTypes":[{"category":"USER_DEFINED","typeId":5,"label":"Partner"}]}]}]}`
+	var ab assocBatch
+	mustDo(t, json.Unmarshal([]byte(batch), &ab))
+	acc := map[string][]link{}
+	if _, err := ab.addLinks(acc, primaryV4("deals", "companies")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{"1": choose(acc["1"]), "2": choose(acc["2"]), "3": choose(acc["3"])}
+	if diff := cmp.Diff(map[string]string{"1": "40", "2": "40", "3": "30"}, got); diff != "" {
+		t.Errorf("v4 primary (-want +got):\n%s", diff)
+	}
+
+	for _, tc := range []struct {
+		name, from, assoc string
+		want              string
+		found, complete   bool
+	}{
+		{"primary", "deals", `{"companies":{"results":[{"id":"30","type":"deal_to_company_unlabeled"},{"id":"40","type":"deal_to_company"},{"id":"40","type":"deal_to_company_unlabeled"}]}}`, "40", true, true},
+		{"contact primary", "contacts", `{"companies":{"results":[{"id":30,"type":"contact_to_company_unlabeled"},{"id":40,"type":"contact_to_company"}]}}`, "40", true, true},
+		{"unlabeled only", "deals", `{"companies":{"results":[{"id":"40","type":"deal_to_company_unlabeled"},{"id":"30","type":"deal_to_company_unlabeled"}]}}`, "30", true, true},
+		{"engagements have none", "calls", `{"companies":{"results":[{"id":"40","type":"call_to_company"},{"id":"30","type":"call_to_company"}]}}`, "30", true, true},
+		{"cut", "deals", `{"companies":{"results":[{"id":"40","type":"deal_to_company"}],"paging":{"next":{"after":"MTAw","link":"x"}}}}`, "40", true, false},
+		{"other type only", "deals", `{"contacts":{"results":[{"id":"9","type":"deal_to_contact"}]}}`, "", false, true},
+		{"none", "deals", ``, "", false, true},
+		{"not an object", "deals", `[1]`, "", true, false},
+		{"results not a list", "deals", `{"companies":{"results":{"id":"40"}}}`, "", true, false},
+		{"id not numeric", "deals", `{"companies":{"results":[{"id":"x"}]}}`, "", true, false},
+	} {
+		o := object{Associations: json.RawMessage(tc.assoc)}
+		ls, found, complete := o.inlineLinks(tc.from, "companies")
+		if got := choose(ls); got != tc.want || found != tc.found || complete != tc.complete {
+			t.Errorf("%s: %q found %v complete %v, want %q %v %v", tc.name, got, found, complete, tc.want, tc.found, tc.complete)
+		}
 	}
 }

@@ -885,7 +885,7 @@ func (p *puller) associationsTo(ctx context.Context, to string, ids []string) (m
 			}
 			return nil, fmt.Errorf("read %s→%s associations: %w", p.k.path, to, err)
 		}
-		more, err := b.addLinks(acc)
+		more, err := b.addLinks(acc, primaryV4(p.k.path, to))
 		if err != nil {
 			return nil, &connectors.MalformedError{Detail: "associations", Err: err}
 		}

@@ -24,12 +24,15 @@ func TestIncrementalRequests(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		new  connectortest.Factory
+		// first is what the first sync costs, by endpoint (nil: not
+		// checked).
+		first map[string]int
 		// unchanged is what a sync with nothing changed costs, by endpoint.
 		unchanged map[string]int
 		// changed is what a sync with k main records changed costs, in all.
 		changed func(k int) int
 	}{
-		{name: "hubspot", new: synctest.NewHubSpot, unchanged: hubspotUnchanged,
+		{name: "hubspot", new: synctest.NewHubSpot, first: hubspotFirst, unchanged: hubspotUnchanged,
 			// One search page per 200 changed contacts (at least one)
 			// and one contacts→companies batch for them (1,000 a batch).
 			changed: func(k int) int { return sum(hubspotUnchanged) + ceilDiv(k, 200) - 1 + ceilDiv(k, 1000) }},
@@ -48,6 +51,9 @@ func TestIncrementalRequests(t *testing.T) {
 			s := warehousetest.NewSQLite(t)
 			syncOnce(t, c, s, c.Connector(t, "crm", connectortest.ConnOptions{}), false)
 			t.Logf("first sync: %d requests %v", c.Faults.TotalRequests(), c.Faults.RequestCounts())
+			if diff := cmp.Diff(tc.first, c.Faults.RequestCounts()); tc.first != nil && diff != "" {
+				t.Errorf("requests of the first sync (-want +got):\n%s", diff)
+			}
 
 			c.Clock.Advance(time.Hour)
 			c.Faults.ResetCounts()
@@ -85,6 +91,22 @@ func sum(m map[string]int) (n int) {
 	}
 	return n
 }
+
+// hubspotFirst: 40 requests. Each object's list pages (100 records a
+// page: the 2,000 contacts 20, the rest under 100 each) carry the
+// records' associations inline, none cut, so no batch read (there were 19,
+// 59 requests in all); one archived listing each; owners active and
+// archived, the pipelines once, and the account details twice (the
+// portal currency, and the record links the sync asks once per
+// warehouse).
+var hubspotFirst = func() map[string]int {
+	m := map[string]int{"GET /crm/v3/owners": 2, "GET /crm/v3/pipelines/deals": 1, "GET /account-info/v3/details": 2}
+	for _, o := range []string{"companies", "contacts", "deals", "calls", "emails", "meetings", "notes", "tasks"} {
+		m["GET /crm/v3/objects/"+o] = 2
+	}
+	m["GET /crm/v3/objects/contacts"] = 21
+	return m
+}()
 
 // hubspotUnchanged: the owners (active and archived) and the pipelines,
 // which have no change filter, are re-read; every object searches its

@@ -53,7 +53,11 @@ type object struct {
 	UpdatedAt  fstr                       `json:"updatedAt"`
 	Archived   fbool                      `json:"archived"`
 	ArchivedAt fstr                       `json:"archivedAt"`
-	raw        json.RawMessage
+	// Associations is what a list page asked with associations= carries,
+	// read by inlineLinks: raw, so that a shape the reference does not
+	// show costs a batch read, not the page.
+	Associations json.RawMessage `json:"associations"`
+	raw          json.RawMessage
 }
 
 func (o *object) UnmarshalJSON(b []byte) error {
@@ -226,10 +230,26 @@ func choose(links []link) string {
 	return strconv.FormatUint(best.id, 10)
 }
 
+// primaryV4 is the v4 typeId of the primary association from one type to
+// another, 0 where HubSpot defines none (reference §6.6: deal→company 5;
+// contact→company 1, HubSpot's association type table).
+func primaryV4(from, to string) int64 {
+	switch primaryV3(from, to) {
+	case "deal_to_company":
+		return 5
+	case "contact_to_company":
+		return 1
+	}
+	return 0
+}
+
 // addLinks merges one batch answer into acc (from id → links), deduping by
 // target id (HubSpot lists an association once per type label) and
-// returning the results that have more pages.
-func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, err error) {
+// returning the results that have more pages. An association is primary
+// by its HUBSPOT_DEFINED primaryType (0: none) or a label Primary: HubSpot
+// relabelled its primary types "Deal with Primary Company" and the like in
+// February 2024 (changelog) and says to rely on typeIds, not labels.
+func (b *assocBatch) addLinks(acc map[string][]link, primaryType int64) (more map[string]string, err error) {
 	for _, r := range b.Results {
 		from := string(r.From.ID)
 		if from == "" {
@@ -242,16 +262,12 @@ func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, er
 			}
 			primary := false
 			for _, at := range t.AssociationTypes {
-				if strings.EqualFold(string(at.Label), "primary") {
+				if strings.EqualFold(string(at.Label), "primary") ||
+					primaryType != 0 && int64(at.TypeID) == primaryType && strings.EqualFold(string(at.Category), "HUBSPOT_DEFINED") {
 					primary = true
 				}
 			}
-			ls := acc[from]
-			if i := slices.IndexFunc(ls, func(l link) bool { return l.id == id }); i >= 0 {
-				ls[i].primary = ls[i].primary || primary
-				continue
-			}
-			acc[from] = append(ls, link{id: id, primary: primary})
+			acc[from] = mergeLink(acc[from], link{id: id, primary: primary})
 		}
 		if r.Paging != nil && r.Paging.Next != nil && r.Paging.Next.After != "" {
 			if more == nil {
@@ -261,6 +277,88 @@ func (b *assocBatch) addLinks(acc map[string][]link) (more map[string]string, er
 		}
 	}
 	return more, nil
+}
+
+// inlineAssoc is one target type's associations inline in a list record
+// (the spec's CollectionResponseAssociatedId): v3 type names, and paging
+// when the list is cut (past 100, HubSpot's changelog says).
+type inlineAssoc struct {
+	Results []struct {
+		ID   fstr `json:"id"`
+		Type fstr `json:"type"`
+	} `json:"results"`
+	Paging *struct {
+		Next *struct {
+			After fstr `json:"after"`
+			Link  fstr `json:"link"`
+		} `json:"next"`
+	} `json:"paging"`
+}
+
+// primaryV3 is the v3 name of the primary association from one type to
+// another, "" where HubSpot defines none: deal_to_company and
+// contact_to_company (v4 typeIds 5 and 1), which a portal lists next to
+// the _unlabeled type of the same company (reference §6.1).
+func primaryV3(from, to string) string {
+	if to != "companies" {
+		return ""
+	}
+	switch from {
+	case "deals":
+		return "deal_to_company"
+	case "contacts":
+		return "contact_to_company"
+	}
+	return ""
+}
+
+// inlineLinks reads o's inline associations of type to from a source of
+// type from. found says the record's answer names the type; complete
+// that what it names is all of them: false for a cut list (paging.next)
+// and for a shape that does not read as the spec's, whose records the
+// caller batch-reads.
+func (o *object) inlineLinks(from, to string) (links []link, found, complete bool) {
+	raw := bytes.TrimSpace(o.Associations)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, false, true
+	}
+	var byType map[string]json.RawMessage
+	if json.Unmarshal(raw, &byType) != nil {
+		return nil, true, false
+	}
+	one, ok := byType[to]
+	if !ok {
+		return nil, false, true
+	}
+	var ia inlineAssoc
+	if json.Unmarshal(one, &ia) != nil {
+		return nil, true, false
+	}
+	if ia.Paging != nil && ia.Paging.Next != nil && (ia.Paging.Next.After != "" || ia.Paging.Next.Link != "") {
+		complete = false
+	} else {
+		complete = true
+	}
+	primary := primaryV3(from, to)
+	for _, r := range ia.Results {
+		id, err := strconv.ParseUint(strings.TrimSpace(string(r.ID)), 10, 64)
+		if err != nil {
+			return nil, true, false
+		}
+		l := link{id: id, primary: primary != "" && strings.EqualFold(strings.TrimSpace(string(r.Type)), primary)}
+		links = mergeLink(links, l)
+	}
+	return links, true, complete
+}
+
+// mergeLink adds l to ls, once per target id (HubSpot lists an
+// association once per type); primary if any of its types is.
+func mergeLink(ls []link, l link) []link {
+	if i := slices.IndexFunc(ls, func(x link) bool { return x.id == l.id }); i >= 0 {
+		ls[i].primary = ls[i].primary || l.primary
+		return ls
+	}
+	return append(ls, l)
 }
 
 // timeFormat is HubSpot's timestamps: ISO 8601 with any precision (or

@@ -154,7 +154,7 @@ func mapPage(t *testing.T, c *Client, obj connectors.Object, body string, stages
 			t.Fatal(err)
 		}
 		links[to] = map[string][]link{}
-		if _, err := ab.addLinks(links[to]); err != nil {
+		if _, err := ab.addLinks(links[to], primaryV4(c.kinds[obj].path, to)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -375,7 +375,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		var ab assocBatch
 		if json.Unmarshal(data, &ab) == nil {
-			_, _ = ab.addLinks(map[string][]link{})
+			_, _ = ab.addLinks(map[string][]link{}, 5)
 		}
 		var pc pipelineCollection
 		if json.Unmarshal(data, &pc) == nil {

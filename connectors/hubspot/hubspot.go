@@ -5,9 +5,32 @@
 // First syncs read the list endpoints (100 per page); later syncs read the
 // search endpoint over a closed window of last-modified times, sorted by
 // hs_object_id and restarted above the last id before the 10,000-result
-// cap. Associations come from the v4 batch-read endpoint (1,000 ids per
-// call) and, since their changes do not move a record's modified time, are
+// cap. Associations come inline on a first sync's list pages
+// (associations=companies,contacts,...), and otherwise from the v4
+// batch-read endpoint (1,000 ids per call): search returns none, and
+// since their changes do not move a record's modified time they are
 // re-read on their own cadence. See reference/hubspot.md.
+//
+// What the reference leaves open about inline associations is read so
+// that nothing is lost, at the cost of a batch read:
+//   - A record's inline list of a type that is cut (paging.next, past 100
+//     per HubSpot's 2020 changelog) is batch-read whole, with v4 labels,
+//     rather than paged through its link: the link's endpoint and whether
+//     its cursor is a v4 one are not in the reference. Its links are the
+//     union of both answers.
+//   - An inline answer that does not read as the spec's
+//     CollectionResponseAssociatedId gets its record batch-read.
+//   - When no record of a batch of list pages names a target type, the
+//     batch is batch-read for it: nothing associated looks the same as a
+//     server that ignores the parameter.
+//   - The primary company is the v3 type deal_to_company or
+//     contact_to_company (v4 typeIds 5 and 1), which a portal lists next to
+//     the _unlabeled type of the same company; the batch-read path reads
+//     the same association from its typeId (whatever its label: HubSpot
+//     renamed "Primary" to "Deal with Primary Company" and the like in
+//     2024) or a label Primary. How v3 names a custom label is not
+//     documented: it is read as not primary, as v4 reads any label but
+//     Primary.
 package hubspot
 
 import (

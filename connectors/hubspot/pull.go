@@ -447,8 +447,10 @@ func (p *puller) listQuery(after string, props []string, archived bool) url.Valu
 	return q
 }
 
-// listRecords reads the list endpoint, gathering pages up to batchRecords
-// so one association call per target type serves them all.
+// listRecords reads the list endpoint with the records' associations
+// inline, gathering pages up to batchRecords so that one association call
+// per target type serves all those whose inline list falls short (see
+// inlineAssociations).
 func (p *puller) listRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path
 	for {
@@ -456,7 +458,11 @@ func (p *puller) listRecords(ctx context.Context) error {
 		done := false
 		for !done && len(buf)+listLimit <= batchRecords {
 			var col collection
-			if err := p.get(ctx, path, p.listQuery(p.cur.After, p.k.props, false), &col); err != nil {
+			q := p.listQuery(p.cur.After, p.k.props, false)
+			if len(p.k.assocTo) > 0 {
+				q.Set("associations", strings.Join(p.k.assocTo, ","))
+			}
+			if err := p.get(ctx, path, q, &col); err != nil {
 				return fmt.Errorf("list %s: %w", p.k.path, err)
 			}
 			buf = append(buf, col.Results...)
@@ -467,7 +473,7 @@ func (p *puller) listRecords(ctx context.Context) error {
 			p.cur.After = next
 			done = next == ""
 		}
-		if err := p.emitRecords(ctx, buf, done, 0); err != nil {
+		if err := p.emitRecords(ctx, buf, true, done, 0); err != nil {
 			return err
 		}
 		if done {
@@ -625,7 +631,7 @@ func (p *puller) searchRecords(ctx context.Context) error {
 				p.cur.After = next
 			}
 		}
-		if err := p.emitRecords(ctx, buf, done, total); err != nil {
+		if err := p.emitRecords(ctx, buf, false, done, total); err != nil {
 			return err
 		}
 		if done {
@@ -648,14 +654,21 @@ func (p *puller) restartAboveMax() error {
 	return nil
 }
 
-// emitRecords maps buf with its associations and emits it; last moves the
-// cursor to the next phase.
-func (p *puller) emitRecords(ctx context.Context, buf []object, last bool, total int) error {
-	ids := make([]string, len(buf))
-	for i := range buf {
-		ids[i] = string(buf[i].ID)
+// emitRecords maps buf with its associations and emits it: those inline
+// in it when it comes from list pages that asked for them, else batch
+// reads (search returns none). last moves the cursor to the next phase.
+func (p *puller) emitRecords(ctx context.Context, buf []object, inline, last bool, total int) error {
+	var links map[string]map[string][]link
+	var err error
+	if inline {
+		links, err = p.inlineAssociations(ctx, buf)
+	} else {
+		ids := make([]string, len(buf))
+		for i := range buf {
+			ids[i] = string(buf[i].ID)
+		}
+		links, err = p.associations(ctx, ids)
 	}
-	links, err := p.associations(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -781,53 +794,111 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 // through the v4 batch endpoint, following each result's own paging.
 func (p *puller) associations(ctx context.Context, ids []string) (map[string]map[string][]link, error) {
 	out := map[string]map[string][]link{}
-	if len(ids) == 0 {
-		return out, nil
+	for _, to := range p.k.assocTo {
+		acc, err := p.associationsTo(ctx, to, ids)
+		if err != nil {
+			return nil, err
+		}
+		out[to] = acc
 	}
-	type input struct {
-		ID    string `json:"id"`
-		After string `json:"after,omitempty"`
-	}
+	return out, nil
+}
+
+// inlineAssociations reads the associations a list page carried inline
+// (asked with associations=), batch-reading per target type only what
+// they do not hold whole: the records whose list was cut or did not
+// read as the spec's shape, and every record of buf when none of them
+// names the type. That last case is a type nothing in buf is associated
+// with, which HubSpot leaves out, or a server that ignores the parameter:
+// the two look the same, so both are batch-read, as before inline
+// associations, rather than stored without links. A cut record's links
+// are the union of its inline page and its batch read: whatever either
+// answer names is kept.
+func (p *puller) inlineAssociations(ctx context.Context, buf []object) (map[string]map[string][]link, error) {
+	out := map[string]map[string][]link{}
 	for _, to := range p.k.assocTo {
 		acc := map[string][]link{}
-		inputs := make([]input, len(ids))
-		for i, id := range ids {
-			inputs[i] = input{ID: id}
+		var cut []string
+		named := false
+		for i := range buf {
+			id := string(buf[i].ID)
+			ls, found, complete := buf[i].inlineLinks(p.k.path, to)
+			named = named || found
+			if len(ls) > 0 {
+				acc[id] = ls
+			}
+			if !complete {
+				cut = append(cut, id)
+			}
 		}
-		seen := map[input]bool{}
-		for len(inputs) > 0 {
-			n := min(len(inputs), assocBatchMax)
-			chunk := inputs[:n]
-			inputs = inputs[n:]
-			var b assocBatch
-			path := fmt.Sprintf("/crm/v4/associations/%s/%s/batch/read", p.k.path, to)
-			if err := p.post(ctx, path, map[string]any{"inputs": chunk}, &b); err != nil {
-				var re *connectors.ResponseError
-				if errors.As(err, &re) && re.Status == http.StatusNotFound {
-					// A server without this association pair: the records
-					// still count, without that link.
-					p.c.warn.Once(ctx, "assoc404:"+path, "the associations endpoint answered 404; records are kept without these links", "path", path)
-					inputs = nil
-					break
-				}
-				return nil, fmt.Errorf("read %s→%s associations: %w", p.k.path, to, err)
+		if !named {
+			cut = cut[:0]
+			for i := range buf {
+				cut = append(cut, string(buf[i].ID))
 			}
-			more, err := b.addLinks(acc)
-			if err != nil {
-				return nil, &connectors.MalformedError{Detail: "associations", Err: err}
-			}
-			for id, after := range more {
-				in := input{ID: id, After: after}
-				if seen[in] {
-					return nil, &connectors.MalformedError{Detail: fmt.Sprintf("associations of %s repeat cursor %q", id, after)}
-				}
-				seen[in] = true
-				inputs = append(inputs, in)
+		}
+		read, err := p.associationsTo(ctx, to, cut)
+		if err != nil {
+			return nil, err
+		}
+		for id, ls := range read {
+			for _, l := range ls {
+				acc[id] = mergeLink(acc[id], l)
 			}
 		}
 		out[to] = acc
 	}
 	return out, nil
+}
+
+// associationsTo reads the associations of ids with type to through the
+// v4 batch endpoint, 1,000 inputs a call, following each result's own
+// paging.
+func (p *puller) associationsTo(ctx context.Context, to string, ids []string) (map[string][]link, error) {
+	acc := map[string][]link{}
+	if len(ids) == 0 {
+		return acc, nil
+	}
+	type input struct {
+		ID    string `json:"id"`
+		After string `json:"after,omitempty"`
+	}
+	inputs := make([]input, len(ids))
+	for i, id := range ids {
+		inputs[i] = input{ID: id}
+	}
+	seen := map[input]bool{}
+	for len(inputs) > 0 {
+		n := min(len(inputs), assocBatchMax)
+		chunk := inputs[:n]
+		inputs = inputs[n:]
+		var b assocBatch
+		path := fmt.Sprintf("/crm/v4/associations/%s/%s/batch/read", p.k.path, to)
+		if err := p.post(ctx, path, map[string]any{"inputs": chunk}, &b); err != nil {
+			var re *connectors.ResponseError
+			if errors.As(err, &re) && re.Status == http.StatusNotFound {
+				// A server without this association pair: the records
+				// still count, without that link.
+				p.c.warn.Once(ctx, "assoc404:"+path, "the associations endpoint answered 404; records are kept without these links", "path", path)
+				inputs = nil
+				break
+			}
+			return nil, fmt.Errorf("read %s→%s associations: %w", p.k.path, to, err)
+		}
+		more, err := b.addLinks(acc, primaryV4(p.k.path, to))
+		if err != nil {
+			return nil, &connectors.MalformedError{Detail: "associations", Err: err}
+		}
+		for id, after := range more {
+			in := input{ID: id, After: after}
+			if seen[in] {
+				return nil, &connectors.MalformedError{Detail: fmt.Sprintf("associations of %s repeat cursor %q", id, after)}
+			}
+			seen[in] = true
+			inputs = append(inputs, in)
+		}
+	}
+	return acc, nil
 }
 
 // --- mapping ---

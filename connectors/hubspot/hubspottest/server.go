@@ -2,8 +2,9 @@
 // demo, in the manner of net/http/httptest.
 //
 // It speaks the endpoints crmkpi uses as the reference documents them
-// (objects list and search, owners, deal pipelines, v4 association batch
-// reads, account details, the OAuth token endpoints) over a mutable data set
+// (objects list, with inline associations cut past InlineAssociationLimit,
+// and search, owners, deal pipelines, v4 association batch reads, account
+// details, the OAuth token endpoints) over a mutable data set
 // held in HubSpot's own shape: properties are strings, returned only when
 // asked for, empty ones as null; the last page has no paging; search answers
 // 400 past 10,000 results and does not list archived records. It enforces

@@ -91,3 +91,55 @@ func TestAccountDetails(t *testing.T) {
 		t.Errorf("account details without oauth = %d %v, want 403 MISSING_SCOPES naming oauth", st, m)
 	}
 }
+
+// The list endpoints' associations parameter: per asked type a
+// CollectionResponseAssociatedId of v3 type names (the primary company
+// twice, once per type), none for a record without associations, and a
+// list past InlineAssociationLimit entries cut with paging.next.
+func TestInlineAssociations(t *testing.T) {
+	s := NewServer(WithToken("tok"), WithRateLimit(0, 0), WithSearchRateLimit(0))
+	defer s.Close()
+	d1 := s.Create(Deals, map[string]string{"dealname": "A"})
+	s.Create(Deals, map[string]string{"dealname": "B"})
+	co := s.Create(Companies, map[string]string{"name": "C"})
+	co2 := s.Create(Companies, map[string]string{"name": "D"})
+	ct := s.Create(Contacts, map[string]string{"firstname": "E"})
+	if err := s.Associate(Deals, d1, Companies, co, Primary(Deals), defaultType(Deals, Companies)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Associate(Deals, d1, Companies, co2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Associate(Deals, d1, Contacts, ct, AssociationType{Category: "USER_DEFINED", TypeID: 17, Label: "Decision maker"}); err != nil {
+		t.Fatal(err)
+	}
+	_, m := do(t, s, "GET", "/crm/v3/objects/deals?limit=2&associations=companies,contact", "")
+	b, _ := json.Marshal(m["results"].([]any)[0].(map[string]any)["associations"])
+	want := `{"companies":{"results":[{"id":"` + co + `","type":"deal_to_company"},{"id":"` + co + `","type":"deal_to_company_unlabeled"},` +
+		`{"id":"` + co2 + `","type":"deal_to_company_unlabeled"}]},"contacts":{"results":[{"id":"` + ct + `","type":"decision_maker"}]}}`
+	if string(b) != want {
+		t.Errorf("associations = %s\nwant %s", b, want)
+	}
+	if a, ok := m["results"].([]any)[1].(map[string]any)["associations"]; ok {
+		t.Errorf("deal without associations has %v", a)
+	}
+	// From the contact: the reverse, unlabeled default.
+	_, m = do(t, s, "GET", "/crm/v3/objects/contacts?associations=deals", "")
+	if b, _ := json.Marshal(m["results"].([]any)[0].(map[string]any)["associations"]); string(b) != `{"deals":{"results":[{"id":"`+d1+`","type":"contact_to_deal"}]}}` {
+		t.Errorf("contact associations = %s", b)
+	}
+
+	for i := 0; i < InlineAssociationLimit+1; i++ {
+		c := s.Create(Contacts, nil)
+		if err := s.Associate(Deals, d1, Contacts, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, m = do(t, s, "GET", "/crm/v3/objects/deals?limit=1&associations=contacts", "")
+	col := m["results"].([]any)[0].(map[string]any)["associations"].(map[string]any)["contacts"].(map[string]any)
+	next, _ := col["paging"].(map[string]any)["next"].(map[string]any)
+	if n := len(col["results"].([]any)); n != InlineAssociationLimit || next["after"] != "MTAw" ||
+		next["link"] != s.URL+"/crm/v3/objects/deals/"+d1+"/associations/contacts?after=MTAw" {
+		t.Errorf("cut list: %d results, paging %v", n, col["paging"])
+	}
+}

@@ -26,13 +26,10 @@ import (
 // same way and compared with the whole previous period's. The ratios
 // (satisfaction, retention, penetration, response time, cost per client)
 // do not grow with the days: their value so far is their best estimate,
-// and they get no pace.
-
-// paced lists the KPIs that get a pace.
-var paced = map[string]bool{kpi.ClosedWon: true, kpi.NewDeals: true, kpi.TeamContribution: true, kpi.KeyClientGrowth: true}
+// and they get no pace. Which KPIs are paced is kpi.Def.Paced.
 
 // Paced reports whether KPI key gets a pace in the current period.
-func Paced(key string) bool { return paced[key] }
+func Paced(key string) bool { d, ok := kpi.Lookup(key); return ok && d.Paced }
 
 // paceFactor is W / E for period p at now (see above); ok is false when p
 // does not contain now or less than one working day of it has elapsed.
@@ -73,7 +70,7 @@ func WorkingDays(p Period, loc *time.Location, now time.Time) (elapsed, total fl
 
 // pace is the projected value of KPI key for s's figures, v its value.
 func pace(key string, v kpiValue, s *stats, factor float64) *float64 {
-	if !paced[key] || v.value == nil || v.manual {
+	if !Paced(key) || v.value == nil || v.manual {
 		return nil
 	}
 	p := *v.value * factor

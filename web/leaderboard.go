@@ -11,20 +11,6 @@ import (
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
-// shortLabels head the leaderboard's narrow columns; the full label is
-// each column's tooltip.
-var shortLabels = map[string]string{
-	kpi.Satisfaction:     "NPS",
-	kpi.Retention:        "Retention",
-	kpi.KeyClientGrowth:  "Key-client growth",
-	kpi.Penetration:      "Penetration",
-	kpi.ClosedWon:        "Won deals",
-	kpi.ResponseTime:     "Response time",
-	kpi.TeamContribution: "Team tasks",
-	kpi.NewDeals:         "New business",
-	kpi.CostPerClient:    "Cost per client",
-}
-
 // cell is one number with what the page shows beside it.
 type cell struct {
 	Text   string // as people read it: "87.5%", "7 deals"
@@ -152,7 +138,7 @@ func (s *server) leaderboard(w http.ResponseWriter, r *http.Request) {
 	bp.Crumbs = nil
 	for _, key := range kpi.Keys {
 		d := def(key, nil)
-		bp.Columns = append(bp.Columns, column{Key: key, Short: cmp.Or(shortLabels[key], d.Label), Label: d.Label})
+		bp.Columns = append(bp.Columns, column{Key: key, Short: cmp.Or(d.Short, d.Label), Label: d.Label})
 	}
 	prevLabel := p.Previous().Label()
 	rank := 0

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // docsTable reads the table under "## Default targets and weights" in
@@ -64,7 +65,9 @@ func docsTable(t *testing.T, path string) []Def {
 // in any key, label, unit, direction, default target or weight, or order.
 func TestDocsAgree(t *testing.T) {
 	got := docsTable(t, "../../docs/kpis.md")
-	if diff := cmp.Diff(Table, got); diff != "" {
+	// The docs' table has no column for the leaderboard's short heading
+	// or for pacing (its pace section names the paced KPIs in prose).
+	if diff := cmp.Diff(Table, got, cmpopts.IgnoreFields(Def{}, "Short", "Paced")); diff != "" {
 		t.Errorf("docs/kpis.md's default targets and weights disagree with kpi.Table (-code +docs):\n%s", diff)
 	}
 }

@@ -97,13 +97,16 @@ func buildBenchsync(b *testing.B, dir string) string {
 	return bin
 }
 
-// BenchmarkSync runs one --full sync of each connector, as a first sync
-// does, from its fake into SQLite, or into a new schema of the PostgreSQL
-// database $BENCHSYNC_DSN names. The fake enforces the CRM's documented
-// rate limit and answers after 50 ms; it is served by this process, while
-// the sync runs in a child process (sync/internal/benchsync) with the
-// connector at its defaults, so the peak RSS reported, the child's VmHWM,
-// is the sync's alone.
+// BenchmarkSync runs, for each connector, three phases against one
+// warehouse: full (a --full sync, as a first sync does), incr1pct
+// ($CRMKPI_BENCH_RESYNCS incremental syncs, each after 1% of the main
+// records were edited in the fake) and nochange (an incremental sync with
+// nothing edited). It syncs from the fake into SQLite, or into a schema of
+// the PostgreSQL database $BENCHSYNC_DSN names. The fake enforces the CRM's
+// documented rate limit and answers after $CRMKPI_BENCH_LATENCY (50 ms); it
+// is served by this process, while each sync runs in a child process
+// (sync/internal/benchsync) with the connector at its defaults, so the peak
+// RSS reported, the child's VmHWM, is the sync's alone.
 //
 // It reports the throughput beside the bound the rate limit allows:
 // requests/s × the most records one request may bring.

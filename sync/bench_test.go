@@ -18,8 +18,32 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 )
 
-// benchLatency is the fake's delay on every answer, a CRM's usual.
-const benchLatency = 50 * time.Millisecond
+// benchLatency is the fake's delay on every answer: $CRMKPI_BENCH_LATENCY
+// (a time.Duration), default 50 ms, a CRM's usual.
+func benchLatency(b *testing.B) time.Duration {
+	d := 50 * time.Millisecond
+	if v := os.Getenv("CRMKPI_BENCH_LATENCY"); v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d < 0 {
+			b.Fatalf("CRMKPI_BENCH_LATENCY=%q: want a duration such as 50ms", v)
+		}
+	}
+	return d
+}
+
+// benchResyncs is how many incremental syncs, each after another 1% of the
+// main records changed, the incr1pct phase runs per iteration:
+// $CRMKPI_BENCH_RESYNCS, default 1. Its 429s are the total over them all.
+func benchResyncs(b *testing.B) int {
+	n := 1
+	if v := os.Getenv("CRMKPI_BENCH_RESYNCS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("CRMKPI_BENCH_RESYNCS=%q: want a number of at least 1", v)
+		}
+	}
+	return n
+}
 
 // benchRecords is the size of the data set, counted in the connector's
 // main object (HubSpot contacts, amoCRM leads, Bitrix24 deals):
@@ -41,6 +65,10 @@ type benchFake struct {
 	url, token string
 	// counts are the requests the fake saw, by endpoint or method.
 	counts func() map[string]int
+	// change edits every 100th record of the main object through the
+	// fake's own API, as a user in the CRM would, moving its modification
+	// time to now; it returns how many it changed.
+	change func(round int) int
 }
 
 // benchResult is what sync/internal/benchsync prints.
@@ -53,6 +81,8 @@ type benchResult struct {
 	ObjRequests  map[string]int `json:"object_requests"`
 	PeakHeapLive uint64         `json:"peak_heap_live"`
 	PeakRSS      uint64         `json:"peak_rss"`
+	// maxrss is the child's rusage Maxrss, in bytes, read by the parent.
+	maxrss uint64
 }
 
 // buildBenchsync builds the child sync binary into dir.
@@ -67,50 +97,80 @@ func buildBenchsync(b *testing.B, dir string) string {
 	return bin
 }
 
-// BenchmarkSync runs one --full sync of each connector, as a first sync
-// does, from its fake into SQLite, or into a new schema of the PostgreSQL
-// database $BENCHSYNC_DSN names. The fake enforces the CRM's documented
-// rate limit and answers after 50 ms; it is served by this process, while
-// the sync runs in a child process (sync/internal/benchsync) with the
-// connector at its defaults, so the peak RSS reported, the child's VmHWM,
-// is the sync's alone.
+// BenchmarkSync runs, for each connector, three phases against one
+// warehouse: full (a --full sync, as a first sync does), incr1pct
+// ($CRMKPI_BENCH_RESYNCS incremental syncs, each after 1% of the main
+// records were edited in the fake) and nochange (an incremental sync with
+// nothing edited). It syncs from the fake into SQLite, or into a schema of
+// the PostgreSQL database $BENCHSYNC_DSN names. The fake enforces the CRM's
+// documented rate limit and answers after $CRMKPI_BENCH_LATENCY (50 ms); it
+// is served by this process, while each sync runs in a child process
+// (sync/internal/benchsync) with the connector at its defaults, so the peak
+// RSS reported, the child's VmHWM, is the sync's alone.
 //
 // It reports the throughput beside the bound the rate limit allows:
 // requests/s × the most records one request may bring.
 func BenchmarkSync(b *testing.B) {
-	n := benchRecords(b)
+	n, lat, resyncs := benchRecords(b), benchLatency(b), benchResyncs(b)
 	bin := buildBenchsync(b, b.TempDir())
 	cases := []struct {
 		name string
 		// bound is the documented requests/s × records per request.
 		bound float64
-		setup func(b *testing.B) benchFake
+		// settle is how long the fake's rate-limit window takes to
+		// forget a sync: a re-sync starts a new process whose limiter
+		// starts empty, as a scheduled one minutes later would find it.
+		settle time.Duration
+		setup  func(b *testing.B) benchFake
 	}{
-		{"hubspot", 10 * 100, func(b *testing.B) benchFake {
+		{"hubspot", 10 * 100, 10 * time.Second, func(b *testing.B) benchFake {
 			// 100 requests per rolling 10 s (the fake's default windows,
 			// search 5/s); list pages of 100.
 			const token = "pat-na1-11111111-2222-3333-4444-555555555555"
-			srv := hubspottest.NewServer(hubspottest.WithToken(token), hubspottest.WithLatency(benchLatency))
+			srv := hubspottest.NewServer(hubspottest.WithToken(token), hubspottest.WithLatency(lat))
 			b.Cleanup(srv.Close)
 			// n contacts, 10 a company; n/10 deals; n/5 engagements over
 			// the five types.
 			if err := srv.Seed(hubspottest.World{Seed: 1, Companies: max(1, n/10), Contacts: n, Deals: max(1, n/10), Activities: max(1, n/5)}); err != nil {
 				b.Fatal(err)
 			}
-			return benchFake{url: srv.URL, token: token, counts: srv.RequestCounts}
+			return benchFake{url: srv.URL, token: token, counts: srv.RequestCounts, change: func(round int) int {
+				k := 0
+				for i, r := range srv.Records("contacts") {
+					if i%100 == 0 {
+						if err := srv.Update("contacts", r.ID, map[string]string{"firstname": fmt.Sprintf("Changed %d", round)}); err != nil {
+							b.Fatal(err)
+						}
+						k++
+					}
+				}
+				return k
+			}}
 		}},
-		{"amocrm", 7 * 250, func(b *testing.B) benchFake {
+		{"amocrm", 7 * 250, time.Second, func(b *testing.B) benchFake {
 			// 7 requests/s (the fake's default); list pages of 250.
-			srv := amocrmtest.NewServer(amocrmtest.WithLatency(benchLatency))
+			srv := amocrmtest.NewServer(amocrmtest.WithLatency(lat))
 			b.Cleanup(srv.Close)
 			srv.Seed(amocrmtest.SeedConfig{Users: 8, Companies: n / 10, Contacts: n / 5, Leads: n, Tasks: n / 10,
 				Notes: n / 10, Messages: n / 20, Seed: 1})
-			return benchFake{url: srv.URL, token: srv.Token(), counts: func() map[string]int { return nil }}
+			return benchFake{url: srv.URL, token: srv.Token(), counts: func() map[string]int { return nil }, change: func(round int) int {
+				k := 0
+				for i, o := range srv.Objects(amocrmtest.Leads) {
+					if i%100 == 0 {
+						id, _ := strconv.ParseInt(fmt.Sprint(o["id"]), 10, 64)
+						if !srv.Update(amocrmtest.Leads, id, amocrmtest.Object{"name": fmt.Sprintf("Changed %d", round)}) {
+							b.Fatalf("amocrm: update lead %v", o["id"])
+						}
+						k++
+					}
+				}
+				return k
+			}}
 		}},
-		{"bitrix24", 2 * 2500, func(b *testing.B) benchFake {
+		{"bitrix24", 2 * 2500, 25 * time.Second, func(b *testing.B) benchFake {
 			// The leaky bucket: 2 requests/s, 50 deep (the fake's
 			// default); a batch of 50 list calls brings 2,500 rows.
-			srv := bitrix24test.NewServer(bitrix24test.WithLatency(benchLatency))
+			srv := bitrix24test.NewServer(bitrix24test.WithLatency(lat))
 			b.Cleanup(srv.Close)
 			// n deals and n activities; n/10 companies and contacts.
 			srv.SeedUniform(n/10, n/10, n, n)
@@ -124,6 +184,18 @@ func BenchmarkSync(b *testing.B) {
 					}
 				}
 				return m
+			}, change: func(round int) int {
+				k := 0
+				for i, r := range srv.All(bitrix24test.Deals) {
+					if i%100 == 0 {
+						id := fmt.Sprint(r["ID"])
+						if !srv.Update(bitrix24test.Deals, id, bitrix24test.Record{"TITLE": fmt.Sprintf("Changed %d", round)}) {
+							b.Fatalf("bitrix24: update deal %s", id)
+						}
+						k++
+					}
+				}
+				return k
 			}}
 		}},
 	}
@@ -131,13 +203,24 @@ func BenchmarkSync(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			fake := tc.setup(b)
 			dir := b.TempDir()
-			var recs, i int
-			var reqs, limited int64
-			var secs, peakRSS, maxrssKiB, peakHeap float64
-			for b.Loop() {
-				i++
-				cmd := exec.CommandContext(context.Background(), bin, "-connector", tc.name, "-url", fake.url,
-					"-db", filepath.Join(dir, fmt.Sprintf("crmkpi%d.db", i)))
+			// The phases share one warehouse: the full load's, whose
+			// cursors the incremental syncs then start from.
+			db := filepath.Join(dir, "crmkpi.db")
+			schema := fmt.Sprintf("benchsync_%d_%s", os.Getpid(), tc.name)
+			sync := func(b *testing.B, full, drop bool) benchResult {
+				if full {
+					os.Remove(db)
+				} else {
+					time.Sleep(tc.settle)
+				}
+				args := []string{"-connector", tc.name, "-url", fake.url, "-db", db, "-full=" + strconv.FormatBool(full)}
+				if os.Getenv("BENCHSYNC_DSN") != "" {
+					args = append(args, "-schema", schema)
+					if drop {
+						args = append(args, "-drop")
+					}
+				}
+				cmd := exec.CommandContext(context.Background(), bin, args...)
 				cmd.Env = append(os.Environ(), "BENCHSYNC_TOKEN="+fake.token)
 				var stdout, stderr bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -151,28 +234,68 @@ func BenchmarkSync(b *testing.B) {
 				// The child's own peak (VmHWM). Maxrss (KiB on Linux) is
 				// kept to show it is not the child's: it is never below this
 				// process's own peak RSS at the start (see benchsync).
-				peakRSS = max(peakRSS, float64(res.PeakRSS))
-				maxrssKiB = max(maxrssKiB, float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss))
-				peakHeap = max(peakHeap, float64(res.PeakHeapLive))
-				recs += res.Records
-				reqs += res.Requests
-				limited += res.RateLimited
-				secs += res.Seconds
-				b.Logf("%s: %d records %v in %.1f s; requests by object %v; by endpoint %v", tc.name, res.Records, res.Objects, res.Seconds, res.ObjRequests, fake.counts())
+				res.maxrss = uint64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
+				return res
 			}
-			perSec := float64(recs) / secs
-			b.ReportMetric(perSec, "records/s")
-			b.ReportMetric(float64(recs)/float64(b.N), "records/op")
-			b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
-			b.ReportMetric(float64(recs)/float64(max(reqs, 1)), "records/request")
-			b.ReportMetric(float64(limited), "429s")
-			b.ReportMetric(float64(reqs)/secs, "requests/s")
-			b.ReportMetric(tc.bound, "bound-records/s")
-			b.ReportMetric(100*perSec/tc.bound, "%bound")
-			b.ReportMetric(peakRSS/(1<<20), "peak-RSS-MiB")
-			b.ReportMetric(maxrssKiB/1024, "rusage-maxrss-MiB")
-			b.ReportMetric(peakHeap/(1<<20), "peak-live-heap-MiB")
-			b.ReportMetric(0, "ns/op")
+			round := 0
+			phases := []struct {
+				name string
+				run  func(b *testing.B) []benchResult
+			}{
+				// A first sync: everything, --full.
+				{"full", func(b *testing.B) []benchResult { return []benchResult{sync(b, true, false)} }},
+				// A scheduled re-sync after 1% of the main records
+				// changed, $CRMKPI_BENCH_RESYNCS times in a row.
+				{"incr1pct", func(b *testing.B) []benchResult {
+					var out []benchResult
+					for range resyncs {
+						round++
+						k := fake.change(round)
+						res := sync(b, false, false)
+						b.Logf("%s: changed %d records", tc.name, k)
+						out = append(out, res)
+					}
+					return out
+				}},
+				// A re-sync with nothing changed: the floor of a run.
+				{"nochange", func(b *testing.B) []benchResult { return []benchResult{sync(b, false, true)} }},
+			}
+			for _, ph := range phases {
+				b.Run(ph.name, func(b *testing.B) {
+					var recs, syncs int
+					var reqs, limited int64
+					var secs, peakRSS, maxrss, peakHeap float64
+					for b.Loop() {
+						for _, res := range ph.run(b) {
+							syncs++
+							peakRSS = max(peakRSS, float64(res.PeakRSS))
+							maxrss = max(maxrss, float64(res.maxrss))
+							peakHeap = max(peakHeap, float64(res.PeakHeapLive))
+							recs += res.Records
+							reqs += res.Requests
+							limited += res.RateLimited
+							secs += res.Seconds
+							b.Logf("%s %s: %d records %v in %.1f s, %d requests, %d × 429; requests by object %v; by endpoint (cumulative) %v",
+								tc.name, ph.name, res.Records, res.Objects, res.Seconds, res.Requests, res.RateLimited, res.ObjRequests, fake.counts())
+						}
+					}
+					perSec := float64(recs) / secs
+					b.ReportMetric(perSec, "records/s")
+					b.ReportMetric(float64(recs)/float64(syncs), "records/op")
+					b.ReportMetric(float64(reqs)/float64(syncs), "requests/op")
+					b.ReportMetric(float64(recs)/float64(max(reqs, 1)), "records/request")
+					b.ReportMetric(float64(limited), "429s")
+					b.ReportMetric(float64(syncs), "syncs")
+					b.ReportMetric(float64(reqs)/secs, "requests/s")
+					b.ReportMetric(secs/float64(syncs), "s/sync")
+					b.ReportMetric(tc.bound, "bound-records/s")
+					b.ReportMetric(100*perSec/tc.bound, "%bound")
+					b.ReportMetric(peakRSS/(1<<20), "peak-RSS-MiB")
+					b.ReportMetric(maxrss/(1<<20), "rusage-maxrss-MiB")
+					b.ReportMetric(peakHeap/(1<<20), "peak-live-heap-MiB")
+					b.ReportMetric(0, "ns/op")
+				})
+			}
 		})
 	}
 }

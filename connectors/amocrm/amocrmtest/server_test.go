@@ -3,6 +3,7 @@ package amocrmtest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -55,6 +56,18 @@ func TestWireShapes(t *testing.T) {
 	}
 	if code, _, b := get(t, s, "/api/v4/leads?limit=251", tok); code != 422 || !bytes.Contains(b, []byte("Limit 250 per page")) {
 		t.Errorf("limit 251 = %d %s", code, b)
+	}
+	// The documented maxima (reference/amocrm.md §3): 250 for tasks and
+	// notes, 100 for events.
+	for path, max := range map[string]int{"/api/v4/tasks": 250, "/api/v4/leads/notes": 250,
+		"/api/v4/contacts/notes": 250, "/api/v4/companies/notes": 250, "/api/v4/events": 100} {
+		want := []byte(fmt.Sprintf("Limit %d per page", max))
+		if code, _, b := get(t, s, fmt.Sprintf("%s?limit=%d", path, max+1), tok); code != 422 || !bytes.Contains(b, want) {
+			t.Errorf("%s limit %d = %d %s", path, max+1, code, b)
+		}
+		if code, _, b := get(t, s, fmt.Sprintf("%s?limit=%d", path, max), tok); code != 200 && code != 204 {
+			t.Errorf("%s limit %d = %d %s", path, max, code, b)
+		}
 	}
 	if code, h, b := get(t, s, "/api/v4/leads", "wrong"); code != 401 || h.Get("Content-Type") != "application/problem+json" || !bytes.Contains(b, []byte(`"status":401`)) {
 		t.Errorf("bad token = %d %s", code, b)

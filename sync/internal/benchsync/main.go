@@ -1,4 +1,5 @@
-// Command benchsync runs one --full sync of one connector into a SQLite
+// Command benchsync runs one sync of one connector (--full unless -full=false,
+// then incremental from the cursors the warehouse holds) into a SQLite
 // warehouse and prints what it cost as JSON on stdout. BenchmarkSync builds
 // and starts it as a child process against the fakes it serves, so that the
 // peak RSS the benchmark reads from the child's rusage is the sync's alone,
@@ -6,11 +7,13 @@
 //
 // Usage:
 //
-//	benchsync -connector hubspot|amocrm|bitrix24 -url URL -db FILE
+//	benchsync -connector hubspot|amocrm|bitrix24 -url URL -db FILE [-full=false] [-schema S [-drop]]
 //
 // $BENCHSYNC_DSN, when set to a postgres:// URL, replaces the SQLite file:
 // the sync then writes into a new schema of that database, dropped at the
-// end, so the child's RSS is the sync's without the database engine.
+// end, so the child's RSS is the sync's without the database engine. With
+// -schema the schema is named, created only if missing and dropped only
+// with -drop, so that an incremental run can follow the full one in it.
 //
 // $BENCHSYNC_HEAPPROFILE names a file for a heap profile taken when the
 // sync ends. The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
@@ -101,6 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	kind := fs.String("connector", "", "hubspot, amocrm or bitrix24")
 	baseURL := fs.String("url", "", "the fake's base URL (Bitrix24: webhook URL)")
 	db := fs.String("db", "", "SQLite file")
+	full := fs.Bool("full", true, "a --full sync; false: incremental from the stored cursors")
+	schemaName := fs.String("schema", "", "PostgreSQL: the schema to use, kept unless -drop")
+	dropSchema := fs.Bool("drop", false, "PostgreSQL: drop the -schema at the end")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -125,12 +131,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dsn, schema := "sqlite:"+*db, ""
 	if v := os.Getenv("BENCHSYNC_DSN"); v != "" {
 		dsn, schema = v, fmt.Sprintf("benchsync_%d", os.Getpid())
+		keep := false
+		if *schemaName != "" {
+			schema, keep = *schemaName, !*dropSchema
+		}
 		drop, err := createSchema(ctx, dsn, schema)
 		if err != nil {
 			fmt.Fprintln(stderr, "benchsync:", err)
 			return 1
 		}
-		defer drop()
+		if !keep {
+			defer drop()
+		}
 	}
 	s, err := warehouse.OpenSchema(ctx, dsn, schema)
 	if err != nil {
@@ -146,7 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sctx, stop := context.WithCancel(ctx)
 	heap := peakHeap(sctx)
 	start := time.Now()
-	sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: true}})
+	sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: *full}})
 	stop()
 	if err == nil {
 		err = sum.Err()
@@ -185,14 +197,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// createSchema creates schema in the PostgreSQL database of dsn and returns
-// a func that drops it.
+// createSchema creates schema, unless it exists, in the PostgreSQL database
+// of dsn and returns a func that drops it.
 func createSchema(ctx context.Context, dsn, schema string) (drop func(), err error) {
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}

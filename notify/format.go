@@ -2,10 +2,10 @@ package notify
 
 import (
 	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/crmkpi/crmkpi/human"
 	"github.com/crmkpi/crmkpi/scoring"
 )
 
@@ -126,32 +126,8 @@ func statusWord(status string) string {
 	return "no data"
 }
 
-// number formats v with the given decimals and thousands separators:
-// 1234567.891, 1 → "1,234,567.9". Negative zero prints as zero.
-func number(v float64, decimals int) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "n/a"
-	}
-	s := strconv.FormatFloat(v, 'f', decimals, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	out := b.String()
-	if frac != "" {
-		out += "." + frac
-	}
-	if neg && strings.Trim(out, "0.,") != "" {
-		out = "-" + out
-	}
-	return out
-}
+// number is human.Number: the web pages and Slack write numbers alike.
+var number = human.Number
 
 // signed is number with an explicit "+" for positive values, for differences.
 func signed(v float64, decimals int) string {

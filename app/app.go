@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/config"
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -31,7 +31,7 @@ type Env struct {
 	// Redactor hides the config's secrets in what leaves the process:
 	// logs, the sync summary, sync_runs.error. LoadConfig teaches it the
 	// config's secrets; nil means one that knows only the secret shapes.
-	Redactor *connectors.Redactor
+	Redactor *redact.Redactor
 	// Stderr receives what people read beside a command's output: the
 	// sync summary, warnings, Slack's delivery report. nil discards.
 	Stderr io.Writer
@@ -81,7 +81,7 @@ func ConfigPath(flagValue string, lookup func(string) (string, bool)) string {
 // LoadConfig reads the config file at path, expanding ${VAR} with lookup,
 // and teaches r (when not nil) every secret in it. Every error is a
 // *ConfigError.
-func LoadConfig(path string, lookup func(string) (string, bool), r *connectors.Redactor) (*config.Config, error) {
+func LoadConfig(path string, lookup func(string) (string, bool), r *redact.Redactor) (*config.Config, error) {
 	cfg, err := config.LoadWithEnv(path, lookup)
 	var list config.ErrorList
 	switch {
@@ -120,7 +120,7 @@ func Open(ctx context.Context, cfg *config.Config, env Env) (*App, error) {
 		return nil, err
 	}
 	if env.Redactor == nil {
-		env.Redactor = connectors.NewRedactor()
+		env.Redactor = redact.New()
 	}
 	return &App{Env: env, Config: cfg, Store: s}, nil
 }
@@ -142,11 +142,11 @@ func (e *Env) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (e *Env) redactor() *connectors.Redactor {
+func (e *Env) redactor() *redact.Redactor {
 	if e.Redactor != nil {
 		return e.Redactor
 	}
-	return connectors.NewRedactor()
+	return redact.New()
 }
 
 func (e *Env) stderr() io.Writer {

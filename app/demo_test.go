@@ -16,9 +16,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/demo"
 	"github.com/crmkpi/crmkpi/notify"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
@@ -49,7 +49,7 @@ type demoRun struct {
 func runDemo(t testing.TB, o DemoOptions, vars map[string]string) (demoRun, error) {
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	var out, errOut bytes.Buffer
-	r := connectors.NewRedactor()
+	r := redact.New()
 	env := Env{Logger: NewLogger(&errOut, false, LogLevel(""), r), Redactor: r, Stderr: &errOut}
 	o.Lookup, o.Stdout = lookup, &out
 	res, err := Demo(context.Background(), env, o)
@@ -98,7 +98,7 @@ type scored struct {
 
 func scoreConfig(t *testing.T, cfgPath, spec string, lookup func(string) (string, bool)) scored {
 	t.Helper()
-	r := connectors.NewRedactor()
+	r := redact.New()
 	cfg, err := LoadConfig(cfgPath, lookup, r)
 	if err != nil {
 		t.Fatal(err)
@@ -619,7 +619,7 @@ func TestNotifyDryRunIsWhatNotifyPosts(t *testing.T) {
 		t.Fatal("the demo's config has no direct_messages: false to replace")
 	}
 	cfgPath := writeFile(t, t.TempDir(), "crmkpi.yaml", cfg)
-	r := connectors.NewRedactor()
+	r := redact.New()
 	c, err := LoadConfig(cfgPath, d.lookup, r)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/crmkpi/crmkpi/config"
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
@@ -62,6 +62,6 @@ func testApp(t *testing.T, s *warehouse.Store, yaml string) (*App, *syncBuffer) 
 		t.Fatal(err)
 	}
 	stderr := &syncBuffer{}
-	r := connectors.NewRedactor(configSecrets(cfg)...)
+	r := redact.New(configSecrets(cfg)...)
 	return &App{Config: cfg, Store: s, Env: Env{Logger: NewLogger(stderr, false, LogLevel(""), r), Redactor: r, Stderr: stderr}}, stderr
 }

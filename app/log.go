@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 )
 
 // LogLevel reads $CRMKPI_LOG_LEVEL: debug, info (the default, also for
@@ -23,7 +23,7 @@ func LogLevel(v string) slog.Level {
 // NewLogger builds the process's one logger, writing to w at level: text
 // for a terminal (text set), JSON lines otherwise. Everything it writes
 // passes r first, so no secret of the config reaches a log line.
-func NewLogger(w io.Writer, text bool, level slog.Level, r *connectors.Redactor) *slog.Logger {
+func NewLogger(w io.Writer, text bool, level slog.Level, r *redact.Redactor) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if text {
 		return slog.New(redactHandler{next: slog.NewTextHandler(w, opts), r: r})

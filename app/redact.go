@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/crmkpi/crmkpi/config"
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -69,7 +69,7 @@ func configSecrets(cfg *config.Config) []string {
 // Stringer attribute of the records it passes on.
 type redactHandler struct {
 	next slog.Handler
-	r    *connectors.Redactor
+	r    *redact.Redactor
 }
 
 func (h redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
@@ -122,7 +122,7 @@ func (h redactHandler) attr(a slog.Attr) slog.Attr {
 // line per call, and a secret never spans lines.
 type redactWriter struct {
 	w io.Writer
-	r *connectors.Redactor
+	r *redact.Redactor
 }
 
 func (w redactWriter) Write(p []byte) (int, error) {
@@ -136,7 +136,7 @@ func (w redactWriter) Write(p []byte) (int, error) {
 // redacted before it is stored.
 type redactedRuns struct {
 	*warehouse.Store
-	r *connectors.Redactor
+	r *redact.Redactor
 }
 
 func (s redactedRuns) FinishRun(ctx context.Context, id int64, finished time.Time, status string, records int, errText string) error {

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/config"
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 )
 
 func TestConfigSecrets(t *testing.T) {
@@ -50,7 +50,7 @@ notify:
 // string, error, Stringer and grouped attributes, and With attributes.
 func TestRedactHandler(t *testing.T) {
 	var buf bytes.Buffer
-	r := connectors.NewRedactor("hs-token-0123456789")
+	r := redact.New("hs-token-0123456789")
 	log := slog.New(redactHandler{next: slog.NewTextHandler(&buf, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {

@@ -21,6 +21,7 @@ import (
 	"github.com/crmkpi/crmkpi/config"
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
@@ -160,7 +161,7 @@ type serving struct {
 func serve(t *testing.T, path string) *serving {
 	t.Helper()
 	logs := &syncBuffer{}
-	r := connectors.NewRedactor()
+	r := redact.New()
 	cfg, err := LoadConfig(path, func(string) (string, bool) { return "", false }, r)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/crmkpi/crmkpi/redact"
 )
 
 // ClientOptions configure a Client. Only Connector is required; zero
@@ -121,7 +123,7 @@ type Client struct {
 	rate Limiter // nil when RateLimit is 0
 	log  *slog.Logger
 
-	redactor *Redactor
+	redactor *redact.Redactor
 
 	requests, retries, rateLimited, serverError atomic.Int64
 }
@@ -137,7 +139,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.MaxRetries < 0 {
 		opts.MaxRetries = 0
 	}
-	c := &Client{opts: opts, log: opts.Logger, redactor: NewRedactor(opts.Secrets...)}
+	c := &Client{opts: opts, log: opts.Logger, redactor: redact.New(opts.Secrets...)}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -51,9 +51,9 @@ type Alerter struct {
 	Client   *slack.Client
 	Channel  string
 	Outbox   Outbox
-	Redactor *connectors.Redactor // nil hides credential shapes only
-	Logger   *slog.Logger         // nil discards
-	Now      func() time.Time     // nil is time.Now
+	Redactor *redact.Redactor // nil hides credential shapes only
+	Logger   *slog.Logger     // nil discards
+	Now      func() time.Time // nil is time.Now
 
 	mu gosync.Mutex
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
 
@@ -35,7 +35,7 @@ func TestAlerterTransitions(t *testing.T) {
 	}
 	newAlerter := func(s *warehouse.Store) *Alerter {
 		return &Alerter{Client: NewClient(testToken, fs.GetAPIURL()), Channel: "C0ALERTS", Outbox: s,
-			Redactor: connectors.NewRedactor(hsToken),
+			Redactor: redact.New(hsToken),
 			Now:      func() time.Time { return time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) }}
 	}
 	ok := func(c string) AlertState { return AlertState{Connector: c, State: AlertOK} }

@@ -17,7 +17,7 @@ import (
 	_ "modernc.org/sqlite" // embedded SQLite driver for the warehouse
 
 	"github.com/crmkpi/crmkpi/app"
-	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/redact"
 
 	// Time zones work in images without zoneinfo (distroless, scratch).
 	_ "time/tzdata"
@@ -136,7 +136,7 @@ type env struct {
 	lookup         func(string) (string, bool)
 	// redactor hides secrets in what the process prints, logs and keeps;
 	// loadConfig teaches it the config's secrets.
-	redactor *connectors.Redactor
+	redactor *redact.Redactor
 }
 
 func (e *env) getenv(k string) string {
@@ -170,7 +170,7 @@ func commands() []command {
 
 // newEnv is the environment of one run of the command.
 func newEnv(stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) *env {
-	return &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, redactor: connectors.NewRedactor()}
+	return &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, redactor: redact.New()}
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {

@@ -1,4 +1,4 @@
-package connectors
+package redact
 
 import (
 	"crypto/sha256"
@@ -44,14 +44,14 @@ func TestRedactShapes(t *testing.T) {
 		{"/rest/1/[REDACTED]/x", "/rest/1/[REDACTED]/x"},
 	}
 	for _, tt := range tests {
-		if got := RedactShapes(tt.in); got != tt.want {
-			t.Errorf("RedactShapes(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		if got := Shapes(tt.in); got != tt.want {
+			t.Errorf("Shapes(%q)\n = %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestRedactKnownSecrets(t *testing.T) {
-	r := NewRedactor("pat-eu1-7c3a9f12-4b6e-4d21-9a8f-1e2d3c4b5a69", "https://acme.bitrix24.ru/rest/17/k7p2x9q4m1v8z3w6/",
+	r := New("pat-eu1-7c3a9f12-4b6e-4d21-9a8f-1e2d3c4b5a69", "https://acme.bitrix24.ru/rest/17/k7p2x9q4m1v8z3w6/",
 		"postgres://crm:hunter2hunter2@db/kpi", "a/b+c d")
 	tests := []struct{ in, want string }{
 		{"token pat-eu1-7c3a9f12-4b6e-4d21-9a8f-1e2d3c4b5a69 refused", "token [REDACTED] refused"},
@@ -78,7 +78,7 @@ func TestRedactKnownSecrets(t *testing.T) {
 }
 
 func TestCut(t *testing.T) {
-	r := NewRedactor()
+	r := New()
 	tests := []struct {
 		in   string
 		n    int
@@ -144,26 +144,6 @@ func echoes(s string) map[string]string {
 	}
 }
 
-// windows is every 8-byte piece of s.
-func windows(s string) map[string]bool {
-	w := map[string]bool{}
-	for i := 0; i+minFragment <= len(s); i++ {
-		w[s[i:i+minFragment]] = true
-	}
-	return w
-}
-
-// leaked returns the first 8-byte piece of the secret whose windows are w
-// found in out, or "".
-func leaked(out string, w map[string]bool) string {
-	for i := 0; i+minFragment <= len(out); i++ {
-		if w[out[i:i+minFragment]] {
-			return out[i : i+minFragment]
-		}
-	}
-	return ""
-}
-
 // TestRedactEchoCutEverywhere cuts every echo of every real-looking secret
 // at every offset, as a proxy that truncates its echo does, and also moves
 // the secret across the Snippet's own cut at every position. No 8-byte
@@ -171,13 +151,12 @@ func leaked(out string, w map[string]bool) string {
 // or only its shape.
 func TestRedactEchoCutEverywhere(t *testing.T) {
 	for name, secret := range realSecrets() {
-		w := windows(secret)
-		known := NewRedactor(secret)
-		shapesOnly := NewRedactor()
+		known := New(secret)
+		shapesOnly := New()
 		for form, body := range echoes(secret) {
 			check := func(how string, out string) {
 				t.Helper()
-				if p := leaked(out, w); p != "" {
+				if p := Leak(out, secret); p != "" {
 					t.Fatalf("%s in %s, %s: piece %q survives in %q", name, form, how, p, out)
 				}
 				if !utf8.ValidString(out) {
@@ -188,25 +167,25 @@ func TestRedactEchoCutEverywhere(t *testing.T) {
 				cut := body[:k]
 				check("known, proxy cut", known.Redact(cut))
 				check("shape, proxy cut", shapesOnly.Redact(cut))
-				check("known, proxy cut, snippet", known.Cut(cut, snippetLen))
-				check("shape, proxy cut, snippet", shapesOnly.Cut(cut, snippetLen))
+				check("known, proxy cut, snippet", known.Cut(cut, cutLen))
+				check("shape, proxy cut, snippet", shapesOnly.Cut(cut, cutLen))
 			}
 			at := strings.Index(body, secret)
 			for k := 0; k <= len(secret)+1; k++ {
 				// Put the secret's k-th byte at the snippet's limit.
-				pad := snippetLen - at - k
+				pad := cutLen - at - k
 				if pad < 0 {
 					continue
 				}
 				long := strings.Repeat("a ", pad/2) + strings.Repeat(" ", pad%2) + body
-				check("known, snippet cut", known.Cut(long, snippetLen))
-				check("shape, snippet cut", shapesOnly.Cut(long, snippetLen))
+				check("known, snippet cut", known.Cut(long, cutLen))
+				check("shape, snippet cut", shapesOnly.Cut(long, cutLen))
 			}
 		}
 		// Said bare, with no key or shape, only a known secret is found.
 		bare := "upstream said " + secret + " is not valid here"
 		for k := 0; k <= len(bare); k++ {
-			if out := known.Cut(bare[:k], snippetLen); leaked(out, w) != "" {
+			if out := known.Cut(bare[:k], cutLen); Leak(out, secret) != "" {
 				t.Fatalf("%s said bare, cut at %d: %q", name, k, out)
 			}
 		}
@@ -231,19 +210,18 @@ func FuzzRedact(f *testing.F) {
 			sec[i] = alphabet[int(c)%len(alphabet)]
 		}
 		secret := string(sec)
-		w := windows(secret)
-		r := NewRedactor(secret)
+		r := New(secret)
 		body := prefix + secret + suffix
 		if cut < 0 {
 			cut = -cut
 		}
 		k := cut % (len(body) + 1)
-		if out := r.Redact(body[:k]); leaked(out, w) != "" {
+		if out := r.Redact(body[:k]); Leak(out, secret) != "" {
 			t.Fatalf("Redact(%q) = %q: a piece of %q survives", body[:k], out, secret)
 		}
 		limit := int(n) % 1024
 		out := r.Cut(body, limit)
-		if p := leaked(out, w); p != "" {
+		if p := Leak(out, secret); p != "" {
 			t.Fatalf("Cut(%q, %d) = %q: piece %q of %q survives", body, limit, out, p, secret)
 		}
 		if !utf8.ValidString(out) {
@@ -253,4 +231,23 @@ func FuzzRedact(f *testing.F) {
 			t.Fatalf("Cut(%q, %d) = %q: longer than the limit", body, limit, out)
 		}
 	})
+}
+
+// cutLen is the length connectors cut error bodies to.
+const cutLen = 300
+
+func TestLeak(t *testing.T) {
+	const secret = "k7p2x9q4m1v8z3w6" // 16 bytes: 9 pieces of 8
+	for _, tt := range []struct{ out, secret, want string }{
+		{"nothing here", secret, ""},
+		{"cut at x9q4m1v8 and more", secret, "x9q4m1v8"},
+		{"k7p2x9q", secret, ""}, // 7 bytes: shorter than any hidden piece
+		{"prefix " + secret, secret, "k7p2x9q4"},
+		{"pw=abc1 end", "abc1", "abc1"}, // a short secret counts whole
+		{"anything", "", ""},
+	} {
+		if got := Leak(tt.out, tt.secret); got != tt.want {
+			t.Errorf("Leak(%q, %q) = %q, want %q", tt.out, tt.secret, got, tt.want)
+		}
+	}
 }

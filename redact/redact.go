@@ -1,4 +1,4 @@
-package connectors
+package redact
 
 import (
 	"net/url"
@@ -33,8 +33,8 @@ type Redactor struct {
 	windows map[string]struct{} // every minFragment-byte window of the opaque secrets
 }
 
-// NewRedactor returns a Redactor that knows secrets.
-func NewRedactor(secrets ...string) *Redactor {
+// New returns a Redactor that knows secrets.
+func New(secrets ...string) *Redactor {
 	r := &Redactor{}
 	r.Add(secrets...)
 	return r
@@ -211,9 +211,9 @@ func (r *Redactor) Redact(s string) string {
 	return r.redactFragments(s)
 }
 
-// RedactShapes hides credential-shaped values only, for text whose
+// Shapes hides credential-shaped values only, for text whose
 // secrets are not known.
-func RedactShapes(s string) string { return redactShapes(s) }
+func Shapes(s string) string { return redactShapes(s) }
 
 func redactShapes(s string) string {
 	for _, sh := range shapes {
@@ -377,4 +377,27 @@ func isTokenByte(c byte) bool {
 		return true
 	}
 	return strings.IndexByte(`-._~+/=%\`, c) >= 0
+}
+
+// Leak returns the first piece of secret, as long as the shortest piece a
+// Redactor hides, that out still holds, or "" when none is left: the
+// check behind "no piece of a token survives", for tests and audits of
+// text that left through a Redactor.
+func Leak(out, secret string) string {
+	if len(secret) < minFragment {
+		if secret != "" && strings.Contains(out, secret) {
+			return secret
+		}
+		return ""
+	}
+	pieces := make(map[string]struct{}, len(secret))
+	for i := 0; i+minFragment <= len(secret); i++ {
+		pieces[secret[i:i+minFragment]] = struct{}{}
+	}
+	for i := 0; i+minFragment <= len(out); i++ {
+		if _, ok := pieces[out[i:i+minFragment]]; ok {
+			return out[i : i+minFragment]
+		}
+	}
+	return ""
 }

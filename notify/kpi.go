@@ -10,8 +10,8 @@ import (
 )
 
 // How a KPI reads for people: its label, unit and direction come from
-// kpi.Table, the one list of KPIs; this file only knows how each unit is
-// written and which details of a KPI are worth a line.
+// kpi.Table, the one list of KPIs, and so do the notes its details make;
+// this file only knows how each unit is written.
 
 // unitFormat writes values of one unit, and differences between two.
 type unitFormat struct {
@@ -58,149 +58,20 @@ var plainFormat = unitFormat{
 	diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
 }
 
-// kpiNote reads the details of one KPI worth showing.
-type kpiNote struct {
-	// note is a short line from the details (win rate, sample size); "" for none.
-	note func(d map[string]any, currency string) string
-	// sample is the sample size for the context line, e.g. "12 NPS answers".
-	sample func(d map[string]any) string
-}
+// details lets kpi.Def's notes read a scorecard KPI's details.
+type details map[string]any
 
-// kpiNotes holds the KPIs whose details are worth a line; a KPI without an
-// entry shows none.
-var kpiNotes = map[string]kpiNote{
-	kpi.Satisfaction: {
-		note: func(d map[string]any, _ string) string {
-			n, ok := detail(d, "answers")
-			if !ok {
-				return ""
-			}
-			s := count(n, "answer", "answers")
-			p, okP := detail(d, "promoters")
-			de, okD := detail(d, "detractors")
-			if okP && okD {
-				s += fmt.Sprintf(" (%s promoters, %s detractors)", number(p, 0), number(de, 0))
-			}
-			return s
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "answers"); ok {
-				return count(n, "NPS answer", "NPS answers")
-			}
-			return ""
-		},
-	},
-	kpi.Retention: {
-		note: func(d map[string]any, _ string) string {
-			a, okA := detail(d, "active_start")
-			r, okR := detail(d, "retained")
-			if !okA || !okR {
-				return ""
-			}
-			return fmt.Sprintf("%s of %s retained", number(r, 0), count(a, "client", "clients"))
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "active_start"); ok {
-				return count(n, "active client", "active clients")
-			}
-			return ""
-		},
-	},
-	kpi.KeyClientGrowth: {
-		note: func(d map[string]any, cur string) string {
-			n, okN := detail(d, "key_clients")
-			r, okR := detail(d, "revenue")
-			p, okP := detail(d, "revenue_previous")
-			switch {
-			case okN && okR && okP:
-				return fmt.Sprintf("%s: %s vs %s", count(n, "key client", "key clients"), money(r, cur), money(p, cur))
-			case okN:
-				return count(n, "key client", "key clients")
-			}
-			return ""
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "key_clients"); ok {
-				return count(n, "key client", "key clients")
-			}
-			return ""
-		},
-	},
-	kpi.Penetration: {
-		note: func(d map[string]any, cur string) string {
-			e, okE := detail(d, "expansion_revenue")
-			r, okR := detail(d, "revenue")
-			if !okE || !okR {
-				return ""
-			}
-			return fmt.Sprintf("expansion %s of %s", money(e, cur), money(r, cur))
-		},
-	},
-	kpi.ClosedWon: {
-		note: func(d map[string]any, _ string) string {
-			wr, ok := detail(d, "win_rate")
-			if !ok {
-				return ""
-			}
-			s := "win rate " + pct(wr)
-			if l, ok := detail(d, "lost"); ok {
-				s += fmt.Sprintf(" (%s lost)", number(l, 0))
-			}
-			return s
-		},
-		sample: func(d map[string]any) string {
-			w, okW := detail(d, "won")
-			l, okL := detail(d, "lost")
-			if okW && okL {
-				return count(w+l, "closed deal", "closed deals")
-			}
-			return ""
-		},
-	},
-	kpi.ResponseTime: {
-		note: func(d map[string]any, _ string) string {
-			n, ok := detail(d, "inbound")
-			if !ok {
-				return ""
-			}
-			s := count(n, "inbound", "inbound")
-			if u, ok := detail(d, "unanswered"); ok && u > 0 {
-				s += fmt.Sprintf(", %s unanswered", number(u, 0))
-			}
-			return s
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "inbound"); ok {
-				return count(n, "inbound message", "inbound messages")
-			}
-			return ""
-		},
-	},
-	kpi.TeamContribution: {
-		note: func(d map[string]any, _ string) string {
-			if truthy(d, "manual") {
-				return "entered by hand"
-			}
-			return ""
-		},
-	},
-	kpi.CostPerClient: {
-		note: func(d map[string]any, cur string) string {
-			c, okC := detail(d, "cost")
-			n, okN := detail(d, "clients")
-			if !okC || !okN {
-				return ""
-			}
-			return fmt.Sprintf("%s over %s", money(c, cur), count(n, "client", "clients"))
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "clients"); ok {
-				return count(n, "client served", "clients served")
-			}
-			return ""
-		},
-	},
-}
+func (d details) Number(key string) (float64, bool) { return detail(d, key) }
+func (d details) Flag(key string) bool              { return truthy(d, key) }
+
+// writer writes the numbers of kpi.Def's notes as the rest of Slack and the
+// terminal table write theirs.
+type writer struct{ currency string }
+
+func (writer) Count(n float64, one, many string) string { return count(n, one, many) }
+func (writer) Number(v float64, decimals int) string    { return number(v, decimals) }
+func (w writer) Money(v float64) string                 { return money(v, w.currency) }
+func (writer) Percent(v float64) string                 { return pct(v) }
 
 // kpiLabel is the label of KPI key.
 func kpiLabel(key string) string {
@@ -294,8 +165,8 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 			v.Trend = trendArrow(d) + " " + f.diff(d, currency)
 		}
 	}
-	if n := kpiNotes[key].note; n != nil && k.Details != nil {
-		v.Note = n(k.Details, currency)
+	if def.Note != nil && k.Details != nil {
+		v.Note = def.Note(details(k.Details), writer{currency})
 	}
 	if valid(k.Pace) && valid(k.Value) {
 		v.Pace = paceText(def, *k.Value, k.Target, *k.Pace, currency)
@@ -319,11 +190,12 @@ func paceText(def kpi.Def, value, target, pace float64, currency string) string 
 func samples(sc scoring.Scorecard) []string {
 	var out []string
 	for _, key := range kpi.Keys {
-		sample, k := kpiNotes[key].sample, sc.KPIs[key]
-		if sample == nil || k == nil || k.Details == nil {
+		def, _ := kpi.Lookup(key)
+		k := sc.KPIs[key]
+		if def.Sample == nil || k == nil || k.Details == nil {
 			continue
 		}
-		if s := sample(k.Details); s != "" {
+		if s := def.Sample(details(k.Details), writer{}); s != "" {
 			out = append(out, s)
 		}
 	}

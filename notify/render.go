@@ -413,7 +413,7 @@ func totalsOf(managers []scoring.Scorecard) teamTotals {
 				t.won += *k.Value
 				t.hasWon = true
 			}
-			if v, ok := detail(k.Details, "revenue"); ok {
+			if v, ok := detail(k.Details, kpi.DetailRevenue); ok {
 				t.revenue += v
 				t.hasRevenue = true
 			}
@@ -423,8 +423,8 @@ func totalsOf(managers []scoring.Scorecard) teamTotals {
 			t.hasNew = true
 		}
 		if k := sc.KPIs[kpi.Retention]; k != nil {
-			a, okA := detail(k.Details, "active_start")
-			r, okR := detail(k.Details, "retained")
+			a, okA := detail(k.Details, kpi.DetailActiveStart)
+			r, okR := detail(k.Details, kpi.DetailRetained)
 			if okA && okR {
 				t.activeStart += a
 				t.retained += r

@@ -120,15 +120,15 @@ var Table = []Def{
 	// An NPS of 50 is a good B2B account book; most sit at 30-40.
 	{Key: Satisfaction, Short: "NPS", Label: "Customer satisfaction", Unit: UnitNPS, Target: 50, Weight: 10,
 		Details: []string{DetailAnswers, DetailPromoters, DetailDetractors},
-		Note:    satisfactionNote, Sample: satisfactionSample, FigureLabel: "Answer (0-10)"},
+		Note:    satisfactionNote, Sample: sampleOf(DetailAnswers, "NPS answer", "NPS answers"), FigureLabel: "Answer (0-10)"},
 	// Keeping nine of ten paying clients over a year.
 	{Key: Retention, Short: "Retention", Label: "Customer retention rate", Unit: UnitPercent, Target: 90, Weight: 15,
 		Details: []string{DetailActiveStart, DetailRetained},
-		Note:    retentionNote, Sample: retentionSample},
+		Note:    retentionNote, Sample: sampleOf(DetailActiveStart, "active client", "active clients")},
 	// 10% more from the key accounts than in the period before.
 	{Key: KeyClientGrowth, Short: "Key-client growth", Label: "Revenue growth from key clients", Unit: UnitPercent, Target: 10, Weight: 10, Paced: true,
 		Details: []string{DetailKeyClients, DetailRevenue, DetailRevenuePrevious},
-		Note:    keyClientGrowthNote, Sample: keyClientGrowthSample},
+		Note:    keyClientGrowthNote, Sample: sampleOf(DetailKeyClients, "key client", "key clients")},
 	// A third of revenue from existing accounts.
 	{Key: Penetration, Short: "Penetration", Label: "Account penetration", Unit: UnitPercent, Target: 30, Weight: 10,
 		Details: []string{DetailRevenue, DetailExpansionRevenue},
@@ -140,7 +140,7 @@ var Table = []Def{
 	// DESIGN.md's example: answer within 4 hours, weight 10.
 	{Key: ResponseTime, Short: "Response time", Label: "Communication effectiveness", Unit: UnitHours, LowerIsBetter: true, Target: 4, Weight: 10,
 		Details: []string{DetailInbound, DetailUnanswered},
-		Note:    responseTimeNote, Sample: responseTimeSample, FigureLabel: "Hours to answer"},
+		Note:    responseTimeNote, Sample: sampleOf(DetailInbound, "inbound message", "inbound messages"), FigureLabel: "Hours to answer"},
 	// Two team-initiative tasks a month; a small weight, it is a soft goal.
 	{Key: TeamContribution, Short: "Team tasks", Label: "Contribution to team initiatives", Unit: UnitTasks, Target: 2, Weight: 5, Paced: true,
 		Details: []string{DetailTasks, DetailManual},
@@ -151,7 +151,7 @@ var Table = []Def{
 	// 2 meetings for 3 clients is about 5,000 RUB.
 	{Key: CostPerClient, Short: "Cost per client", Label: "Cost per client", Unit: UnitCurrency, LowerIsBetter: true, Target: 5000, Weight: 10,
 		Details: []string{DetailCost, DetailClients},
-		Note:    costPerClientNote, Sample: costPerClientSample, FigureLabel: "Cost"},
+		Note:    costPerClientNote, Sample: sampleOf(DetailClients, "client served", "clients served"), FigureLabel: "Cost"},
 }
 
 // Keys lists the keys of Table, in its order.

@@ -2,6 +2,16 @@ package kpi
 
 // The notes and samples of Table: how each KPI's details read for people.
 
+// sampleOf is a Sample that counts detail key: "12 NPS answers".
+func sampleOf(key, one, many string) func(Details, Writer) string {
+	return func(d Details, w Writer) string {
+		if n, ok := d.Number(key); ok {
+			return w.Count(n, one, many)
+		}
+		return ""
+	}
+}
+
 func satisfactionNote(d Details, w Writer) string {
 	n, ok := d.Number(DetailAnswers)
 	if !ok {
@@ -16,13 +26,6 @@ func satisfactionNote(d Details, w Writer) string {
 	return s
 }
 
-func satisfactionSample(d Details, w Writer) string {
-	if n, ok := d.Number(DetailAnswers); ok {
-		return w.Count(n, "NPS answer", "NPS answers")
-	}
-	return ""
-}
-
 func retentionNote(d Details, w Writer) string {
 	a, okA := d.Number(DetailActiveStart)
 	r, okR := d.Number(DetailRetained)
@@ -30,13 +33,6 @@ func retentionNote(d Details, w Writer) string {
 		return ""
 	}
 	return w.Number(r, 0) + " of " + w.Count(a, "client", "clients") + " retained"
-}
-
-func retentionSample(d Details, w Writer) string {
-	if n, ok := d.Number(DetailActiveStart); ok {
-		return w.Count(n, "active client", "active clients")
-	}
-	return ""
 }
 
 func keyClientGrowthNote(d Details, w Writer) string {
@@ -47,13 +43,6 @@ func keyClientGrowthNote(d Details, w Writer) string {
 	case okN && okR && okP:
 		return w.Count(n, "key client", "key clients") + ": " + w.Money(r) + " vs " + w.Money(p)
 	case okN:
-		return w.Count(n, "key client", "key clients")
-	}
-	return ""
-}
-
-func keyClientGrowthSample(d Details, w Writer) string {
-	if n, ok := d.Number(DetailKeyClients); ok {
 		return w.Count(n, "key client", "key clients")
 	}
 	return ""
@@ -101,13 +90,6 @@ func responseTimeNote(d Details, w Writer) string {
 	return s
 }
 
-func responseTimeSample(d Details, w Writer) string {
-	if n, ok := d.Number(DetailInbound); ok {
-		return w.Count(n, "inbound message", "inbound messages")
-	}
-	return ""
-}
-
 func teamContributionNote(d Details, _ Writer) string {
 	if d.Flag(DetailManual) {
 		return "entered by hand"
@@ -122,11 +104,4 @@ func costPerClientNote(d Details, w Writer) string {
 		return ""
 	}
 	return w.Money(c) + " over " + w.Count(n, "client", "clients")
-}
-
-func costPerClientSample(d Details, w Writer) string {
-	if n, ok := d.Number(DetailClients); ok {
-		return w.Count(n, "client served", "clients served")
-	}
-	return ""
 }

@@ -187,15 +187,14 @@ func paceText(def kpi.Def, value, target, pace float64, currency string) string 
 }
 
 // samples lists the sample sizes of a scorecard for its context line.
-func samples(sc scoring.Scorecard) []string {
+func samples(sc scoring.Scorecard, currency string) []string {
 	var out []string
-	for _, key := range kpi.Keys {
-		def, _ := kpi.Lookup(key)
-		k := sc.KPIs[key]
+	for _, def := range kpi.Table {
+		k := sc.KPIs[def.Key]
 		if def.Sample == nil || k == nil || k.Details == nil {
 			continue
 		}
-		if s := def.Sample(details(k.Details), writer{}); s != "" {
+		if s := def.Sample(details(k.Details), writer{currency}); s != "" {
 			out = append(out, s)
 		}
 	}

@@ -128,7 +128,7 @@ func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 	}
 
 	ctx := []slack.MixedElement{mrkdwn(freshness(in))}
-	if s := samples(sc); len(s) > 0 {
+	if s := samples(sc, in.Currency); len(s) > 0 {
 		ctx = append(ctx, mrkdwn("Based on "+strings.Join(s, " · ")))
 	}
 	if !in.Period.Start.IsZero() && !in.Period.End.IsZero() {

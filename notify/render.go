@@ -84,7 +84,7 @@ const (
 
 // ManagerMessage renders one manager's scorecard as a direct message: a
 // header with the name and period, the overall score with its status, trend
-// and sparkline, the nine KPIs, and a context line with data freshness and
+// and sparkline, every KPI, and a context line with data freshness and
 // sample sizes.
 func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 	label := in.label()

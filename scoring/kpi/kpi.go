@@ -1,4 +1,4 @@
-// Package kpi is the one table of the nine KPIs of KPIS.md: each KPI's key,
+// Package kpi is the one table of the KPIs of KPIS.md: each KPI's key,
 // label, unit, direction, default target and weight, pacing, the details
 // its scorecard carries and how people read them. The scoring package
 // computes them, the config validates KPI keys against it, and the JSON, the

@@ -18,8 +18,9 @@ type unitFormat struct {
 	value, diff func(v float64, currency string) string
 }
 
-// unitFormats has an entry for every unit of kpi.Table.
-var unitFormats = map[string]unitFormat{
+// unitFormats has an entry for every unit of kpi.Table: the counts of
+// kpi.Nouns and these.
+var unitFormats = withCounts(map[string]unitFormat{
 	kpi.UnitNPS: {
 		value: func(v float64, _ string) string { return number(v, 1) + " NPS" },
 		diff:  func(d float64, _ string) string { return signed(d, 1) + " NPS" },
@@ -28,17 +29,9 @@ var unitFormats = map[string]unitFormat{
 		value: func(v float64, _ string) string { return pct(v) },
 		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
 	},
-	kpi.UnitDeals: {
-		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
-	},
 	kpi.UnitHours: {
 		value: func(v float64, _ string) string { return number(v, 1) + " h" },
 		diff:  func(d float64, _ string) string { return signed(d, 1) + " h" },
-	},
-	kpi.UnitTasks: {
-		value: func(v float64, _ string) string { return count(v, "task", "tasks") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "task", "tasks") },
 	},
 	kpi.UnitCurrency: {
 		value: func(v float64, cur string) string { return money(v, cur) },
@@ -50,6 +43,18 @@ var unitFormats = map[string]unitFormat{
 			return s
 		},
 	},
+})
+
+// withCounts adds a format for each count unit of kpi.Nouns to formats.
+func withCounts(formats map[string]unitFormat) map[string]unitFormat {
+	for unit, n := range kpi.Nouns {
+		one, many := n[0], n[1]
+		formats[unit] = unitFormat{
+			value: func(v float64, _ string) string { return count(v, one, many) },
+			diff:  func(d float64, _ string) string { return signedCount(d, one, many) },
+		}
+	}
+	return formats
 }
 
 // plainFormat writes a number of a unit this package does not know.
@@ -178,8 +183,7 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 // paceText is "5 of 8, on pace for 9": the value so far, the target, and
 // the projection at the period's end, counts projected to whole ones.
 func paceText(def kpi.Def, value, target, pace float64, currency string) string {
-	switch def.Unit {
-	case kpi.UnitDeals, kpi.UnitTasks:
+	if _, isCount := kpi.Nouns[def.Unit]; isCount {
 		return fmt.Sprintf("%s of %s, on pace for %s", number(value, decimals(value)), number(target, decimals(target)), number(math.Round(pace), 0))
 	}
 	_, f := kpiDef(def.Key)

@@ -35,6 +35,11 @@ const (
 	UnitCurrency = "currency" // the report's reporting currency
 )
 
+// Nouns names what the units that count things count, singular and plural,
+// as people read their values: "1 deal", "7 deals". A unit not here is no
+// count; the terminal, Slack and the web pages write those their own way.
+var Nouns = map[string][2]string{UnitDeals: {"deal", "deals"}, UnitTasks: {"task", "tasks"}}
+
 // Detail keys name the figures behind a value in a scorecard KPI's
 // details (the JSON's "details"); scoring writes them and notify reads them.
 const (

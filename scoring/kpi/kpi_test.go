@@ -134,7 +134,13 @@ func TestConfigDocsAgree(t *testing.T) {
 }
 
 func TestTable(t *testing.T) {
-	units := map[string]bool{UnitNPS: true, UnitPercent: true, UnitDeals: true, UnitHours: true, UnitTasks: true, UnitCurrency: true}
+	units := map[string]bool{UnitNPS: true, UnitPercent: true, UnitHours: true, UnitCurrency: true}
+	for u, n := range Nouns {
+		if n[0] == "" || n[1] == "" {
+			t.Errorf("unit %q: nouns %q, want singular and plural", u, n)
+		}
+		units[u] = true
+	}
 	seen := map[string]bool{}
 	var weights float64
 	for _, d := range Table {

@@ -12,27 +12,43 @@ func sampleOf(key, one, many string) func(Details, Writer) string {
 	}
 }
 
-func satisfactionNote(d Details, w Writer) string {
-	n, ok := d.Number(DetailAnswers)
-	if !ok {
-		return ""
+// pair is a note that f writes from details a and b, "" unless both are
+// there.
+func pair(a, b string, f func(x, y float64, w Writer) string) func(Details, Writer) string {
+	return func(d Details, w Writer) string {
+		x, okX := d.Number(a)
+		y, okY := d.Number(b)
+		if !okX || !okY {
+			return ""
+		}
+		return f(x, y, w)
 	}
-	s := w.Count(n, "answer", "answers")
+}
+
+// The notes that take two details.
+var (
+	retentionNote = pair(DetailActiveStart, DetailRetained, func(active, retained float64, w Writer) string {
+		return w.Number(retained, 0) + " of " + w.Count(active, "client", "clients") + " retained"
+	})
+	penetrationNote = pair(DetailExpansionRevenue, DetailRevenue, func(expansion, revenue float64, w Writer) string {
+		return "expansion " + w.Money(expansion) + " of " + w.Money(revenue)
+	})
+	closedWonSample = pair(DetailWon, DetailLost, func(won, lost float64, w Writer) string {
+		return w.Count(won+lost, "closed deal", "closed deals")
+	})
+	costPerClientNote = pair(DetailCost, DetailClients, func(cost, clients float64, w Writer) string {
+		return w.Money(cost) + " over " + w.Count(clients, "client", "clients")
+	})
+)
+
+func satisfactionNote(d Details, w Writer) string {
+	s := sampleOf(DetailAnswers, "answer", "answers")(d, w)
 	p, okP := d.Number(DetailPromoters)
 	de, okD := d.Number(DetailDetractors)
-	if okP && okD {
+	if s != "" && okP && okD {
 		s += " (" + w.Number(p, 0) + " promoters, " + w.Number(de, 0) + " detractors)"
 	}
 	return s
-}
-
-func retentionNote(d Details, w Writer) string {
-	a, okA := d.Number(DetailActiveStart)
-	r, okR := d.Number(DetailRetained)
-	if !okA || !okR {
-		return ""
-	}
-	return w.Number(r, 0) + " of " + w.Count(a, "client", "clients") + " retained"
 }
 
 func keyClientGrowthNote(d Details, w Writer) string {
@@ -48,15 +64,6 @@ func keyClientGrowthNote(d Details, w Writer) string {
 	return ""
 }
 
-func penetrationNote(d Details, w Writer) string {
-	e, okE := d.Number(DetailExpansionRevenue)
-	r, okR := d.Number(DetailRevenue)
-	if !okE || !okR {
-		return ""
-	}
-	return "expansion " + w.Money(e) + " of " + w.Money(r)
-}
-
 func closedWonNote(d Details, w Writer) string {
 	wr, ok := d.Number(DetailWinRate)
 	if !ok {
@@ -69,22 +76,9 @@ func closedWonNote(d Details, w Writer) string {
 	return s
 }
 
-func closedWonSample(d Details, w Writer) string {
-	won, okW := d.Number(DetailWon)
-	l, okL := d.Number(DetailLost)
-	if okW && okL {
-		return w.Count(won+l, "closed deal", "closed deals")
-	}
-	return ""
-}
-
 func responseTimeNote(d Details, w Writer) string {
-	n, ok := d.Number(DetailInbound)
-	if !ok {
-		return ""
-	}
-	s := w.Count(n, "inbound", "inbound")
-	if u, ok := d.Number(DetailUnanswered); ok && u > 0 {
+	s := sampleOf(DetailInbound, "inbound", "inbound")(d, w)
+	if u, ok := d.Number(DetailUnanswered); s != "" && ok && u > 0 {
 		s += ", " + w.Number(u, 0) + " unanswered"
 	}
 	return s
@@ -95,13 +89,4 @@ func teamContributionNote(d Details, _ Writer) string {
 		return "entered by hand"
 	}
 	return ""
-}
-
-func costPerClientNote(d Details, w Writer) string {
-	c, okC := d.Number(DetailCost)
-	n, okN := d.Number(DetailClients)
-	if !okC || !okN {
-		return ""
-	}
-	return w.Money(c) + " over " + w.Count(n, "client", "clients")
 }

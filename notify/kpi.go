@@ -10,16 +10,17 @@ import (
 )
 
 // How a KPI reads for people: its label, unit and direction come from
-// kpi.Table, the one list of KPIs; this file only knows how each unit is
-// written and which details of a KPI are worth a line.
+// kpi.Table, the one list of KPIs, and so do the notes its details make;
+// this file only knows how each unit is written.
 
 // unitFormat writes values of one unit, and differences between two.
 type unitFormat struct {
 	value, diff func(v float64, currency string) string
 }
 
-// unitFormats has an entry for every unit of kpi.Table.
-var unitFormats = map[string]unitFormat{
+// unitFormats has an entry for every unit of kpi.Table: the counts of
+// kpi.Nouns and these.
+var unitFormats = withCounts(map[string]unitFormat{
 	kpi.UnitNPS: {
 		value: func(v float64, _ string) string { return number(v, 1) + " NPS" },
 		diff:  func(d float64, _ string) string { return signed(d, 1) + " NPS" },
@@ -28,17 +29,9 @@ var unitFormats = map[string]unitFormat{
 		value: func(v float64, _ string) string { return pct(v) },
 		diff:  func(d float64, _ string) string { return signed(d, 1) + " pp" },
 	},
-	kpi.UnitDeals: {
-		value: func(v float64, _ string) string { return count(v, "deal", "deals") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "deal", "deals") },
-	},
 	kpi.UnitHours: {
 		value: func(v float64, _ string) string { return number(v, 1) + " h" },
 		diff:  func(d float64, _ string) string { return signed(d, 1) + " h" },
-	},
-	kpi.UnitTasks: {
-		value: func(v float64, _ string) string { return count(v, "task", "tasks") },
-		diff:  func(d float64, _ string) string { return signedCount(d, "task", "tasks") },
 	},
 	kpi.UnitCurrency: {
 		value: func(v float64, cur string) string { return money(v, cur) },
@@ -50,6 +43,18 @@ var unitFormats = map[string]unitFormat{
 			return s
 		},
 	},
+})
+
+// withCounts adds a format for each count unit of kpi.Nouns to formats.
+func withCounts(formats map[string]unitFormat) map[string]unitFormat {
+	for unit, n := range kpi.Nouns {
+		one, many := n[0], n[1]
+		formats[unit] = unitFormat{
+			value: func(v float64, _ string) string { return count(v, one, many) },
+			diff:  func(d float64, _ string) string { return signedCount(d, one, many) },
+		}
+	}
+	return formats
 }
 
 // plainFormat writes a number of a unit this package does not know.
@@ -58,149 +63,20 @@ var plainFormat = unitFormat{
 	diff:  func(d float64, _ string) string { return signed(d, decimals(d)) },
 }
 
-// kpiNote reads the details of one KPI worth showing.
-type kpiNote struct {
-	// note is a short line from the details (win rate, sample size); "" for none.
-	note func(d map[string]any, currency string) string
-	// sample is the sample size for the context line, e.g. "12 NPS answers".
-	sample func(d map[string]any) string
-}
+// details lets kpi.Def's notes read a scorecard KPI's details.
+type details map[string]any
 
-// kpiNotes holds the KPIs whose details are worth a line; a KPI without an
-// entry shows none.
-var kpiNotes = map[string]kpiNote{
-	kpi.Satisfaction: {
-		note: func(d map[string]any, _ string) string {
-			n, ok := detail(d, "answers")
-			if !ok {
-				return ""
-			}
-			s := count(n, "answer", "answers")
-			p, okP := detail(d, "promoters")
-			de, okD := detail(d, "detractors")
-			if okP && okD {
-				s += fmt.Sprintf(" (%s promoters, %s detractors)", number(p, 0), number(de, 0))
-			}
-			return s
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "answers"); ok {
-				return count(n, "NPS answer", "NPS answers")
-			}
-			return ""
-		},
-	},
-	kpi.Retention: {
-		note: func(d map[string]any, _ string) string {
-			a, okA := detail(d, "active_start")
-			r, okR := detail(d, "retained")
-			if !okA || !okR {
-				return ""
-			}
-			return fmt.Sprintf("%s of %s retained", number(r, 0), count(a, "client", "clients"))
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "active_start"); ok {
-				return count(n, "active client", "active clients")
-			}
-			return ""
-		},
-	},
-	kpi.KeyClientGrowth: {
-		note: func(d map[string]any, cur string) string {
-			n, okN := detail(d, "key_clients")
-			r, okR := detail(d, "revenue")
-			p, okP := detail(d, "revenue_previous")
-			switch {
-			case okN && okR && okP:
-				return fmt.Sprintf("%s: %s vs %s", count(n, "key client", "key clients"), money(r, cur), money(p, cur))
-			case okN:
-				return count(n, "key client", "key clients")
-			}
-			return ""
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "key_clients"); ok {
-				return count(n, "key client", "key clients")
-			}
-			return ""
-		},
-	},
-	kpi.Penetration: {
-		note: func(d map[string]any, cur string) string {
-			e, okE := detail(d, "expansion_revenue")
-			r, okR := detail(d, "revenue")
-			if !okE || !okR {
-				return ""
-			}
-			return fmt.Sprintf("expansion %s of %s", money(e, cur), money(r, cur))
-		},
-	},
-	kpi.ClosedWon: {
-		note: func(d map[string]any, _ string) string {
-			wr, ok := detail(d, "win_rate")
-			if !ok {
-				return ""
-			}
-			s := "win rate " + pct(wr)
-			if l, ok := detail(d, "lost"); ok {
-				s += fmt.Sprintf(" (%s lost)", number(l, 0))
-			}
-			return s
-		},
-		sample: func(d map[string]any) string {
-			w, okW := detail(d, "won")
-			l, okL := detail(d, "lost")
-			if okW && okL {
-				return count(w+l, "closed deal", "closed deals")
-			}
-			return ""
-		},
-	},
-	kpi.ResponseTime: {
-		note: func(d map[string]any, _ string) string {
-			n, ok := detail(d, "inbound")
-			if !ok {
-				return ""
-			}
-			s := count(n, "inbound", "inbound")
-			if u, ok := detail(d, "unanswered"); ok && u > 0 {
-				s += fmt.Sprintf(", %s unanswered", number(u, 0))
-			}
-			return s
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "inbound"); ok {
-				return count(n, "inbound message", "inbound messages")
-			}
-			return ""
-		},
-	},
-	kpi.TeamContribution: {
-		note: func(d map[string]any, _ string) string {
-			if truthy(d, "manual") {
-				return "entered by hand"
-			}
-			return ""
-		},
-	},
-	kpi.CostPerClient: {
-		note: func(d map[string]any, cur string) string {
-			c, okC := detail(d, "cost")
-			n, okN := detail(d, "clients")
-			if !okC || !okN {
-				return ""
-			}
-			return fmt.Sprintf("%s over %s", money(c, cur), count(n, "client", "clients"))
-		},
-		sample: func(d map[string]any) string {
-			if n, ok := detail(d, "clients"); ok {
-				return count(n, "client served", "clients served")
-			}
-			return ""
-		},
-	},
-}
+func (d details) Number(key string) (float64, bool) { return detail(d, key) }
+func (d details) Flag(key string) bool              { return truthy(d, key) }
+
+// writer writes the numbers of kpi.Def's notes as the rest of Slack and the
+// terminal table write theirs.
+type writer struct{ currency string }
+
+func (writer) Count(n float64, one, many string) string { return count(n, one, many) }
+func (writer) Number(v float64, decimals int) string    { return number(v, decimals) }
+func (w writer) Money(v float64) string                 { return money(v, w.currency) }
+func (writer) Percent(v float64) string                 { return pct(v) }
 
 // kpiLabel is the label of KPI key.
 func kpiLabel(key string) string {
@@ -294,8 +170,8 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 			v.Trend = trendArrow(d) + " " + f.diff(d, currency)
 		}
 	}
-	if n := kpiNotes[key].note; n != nil && k.Details != nil {
-		v.Note = n(k.Details, currency)
+	if def.Note != nil && k.Details != nil {
+		v.Note = def.Note(details(k.Details), writer{currency})
 	}
 	if valid(k.Pace) && valid(k.Value) {
 		v.Pace = paceText(def, *k.Value, k.Target, *k.Pace, currency)
@@ -307,8 +183,7 @@ func viewKPI(key string, k *scoring.KPI, currency string) kpiView {
 // paceText is "5 of 8, on pace for 9": the value so far, the target, and
 // the projection at the period's end, counts projected to whole ones.
 func paceText(def kpi.Def, value, target, pace float64, currency string) string {
-	switch def.Unit {
-	case kpi.UnitDeals, kpi.UnitTasks:
+	if _, isCount := kpi.Nouns[def.Unit]; isCount {
 		return fmt.Sprintf("%s of %s, on pace for %s", number(value, decimals(value)), number(target, decimals(target)), number(math.Round(pace), 0))
 	}
 	_, f := kpiDef(def.Key)
@@ -316,14 +191,14 @@ func paceText(def kpi.Def, value, target, pace float64, currency string) string 
 }
 
 // samples lists the sample sizes of a scorecard for its context line.
-func samples(sc scoring.Scorecard) []string {
+func samples(sc scoring.Scorecard, currency string) []string {
 	var out []string
-	for _, key := range kpi.Keys {
-		sample, k := kpiNotes[key].sample, sc.KPIs[key]
-		if sample == nil || k == nil || k.Details == nil {
+	for _, def := range kpi.Table {
+		k := sc.KPIs[def.Key]
+		if def.Sample == nil || k == nil || k.Details == nil {
 			continue
 		}
-		if s := sample(k.Details); s != "" {
+		if s := def.Sample(details(k.Details), writer{currency}); s != "" {
 			out = append(out, s)
 		}
 	}

@@ -84,7 +84,7 @@ const (
 
 // ManagerMessage renders one manager's scorecard as a direct message: a
 // header with the name and period, the overall score with its status, trend
-// and sparkline, the nine KPIs, and a context line with data freshness and
+// and sparkline, every KPI, and a context line with data freshness and
 // sample sizes.
 func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 	label := in.label()
@@ -128,7 +128,7 @@ func ManagerMessage(sc scoring.Scorecard, in RenderInput) Message {
 	}
 
 	ctx := []slack.MixedElement{mrkdwn(freshness(in))}
-	if s := samples(sc); len(s) > 0 {
+	if s := samples(sc, in.Currency); len(s) > 0 {
 		ctx = append(ctx, mrkdwn("Based on "+strings.Join(s, " · ")))
 	}
 	if !in.Period.Start.IsZero() && !in.Period.End.IsZero() {
@@ -413,7 +413,7 @@ func totalsOf(managers []scoring.Scorecard) teamTotals {
 				t.won += *k.Value
 				t.hasWon = true
 			}
-			if v, ok := detail(k.Details, "revenue"); ok {
+			if v, ok := detail(k.Details, kpi.DetailRevenue); ok {
 				t.revenue += v
 				t.hasRevenue = true
 			}
@@ -423,8 +423,8 @@ func totalsOf(managers []scoring.Scorecard) teamTotals {
 			t.hasNew = true
 		}
 		if k := sc.KPIs[kpi.Retention]; k != nil {
-			a, okA := detail(k.Details, "active_start")
-			r, okR := detail(k.Details, "retained")
+			a, okA := detail(k.Details, kpi.DetailActiveStart)
+			r, okR := detail(k.Details, kpi.DetailRetained)
 			if okA && okR {
 				t.activeStart += a
 				t.retained += r

@@ -252,3 +252,16 @@ func TestScoreCutNotRounded(t *testing.T) {
 		t.Errorf("closed_won attainment 99.99 shows %q %s, want 99.9%% amber", got.Attainment, got.Status)
 	}
 }
+
+// TestUnitFormats fails when a unit of kpi.Table has no format of its own,
+// so that its values would print as plain numbers.
+func TestUnitFormats(t *testing.T) {
+	for _, d := range kpi.Table {
+		if _, ok := unitFormats[d.Unit]; !ok {
+			t.Errorf("%s: unit %q has no entry in unitFormats", d.Key, d.Unit)
+		}
+	}
+	if got := unitFormats[kpi.UnitTasks].diff(-1, ""); got != "-1 task" {
+		t.Errorf("tasks diff(-1) = %q, want \"-1 task\"", got)
+	}
+}

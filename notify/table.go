@@ -15,7 +15,7 @@ import (
 
 // WriteTable writes the report for a terminal, as `crmkpi score` and the
 // demo print it: per manager a title line with the overall score and status,
-// then the nine KPIs with value, target, attainment, trend and note (the
+// then every KPI with value, target, attainment, trend and note (the
 // "n/a" reason where there is one). It shows what the Slack DM shows.
 //
 // It uses tablewriter v1 rather than text/tabwriter because the trend

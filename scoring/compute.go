@@ -436,77 +436,16 @@ const (
 
 func val(v float64) *float64 { return &v }
 
-// kpiValues turns one manager's stats into the nine values, manual figures
-// for p applied.
+// kpiValues turns one manager's stats into the value of every KPI, manual
+// figures for p applied.
 func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValue {
 	out := make(map[string]kpiValue, len(kpi.Keys))
-
-	sat := kpiValue{details: map[string]any{"answers": s.answers, "promoters": s.promoters, "detractors": s.detractors}}
-	if s.answers > 0 {
-		sat.value = val(100 * float64(s.promoters-s.detractors) / float64(s.answers))
-	} else {
-		sat.reason = reasonNoAnswers
-	}
-	out[kpi.Satisfaction] = sat
-
-	ret := kpiValue{details: map[string]any{"active_start": s.activeStart, "retained": s.retained}}
-	if s.activeStart > 0 {
-		ret.value = val(100 * float64(s.retained) / float64(s.activeStart))
-	} else {
-		ret.reason = reasonNoActive
-	}
-	out[kpi.Retention] = ret
-
-	kg := kpiValue{details: map[string]any{"key_clients": s.keyClients, "revenue": s.keyRev, "revenue_previous": s.keyRevPrev}}
-	switch {
-	case s.keyClients == 0:
-		kg.reason = reasonNoKeyClients
-	case s.keyRevPrev <= 0:
-		kg.reason = reasonNoKeyRevenue
-	default:
-		kg.value = val(100 * (s.keyRev - s.keyRevPrev) / s.keyRevPrev)
-	}
-	out[kpi.KeyClientGrowth] = kg
-
-	pen := kpiValue{details: map[string]any{"revenue": s.revenue, "expansion_revenue": s.expansionRev}}
-	if s.revenue > 0 {
-		pen.value = val(100 * s.expansionRev / s.revenue)
-	} else {
-		pen.reason = reasonNoRevenue
-	}
-	out[kpi.Penetration] = pen
-
-	var winRate any
-	if s.won+s.lost > 0 {
-		winRate = 100 * float64(s.won) / float64(s.won+s.lost)
-	}
-	out[kpi.ClosedWon] = kpiValue{value: val(float64(s.won)), details: map[string]any{"won": s.won, "lost": s.lost, "win_rate": winRate, "revenue": s.revenue}}
-
-	rt := kpiValue{details: map[string]any{"inbound": len(s.responses), "unanswered": s.unanswered}}
-	if len(s.responses) > 0 {
-		rt.value = val(median(s.responses))
-	} else {
-		rt.reason = reasonNoInbound
-	}
-	out[kpi.ResponseTime] = rt
-
-	out[kpi.TeamContribution] = kpiValue{value: val(float64(s.tasks)), details: map[string]any{"tasks": s.tasks, "manual": false}}
-
-	out[kpi.NewDeals] = kpiValue{value: val(float64(s.newDeals)), details: map[string]any{}}
-
-	cpc := kpiValue{details: map[string]any{"cost": s.cost, "clients": len(s.served)}}
-	if len(s.served) > 0 {
-		cpc.value = val(s.cost / float64(len(s.served)))
-	} else {
-		cpc.reason = reasonNoClientServed
-	}
-	out[kpi.CostPerClient] = cpc
-
-	for key, k := range out {
+	for _, key := range kpi.Keys {
+		k := measures[key].value(s)
 		if k.value != nil && (math.IsNaN(*k.value) || math.IsInf(*k.value, 0)) {
 			k.value, k.reason = nil, reasonOutOfRange
-			out[key] = k
 		}
+		out[key] = k
 	}
 
 	spec := p.Spec()
@@ -514,13 +453,99 @@ func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValu
 		if v, ok := m.s.manualValue(spec, manager, key); ok {
 			k := out[key]
 			k.value, k.reason, k.manual = val(v), "", true
-			if key == kpi.TeamContribution {
-				k.details["manual"] = true
+			// A KPI whose details say whether it was entered by hand.
+			if _, ok := k.details[kpi.DetailManual]; ok {
+				k.details[kpi.DetailManual] = true
 			}
 			out[key] = k
 		}
 	}
 	return out
+}
+
+func satisfactionValue(s *stats) kpiValue {
+	k := kpiValue{details: map[string]any{kpi.DetailAnswers: s.answers, kpi.DetailPromoters: s.promoters, kpi.DetailDetractors: s.detractors}}
+	if s.answers > 0 {
+		k.value = val(100 * float64(s.promoters-s.detractors) / float64(s.answers))
+	} else {
+		k.reason = reasonNoAnswers
+	}
+	return k
+}
+
+func retentionValue(s *stats) kpiValue {
+	k := kpiValue{details: map[string]any{kpi.DetailActiveStart: s.activeStart, kpi.DetailRetained: s.retained}}
+	if s.activeStart > 0 {
+		k.value = val(100 * float64(s.retained) / float64(s.activeStart))
+	} else {
+		k.reason = reasonNoActive
+	}
+	return k
+}
+
+func keyClientGrowthValue(s *stats) kpiValue {
+	k := kpiValue{details: map[string]any{kpi.DetailKeyClients: s.keyClients, kpi.DetailRevenue: s.keyRev, kpi.DetailRevenuePrevious: s.keyRevPrev}}
+	switch {
+	case s.keyClients == 0:
+		k.reason = reasonNoKeyClients
+	case s.keyRevPrev <= 0:
+		k.reason = reasonNoKeyRevenue
+	default:
+		k.value = val(100 * (s.keyRev - s.keyRevPrev) / s.keyRevPrev)
+	}
+	return k
+}
+
+// keyClientGrowthPace projects the revenue of the period so far, not the
+// growth, and compares it with the whole previous period's.
+func keyClientGrowthPace(_ float64, s *stats, factor float64) float64 {
+	return 100 * (s.keyRev*factor - s.keyRevPrev) / s.keyRevPrev
+}
+
+func penetrationValue(s *stats) kpiValue {
+	k := kpiValue{details: map[string]any{kpi.DetailRevenue: s.revenue, kpi.DetailExpansionRevenue: s.expansionRev}}
+	if s.revenue > 0 {
+		k.value = val(100 * s.expansionRev / s.revenue)
+	} else {
+		k.reason = reasonNoRevenue
+	}
+	return k
+}
+
+func closedWonValue(s *stats) kpiValue {
+	var winRate any
+	if s.won+s.lost > 0 {
+		winRate = 100 * float64(s.won) / float64(s.won+s.lost)
+	}
+	return kpiValue{value: val(float64(s.won)), details: map[string]any{kpi.DetailWon: s.won, kpi.DetailLost: s.lost, kpi.DetailWinRate: winRate, kpi.DetailRevenue: s.revenue}}
+}
+
+func responseTimeValue(s *stats) kpiValue {
+	k := kpiValue{details: map[string]any{kpi.DetailInbound: len(s.responses), kpi.DetailUnanswered: s.unanswered}}
+	if len(s.responses) > 0 {
+		k.value = val(median(s.responses))
+	} else {
+		k.reason = reasonNoInbound
+	}
+	return k
+}
+
+func teamContributionValue(s *stats) kpiValue {
+	return kpiValue{value: val(float64(s.tasks)), details: map[string]any{kpi.DetailTasks: s.tasks, kpi.DetailManual: false}}
+}
+
+func newDealsValue(s *stats) kpiValue {
+	return kpiValue{value: val(float64(s.newDeals)), details: map[string]any{}}
+}
+
+func costPerClientValue(s *stats) kpiValue {
+	k := kpiValue{details: map[string]any{kpi.DetailCost: s.cost, kpi.DetailClients: len(s.served)}}
+	if len(s.served) > 0 {
+		k.value = val(s.cost / float64(len(s.served)))
+	} else {
+		k.reason = reasonNoClientServed
+	}
+	return k
 }
 
 // median of xs (not empty); sorts xs.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
@@ -227,27 +226,7 @@ func (x *explainer) outside(us int64, what string) string {
 // explain builds the records of KPI key and returns its formula; k is the
 // scorecard's KPI (nil without a scorecard).
 func (x *explainer) explain(key string, k *KPI) string {
-	var f string
-	switch key {
-	case kpi.ClosedWon:
-		f = x.closedWon()
-	case kpi.NewDeals:
-		f = x.newDeals()
-	case kpi.Penetration:
-		f = x.penetration()
-	case kpi.CostPerClient:
-		f = x.costPerClient()
-	case kpi.Satisfaction:
-		f = x.satisfaction()
-	case kpi.Retention:
-		f = x.retention()
-	case kpi.KeyClientGrowth:
-		f = x.keyClientGrowth()
-	case kpi.ResponseTime:
-		f = x.responseTime()
-	case kpi.TeamContribution:
-		f = x.teamContribution()
-	}
+	f := measures[key].explain(x)
 	if k == nil {
 		return f
 	}

@@ -74,8 +74,8 @@ func pace(key string, v kpiValue, s *stats, factor float64) *float64 {
 		return nil
 	}
 	p := *v.value * factor
-	if key == kpi.KeyClientGrowth {
-		p = 100 * (s.keyRev*factor - s.keyRevPrev) / s.keyRevPrev
+	if f := measures[key].pace; f != nil {
+		p = f(*v.value, s, factor)
 	}
 	// Absurd CRM amounts saturate the sums (fsum); projected, they would
 	// overflow, and no JSON can carry an infinity.

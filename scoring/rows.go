@@ -14,7 +14,7 @@ const KPIScore = "score"
 // reasonNoScore is the reason stored with a score that no KPI has data for.
 const reasonNoScore = "no KPI has data"
 
-// Rows flattens r into scorecards table rows: per manager the nine KPIs in
+// Rows flattens r into scorecards table rows: per manager every KPI in
 // kpi.Keys order, then the overall score as KPI "score" with a nil target.
 // Values keep full precision.
 func Rows(r *Report, computedAt time.Time) []rows.Scorecard {

@@ -422,7 +422,7 @@ func TestRows(t *testing.T) {
 	r := computeFrom(fixtureData(), fixtureOptions(), fixturePeriod())
 	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	got := Rows(r, at)
-	if want := len(r.Managers) * 10; len(got) != want {
+	if want := len(r.Managers) * (len(kpi.Keys) + 1); len(got) != want {
 		t.Fatalf("Rows: %d rows, want %d", len(got), want)
 	}
 	// Carl: satisfaction n/a first, then the score last.
@@ -435,9 +435,9 @@ func TestRows(t *testing.T) {
 	start := fixturePeriod().Start
 	want0 := rows.Scorecard{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: kpi.Satisfaction,
 		Target: f64(50), Reason: reasonNoAnswers, ComputedAt: at}
-	want9 := rows.Scorecard{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPIScore,
+	wantScore := rows.Scorecard{PeriodKind: "month", PeriodStart: start, Manager: "hub:11", KPI: KPIScore,
 		Value: f64(2437.5 / 60), ComputedAt: at}
-	if diff := cmp.Diff([]rows.Scorecard{want0, want9}, []rows.Scorecard{carl[0], carl[9]}, approx); diff != "" {
+	if diff := cmp.Diff([]rows.Scorecard{want0, wantScore}, []rows.Scorecard{carl[0], carl[len(kpi.Keys)]}, approx); diff != "" {
 		t.Errorf("Rows mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -471,8 +471,8 @@ func TestReportJSON(t *testing.T) {
 	// Full precision: 100/3 and 200/3 as float64 print them, the score
 	// as the fixture computes it.
 	anna := got.Managers[0]
-	if anna.Manager != "anna@example.com" || anna.Score != 80.63875550220088 || anna.Status != "amber" || len(anna.KPIs) != 9 {
-		t.Errorf("anna = %s score %v status %s, %d KPIs; want anna@example.com 80.63875550220088 amber, 9", anna.Manager, anna.Score, anna.Status, len(anna.KPIs))
+	if anna.Manager != "anna@example.com" || anna.Score != 80.63875550220088 || anna.Status != "amber" || len(anna.KPIs) != len(kpi.Keys) {
+		t.Errorf("anna = %s score %v status %s, %d KPIs; want anna@example.com 80.63875550220088 amber, %d", anna.Manager, anna.Score, anna.Status, len(anna.KPIs), len(kpi.Keys))
 	}
 	want := `{"label":"Customer satisfaction","unit":"nps_points","lower_is_better":false,` +
 		`"value":33.333333333333336,"target":50,"attainment":66.66666666666667,"weight":10,"previous":100,"reason":null,` +

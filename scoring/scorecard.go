@@ -1,26 +1,5 @@
 package scoring
 
-import (
-	"github.com/crmkpi/crmkpi/scoring/kpi"
-)
-
-// The KPI keys under the names scoring has always exported; they are
-// kpi.Table's, the one list of KPIs, which new code should use.
-const (
-	KPISatisfaction     = kpi.Satisfaction
-	KPIRetention        = kpi.Retention
-	KPIKeyClientGrowth  = kpi.KeyClientGrowth
-	KPIPenetration      = kpi.Penetration
-	KPIClosedWon        = kpi.ClosedWon
-	KPIResponseTime     = kpi.ResponseTime
-	KPITeamContribution = kpi.TeamContribution
-	KPINewDeals         = kpi.NewDeals
-	KPICostPerClient    = kpi.CostPerClient
-)
-
-// KPIKeys is kpi.Keys: every KPI in the order scorecards show them.
-var KPIKeys = kpi.Keys
-
 // Score statuses, decided on the unrounded score.
 const (
 	StatusGreen = "green" // score >= 100

@@ -1,6 +1,6 @@
 // Package web serves the scorecard pages for managers: the team
-// leaderboard of a period (/), one manager's nine KPIs with a trend chart
-// each (/managers/{key}) and the records behind one number
+// leaderboard of a period (/), one manager's KPIs, each with a trend chart
+// (/managers/{key}) and the records behind one number
 // (/managers/{key}/kpis/{kpi}, also as CSV and JSON).
 //
 // The pages are rendered on the server with html/template; the charts are

@@ -180,15 +180,10 @@ func (s *server) explanation(w http.ResponseWriter, r *http.Request) {
 }
 
 // figureLabel heads the column of ExplainedRecord.Figure, whose meaning
-// depends on the KPI.
+// depends on the KPI (kpi.Def.FigureLabel).
 func figureLabel(key string) string {
-	switch key {
-	case kpi.Satisfaction:
-		return "Answer (0-10)"
-	case kpi.ResponseTime:
-		return "Hours to answer"
-	case kpi.CostPerClient:
-		return "Cost"
+	if d, _ := kpi.Lookup(key); d.FigureLabel != "" {
+		return d.FigureLabel
 	}
 	return "Figure"
 }

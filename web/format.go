@@ -82,17 +82,16 @@ func def(key string, k *scoring.KPI) kpi.Def {
 // valueText writes a KPI value in its unit: "42.5 NPS", "85.7%",
 // "7 deals", "3.5 h", "5 tasks", "13,333 RUB".
 func valueText(unit string, v float64, currency string) string {
+	if n, isCount := kpi.Nouns[unit]; isCount {
+		return count(v, n[0], n[1])
+	}
 	switch unit {
 	case kpi.UnitNPS:
 		return number(v, 1) + " NPS"
 	case kpi.UnitPercent:
 		return pct(v)
-	case kpi.UnitDeals:
-		return count(v, "deal", "deals")
 	case kpi.UnitHours:
 		return number(v, 1) + " h"
-	case kpi.UnitTasks:
-		return count(v, "task", "tasks")
 	case kpi.UnitCurrency:
 		return money(v, currency)
 	}

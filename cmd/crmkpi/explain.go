@@ -9,12 +9,13 @@ import (
 
 	"github.com/crmkpi/crmkpi/notify"
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
 
 func runExplain(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "explain", "explain [--config FILE] --manager KEY --kpi KPI [--period SPEC] [--format table|json|csv]")
 	manager := fs.String("manager", "", "the manager: their e-mail, or CONNECTOR:USER_ID")
-	key := fs.String("kpi", "", "the KPI: "+strings.Join(scoring.KPIKeys, ", "))
+	key := fs.String("kpi", "", "the KPI: "+strings.Join(kpi.Keys, ", "))
 	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	if err := parseFlags(fs, args); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/scoring/scoringtest"
 	crmsync "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -123,26 +124,26 @@ func TestKPIsFromActivityMapping(t *testing.T) {
 			t.Errorf("stored activities (-want +got):\n%s", diff)
 		}
 
-		type kpi struct {
+		type figures struct {
 			Value   float64
 			Details map[string]any
 		}
-		pick := func(key string) kpi {
+		pick := func(key string) figures {
 			k := card.KPIs[key]
 			if k == nil || k.Value == nil {
 				t.Fatalf("%s has no value: %+v", key, k)
 			}
-			return kpi{*k.Value, k.Details}
+			return figures{*k.Value, k.Details}
 		}
-		gotKPI := map[string]kpi{
-			scoring.KPIResponseTime:     pick(scoring.KPIResponseTime),
-			scoring.KPITeamContribution: pick(scoring.KPITeamContribution),
-			scoring.KPICostPerClient:    pick(scoring.KPICostPerClient),
+		gotKPI := map[string]figures{
+			kpi.ResponseTime:     pick(kpi.ResponseTime),
+			kpi.TeamContribution: pick(kpi.TeamContribution),
+			kpi.CostPerClient:    pick(kpi.CostPerClient),
 		}
-		wantKPI := map[string]kpi{
-			scoring.KPIResponseTime:     {2.5, map[string]any{"inbound": 2, "unanswered": 0}},
-			scoring.KPITeamContribution: {2, map[string]any{"tasks": 2, "manual": false}},
-			scoring.KPICostPerClient:    {660, map[string]any{"cost": 660.0, "clients": 1}},
+		wantKPI := map[string]figures{
+			kpi.ResponseTime:     {2.5, map[string]any{"inbound": 2, "unanswered": 0}},
+			kpi.TeamContribution: {2, map[string]any{"tasks": 2, "manual": false}},
+			kpi.CostPerClient:    {660, map[string]any{"cost": 660.0, "clients": 1}},
 		}
 		if diff := cmp.Diff(wantKPI, gotKPI); diff != "" {
 			t.Errorf("KPIs of anna@example.com (-want +got):\n%s", diff)

@@ -10,6 +10,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/scoring/scoringtest"
 	crmsync "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -116,16 +117,16 @@ func TestKPIsFromBitrix24(t *testing.T) {
 
 		// The KPIs.
 		got := map[string]any{}
-		for _, k := range []string{scoring.KPIClosedWon, scoring.KPINewDeals, scoring.KPIResponseTime, scoring.KPICostPerClient} {
+		for _, k := range []string{kpi.ClosedWon, kpi.NewDeals, kpi.ResponseTime, kpi.CostPerClient} {
 			if v := anna.KPIs[k].Value; v != nil {
 				got[k] = *v
 			} else {
 				got[k] = nil
 			}
 		}
-		got["win_rate"] = anna.KPIs[scoring.KPIClosedWon].Details["win_rate"]
-		want := map[string]any{scoring.KPIClosedWon: 1.0, scoring.KPINewDeals: 1.0, scoring.KPIResponseTime: 4.0,
-			scoring.KPICostPerClient: 900.0, "win_rate": 50.0}
+		got["win_rate"] = anna.KPIs[kpi.ClosedWon].Details["win_rate"]
+		want := map[string]any{kpi.ClosedWon: 1.0, kpi.NewDeals: 1.0, kpi.ResponseTime: 4.0,
+			kpi.CostPerClient: 900.0, "win_rate": 50.0}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Anna's September KPIs (-want +got):\n%s", diff)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/hubspot"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/scoring"
+	"github.com/crmkpi/crmkpi/scoring/kpi"
 	crmsync "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -254,7 +255,7 @@ func TestResponseTimeFromCalls(t *testing.T) {
 		if len(r.Managers) != 1 || r.Managers[0].Manager != "ana.sales@example.com" {
 			t.Fatalf("scorecards = %+v, want Ana's", r.Managers)
 		}
-		k := r.Managers[0].KPIs[scoring.KPIResponseTime]
+		k := r.Managers[0].KPIs[kpi.ResponseTime]
 		if k.Value == nil || *k.Value != 1.5 {
 			t.Errorf("response_time = %s, want 1.5 h", show(k))
 		}

@@ -34,8 +34,8 @@ func docsTable(t *testing.T, path string) []Def {
 			continue
 		}
 		cells := strings.Split(strings.Trim(line, "|"), "|")
-		if len(cells) != 7 {
-			t.Fatalf("%s: row %q has %d cells, want 7 (KPI, label, unit, better, target, weight, why)", path, line, len(cells))
+		if len(cells) != 8 {
+			t.Fatalf("%s: row %q has %d cells, want 8 (KPI, label, unit, better, target, weight, paced, why)", path, line, len(cells))
 		}
 		for i := range cells {
 			cells[i] = strings.TrimSpace(cells[i])
@@ -50,9 +50,12 @@ func docsTable(t *testing.T, path string) []Def {
 		if b := cells[3]; b != "higher" && b != "lower" {
 			t.Fatalf("%s: row %q: better is %q, want higher or lower", path, line, b)
 		}
+		if p := cells[6]; p != "yes" && p != "no" {
+			t.Fatalf("%s: row %q: paced is %q, want yes or no", path, line, p)
+		}
 		out = append(out, Def{
 			Key: strings.Trim(cells[0], "`"), Label: cells[1], Unit: strings.Trim(cells[2], "`"),
-			LowerIsBetter: cells[3] == "lower", Target: num(cells[4]), Weight: num(cells[5]),
+			LowerIsBetter: cells[3] == "lower", Target: num(cells[4]), Weight: num(cells[5]), Paced: cells[6] == "yes",
 		})
 	}
 	if err := sc.Err(); err != nil {
@@ -62,12 +65,13 @@ func docsTable(t *testing.T, path string) []Def {
 }
 
 // TestDocsAgree fails when docs/kpis.md's table of KPIs and Table differ
-// in any key, label, unit, direction, default target or weight, or order.
+// in any key, label, unit, direction, default target or weight, pacing, or
+// order.
 func TestDocsAgree(t *testing.T) {
 	got := docsTable(t, "../../docs/kpis.md")
 	// The docs' table has no column for the leaderboard's short heading
-	// or for pacing (its pace section names the paced KPIs in prose).
-	if diff := cmp.Diff(Table, got, cmpopts.IgnoreFields(Def{}, "Short", "Paced")); diff != "" {
+	// or for how the details read; the JSON's details are in its own section.
+	if diff := cmp.Diff(Table, got, cmpopts.IgnoreFields(Def{}, "Short", "Details", "Note", "Sample", "FigureLabel")); diff != "" {
 		t.Errorf("docs/kpis.md's default targets and weights disagree with kpi.Table (-code +docs):\n%s", diff)
 	}
 }
@@ -130,7 +134,13 @@ func TestConfigDocsAgree(t *testing.T) {
 }
 
 func TestTable(t *testing.T) {
-	units := map[string]bool{UnitNPS: true, UnitPercent: true, UnitDeals: true, UnitHours: true, UnitTasks: true, UnitCurrency: true}
+	units := map[string]bool{UnitNPS: true, UnitPercent: true, UnitHours: true, UnitCurrency: true}
+	for u, n := range Nouns {
+		if n[0] == "" || n[1] == "" {
+			t.Errorf("unit %q: nouns %q, want singular and plural", u, n)
+		}
+		units[u] = true
+	}
 	seen := map[string]bool{}
 	var weights float64
 	for _, d := range Table {
@@ -139,7 +149,7 @@ func TestTable(t *testing.T) {
 		}
 		seen[d.Key] = true
 		weights += d.Weight
-		if got, ok := Lookup(d.Key); !ok || got != d {
+		if got, ok := Lookup(d.Key); !ok || got.Key != d.Key || got.Label != d.Label {
 			t.Errorf("Lookup(%q) = %+v, %v; want %+v, true", d.Key, got, ok, d)
 		}
 	}
@@ -151,5 +161,73 @@ func TestTable(t *testing.T) {
 	}
 	if len(Keys) != len(Table) {
 		t.Errorf("Keys has %d keys, Table %d", len(Keys), len(Table))
+	}
+}
+
+// recorder is Details with every detail 1 (or true), noting which keys a
+// note reads.
+type recorder struct {
+	read map[string]bool
+	none bool // every detail absent
+}
+
+func (r recorder) Number(key string) (float64, bool) { r.read[key] = true; return 1, !r.none }
+func (r recorder) Flag(key string) bool              { r.read[key] = true; return !r.none }
+
+// plain writes numbers so that a test can read what a note wrote.
+type plain struct{}
+
+func (plain) Count(n float64, one, many string) string {
+	if n == 1 {
+		return strconv.FormatFloat(n, 'f', -1, 64) + " " + one
+	}
+	return strconv.FormatFloat(n, 'f', -1, 64) + " " + many
+}
+func (plain) Number(v float64, decimals int) string { return strconv.FormatFloat(v, 'f', decimals, 64) }
+func (plain) Money(v float64) string                { return strconv.FormatFloat(v, 'f', 0, 64) + " RUB" }
+func (plain) Percent(v float64) string              { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
+
+// TestNotes fails when a KPI's note or sample reads a detail its Def does
+// not list, or writes anything when the details are absent; it pins what
+// each writes when every detail is 1.
+func TestNotes(t *testing.T) {
+	want := map[string][2]string{ // note, sample
+		Satisfaction:     {"1 answer (1 promoters, 1 detractors)", "1 NPS answer"},
+		Retention:        {"1 of 1 client retained", "1 active client"},
+		KeyClientGrowth:  {"1 key client: 1 RUB vs 1 RUB", "1 key client"},
+		Penetration:      {"expansion 1 RUB of 1 RUB", ""},
+		ClosedWon:        {"win rate 1.0% (1 lost)", "2 closed deals"},
+		ResponseTime:     {"1 inbound, 1 unanswered", "1 inbound message"},
+		TeamContribution: {"entered by hand", ""},
+		NewDeals:         {"", ""},
+		CostPerClient:    {"1 RUB over 1 client", "1 client served"},
+	}
+	for _, d := range Table {
+		listed := map[string]bool{}
+		for _, k := range d.Details {
+			if listed[k] {
+				t.Errorf("%s: detail %q listed twice", d.Key, k)
+			}
+			listed[k] = true
+		}
+		var got [2]string
+		for i, f := range []func(Details, Writer) string{d.Note, d.Sample} {
+			if f == nil {
+				continue
+			}
+			full, empty := recorder{read: map[string]bool{}}, recorder{read: map[string]bool{}, none: true}
+			got[i] = f(full, plain{})
+			if s := f(empty, plain{}); s != "" {
+				t.Errorf("%s: note %d without details = %q, want \"\"", d.Key, i, s)
+			}
+			for k := range full.read {
+				if !listed[k] {
+					t.Errorf("%s: note %d reads detail %q, which Def.Details does not list", d.Key, i, k)
+				}
+			}
+		}
+		if w, ok := want[d.Key]; !ok || got != w {
+			t.Errorf("%s: note, sample = %q, want %q", d.Key, got, w)
+		}
 	}
 }

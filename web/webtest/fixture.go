@@ -182,8 +182,12 @@ func historyReports(oct []scoring.Scorecard) []*scoring.Report {
 				if series, ok := h[d.Key]; ok {
 					v = series[i]
 				}
-				k := cur.KPIs[d.Key]
-				sc.KPIs[d.Key] = kp(d.Key, v, k.Target, k.Weight, nan, nan)
+				// A KPI the October fixture lacks keeps its defaults.
+				target, weight := d.Target, d.Weight
+				if k := cur.KPIs[d.Key]; k != nil {
+					target, weight = k.Target, k.Weight
+				}
+				sc.KPIs[d.Key] = kp(d.Key, v, target, weight, nan, nan)
 			}
 			r.Managers = append(r.Managers, sc)
 		}

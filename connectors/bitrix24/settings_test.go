@@ -2,13 +2,14 @@ package bitrix24
 
 import (
 	"testing"
-	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
 )
 
 // TestBurstFromBucket: the burst is a fifth of the portal's bucket unless
-// set, and the other HTTP settings take the vendor's defaults.
+// set, the rate is the bucket's drain of 2 a second, and the other HTTP
+// settings are the shared defaults (whose values TestDocsAgree in
+// connectors holds to docs/config.md).
 func TestBurstFromBucket(t *testing.T) {
 	for _, tc := range []struct {
 		bucket, burst, want int
@@ -17,8 +18,8 @@ func TestBurstFromBucket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := connectors.HTTPOptions{RateLimit: 2, Burst: tc.want, Timeout: time.Minute, MaxRetries: 8,
-			MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxRetryAfter: 5 * time.Minute}
+		want := connectors.DefaultHTTP
+		want.RateLimit, want.Burst = 2, tc.want
 		if c.opts.HTTPOptions != want {
 			t.Errorf("bucket %d, burst %d: HTTP settings %+v, want %+v", tc.bucket, tc.burst, c.opts.HTTPOptions, want)
 		}

@@ -115,7 +115,7 @@ func TestFiveProblems(t *testing.T) {
 	_, err = ParseWithEnv(bytes.NewReader(data), "crmkpi.yaml", lookup)
 	want := ErrorList{
 		{File: "crmkpi.yaml", Line: 2, Column: 11, Msg: `timezone: unknown time zone "Europe/Atlantis"`},
-		{File: "crmkpi.yaml", Line: 7, Column: 12, Msg: `connectors[0].token: environment variable HUBSPOT_TOKEN_TYPO is not set`},
+		{File: "crmkpi.yaml", Line: 7, Column: 12, Msg: `connectors[0].token: ${HUBSPOT_TOKEN_TYPO} is not set in the environment`},
 		{File: "crmkpi.yaml", Line: 12, Column: 15, Msg: `connectors[1].schedule: bad cron expression "*/30 * * *": expected exactly 5 fields, found 4: [*/30 * * *]`},
 		{File: "crmkpi.yaml", Line: 14, Column: 11, Msg: `connectors[2].type: unknown connector type "salesforce" (want hubspot, amocrm or bitrix24)`},
 		{File: "crmkpi.yaml", Line: 16, Column: 11, Msg: `connectors[3].name: duplicate connector name "amo" (first at line 8)`},
@@ -128,7 +128,7 @@ func TestFiveProblems(t *testing.T) {
 		t.Errorf("Parse(five.bad.yaml) mismatch (-want +got):\n%s", diff)
 	}
 	wantText := `crmkpi.yaml:2: timezone: unknown time zone "Europe/Atlantis"
-crmkpi.yaml:7: connectors[0].token: environment variable HUBSPOT_TOKEN_TYPO is not set
+crmkpi.yaml:7: connectors[0].token: ${HUBSPOT_TOKEN_TYPO} is not set in the environment
 crmkpi.yaml:12: connectors[1].schedule: bad cron expression "*/30 * * *": expected exactly 5 fields, found 4: [*/30 * * *]
 crmkpi.yaml:14: connectors[2].type: unknown connector type "salesforce" (want hubspot, amocrm or bitrix24)
 crmkpi.yaml:16: connectors[3].name: duplicate connector name "amo" (first at line 8)`

@@ -381,7 +381,7 @@ func (d *decoder) expand(n *yaml.Node, path string) (string, bool) {
 		return "", false
 	}
 	for _, name := range missing {
-		d.errorf(n, "%s: environment variable %s is not set", path, name)
+		d.errorf(n, "%s: ${%s} is not set in the environment", path, name)
 	}
 	return s, len(missing) == 0
 }

@@ -28,6 +28,12 @@ func TestRedactShapes(t *testing.T) {
 		{`{"auth":"f0e1d2c3","cmd":{}}`, `{"auth":"[REDACTED]","cmd":{}}`},
 		{"token=xoxb-1-2-abc&channel=C1", "token=[REDACTED]&channel=C1"},
 		{"Cookie: a=b; sid=c\r\nAccept: */*", "Cookie: [REDACTED]\r\nAccept: */*"},
+		// The config's errors name secret fields by path; what follows is
+		// no value and must read whole ("environment variable …" did
+		// not: the word became [REDACTED]).
+		{"crmkpi.yaml:7: connectors[0].token: ${HUBSPOT_TOKEN} is not set in the environment",
+			"crmkpi.yaml:7: connectors[0].token: ${HUBSPOT_TOKEN} is not set in the environment"},
+		{"web.auth.token: environment variable X is not set", "web.auth.token: [REDACTED] variable X is not set"},
 		{"https://acme.bitrix24.ru/rest/17/k7p2x9q4m1v8z3w6/crm.deal.list.json",
 			"https://acme.bitrix24.ru/rest/17/[REDACTED]/crm.deal.list.json"},
 		{`"url":"https:\/\/acme.bitrix24.ru\/rest\/17\/k7p2x9q4\/crm.deal.list"`,

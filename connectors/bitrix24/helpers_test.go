@@ -1,12 +1,10 @@
 package bitrix24
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,24 +28,6 @@ func newFake(t testing.TB, clk *clock, opts ...bitrix24test.Option) *bitrix24tes
 	srv := bitrix24test.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-// syncBuffer is a log sink safe for the client's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newClient returns a webhook client for srv with tiny backoffs and a

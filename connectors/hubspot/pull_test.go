@@ -644,24 +644,6 @@ func TestFreshChangeLandsInNextSync(t *testing.T) {
 	}
 }
 
-// logCount counts the log lines containing msg.
-type logCount struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *logCount) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logCount) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), msg)
-}
-
 // A deal without deal_currency_code takes the portal's currency from the
 // account details, which need the oauth scope. When they cannot say, the
 // deal has no currency (never a guess) and the connector says so once.
@@ -691,7 +673,7 @@ func TestPortalCurrency(t *testing.T) {
 			if tt.scopes != nil {
 				srv.AddToken(testToken, tt.scopes...)
 			}
-			logs := &logCount{}
+			logs := &connectortest.Buffer{}
 			c := newTestClient(t, srv, clk, func(o *Options) {
 				o.Currency = tt.config
 				o.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -723,8 +705,8 @@ func TestPortalCurrency(t *testing.T) {
 			if without == 0 {
 				t.Fatal("the seed has no deal without deal_currency_code")
 			}
-			if n := logs.count(unknown); n != tt.warnings {
-				t.Errorf("%d warnings %q, want %d:\n%s", n, unknown, tt.warnings, logs.buf.String())
+			if n := strings.Count(logs.String(), unknown); n != tt.warnings {
+				t.Errorf("%d warnings %q, want %d:\n%s", n, unknown, tt.warnings, logs.String())
 			}
 			if n := srv.Requests("GET /account-info/v3/details"); n != tt.requests {
 				t.Errorf("account details read %d times, want %d", n, tt.requests)

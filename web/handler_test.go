@@ -6,13 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,14 +20,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/internal/golden"
 	"github.com/crmkpi/crmkpi/period"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/web"
 	"github.com/crmkpi/crmkpi/web/webtest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
 
 func handler(t *testing.T, src web.Source, o web.Options) http.Handler {
 	t.Helper()
@@ -143,7 +140,7 @@ func TestCSV(t *testing.T) {
 		if got, want := a.header.Get("Content-Disposition"), `attachment; filename="crmkpi-anna_example.com-`+k+`-2026-10.csv"`; got != want {
 			t.Errorf("Content-Disposition = %s, want %s", got, want)
 		}
-		golden(t, filepath.Join("testdata", k+".csv"), a.body)
+		golden.Text(t, filepath.Join("testdata", k+".csv"), a.body)
 
 		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(a.body, "\uFEFF"))).ReadAll()
 		if err != nil {
@@ -170,23 +167,6 @@ func TestCSV(t *testing.T) {
 }
 
 func numeric(s string) bool { return regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`).MatchString(s) }
-
-func golden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
-}
 
 // TestJSON checks that ?format=json is the explanation itself.
 func TestJSON(t *testing.T) {

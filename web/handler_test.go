@@ -133,10 +133,7 @@ func TestCSV(t *testing.T) {
 	src := webtest.Fixture()
 	h := handler(t, src, src.Options())
 	for _, k := range []string{kpi.ClosedWon, kpi.Satisfaction} {
-		a := get(t, h, "GET", page(webtest.Anna, k)+"&format=csv")
-		if a.code != http.StatusOK || a.header.Get("Content-Type") != "text/csv; charset=utf-8" {
-			t.Fatalf("CSV of %s: %d %s", k, a.code, a.header.Get("Content-Type"))
-		}
+		a := download(t, h, k, "csv", "text/csv; charset=utf-8")
 		if got, want := a.header.Get("Content-Disposition"), `attachment; filename="crmkpi-anna_example.com-`+k+`-2026-10.csv"`; got != want {
 			t.Errorf("Content-Disposition = %s, want %s", got, want)
 		}
@@ -166,6 +163,17 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// download fetches Anna's October explanation of k as format (csv, json),
+// and stops the test unless it is served as contentType.
+func download(t *testing.T, h http.Handler, k, format, contentType string) answer {
+	t.Helper()
+	a := get(t, h, "GET", page(webtest.Anna, k)+"&format="+format)
+	if a.code != http.StatusOK || a.header.Get("Content-Type") != contentType {
+		t.Fatalf("%s of %s: %d %s", strings.ToUpper(format), k, a.code, a.header.Get("Content-Type"))
+	}
+	return a
+}
+
 func numeric(s string) bool { return regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`).MatchString(s) }
 
 // TestJSON checks that ?format=json is the explanation itself.
@@ -173,10 +181,7 @@ func TestJSON(t *testing.T) {
 	src := webtest.Fixture()
 	h := handler(t, src, src.Options())
 	for _, k := range []string{kpi.ClosedWon, kpi.Satisfaction} {
-		a := get(t, h, "GET", page(webtest.Anna, k)+"&format=json")
-		if a.code != http.StatusOK || a.header.Get("Content-Type") != "application/json; charset=utf-8" {
-			t.Fatalf("JSON of %s: %d %s", k, a.code, a.header.Get("Content-Type"))
-		}
+		a := download(t, h, k, "json", "application/json; charset=utf-8")
 		var got scoring.Explanation
 		if err := json.Unmarshal([]byte(a.body), &got); err != nil {
 			t.Fatal(err)

@@ -494,34 +494,12 @@ func TestAuthFailures(t *testing.T) {
 	}
 }
 
-// memStore is a TokenStore in memory.
-type memStore struct {
-	mu    sync.Mutex
-	saved []connectors.Token
-}
-
-func (m *memStore) LoadToken(context.Context, string) (connectors.Token, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.saved) == 0 {
-		return connectors.Token{}, false, nil
-	}
-	return m.saved[len(m.saved)-1], true, nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, _ string, t connectors.Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.saved = append(m.saved, t)
-	return nil
-}
-
 func TestOAuthRefresh(t *testing.T) {
 	clk := newClock()
 	srv := seeded(t, clk, hubspottest.WithOAuthApp("client-1", "client-secret-xyz"))
 	srv.AddRefreshToken("rt-initial-abc")
 	srv.SetRotateRefreshTokens(true)
-	store := &memStore{}
+	store := &connectortest.TokenStore{}
 	newOAuth := func() *Client {
 		return newTestClient(t, srv, clk, func(o *Options) {
 			o.Token = ""
@@ -551,8 +529,8 @@ func TestOAuthRefresh(t *testing.T) {
 	if err := c.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.TokensIssued(); n != 2 || len(store.saved) != 2 || store.saved[1].RefreshToken == "rt-initial-abc" {
-		t.Errorf("tokens issued = %d, saved = %+v, want 2 with a rotated refresh token", n, store.saved)
+	if n, saved := srv.TokensIssued(), store.Saved("hs"); n != 2 || len(saved) != 2 || saved[1].RefreshToken == "rt-initial-abc" {
+		t.Errorf("tokens issued = %d, saved = %+v, want 2 with a rotated refresh token", n, saved)
 	}
 	// A new process resumes from the stored (rotated) refresh token; the
 	// configured one was retired by rotation.
@@ -562,18 +540,19 @@ func TestOAuthRefresh(t *testing.T) {
 		t.Fatalf("Check = %v, %v", w, err)
 	}
 	// A token refused before its expiry is refreshed once and retried.
-	srv.RevokeToken(store.saved[len(store.saved)-1].AccessToken)
+	last := func() connectors.Token { tok, _, _ := store.LoadToken(context.Background(), "hs"); return tok }
+	srv.RevokeToken(last().AccessToken)
 	if err := c2.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil }); err != nil {
 		t.Fatalf("pull after a revoked access token: %v", err)
 	}
 	// A revoked refresh token is an auth error without secrets.
-	srv.RevokeRefreshToken(store.saved[len(store.saved)-1].RefreshToken)
+	srv.RevokeRefreshToken(last().RefreshToken)
 	clk.Advance(time.Hour)
 	err := c2.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil })
 	if !connectors.IsAuth(err) || !strings.Contains(err.Error(), "authentication failed") {
 		t.Fatalf("err = %v, want an auth error", err)
 	}
-	for _, tok := range store.saved {
+	for _, tok := range store.Saved("hs") {
 		for _, s := range []string{tok.AccessToken, tok.RefreshToken, "client-secret-xyz"} {
 			if strings.Contains(err.Error(), s) {
 				t.Errorf("error %q contains a secret", err)

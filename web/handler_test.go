@@ -347,12 +347,7 @@ func TestListenNeedsAuth(t *testing.T) {
 // and a bad or future one.
 func TestPeriods(t *testing.T) {
 	src := webtest.Fixture()
-	h := handler(t, src, src.Options())
-	for _, c := range []struct {
-		target string
-		code   int
-		want   string
-	}{
+	checkPages(t, handler(t, src, src.Options()), []pageCase{
 		{"/", 200, `<h1>Leaderboard <span class="period">October 2026</span></h1>`},
 		{"/?period=2026-10", 200, `<a href="/?period=2026-10" title="2026-10: 2026-10-01 – 2026-10-31" aria-current="page" class="selected">Oct 2026</a>`},
 		{"/?period=2026-W43", 200, `<h1>Leaderboard <span class="period">2026-W43</span></h1>`},
@@ -365,10 +360,24 @@ func TestPeriods(t *testing.T) {
 		{"/?period=%3Cscript%3E", 400, `period &#34;&lt;script&gt;&#34;: unknown format`},
 		{page(webtest.Anna), 200, `<h1>Anna Petrova <span class="period">October 2026</span></h1>`},
 		{"/managers/anna@example.com?period=2026-W43", 404, `No scorecard for anna@example.com in 2026-W43.`},
-	} {
+	})
+}
+
+// pageCase is a GET and what its answer must hold.
+type pageCase struct {
+	target string
+	code   int
+	want   string
+}
+
+// checkPages GETs each case's target from h and checks the status and that
+// the body holds want.
+func checkPages(t *testing.T, h http.Handler, cases []pageCase) {
+	t.Helper()
+	for _, c := range cases {
 		a := get(t, h, "GET", c.target)
 		if a.code != c.code || !strings.Contains(a.body, c.want) {
-			t.Errorf("GET %s = %d, want %d with %s; got:\n%s", c.target, a.code, c.code, c.want, a.body)
+			t.Errorf("GET %s = %d, want %d with %q; got:\n%s", c.target, a.code, c.code, c.want, a.body)
 		}
 	}
 }
@@ -376,24 +385,14 @@ func TestPeriods(t *testing.T) {
 // TestNotFound checks the 404s and the bad format.
 func TestNotFound(t *testing.T) {
 	src := webtest.Fixture()
-	h := handler(t, src, src.Options())
-	for _, c := range []struct {
-		target string
-		code   int
-		want   string
-	}{
+	checkPages(t, handler(t, src, src.Options()), []pageCase{
 		{"/nowhere", 404, "There is no page at this address."},
 		{"/managers/", 404, "There is no page at this address."},
 		{page("nobody@example.com"), 404, "No scorecard for nobody@example.com in October 2026."},
 		{page("nobody@example.com", kpi.ClosedWon), 404, "No scorecard for nobody@example.com in October 2026."},
 		{page(webtest.Anna, "revenue"), 404, "There is no KPI &#34;revenue&#34;."},
 		{page(webtest.Anna, kpi.ClosedWon) + "&format=xlsx", 400, "Unknown format &#34;xlsx&#34;: want html, csv or json."},
-	} {
-		a := get(t, h, "GET", c.target)
-		if a.code != c.code || !strings.Contains(a.body, c.want) {
-			t.Errorf("GET %s = %d, want %d with %q; got:\n%s", c.target, a.code, c.code, c.want, a.body)
-		}
-	}
+	})
 }
 
 // TestSourceErrors checks that a failing source gives a 500 page without

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,35 +98,21 @@ func (r *result) add(p *connectors.Page) {
 func (r *result) last() string { return r.cursors[len(r.cursors)-1] }
 
 func (r *result) ids(obj connectors.Object) []string {
-	var out []string
 	switch obj {
 	case connectors.ObjectDeals:
-		for k := range r.deals {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.deals))
 	case connectors.ObjectContacts:
-		for k := range r.contacts {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.contacts))
 	case connectors.ObjectCompanies:
-		for k := range r.companies {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.companies))
 	case connectors.ObjectActivities:
-		for k := range r.acts {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.acts))
 	case connectors.ObjectUsers:
-		for k := range r.users {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.users))
 	case connectors.ObjectStages:
-		for k := range r.stages {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.stages))
 	}
-	sort.Strings(out)
-	return out
+	return nil
 }
 
 func pull(t testing.TB, c *Client, obj connectors.Object, cur string) *result {

@@ -69,6 +69,7 @@ func TestNumbers(t *testing.T) {
 	for _, tt := range []struct{ got, want string }{
 		{Number(1234567.891, 1), "1,234,567.9"},
 		{Number(-1234.5, 0), "-1,234"},
+		{Number(-1234, 0), "-1,234"},
 		{Number(-0.04, 1), "0.0"},
 		{Number(999, 0), "999"},
 		{Number(math.NaN(), 1), "n/a"},

@@ -73,14 +73,7 @@ func expectedFromFake(srv *hubspottest.Server) map[string]row {
 	stageStatus := map[string]string{}
 	for _, p := range srv.Pipelines() {
 		for _, s := range p.Stages {
-			st := "open"
-			if s.Metadata["isClosed"] == "true" {
-				st = "lost"
-				if s.Metadata["probability"] == "1.0" {
-					st = "won"
-				}
-			}
-			stageStatus[s.ID] = st
+			stageStatus[s.ID] = s.Status()
 		}
 	}
 	for _, typ := range hubspottest.ObjectTypes {

@@ -21,6 +21,7 @@ import (
 	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
+	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -139,13 +140,8 @@ func TestDemoSQLite(t *testing.T) {
 func TestDemoPostgres(t *testing.T) {
 	t.Parallel()
 	s := warehousetest.NewPostgres(t) // a fresh, migrated schema, dropped at the end
-	dsn := warehousetest.PostgresURL()
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
 	d, err := runDemo(t, DemoOptions{Dir: t.TempDir(), Managers: demoManagers, Seed: demoSeed, Now: mustTime(t, demoNow)},
-		map[string]string{"WAREHOUSE_DSN": dsn + sep + "search_path=" + s.Schema()})
+		map[string]string{"WAREHOUSE_DSN": synctest.SchemaDSN(warehousetest.PostgresURL(), s.Schema())})
 	if err != nil {
 		t.Fatalf("the demo: %v\nstderr:\n%s", err, d.stderr)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/config"
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/redact"
 	"github.com/crmkpi/crmkpi/sync/synctest"
@@ -152,7 +153,7 @@ func (as *alertSlack) texts() []string {
 type serving struct {
 	*Server
 	addr string
-	logs *syncBuffer
+	logs *connectortest.Buffer
 	stop func() error
 }
 
@@ -160,7 +161,7 @@ type serving struct {
 // stop, which returns Run's error.
 func serve(t *testing.T, path string) *serving {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &connectortest.Buffer{}
 	r := redact.New()
 	cfg, err := LoadConfig(path, func(string) (string, bool) { return "", false }, r)
 	if err != nil {

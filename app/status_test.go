@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	syncer "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
@@ -195,7 +196,7 @@ func TestStatusAfterFailedRun(t *testing.T) {
 				t.Errorf("status after a failed run is healthy (exit 0), want exit 1\n%s", table)
 			}
 			for _, obj := range []string{"deals", "contacts", "users"} {
-				if !lineWith(table, "amo", obj, "FAILING") {
+				if !connectortest.LineWith(table, "amo", obj, "FAILING") {
 					t.Errorf("status does not show amo %s FAILING:\n%s", obj, table)
 				}
 			}

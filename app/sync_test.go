@@ -15,6 +15,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/amocrm"
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
 )
@@ -184,7 +185,7 @@ func TestSyncSkipsLockedConnector(t *testing.T) {
 	if want := "skipped: b24 locked by " + holder + " (--skip-locked makes a skip exit 0)"; err2.Error() != want {
 		t.Errorf("the skipped sync's error = %q, want %q", err2, want)
 	}
-	if !lineWith(status.String(), "b24: locked by ", holder) || !lineWith(status.String(), "b24: SKIPPED at ", "locked by ", holder) {
+	if !connectortest.LineWith(status.String(), "b24: locked by ", holder) || !connectortest.LineWith(status.String(), "b24: SKIPPED at ", "locked by ", holder) {
 		t.Errorf("status while another sync holds the lock does not show the lock and the skip:\n%s", status.String())
 	}
 	want := synctest.Bitrix24(srv)
@@ -224,17 +225,4 @@ func TestSyncSkipsLockedConnector(t *testing.T) {
 	if records != stored {
 		t.Errorf("runs recorded %d records, the warehouse holds %d rows", records, stored)
 	}
-}
-
-func lineWith(s string, words ...string) bool {
-	for _, l := range strings.Split(s, "\n") {
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(l, w)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
 
@@ -60,7 +61,7 @@ func TestDemoWeb(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	stderr := &syncBuffer{}
+	stderr := &connectortest.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		_, err := Demo(ctx, Env{Stderr: stderr}, DemoOptions{Dir: t.TempDir(), Managers: 3, Seed: 2, Web: "127.0.0.1:0",

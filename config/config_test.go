@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,10 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/connectors"
+	"github.com/crmkpi/crmkpi/internal/golden"
 	"github.com/crmkpi/crmkpi/period"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
 
 // testEnv is the environment of every test file. Its values are
 // distinctive so that a leak into an error message or printout shows.
@@ -86,20 +84,7 @@ func TestBadFiles(t *testing.T) {
 			}
 			got := err.Error() + "\n"
 			assertNoSecret(t, "error list", got)
-			golden := file + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("Parse(%s) errors mismatch (-want +got):\n%s", name, diff)
-			}
+			golden.Text(t, file+".golden", got)
 		})
 	}
 }

@@ -2,9 +2,7 @@ package demo
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,9 +13,8 @@ import (
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
+	"github.com/crmkpi/crmkpi/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 var testNow = time.Date(2026, 11, 15, 9, 0, 0, 0, time.UTC)
 
@@ -37,19 +34,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 // after an intended change to the generator.
 func TestSummaryGolden(t *testing.T) {
 	got := Generate(Options{Seed: 1, Now: testNow}).Summary()
-	path := filepath.Join("testdata", "summary.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("Summary() differs from %s (-want +got):\n%s", path, diff)
-	}
+	golden.Text(t, filepath.Join("testdata", "summary.golden"), got)
 }
 
 // TestWorldShape checks what the demo promises about its world.

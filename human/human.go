@@ -102,3 +102,27 @@ func Number(v float64, decimals int) string {
 	}
 	return out
 }
+
+// Percent is v with one decimal and a percent sign: "87.5%".
+func Percent(v float64) string { return Number(v, 1) + "%" }
+
+// PercentCut is Percent for a number that has a status beside it (a score,
+// an attainment): cut, not rounded, to one decimal. Statuses are decided on
+// the unrounded number, and 99.96 must read "99.9%" beside amber, never
+// "100.0%". The 1e-9 keeps a value computed as 87.49999999999999 at 87.5.
+func PercentCut(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 1e15 {
+		return Percent(v)
+	}
+	return Percent(math.Floor(v*10+1e-9) / 10)
+}
+
+// Money is an amount in whole units of the reporting currency, named when
+// there is one: "1,234,567 RUB". Whole units are enough for a scorecard.
+func Money(v float64, currency string) string {
+	s := Number(v, 0)
+	if currency != "" {
+		s += " " + currency
+	}
+	return s
+}

@@ -1,6 +1,7 @@
 package human
 
 import (
+	"math"
 	"testing"
 	"time"
 	_ "time/tzdata" // the zones, whatever the machine has installed
@@ -60,6 +61,32 @@ func TestTime(t *testing.T) {
 	} {
 		if got := Time(at, tt.loc); got != tt.want {
 			t.Errorf("Time(%s, %v) = %q, want %q", at, tt.loc, got, tt.want)
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{Number(1234567.891, 1), "1,234,567.9"},
+		{Number(-1234.5, 0), "-1,234"},
+		{Number(-1234, 0), "-1,234"},
+		{Number(-0.04, 1), "0.0"},
+		{Number(999, 0), "999"},
+		{Number(math.NaN(), 1), "n/a"},
+		{Number(math.Inf(-1), 0), "n/a"},
+		{Percent(87.5), "87.5%"},
+		{Percent(87.46), "87.5%"},
+		{PercentCut(87.46), "87.4%"},
+		{PercentCut(99.96), "99.9%"},
+		{PercentCut(87.49999999999999), "87.5%"},
+		{PercentCut(100), "100.0%"},
+		{PercentCut(-12.34), "-12.4%"},
+		{PercentCut(2e15), "2,000,000,000,000,000.0%"},
+		{Money(13333.33, "RUB"), "13,333 RUB"},
+		{Money(1234567.5, ""), "1,234,568"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
 }

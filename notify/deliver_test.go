@@ -213,6 +213,20 @@ func testNotifier(fs *fakeSlack, logs io.Writer, waits *[]time.Duration) *Notifi
 	}
 }
 
+// channelNotifier is testNotifier posting the team scorecard to its one
+// channel alone, for the tests of what a single Slack call does.
+func channelNotifier(fs *fakeSlack, waits *[]time.Duration) *Notifier {
+	n := testNotifier(fs, io.Discard, waits)
+	n.DirectMessages, n.TeamChannels = false, nil
+	return n
+}
+
+// deliverSample delivers the sample report with n.
+func deliverSample(ctx context.Context, n *Notifier) (*Summary, error) {
+	r := sampleReport()
+	return n.Deliver(ctx, r, sampleInput(r))
+}
+
 // goldenBlocks compares the blocks form value of a request with the blocks
 // of a golden payload file as decoded JSON.
 func goldenBlocks(t *testing.T, c call, file string) {
@@ -327,14 +341,12 @@ func TestDeliverPostsThenUpdates(t *testing.T) {
 func TestDeliverWaitsOutRateLimit(t *testing.T) {
 	fs := newFakeSlack(t)
 	var waits []time.Duration
-	n := testNotifier(fs, io.Discard, &waits)
-	n.DirectMessages, n.TeamChannels = false, nil
+	n := channelNotifier(fs, &waits)
 	fs.failNext("chat.postMessage", 1, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
-	r := sampleReport()
-	sum, err := n.Deliver(t.Context(), r, sampleInput(r))
+	sum, err := deliverSample(t.Context(), n)
 	if err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}
@@ -384,8 +396,7 @@ func TestDeliverRealWaitHonoursContext(t *testing.T) {
 		w.Header().Set("Retry-After", "3600")
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
-	r := sampleReport()
-	_, err := n.Deliver(ctx, r, sampleInput(r))
+	_, err := deliverSample(ctx, n)
 	if want := "chat.postMessage C0SALES: context canceled"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Deliver = %v, want a failure %q", err, want)
 	}
@@ -400,16 +411,14 @@ func TestDeliverRealWaitHonoursContext(t *testing.T) {
 func TestDeliverGivesUpAfterRetries(t *testing.T) {
 	fs := newFakeSlack(t)
 	var waits []time.Duration
-	n := testNotifier(fs, io.Discard, &waits)
-	n.DirectMessages, n.TeamChannels = false, nil
+	n := channelNotifier(fs, &waits)
 	fs.failNext("chat.postMessage", 100, func(w http.ResponseWriter, r *http.Request) {
 		if len(fs.callsTo("chat.postMessage"))%2 == 0 {
 			w.Header().Set("Retry-After", "2")
 		}
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
-	r := sampleReport()
-	_, err := n.Deliver(t.Context(), r, sampleInput(r))
+	_, err := deliverSample(t.Context(), n)
 	if err == nil || !strings.Contains(err.Error(), "rate_limited: still rate limited after retrying") {
 		t.Errorf("Deliver = %v, want rate_limited after retrying", err)
 	}
@@ -425,13 +434,11 @@ func TestDeliverGivesUpAfterRetries(t *testing.T) {
 func TestDeliverDoesNotRetryServerErrors(t *testing.T) {
 	fs := newFakeSlack(t)
 	var waits []time.Duration
-	n := testNotifier(fs, io.Discard, &waits)
-	n.DirectMessages, n.TeamChannels = false, nil
+	n := channelNotifier(fs, &waits)
 	fs.failNext("chat.postMessage", 0, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "<html>oops</html>", http.StatusInternalServerError)
 	})
-	r := sampleReport()
-	_, err := n.Deliver(t.Context(), r, sampleInput(r))
+	_, err := deliverSample(t.Context(), n)
 	if err == nil || !strings.Contains(err.Error(), "not retried") {
 		t.Errorf("Deliver = %v, want a server error that says it was not retried", err)
 	}
@@ -529,8 +536,7 @@ func TestDeliverErrors(t *testing.T) {
 func TestDeliverRepostsDeletedMessage(t *testing.T) {
 	fs := newFakeSlack(t)
 	var waits []time.Duration
-	n := testNotifier(fs, io.Discard, &waits)
-	n.DirectMessages, n.TeamChannels = false, nil
+	n := channelNotifier(fs, &waits)
 	r := sampleReport()
 	in := sampleInput(r)
 	if _, err := n.Deliver(t.Context(), r, in); err != nil {
@@ -554,11 +560,9 @@ func TestDeliverRepostsDeletedMessage(t *testing.T) {
 func TestDeliverOutboxFailure(t *testing.T) {
 	fs := newFakeSlack(t)
 	var waits []time.Duration
-	n := testNotifier(fs, io.Discard, &waits)
-	n.DirectMessages, n.TeamChannels = false, nil
+	n := channelNotifier(fs, &waits)
 	n.Outbox = &memOutbox{fail: errors.New("database is locked")}
-	r := sampleReport()
-	_, err := n.Deliver(t.Context(), r, sampleInput(r))
+	_, err := deliverSample(t.Context(), n)
 	if err == nil || !strings.Contains(err.Error(), "could not record it") || !strings.Contains(err.Error(), "database is locked") {
 		t.Errorf("Deliver = %v, want an error saying the post was not recorded", err)
 	}
@@ -605,8 +609,7 @@ func TestDeliverCancelled(t *testing.T) {
 	n := testNotifier(fs, io.Discard, &waits)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	r := sampleReport()
-	sum, err := n.Deliver(ctx, r, sampleInput(r))
+	sum, err := deliverSample(ctx, n)
 	if err == nil {
 		t.Fatal("Deliver with a cancelled context succeeded")
 	}
@@ -669,8 +672,7 @@ func TestDeliverEmptyTeam(t *testing.T) {
 	var waits []time.Duration
 	n := testNotifier(fs, &logs, &waits)
 	n.TeamChannels = map[string]string{"enterprise": "C0ENT", "smb": "C0SMB"}
-	r := sampleReport()
-	sum, err := n.Deliver(t.Context(), r, sampleInput(r))
+	sum, err := deliverSample(t.Context(), n)
 	if err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}

@@ -138,29 +138,12 @@ func signed(v float64, decimals int) string {
 	return s
 }
 
-// pct formats a percentage with one decimal: "87.5%".
-func pct(v float64) string { return number(v, 1) + "%" }
-
-// pctCut formats a percentage that has a status beside it (a score, an
-// attainment) cut, not rounded, to one decimal: statuses are decided on the
-// unrounded number, and 99.96 must read "99.9%" beside amber, never
-// "100.0%". The 1e-9 keeps a value computed as 87.49999999999999 at 87.5.
-func pctCut(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 1e15 {
-		return pct(v)
-	}
-	return pct(math.Floor(v*10+1e-9) / 10)
-}
-
-// money formats an amount in the reporting currency: "1,234,567 RUB".
-// Whole units are enough for a scorecard.
-func money(v float64, currency string) string {
-	s := number(v, 0)
-	if currency != "" {
-		s += " " + currency
-	}
-	return s
-}
+// pct, pctCut and money are human's, for the same reason.
+var (
+	pct    = human.Percent
+	pctCut = human.PercentCut
+	money  = human.Money
+)
 
 // sparkTicks are the eight levels of a sparkline, lowest first.
 var sparkTicks = []rune("▁▂▃▄▅▆▇█")

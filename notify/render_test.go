@@ -3,19 +3,16 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmkpi/crmkpi/internal/golden"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // goldenJSON compares v, marshalled, with testdata/name as decoded JSON, so
 // key order and spacing don't matter; -update rewrites the file.
@@ -30,16 +27,7 @@ func goldenJSON(t *testing.T, name string, v any) {
 	}
 	got := buf.Bytes()
 	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update): %v", err)
-	}
+	want := golden.File(t, path, got)
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
 		t.Fatal(err)
@@ -54,20 +42,7 @@ func goldenJSON(t *testing.T, name string, v any) {
 
 func goldenText(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
+	golden.Text(t, filepath.Join("testdata", name), got)
 }
 
 // payload is a message as Slack receives it.

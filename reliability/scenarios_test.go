@@ -35,29 +35,34 @@ func onDealsPage(c *crm, n int, fn func()) func(int, *http.Request, []byte) {
 	}
 }
 
-// TestCRMChangesDuringFullSync edits a deal already read and one not yet
-// read while a full sync pages through the deals: after the next
-// incremental sync the warehouse equals the fake, both edits included.
-func TestCRMChangesDuringFullSync(t *testing.T) {
+// eachCRM runs fn in parallel with t's other parallel tests, once for
+// every connector type against a new fake on every warehouse.
+func eachCRM(t *testing.T, fn func(t *testing.T, c *crm, s *warehouse.Store)) {
 	t.Parallel()
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
-			each(t, func(t *testing.T, s *warehouse.Store) {
-				c := k.new(t)
-				ft := connectortest.NewTransport()
-				ft.Set(onDealsPage(c, 2, func() {
-					c.Clock.Advance(time.Second)
-					c.RenameDeal(t, 0, "Edited after it was read")
-					c.RenameDeal(t, c.DealCount()-1, "Edited before it was read")
-				}), nil)
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), true)
-				c.Clock.Advance(5 * time.Minute)
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
-				equalFake(t, s, "crm", c.Want())
-			})
+			each(t, func(t *testing.T, s *warehouse.Store) { fn(t, k.new(t), s) })
 		})
 	}
+}
+
+// TestCRMChangesDuringFullSync edits a deal already read and one not yet
+// read while a full sync pages through the deals: after the next
+// incremental sync the warehouse equals the fake, both edits included.
+func TestCRMChangesDuringFullSync(t *testing.T) {
+	eachCRM(t, func(t *testing.T, c *crm, s *warehouse.Store) {
+		ft := connectortest.NewTransport()
+		ft.Set(onDealsPage(c, 2, func() {
+			c.Clock.Advance(time.Second)
+			c.RenameDeal(t, 0, "Edited after it was read")
+			c.RenameDeal(t, c.DealCount()-1, "Edited before it was read")
+		}), nil)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), true)
+		c.Clock.Advance(5 * time.Minute)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+		equalFake(t, s, "crm", c.Want())
+	})
 }
 
 // TestCRMClockSkew edits a deal after an incremental sync with a modified
@@ -66,32 +71,25 @@ func TestCRMChangesDuringFullSync(t *testing.T) {
 // the next incremental sync picks it up; beyond it only a full sync does,
 // and a full sync must.
 func TestCRMClockSkew(t *testing.T) {
-	t.Parallel()
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			t.Parallel()
-			each(t, func(t *testing.T, s *warehouse.Store) {
-				c := k.new(t)
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
-				c.Clock.Advance(10 * time.Minute)
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
-				skewed := func(skew time.Duration, i int, name string) {
-					c.Clock.Advance(-skew)
-					c.RenameDeal(t, i, name)
-					c.Clock.Advance(skew)
-				}
-				skewed(c.Overlap/2, 1, "Skewed within the overlap")
-				c.Clock.Advance(2 * time.Minute)
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
-				equalFake(t, s, "crm", c.Want())
+	eachCRM(t, func(t *testing.T, c *crm, s *warehouse.Store) {
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+		c.Clock.Advance(10 * time.Minute)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+		skewed := func(skew time.Duration, i int, name string) {
+			c.Clock.Advance(-skew)
+			c.RenameDeal(t, i, name)
+			c.Clock.Advance(skew)
+		}
+		skewed(c.Overlap/2, 1, "Skewed within the overlap")
+		c.Clock.Advance(2 * time.Minute)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+		equalFake(t, s, "crm", c.Want())
 
-				skewed(c.Overlap+3*time.Minute+time.Hour, 2, "Skewed beyond the overlap")
-				c.Clock.Advance(2 * time.Minute)
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), true)
-				equalFake(t, s, "crm", c.Want())
-			})
-		})
-	}
+		skewed(c.Overlap+3*time.Minute+time.Hour, 2, "Skewed beyond the overlap")
+		c.Clock.Advance(2 * time.Minute)
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), true)
+		equalFake(t, s, "crm", c.Want())
+	})
 }
 
 // TestCRMTokenRevokedMidRun revokes the credentials while the deals are
@@ -99,34 +97,27 @@ func TestCRMClockSkew(t *testing.T) {
 // can help), nothing is left running, and once the admin puts working
 // credentials in the config the next sync completes the warehouse.
 func TestCRMTokenRevokedMidRun(t *testing.T) {
-	t.Parallel()
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			t.Parallel()
-			each(t, func(t *testing.T, s *warehouse.Store) {
-				c := k.new(t)
-				ft := connectortest.NewTransport()
-				revoke := c.Revoke
-				if k.name == "amocrm" {
-					// The fake cannot issue a new long-lived token after
-					// RevokeTokens: answer 401 to the next requests instead.
-					revoke = func() { c.Faults.Fail(1, fault401) }
-				}
-				ft.Set(onDealsPage(c, 2, revoke), nil)
-				sum := syncRun(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), false)
-				err := sum.Err()
-				var ae *connectors.AuthError
-				if !errors.As(err, &ae) || !strings.HasPrefix(err.Error(), "crm ") {
-					t.Fatalf("run error = %v, want an *AuthError naming the connector", err)
-				}
-				t.Logf("failure, as wanted: %v", err)
-				noneRunning(t, s, "crm")
-				c.Restore()
-				mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
-				equalFake(t, s, "crm", c.Want())
-			})
-		})
-	}
+	eachCRM(t, func(t *testing.T, c *crm, s *warehouse.Store) {
+		ft := connectortest.NewTransport()
+		revoke := c.Revoke
+		if c.Kind == "amocrm" {
+			// The fake cannot issue a new long-lived token after
+			// RevokeTokens: answer 401 to the next requests instead.
+			revoke = func() { c.Faults.Fail(1, fault401) }
+		}
+		ft.Set(onDealsPage(c, 2, revoke), nil)
+		sum := syncRun(t, s, c.Clock, c.Connector(t, "crm", connOpts{Transport: ft}), false)
+		err := sum.Err()
+		var ae *connectors.AuthError
+		if !errors.As(err, &ae) || !strings.HasPrefix(err.Error(), "crm ") {
+			t.Fatalf("run error = %v, want an *AuthError naming the connector", err)
+		}
+		t.Logf("failure, as wanted: %v", err)
+		noneRunning(t, s, "crm")
+		c.Restore()
+		mustSync(t, s, c.Clock, c.Connector(t, "crm", connOpts{}), false)
+		equalFake(t, s, "crm", c.Want())
+	})
 }
 
 // TestAmoCRMOAuthMidRun: with OAuth, an access token revoked mid-run is

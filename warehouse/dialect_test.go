@@ -2,17 +2,15 @@ package warehouse
 
 import (
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/crmkpi/crmkpi/internal/golden"
+)
 
 // TestGeneratedSQL snapshots every statement the dialects build, so a change
 // to the SQL shows up in review as a diff of testdata/*.sql.
@@ -36,25 +34,8 @@ func TestGeneratedSQL(t *testing.T) {
 			section("insert scorecards (2 rows)", d.insert("scorecards", scorecardCols, 9, 2))
 			section("table exists", d.tableExists())
 			section("schema_migrations", d.createMigrationsTable())
-			golden(t, filepath.Join("testdata", "sql_"+d.name+".golden"), b.String())
+			golden.Text(t, filepath.Join("testdata", "sql_"+d.name+".golden"), b.String())
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
 	}
 }
 

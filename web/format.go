@@ -31,24 +31,12 @@ func decimals(v float64) int {
 	return 1
 }
 
-func pct(v float64) string { return number(v, 1) + "%" }
-
-// pctCut formats a percentage that has a status beside it cut to one
-// decimal; the 1e-9 keeps 87.49999999999999 at 87.5.
-func pctCut(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 1e15 {
-		return pct(v)
-	}
-	return pct(math.Floor(v*10+1e-9) / 10)
-}
-
-func money(v float64, currency string) string {
-	s := number(v, 0)
-	if currency != "" {
-		s += " " + currency
-	}
-	return s
-}
+// pct, pctCut and money are human's, for the same reason.
+var (
+	pct    = human.Percent
+	pctCut = human.PercentCut
+	money  = human.Money
+)
 
 func plural(n float64, one, many string) string {
 	if n == 1 {
@@ -204,10 +192,9 @@ func trendOf(cur, prev *float64, lowerIsBetter bool, prevLabel string, format fu
 	return t
 }
 
-// timeText is a time in the configured zone: "2026-10-14 16:05 MSK".
-func timeText(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("2006-01-02 15:04 MST")
-}
+// timeText is human.Time, a time in the configured zone as every command
+// writes it: "2026-10-14 16:05 MSK".
+var timeText = human.Time
 
 // ago says how long before now t was: "just now", "25 min ago", "3 h
 // ago", "4 days ago".

@@ -6,13 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,14 +20,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/config"
+	"github.com/crmkpi/crmkpi/internal/golden"
 	"github.com/crmkpi/crmkpi/period"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 	"github.com/crmkpi/crmkpi/web"
 	"github.com/crmkpi/crmkpi/web/webtest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
 
 func handler(t *testing.T, src web.Source, o web.Options) http.Handler {
 	t.Helper()
@@ -136,14 +133,11 @@ func TestCSV(t *testing.T) {
 	src := webtest.Fixture()
 	h := handler(t, src, src.Options())
 	for _, k := range []string{kpi.ClosedWon, kpi.Satisfaction} {
-		a := get(t, h, "GET", page(webtest.Anna, k)+"&format=csv")
-		if a.code != http.StatusOK || a.header.Get("Content-Type") != "text/csv; charset=utf-8" {
-			t.Fatalf("CSV of %s: %d %s", k, a.code, a.header.Get("Content-Type"))
-		}
+		a := download(t, h, k, "csv", "text/csv; charset=utf-8")
 		if got, want := a.header.Get("Content-Disposition"), `attachment; filename="crmkpi-anna_example.com-`+k+`-2026-10.csv"`; got != want {
 			t.Errorf("Content-Disposition = %s, want %s", got, want)
 		}
-		golden(t, filepath.Join("testdata", k+".csv"), a.body)
+		golden.Text(t, filepath.Join("testdata", k+".csv"), a.body)
 
 		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(a.body, "\uFEFF"))).ReadAll()
 		if err != nil {
@@ -169,34 +163,25 @@ func TestCSV(t *testing.T) {
 	}
 }
 
-func numeric(s string) bool { return regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`).MatchString(s) }
-
-func golden(t *testing.T, file, got string) {
+// download fetches Anna's October explanation of k as format (csv, json),
+// and stops the test unless it is served as contentType.
+func download(t *testing.T, h http.Handler, k, format, contentType string) answer {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
+	a := get(t, h, "GET", page(webtest.Anna, k)+"&format="+format)
+	if a.code != http.StatusOK || a.header.Get("Content-Type") != contentType {
+		t.Fatalf("%s of %s: %d %s", strings.ToUpper(format), k, a.code, a.header.Get("Content-Type"))
 	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
+	return a
 }
+
+func numeric(s string) bool { return regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`).MatchString(s) }
 
 // TestJSON checks that ?format=json is the explanation itself.
 func TestJSON(t *testing.T) {
 	src := webtest.Fixture()
 	h := handler(t, src, src.Options())
 	for _, k := range []string{kpi.ClosedWon, kpi.Satisfaction} {
-		a := get(t, h, "GET", page(webtest.Anna, k)+"&format=json")
-		if a.code != http.StatusOK || a.header.Get("Content-Type") != "application/json; charset=utf-8" {
-			t.Fatalf("JSON of %s: %d %s", k, a.code, a.header.Get("Content-Type"))
-		}
+		a := download(t, h, k, "json", "application/json; charset=utf-8")
 		var got scoring.Explanation
 		if err := json.Unmarshal([]byte(a.body), &got); err != nil {
 			t.Fatal(err)
@@ -362,12 +347,7 @@ func TestListenNeedsAuth(t *testing.T) {
 // and a bad or future one.
 func TestPeriods(t *testing.T) {
 	src := webtest.Fixture()
-	h := handler(t, src, src.Options())
-	for _, c := range []struct {
-		target string
-		code   int
-		want   string
-	}{
+	checkPages(t, handler(t, src, src.Options()), []pageCase{
 		{"/", 200, `<h1>Leaderboard <span class="period">October 2026</span></h1>`},
 		{"/?period=2026-10", 200, `<a href="/?period=2026-10" title="2026-10: 2026-10-01 – 2026-10-31" aria-current="page" class="selected">Oct 2026</a>`},
 		{"/?period=2026-W43", 200, `<h1>Leaderboard <span class="period">2026-W43</span></h1>`},
@@ -380,10 +360,24 @@ func TestPeriods(t *testing.T) {
 		{"/?period=%3Cscript%3E", 400, `period &#34;&lt;script&gt;&#34;: unknown format`},
 		{page(webtest.Anna), 200, `<h1>Anna Petrova <span class="period">October 2026</span></h1>`},
 		{"/managers/anna@example.com?period=2026-W43", 404, `No scorecard for anna@example.com in 2026-W43.`},
-	} {
+	})
+}
+
+// pageCase is a GET and what its answer must hold.
+type pageCase struct {
+	target string
+	code   int
+	want   string
+}
+
+// checkPages GETs each case's target from h and checks the status and that
+// the body holds want.
+func checkPages(t *testing.T, h http.Handler, cases []pageCase) {
+	t.Helper()
+	for _, c := range cases {
 		a := get(t, h, "GET", c.target)
 		if a.code != c.code || !strings.Contains(a.body, c.want) {
-			t.Errorf("GET %s = %d, want %d with %s; got:\n%s", c.target, a.code, c.code, c.want, a.body)
+			t.Errorf("GET %s = %d, want %d with %q; got:\n%s", c.target, a.code, c.code, c.want, a.body)
 		}
 	}
 }
@@ -391,24 +385,14 @@ func TestPeriods(t *testing.T) {
 // TestNotFound checks the 404s and the bad format.
 func TestNotFound(t *testing.T) {
 	src := webtest.Fixture()
-	h := handler(t, src, src.Options())
-	for _, c := range []struct {
-		target string
-		code   int
-		want   string
-	}{
+	checkPages(t, handler(t, src, src.Options()), []pageCase{
 		{"/nowhere", 404, "There is no page at this address."},
 		{"/managers/", 404, "There is no page at this address."},
 		{page("nobody@example.com"), 404, "No scorecard for nobody@example.com in October 2026."},
 		{page("nobody@example.com", kpi.ClosedWon), 404, "No scorecard for nobody@example.com in October 2026."},
 		{page(webtest.Anna, "revenue"), 404, "There is no KPI &#34;revenue&#34;."},
 		{page(webtest.Anna, kpi.ClosedWon) + "&format=xlsx", 400, "Unknown format &#34;xlsx&#34;: want html, csv or json."},
-	} {
-		a := get(t, h, "GET", c.target)
-		if a.code != c.code || !strings.Contains(a.body, c.want) {
-			t.Errorf("GET %s = %d, want %d with %q; got:\n%s", c.target, a.code, c.code, c.want, a.body)
-		}
-	}
+	})
 }
 
 // TestSourceErrors checks that a failing source gives a 500 page without

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -47,6 +48,31 @@ func (e *env) appEnv() app.Env {
 // openApp opens (and migrates) cfg's warehouse; the caller closes it.
 func openApp(ctx context.Context, e *env, cfg *config.Config) (*app.App, error) {
 	return app.Open(ctx, cfg, e.appEnv())
+}
+
+// openConfigured loads the config and opens its warehouse, for the
+// commands that need nothing else of the config first. The caller closes
+// the app.
+func openConfigured(ctx context.Context, e *env, cfgPath string) (*app.App, error) {
+	cfg, err := loadConfig(e, cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	return openApp(ctx, e, cfg)
+}
+
+// periodFlag adds --period SPEC, by default the period before this one,
+// to fs.
+func periodFlag(fs *flag.FlagSet) *string {
+	return fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
+}
+
+// writeJSON writes v as indented JSON, the machine output of score and
+// explain.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // formatFlag adds --format table|json to fs; check validates its value.

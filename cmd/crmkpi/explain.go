@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,7 +15,7 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "explain", "explain [--config FILE] --manager KEY --kpi KPI [--period SPEC] [--format table|json|csv]")
 	manager := fs.String("manager", "", "the manager: their e-mail, or CONNECTOR:USER_ID")
 	key := fs.String("kpi", "", "the KPI: "+strings.Join(kpi.Keys, ", "))
-	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
+	period := periodFlag(fs)
 	format := fs.String("format", "table", "output format: table, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,9 +46,7 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(x)
+		return writeJSON(e.stdout, x)
 	case "csv":
 		return notify.WriteExplanationCSV(e.stdout, x)
 	}

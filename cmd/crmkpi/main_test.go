@@ -13,9 +13,14 @@ import (
 // runCmd runs crmkpi in-process with env as its whole environment.
 func runCmd(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runIn(context.Background(), env, args...)
+}
+
+// runIn runs crmkpi in-process under ctx with env as its environment.
+func runIn(ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, lookup)
+	code = run(ctx, args, strings.NewReader(""), &out, &errb, lookup)
 	return code, out.String(), errb.String()
 }
 

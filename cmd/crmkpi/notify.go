@@ -10,7 +10,7 @@ import (
 
 func runNotify(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "notify", "notify [--config FILE] [--period SPEC] [--behind-pace] [--dry-run [--manager KEY]]")
-	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
+	period := periodFlag(fs)
 	dryRun := fs.Bool("dry-run", false, "print the Block Kit JSON of exactly what notify would post, in order, instead of posting")
 	manager := fs.String("manager", "", "with --dry-run: preview only the DM of this manager (their e-mail, or CONNECTOR:USER_ID)")
 	behind := fs.Bool("behind-pace", false, "mid-period: DM only the managers projected under target on a KPI, nothing to channels (default period current)")

@@ -9,7 +9,6 @@ package main
 // each command is tested in-process in package app.
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -175,36 +175,17 @@ func (w testWarehouse) runs(t *testing.T, connector string) []synctest.Run {
 	return runs
 }
 
-// syncBuffer is an io.Writer safe for the exec package's copying
-// goroutine and the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // child is a running crmkpi process.
 type child struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *connectortest.Buffer
 	done           chan struct{}
 	err            error
 }
 
 func start(t *testing.T, args ...string) *child {
 	t.Helper()
-	c := &child{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	c := &child{stdout: &connectortest.Buffer{}, stderr: &connectortest.Buffer{}, done: make(chan struct{})}
 	c.cmd = exec.Command(crmkpiBinary(t), args...)
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	c.cmd.Env = append(os.Environ(), "CRMKPI_LOG_LEVEL=info")
@@ -462,17 +443,4 @@ func TestProcessServe(t *testing.T) {
 		t.Logf("no tick was skipped (the syncs were quicker than a second)")
 	}
 	t.Logf("%d runs; ticks skipped: %d", len(runs), strings.Count(srv.stderr.String(), "tick skipped"))
-}
-
-func lineWith(s string, words ...string) bool {
-	for _, l := range strings.Split(s, "\n") {
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(l, w)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/crmkpi/crmkpi/notify"
 	"github.com/crmkpi/crmkpi/scoring"
@@ -10,7 +9,7 @@ import (
 
 func runScore(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags(e, "score", "score [--config FILE] [--period SPEC] [--format table|json]")
-	period := fs.String("period", "previous", "period: 2026-10, 2026-W43, 2026-Q3, current or previous")
+	period := periodFlag(fs)
 	format, checkFormat := formatFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -32,9 +31,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 
 func writeReport(e *env, r *scoring.Report, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(e.stdout, r)
 	}
 	return notify.WriteTable(e.stdout, r)
 }

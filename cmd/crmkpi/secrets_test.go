@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +18,6 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/crmkpi/crmkpi/app"
-
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
 	"github.com/crmkpi/crmkpi/connectors/connectortest"
@@ -284,10 +280,10 @@ notify:
 	down := fmt.Sprintf(`
   - {name: b24-down, type: bitrix24, webhook_url: %q, schedule: "@every 1h"}
 `, downURL)
-	cfgGood := writeSecretConfig(t, dir, "good.yaml", common+good)
-	cfgAll := writeSecretConfig(t, dir, "all.yaml", common+good+strings.TrimPrefix(hostile, "\n"))
-	cfgDown := writeSecretConfig(t, dir, "down.yaml", common+"connectors:"+down)
-	cfgServe := writeSecretConfig(t, dir, "serve.yaml", strings.ReplaceAll(common+good+strings.TrimPrefix(hostile, "\n"), "@every 1h", "@every 1s"))
+	cfgGood := writeFile(t, dir, "good.yaml", common+good)
+	cfgAll := writeFile(t, dir, "all.yaml", common+good+strings.TrimPrefix(hostile, "\n"))
+	cfgDown := writeFile(t, dir, "down.yaml", common+"connectors:"+down)
+	cfgServe := writeFile(t, dir, "serve.yaml", strings.ReplaceAll(common+good+strings.TrimPrefix(hostile, "\n"), "@every 1h", "@every 1s"))
 	env := map[string]string{"CRMKPI_LOG_LEVEL": "debug"}
 
 	type step struct {
@@ -343,7 +339,7 @@ notify:
 	// serve, as runServe assembles it: every task runs once as its tick
 	// would, /metrics and /healthz are scraped over HTTP, and it stops by
 	// cancelling.
-	var serveOut, serveErr syncBuffer
+	var serveOut, serveErr connectortest.Buffer
 	vars := env
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	e := newEnv(strings.NewReader(""), &serveOut, &serveErr, lookup)
@@ -433,24 +429,6 @@ notify:
 	for i, r := range reqs {
 		lc.check(fmt.Sprintf("Slack request %d", i), r)
 	}
-}
-
-// writeSecretConfig writes a config file of the secrets test.
-func writeSecretConfig(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// runIn runs crmkpi in-process under ctx with env as its environment.
-func runIn(ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	code = run(ctx, args, strings.NewReader(""), &out, &errb, lookup)
-	return code, out.String(), errb.String()
 }
 
 // dumpTable returns every row of table, every column, as text.

@@ -14,11 +14,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, *cfgPath)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, cfg)
+	a, err := openConfigured(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}

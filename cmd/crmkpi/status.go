@@ -14,11 +14,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, *cfgPath)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, cfg)
+	a, err := openConfigured(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package amocrm
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,42 +15,6 @@ import (
 type clock = connectortest.Clock
 
 func newClock() *clock { return connectortest.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)) }
-
-// memStore is an in-memory TokenStore.
-type memStore struct {
-	mu    sync.Mutex
-	toks  map[string]connectors.Token
-	saves int
-	// afterSave, when set, runs after a successful save (crash injection).
-	afterSave func()
-	failSave  error
-}
-
-func (m *memStore) LoadToken(_ context.Context, name string) (connectors.Token, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.toks[name]
-	return t, ok, nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, name string, t connectors.Token) error {
-	m.mu.Lock()
-	if m.failSave != nil {
-		m.mu.Unlock()
-		return m.failSave
-	}
-	if m.toks == nil {
-		m.toks = map[string]connectors.Token{}
-	}
-	m.toks[name] = t
-	m.saves++
-	f := m.afterSave
-	m.mu.Unlock()
-	if f != nil {
-		f()
-	}
-	return nil
-}
 
 // newFake starts a fake with no rate limit on the clock.
 func newFake(t *testing.T, clk *clock, opts ...amocrmtest.Option) *amocrmtest.Server {

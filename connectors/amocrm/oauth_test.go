@@ -9,6 +9,7 @@ import (
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/amocrm/amocrmtest"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
 
 func oauthConn(t *testing.T, srv *amocrmtest.Server, clk *clock, store connectors.TokenStore, seed string) *Client {
@@ -25,7 +26,7 @@ func TestOAuthRefreshPersistsRotatedToken(t *testing.T) {
 	srv := newFake(t, clk, amocrmtest.WithOAuth("cid", "csecret"))
 	srv.Seed(amocrmtest.SeedConfig{Users: 3, Seed: 9})
 	seed := srv.OAuthRefreshToken()
-	store := &memStore{}
+	store := &connectortest.TokenStore{}
 	c := oauthConn(t, srv, clk, store, seed)
 
 	r := pull(t, c, connectors.ObjectUsers, "")
@@ -56,8 +57,8 @@ func TestOAuthRefreshPersistsRotatedToken(t *testing.T) {
 	clk.Advance(25 * time.Hour)
 	pull(t, c2, connectors.ObjectUsers, "")
 	saved2, _, _ := store.LoadToken(context.Background(), "amo")
-	if srv.OAuthRefreshes() != 2 || saved2.RefreshToken == saved.RefreshToken || store.saves != 2 {
-		t.Errorf("after expiry: refreshes %d, saves %d, rotated %v; want 2, 2, true", srv.OAuthRefreshes(), store.saves, saved2.RefreshToken != saved.RefreshToken)
+	if srv.OAuthRefreshes() != 2 || saved2.RefreshToken == saved.RefreshToken || len(store.Saved("amo")) != 2 {
+		t.Errorf("after expiry: refreshes %d, saves %d, rotated %v; want 2, 2, true", srv.OAuthRefreshes(), len(store.Saved("amo")), saved2.RefreshToken != saved.RefreshToken)
 	}
 }
 
@@ -76,7 +77,7 @@ func TestOAuthCrashAfterRefresh(t *testing.T) {
 			srv.Seed(amocrmtest.SeedConfig{Users: 2, Seed: 10})
 			seed := srv.OAuthRefreshToken()
 			ctx, cancel := context.WithCancel(context.Background())
-			store := &memStore{afterSave: cancel}
+			store := &connectortest.TokenStore{AfterSave: cancel}
 			c := oauthConn(t, srv, clk, store, seed)
 			err := c.Pull(ctx, connectors.ObjectUsers, "", func(context.Context, *connectors.Page) error { return nil })
 			if !errors.Is(err, context.Canceled) {
@@ -85,7 +86,7 @@ func TestOAuthCrashAfterRefresh(t *testing.T) {
 			if n := srv.Requests("/api/v4/users"); n != 0 {
 				t.Fatalf("users requests = %d, want 0 (died before using the token)", n)
 			}
-			store.afterSave = nil
+			store.AfterSave = nil
 			if expireFirst {
 				clk.Advance(25 * time.Hour)
 			}
@@ -112,7 +113,7 @@ func TestOAuthSaveFailureDoesNotLockOut(t *testing.T) {
 	srv := newFake(t, clk, amocrmtest.WithOAuth("cid", "csecret"))
 	srv.Seed(amocrmtest.SeedConfig{Users: 2, Seed: 11})
 	seed := srv.OAuthRefreshToken()
-	store := &memStore{failSave: errors.New("warehouse down")}
+	store := &connectortest.TokenStore{FailSave: errors.New("warehouse down")}
 	c := newConn(t, srv, clk, func(o *Options) {
 		o.Token = ""
 		o.OAuth = &OAuth{ClientID: "cid", ClientSecret: "csecret", RefreshToken: seed}
@@ -129,7 +130,7 @@ func TestOAuthSaveFailureDoesNotLockOut(t *testing.T) {
 	if !srv.ValidRefreshToken(seed) {
 		t.Fatal("the seed refresh token died although the new pair was never used")
 	}
-	store.failSave = nil
+	store.FailSave = nil
 	r := pull(t, oauthConn(t, srv, clk, store, seed), connectors.ObjectUsers, "")
 	if len(r.merged.Users) != 2 {
 		t.Errorf("users = %d, want 2", len(r.merged.Users))
@@ -141,7 +142,7 @@ func TestOAuthRevokedRefresh(t *testing.T) {
 	srv := newFake(t, clk, amocrmtest.WithOAuth("cid", "csecret"))
 	seed := srv.OAuthRefreshToken()
 	srv.RevokeTokens()
-	c := oauthConn(t, srv, clk, &memStore{}, seed)
+	c := oauthConn(t, srv, clk, &connectortest.TokenStore{}, seed)
 	_, err := tryPull(c, connectors.ObjectUsers, "", -1)
 	if !connectors.IsAuth(err) || !strings.Contains(err.Error(), "OAuth refresh refused") {
 		t.Fatalf("err = %v, want an OAuth refusal", err)

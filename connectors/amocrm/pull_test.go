@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
@@ -24,6 +25,22 @@ func fakeIDs(objs []amocrmtest.Object, prefix string) map[string]bool {
 		m[prefix+objID(o)] = true
 	}
 	return m
+}
+
+// pullsFake pulls obj whole and fails unless it brings exactly the records
+// of the fake's entity e, by id.
+func pullsFake(t *testing.T, c *Client, srv *amocrmtest.Server, obj connectors.Object, e amocrmtest.Entity) result {
+	t.Helper()
+	r := pull(t, c, obj, "")
+	// A pull of one object brings records of its kind alone.
+	got := ids(r.merged.Users, func(u connectors.User) string { return u.ID })
+	maps.Copy(got, ids(r.merged.Companies, func(co connectors.Company) string { return co.ID }))
+	maps.Copy(got, ids(r.merged.Contacts, func(ct connectors.Contact) string { return ct.ID }))
+	maps.Copy(got, ids(r.merged.Deals, func(d connectors.Deal) string { return d.ID }))
+	if diff := cmp.Diff(fakeIDs(srv.Objects(e), ""), got); diff != "" {
+		t.Errorf("%s (-fake +pulled):\n%s", obj, diff)
+	}
+	return r
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -64,10 +81,7 @@ func TestFullLoadEqualsFake(t *testing.T) {
 	srv.Seed(amocrmtest.SeedConfig{Users: 9, Companies: 70, Contacts: 260, Leads: 520, Tasks: 300, Notes: 400, Messages: 230, Seed: 1})
 	c := newConn(t, srv, clk, nil)
 
-	users := pull(t, c, connectors.ObjectUsers, "")
-	if diff := cmp.Diff(fakeIDs(srv.Objects(amocrmtest.Users), ""), ids(users.merged.Users, func(u connectors.User) string { return u.ID })); diff != "" {
-		t.Errorf("users (-fake +pulled):\n%s", diff)
-	}
+	users := pullsFake(t, c, srv, connectors.ObjectUsers, amocrmtest.Users)
 	inactive := 0
 	for _, u := range users.merged.Users {
 		if !u.Active {
@@ -89,18 +103,9 @@ func TestFullLoadEqualsFake(t *testing.T) {
 		t.Errorf("stages (-want +got):\n%s", diff)
 	}
 
-	comps := pull(t, c, connectors.ObjectCompanies, "")
-	if diff := cmp.Diff(fakeIDs(srv.Objects(amocrmtest.Companies), ""), ids(comps.merged.Companies, func(r connectors.Company) string { return r.ID })); diff != "" {
-		t.Errorf("companies (-fake +pulled):\n%s", diff)
-	}
-	conts := pull(t, c, connectors.ObjectContacts, "")
-	if diff := cmp.Diff(fakeIDs(srv.Objects(amocrmtest.Contacts), ""), ids(conts.merged.Contacts, func(r connectors.Contact) string { return r.ID })); diff != "" {
-		t.Errorf("contacts (-fake +pulled):\n%s", diff)
-	}
-	deals := pull(t, c, connectors.ObjectDeals, "")
-	if diff := cmp.Diff(fakeIDs(srv.Objects(amocrmtest.Leads), ""), ids(deals.merged.Deals, func(r connectors.Deal) string { return r.ID })); diff != "" {
-		t.Errorf("deals (-fake +pulled):\n%s", diff)
-	}
+	pullsFake(t, c, srv, connectors.ObjectCompanies, amocrmtest.Companies)
+	pullsFake(t, c, srv, connectors.ObjectContacts, amocrmtest.Contacts)
+	deals := pullsFake(t, c, srv, connectors.ObjectDeals, amocrmtest.Leads)
 
 	// Record by record: every pulled deal carries the fake's values.
 	fakeLeads := map[string]amocrmtest.Object{}

@@ -1,6 +1,7 @@
 package bitrix24
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -19,17 +20,14 @@ import (
 func TestPullClosedDealsAtMovedTime(t *testing.T) {
 	clk := newClock(time.Date(2024, 9, 10, 9, 3, 41, 0, time.UTC))
 	srv := newFake(t, clk)
+	// 37 (won) and 38 (open) are the reference's samples as they stand.
+	var samples []bitrix24test.Record
+	if err := json.Unmarshal([]byte(sampleDeals), &samples); err != nil {
+		t.Fatal(err)
+	}
 	srv.AddMany(bitrix24test.Deals, []bitrix24test.Record{
-		{"ID": "37", "TITLE": "ACME - annual licence", "CATEGORY_ID": "1", "STAGE_ID": "C1:WON",
-			"STAGE_SEMANTIC_ID": "S", "CLOSED": "Y", "OPPORTUNITY": "19999.99", "CURRENCY_ID": "EUR",
-			"CLOSEDATE": "2024-09-09T02:00:00+02:00", "DATE_CREATE": "2024-09-02T18:37:18+02:00",
-			"DATE_MODIFY": "2024-09-10T11:03:41+02:00", "MOVED_TIME": "2024-09-10T11:03:41+02:00",
-			"ASSIGNED_BY_ID": "1", "COMPANY_ID": "9", "CONTACT_ID": "84"},
-		{"ID": "38", "TITLE": "Globex - pilot", "CATEGORY_ID": "0", "STAGE_ID": "PREPARATION",
-			"STAGE_SEMANTIC_ID": "P", "CLOSED": "N", "OPPORTUNITY": "0.00", "CURRENCY_ID": "USD",
-			"CLOSEDATE": "2024-10-01T03:00:00+02:00", "DATE_CREATE": "2024-09-02T18:37:38+02:00",
-			"DATE_MODIFY": "2024-09-03T09:00:00+02:00", "MOVED_TIME": "2024-09-02T18:37:38+02:00",
-			"ASSIGNED_BY_ID": "6", "COMPANY_ID": "0", "CONTACT_ID": nil},
+		samples[0],
+		samples[1],
 		// Opened with a plan to close at the end of October.
 		{"ID": "39", "TITLE": "Initech - expansion", "CATEGORY_ID": "0", "STAGE_ID": "NEW",
 			"STAGE_SEMANTIC_ID": "P", "CLOSED": "N", "OPPORTUNITY": "1500.00", "CURRENCY_ID": "RUB",

@@ -197,7 +197,7 @@ func TestWebhookSecretNeverShown(t *testing.T) {
 	clk := newClock(t0)
 	srv := newFake(t, clk)
 	seed(srv, 10)
-	var logs syncBuffer
+	var logs connectortest.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	webhook := srv.WebhookURL()
 

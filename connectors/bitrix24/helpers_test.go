@@ -1,12 +1,11 @@
 package bitrix24
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
-	"sync"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,24 +29,6 @@ func newFake(t testing.TB, clk *clock, opts ...bitrix24test.Option) *bitrix24tes
 	srv := bitrix24test.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-// syncBuffer is a log sink safe for the client's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newClient returns a webhook client for srv with tiny backoffs and a
@@ -117,35 +98,21 @@ func (r *result) add(p *connectors.Page) {
 func (r *result) last() string { return r.cursors[len(r.cursors)-1] }
 
 func (r *result) ids(obj connectors.Object) []string {
-	var out []string
 	switch obj {
 	case connectors.ObjectDeals:
-		for k := range r.deals {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.deals))
 	case connectors.ObjectContacts:
-		for k := range r.contacts {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.contacts))
 	case connectors.ObjectCompanies:
-		for k := range r.companies {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.companies))
 	case connectors.ObjectActivities:
-		for k := range r.acts {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.acts))
 	case connectors.ObjectUsers:
-		for k := range r.users {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.users))
 	case connectors.ObjectStages:
-		for k := range r.stages {
-			out = append(out, k)
-		}
+		return slices.Sorted(maps.Keys(r.stages))
 	}
-	sort.Strings(out)
-	return out
+	return nil
 }
 
 func pull(t testing.TB, c *Client, obj connectors.Object, cur string) *result {

@@ -3,40 +3,19 @@ package bitrix24
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 )
-
-type memStore struct {
-	mu    sync.Mutex
-	toks  map[string]connectors.Token
-	saves int
-}
-
-func (m *memStore) LoadToken(_ context.Context, name string) (connectors.Token, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.toks[name]
-	return t, ok, nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, name string, t connectors.Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.toks[name] = t
-	m.saves++
-	return nil
-}
 
 func TestOAuthRefreshOnExpiredToken(t *testing.T) {
 	clk := newClock(t0)
 	const id, secret, refresh = "local.app", "app-secret-4711", "refresh-initial-0815"
 	srv := newFake(t, clk, bitrix24test.WithOAuth(id, secret, refresh))
 	seed(srv, 60)
-	store := &memStore{toks: map[string]connectors.Token{}}
+	store := &connectortest.TokenStore{}
 	access := srv.IssueAccessToken()
 	newOAuth := func() *Client {
 		return newClient(t, srv, clk, func(o *Options) {
@@ -54,10 +33,10 @@ func TestOAuthRefreshOnExpiredToken(t *testing.T) {
 	if r := pull(t, c, connectors.ObjectDeals, ""); len(r.deals) != 60 {
 		t.Fatalf("pulled %d deals after expiry, want 60", len(r.deals))
 	}
-	if srv.TokensIssued() != 1 || store.saves != 1 {
-		t.Errorf("refreshes %d, saves %d; want 1 and 1", srv.TokensIssued(), store.saves)
+	if srv.TokensIssued() != 1 || len(store.Saved("b24")) != 1 {
+		t.Errorf("refreshes %d, saves %d; want 1 and 1", srv.TokensIssued(), len(store.Saved("b24")))
 	}
-	saved := store.toks["b24"]
+	saved, _, _ := store.LoadToken(context.Background(), "b24")
 	if saved.RefreshToken == refresh || saved.AccessToken == "" || saved.Expiry.IsZero() {
 		t.Errorf("saved token %+v, want a rotated one", saved)
 	}
@@ -75,7 +54,8 @@ func TestOAuthRefreshOnExpiredToken(t *testing.T) {
 	if !connectors.IsAuth(err) || !strings.Contains(err.Error(), "authentication failed") || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Fatalf("err = %v, want an auth failure naming invalid_grant", err)
 	}
-	for _, s := range []string{secret, refresh, access, store.toks["b24"].RefreshToken, store.toks["b24"].AccessToken} {
+	last, _, _ := store.LoadToken(context.Background(), "b24")
+	for _, s := range []string{secret, refresh, access, last.RefreshToken, last.AccessToken} {
 		if strings.Contains(err.Error(), s) {
 			t.Errorf("error shows secret %q: %v", s, err)
 		}

@@ -1,9 +1,10 @@
 // Package connectortest holds what the three fake CRMs and the tests of
 // their connectors share: the fault middleware and request log every fake
 // serves its knobs through (Faults), a gateway that echoes requests
-// (EchoGateway), a settable clock, the record-by-record projection that
-// compares a connector's pages with its fake (Rows), and the conformance
-// suite (Run) that exercises every connector the same way.
+// (EchoGateway), a settable clock, a log sink safe for concurrent writers
+// (Buffer), the record-by-record projection that compares a connector's
+// pages with its fake (Rows), and the conformance suite (Run) that
+// exercises every connector the same way.
 //
 // It imports no fake and no connector, so that the fakes can build on it
 // and every connector's tests, internal ones included, can use it.

@@ -73,14 +73,7 @@ func expectedFromFake(srv *hubspottest.Server) map[string]row {
 	stageStatus := map[string]string{}
 	for _, p := range srv.Pipelines() {
 		for _, s := range p.Stages {
-			st := "open"
-			if s.Metadata["isClosed"] == "true" {
-				st = "lost"
-				if s.Metadata["probability"] == "1.0" {
-					st = "won"
-				}
-			}
-			stageStatus[s.ID] = st
+			stageStatus[s.ID] = s.Status()
 		}
 	}
 	for _, typ := range hubspottest.ObjectTypes {
@@ -494,34 +487,12 @@ func TestAuthFailures(t *testing.T) {
 	}
 }
 
-// memStore is a TokenStore in memory.
-type memStore struct {
-	mu    sync.Mutex
-	saved []connectors.Token
-}
-
-func (m *memStore) LoadToken(context.Context, string) (connectors.Token, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.saved) == 0 {
-		return connectors.Token{}, false, nil
-	}
-	return m.saved[len(m.saved)-1], true, nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, _ string, t connectors.Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.saved = append(m.saved, t)
-	return nil
-}
-
 func TestOAuthRefresh(t *testing.T) {
 	clk := newClock()
 	srv := seeded(t, clk, hubspottest.WithOAuthApp("client-1", "client-secret-xyz"))
 	srv.AddRefreshToken("rt-initial-abc")
 	srv.SetRotateRefreshTokens(true)
-	store := &memStore{}
+	store := &connectortest.TokenStore{}
 	newOAuth := func() *Client {
 		return newTestClient(t, srv, clk, func(o *Options) {
 			o.Token = ""
@@ -551,8 +522,8 @@ func TestOAuthRefresh(t *testing.T) {
 	if err := c.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.TokensIssued(); n != 2 || len(store.saved) != 2 || store.saved[1].RefreshToken == "rt-initial-abc" {
-		t.Errorf("tokens issued = %d, saved = %+v, want 2 with a rotated refresh token", n, store.saved)
+	if n, saved := srv.TokensIssued(), store.Saved("hs"); n != 2 || len(saved) != 2 || saved[1].RefreshToken == "rt-initial-abc" {
+		t.Errorf("tokens issued = %d, saved = %+v, want 2 with a rotated refresh token", n, saved)
 	}
 	// A new process resumes from the stored (rotated) refresh token; the
 	// configured one was retired by rotation.
@@ -562,18 +533,19 @@ func TestOAuthRefresh(t *testing.T) {
 		t.Fatalf("Check = %v, %v", w, err)
 	}
 	// A token refused before its expiry is refreshed once and retried.
-	srv.RevokeToken(store.saved[len(store.saved)-1].AccessToken)
+	last := func() connectors.Token { tok, _, _ := store.LoadToken(context.Background(), "hs"); return tok }
+	srv.RevokeToken(last().AccessToken)
 	if err := c2.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil }); err != nil {
 		t.Fatalf("pull after a revoked access token: %v", err)
 	}
 	// A revoked refresh token is an auth error without secrets.
-	srv.RevokeRefreshToken(store.saved[len(store.saved)-1].RefreshToken)
+	srv.RevokeRefreshToken(last().RefreshToken)
 	clk.Advance(time.Hour)
 	err := c2.Pull(context.Background(), connectors.ObjectStages, "", func(context.Context, *connectors.Page) error { return nil })
 	if !connectors.IsAuth(err) || !strings.Contains(err.Error(), "authentication failed") {
 		t.Fatalf("err = %v, want an auth error", err)
 	}
-	for _, tok := range store.saved {
+	for _, tok := range store.Saved("hs") {
 		for _, s := range []string{tok.AccessToken, tok.RefreshToken, "client-secret-xyz"} {
 			if strings.Contains(err.Error(), s) {
 				t.Errorf("error %q contains a secret", err)
@@ -644,24 +616,6 @@ func TestFreshChangeLandsInNextSync(t *testing.T) {
 	}
 }
 
-// logCount counts the log lines containing msg.
-type logCount struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *logCount) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logCount) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), msg)
-}
-
 // A deal without deal_currency_code takes the portal's currency from the
 // account details, which need the oauth scope. When they cannot say, the
 // deal has no currency (never a guess) and the connector says so once.
@@ -691,7 +645,7 @@ func TestPortalCurrency(t *testing.T) {
 			if tt.scopes != nil {
 				srv.AddToken(testToken, tt.scopes...)
 			}
-			logs := &logCount{}
+			logs := &connectortest.Buffer{}
 			c := newTestClient(t, srv, clk, func(o *Options) {
 				o.Currency = tt.config
 				o.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -723,8 +677,8 @@ func TestPortalCurrency(t *testing.T) {
 			if without == 0 {
 				t.Fatal("the seed has no deal without deal_currency_code")
 			}
-			if n := logs.count(unknown); n != tt.warnings {
-				t.Errorf("%d warnings %q, want %d:\n%s", n, unknown, tt.warnings, logs.buf.String())
+			if n := strings.Count(logs.String(), unknown); n != tt.warnings {
+				t.Errorf("%d warnings %q, want %d:\n%s", n, unknown, tt.warnings, logs.String())
 			}
 			if n := srv.Requests("GET /account-info/v3/details"); n != tt.requests {
 				t.Errorf("account details read %d times, want %d", n, tt.requests)

@@ -224,14 +224,7 @@ func HubSpot(srv *hubspottest.Server) Rows {
 	status := map[string]string{}
 	for _, p := range srv.Pipelines() {
 		for _, s := range p.Stages {
-			st := "open"
-			if s.Metadata["isClosed"] == "true" {
-				st = "lost"
-				if f, _ := strconv.ParseFloat(s.Metadata["probability"], 64); f == 1 {
-					st = "won"
-				}
-			}
-			status[s.ID] = st
+			status[s.ID] = s.Status()
 		}
 	}
 	for _, typ := range hubspottest.ObjectTypes {

@@ -157,9 +157,8 @@ func (s *Server) Seed(w World) error {
 			"deal_currency_code": []string{"EUR", "USD", ""}[rng.IntN(3)],
 			"cost_of_sale":       strconv.Itoa(50 * rng.IntN(10)),
 		}
-		closed := st.Metadata["isClosed"] == "true"
-		p["hs_is_closed"] = strconv.FormatBool(closed)
-		p["hs_is_closed_won"] = strconv.FormatBool(closed && st.Metadata["probability"] == "1.0")
+		p["hs_is_closed"] = strconv.FormatBool(st.Status() != "open")
+		p["hs_is_closed_won"] = strconv.FormatBool(st.Status() == "won")
 		cd := c.Add(time.Duration(rng.IntN(60*24)) * time.Hour)
 		if cd.After(w.Now) {
 			cd = w.Now

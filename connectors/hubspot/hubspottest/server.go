@@ -117,6 +117,20 @@ type Stage struct {
 	Metadata     map[string]string
 }
 
+// Status is what reference/hubspot.md says a deal in the stage is: won in
+// a closed stage of probability 1, lost in another closed stage, else
+// open. It reads the metadata as the fake serves it, so that the seed and
+// the tests' expected rows agree without the connector's mapping.
+func (s Stage) Status() string {
+	if s.Metadata["isClosed"] != "true" {
+		return "open"
+	}
+	if p, _ := strconv.ParseFloat(s.Metadata["probability"], 64); p == 1 {
+		return "won"
+	}
+	return "lost"
+}
+
 // AssociationType is one label of an association (v4 shape).
 type AssociationType struct {
 	Category string // HUBSPOT_DEFINED or USER_DEFINED

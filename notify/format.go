@@ -87,19 +87,8 @@ func statusOf(status string, score *float64) string {
 	return statusFor(score)
 }
 
-// statusFor maps a percentage to green (>=100), amber (>=80), red or none.
-func statusFor(pct *float64) string {
-	switch {
-	case pct == nil || math.IsNaN(*pct):
-		return scoring.StatusNone
-	case *pct >= 100:
-		return scoring.StatusGreen
-	case *pct >= 80:
-		return scoring.StatusAmber
-	default:
-		return scoring.StatusRed
-	}
-}
+// statusFor is scoring's one status rule.
+var statusFor = scoring.StatusOf
 
 func statusEmoji(status string) string {
 	switch status {

@@ -232,13 +232,7 @@ func freshness(in RenderInput) string {
 }
 
 func displayName(sc scoring.Scorecard) string {
-	switch {
-	case strings.TrimSpace(sc.Name) != "":
-		return sc.Name
-	case sc.Manager != "":
-		return sc.Manager
-	}
-	return "Unknown manager"
+	return cmp.Or(sc.DisplayName(), "Unknown manager")
 }
 
 func plain(s string) *slack.TextBlockObject {
@@ -274,18 +268,7 @@ func TeamMessage(r *scoring.Report, team string, in RenderInput) []Message {
 	}
 
 	// Leaderboard lines, best first; managers without a score go last.
-	slices.SortStableFunc(managers, func(a, b scoring.Scorecard) int {
-		switch va, vb := valid(a.Score), valid(b.Score); {
-		case va && vb && *a.Score != *b.Score:
-			return cmp.Compare(*b.Score, *a.Score)
-		case va != vb:
-			if va {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(cmp.Compare(displayName(a), displayName(b)), cmp.Compare(a.Manager, b.Manager))
-	})
+	slices.SortStableFunc(managers, func(a, b scoring.Scorecard) int { return scoring.CompareBoard(&a, &b) })
 	lines := make([]string, 0, len(managers))
 	rank := 0
 	for i, sc := range managers {

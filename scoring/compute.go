@@ -286,7 +286,7 @@ func (m *model) report() *Report {
 			score := sum / weights
 			sc.Score = &score
 		}
-		sc.Status = status(sc.Score)
+		sc.Status = StatusOf(sc.Score)
 		r.Managers = append(r.Managers, sc)
 	}
 	slices.SortFunc(r.Managers, func(a, b Scorecard) int {
@@ -360,22 +360,6 @@ func attainment(v, target float64, lower bool, cap float64) float64 {
 		return 0
 	}
 	return min(max(a, 0), cap)
-}
-
-// status is decided on the score itself, unrounded: 99.96 is amber. The
-// table and Slack cut, not round, scores for people, so they never show
-// 100.0 beside amber.
-func status(score *float64) string {
-	if score == nil {
-		return StatusNone
-	}
-	switch s := *score; {
-	case s >= 100:
-		return StatusGreen
-	case s >= 80:
-		return StatusAmber
-	}
-	return StatusRed
 }
 
 // monthShare is how many months p is worth: for each calendar month it

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmkpi/crmkpi/human"
 	"github.com/crmkpi/crmkpi/warehouse/rows"
 )
 
@@ -824,28 +825,9 @@ func (x *explainer) finish(ctx context.Context, src ExplainSource) error {
 	return nil
 }
 
-// number formats v with decimals and thousands separators, for formulas.
-func number(v float64, decimals int) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "n/a"
-	}
-	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteByte('-')
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	return b.String()
-}
+// number is human.Number: explanations write numbers as Slack and the
+// web pages do.
+var number = human.Number
 
 // num is a figure for people: whole numbers without decimals, others with
 // one.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,11 +224,40 @@ func TestStatus(t *testing.T) {
 		{f64(80), StatusAmber},
 		{f64(79.999), StatusRed},
 		{f64(0), StatusRed},
+		{f64(-5), StatusRed},
+		// No number that can be written, no status.
+		{f64(math.NaN()), StatusNone},
+		{f64(math.Inf(1)), StatusNone},
+		{f64(math.Inf(-1)), StatusNone},
 	}
 	for _, tt := range tests {
-		if got := status(tt.score); got != tt.want {
-			t.Errorf("status(%v) = %q, want %q", tt.score, got, tt.want)
+		if got := StatusOf(tt.score); got != tt.want {
+			t.Errorf("StatusOf(%v) = %q, want %q", tt.score, got, tt.want)
 		}
+	}
+}
+
+// TestCompareBoard: best first, the unscored last, ties by name then key,
+// a blank name read as the key.
+func TestCompareBoard(t *testing.T) {
+	board := []Scorecard{
+		{Manager: "u5", Name: "Eve"},
+		{Manager: "u2", Name: "Bob", Score: f64(90)},
+		{Manager: "u4", Name: "Ann", Score: f64(90)},
+		{Manager: "u1", Name: "Cid", Score: f64(101.5)},
+		{Manager: "u3", Name: " ", Score: f64(90)}, // reads "u3"
+		{Manager: "u6", Name: "Ann", Score: f64(90)},
+		{Manager: "u7", Name: "Dan", Score: f64(math.NaN())},
+		{Manager: "u0", Name: "Eve"},
+	}
+	slices.SortStableFunc(board, func(a, b Scorecard) int { return CompareBoard(&a, &b) })
+	var got []string
+	for _, sc := range board {
+		got = append(got, sc.Manager)
+	}
+	want := []string{"u1", "u4", "u6", "u2", "u3", "u7", "u0", "u5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("board order %v, want %v", got, want)
 	}
 }
 

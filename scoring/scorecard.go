@@ -1,5 +1,11 @@
 package scoring
 
+import (
+	"cmp"
+	"math"
+	"strings"
+)
+
 // Score statuses, decided on the unrounded score.
 const (
 	StatusGreen = "green" // score >= 100
@@ -54,4 +60,47 @@ type Report struct {
 	Managers []Scorecard `json:"managers"`
 	// Warnings are said once per run (a currency with no rate, ...).
 	Warnings []string `json:"-"`
+}
+
+// StatusOf is the status of a score or an attainment, in percent, by the
+// thresholds of KPIS.md: green from 100, amber from 80, red below. It is
+// decided on the number itself, unrounded: 99.96 is amber (the table,
+// Slack and the web pages cut, not round, scores for people, so they never
+// show 100.0 beside amber). No number, or one that cannot be written (NaN,
+// ±Inf), has no status.
+func StatusOf(pct *float64) string {
+	switch {
+	case pct == nil || math.IsNaN(*pct) || math.IsInf(*pct, 0):
+		return StatusNone
+	case *pct >= 100:
+		return StatusGreen
+	case *pct >= 80:
+		return StatusAmber
+	}
+	return StatusRed
+}
+
+// DisplayName is the manager as people read it: the name, else the key.
+func (sc *Scorecard) DisplayName() string {
+	if strings.TrimSpace(sc.Name) != "" {
+		return sc.Name
+	}
+	return sc.Manager
+}
+
+// CompareBoard orders a leaderboard, Slack's and the web page's alike:
+// the best score first, managers without a score last, equal scores by
+// name, then by key.
+func CompareBoard(a, b *Scorecard) int {
+	va, vb := StatusOf(a.Score) != StatusNone, StatusOf(b.Score) != StatusNone
+	switch {
+	case va && vb && *a.Score != *b.Score:
+		return cmp.Compare(*b.Score, *a.Score)
+	case va != vb:
+		if va {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(cmp.Compare(a.DisplayName(), b.DisplayName()), cmp.Compare(a.Manager, b.Manager))
 }

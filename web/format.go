@@ -135,17 +135,7 @@ func figureText(unit string, v float64, currency string) string {
 
 // Status of a score or attainment, decided on the unrounded number with
 // the thresholds of KPIS.md.
-func statusFor(v *float64) string {
-	switch {
-	case !valid(v):
-		return scoring.StatusNone
-	case *v >= 100:
-		return scoring.StatusGreen
-	case *v >= 80:
-		return scoring.StatusAmber
-	}
-	return scoring.StatusRed
-}
+var statusFor = scoring.StatusOf
 
 // statusWord is the status for people: colour is never the only signal.
 func statusWord(status string) string {

@@ -43,21 +43,6 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-// TestStatus checks that the status is decided on the unrounded number.
-func TestStatus(t *testing.T) {
-	for _, c := range []struct {
-		v    *float64
-		want string
-	}{
-		{f(100), "green"}, {f(99.999), "amber"}, {f(80), "amber"}, {f(79.99), "red"}, {f(-5), "red"},
-		{nil, ""}, {f(math.NaN()), ""}, {f(math.Inf(1)), ""},
-	} {
-		if got := statusFor(c.v); got != c.want {
-			t.Errorf("statusFor(%v) = %q, want %q", deref(c.v), got, c.want)
-		}
-	}
-}
-
 func deref(p *float64) any {
 	if p == nil {
 		return nil

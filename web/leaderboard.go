@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/crmkpi/crmkpi/period"
 	"github.com/crmkpi/crmkpi/scoring"
@@ -50,12 +49,7 @@ type boardPage struct {
 	FreshErr bool
 }
 
-func displayName(sc *scoring.Scorecard) string {
-	if strings.TrimSpace(sc.Name) != "" {
-		return sc.Name
-	}
-	return sc.Manager
-}
+func displayName(sc *scoring.Scorecard) string { return sc.DisplayName() }
 
 // scoreCell is a manager's overall score, with its trend against prev.
 func scoreCell(sc *scoring.Scorecard, prev *float64, prevLabel string) cell {
@@ -98,18 +92,7 @@ func sortBoard(ms []scoring.Scorecard) []*scoring.Scorecard {
 	for i := range ms {
 		out[i] = &ms[i]
 	}
-	slices.SortStableFunc(out, func(a, b *scoring.Scorecard) int {
-		switch va, vb := valid(a.Score), valid(b.Score); {
-		case va && vb && *a.Score != *b.Score:
-			return cmp.Compare(*b.Score, *a.Score)
-		case va != vb:
-			if va {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(cmp.Compare(displayName(a), displayName(b)), cmp.Compare(a.Manager, b.Manager))
-	})
+	slices.SortStableFunc(out, scoring.CompareBoard)
 	return out
 }
 

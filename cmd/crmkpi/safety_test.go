@@ -175,6 +175,13 @@ func TestProcessLostLease(t *testing.T) {
 	}
 	done := snapshot(t, w.db)
 	w.check(t, map[string]synctest.Rows{"hs": synctest.HubSpot(f.hs)})
+	// Runs after the second's last are the first's, begun when it
+	// resumed: it runs objects concurrently, and one it had not reached
+	// when stopped starts now, to fail on its first fenced write.
+	var secondLast int64
+	if err := w.db.QueryRow("SELECT max(id) FROM sync_runs").Scan(&secondLast); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := first.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
@@ -194,6 +201,10 @@ func TestProcessLostLease(t *testing.T) {
 		switch {
 		case r.Status == warehouse.RunRunning || r.Finished.IsZero():
 			t.Errorf("run %d %s left %s", r.ID, r.Object, r.Status)
+		case r.ID > secondLast && r.Status == warehouse.RunFailed && strings.Contains(r.Error, "lost the lease on hs to "):
+			lost++
+		case r.ID > secondLast:
+			t.Errorf("first sync's run %d %s, begun after it resumed: %s %s, want the lease lost", r.ID, r.Object, r.Status, r.Error)
 		case r.ID > lastRun && r.Status != warehouse.RunSucceeded:
 			t.Errorf("second sync's run %d %s: %s %s", r.ID, r.Object, r.Status, r.Error)
 		case r.ID <= lastRun && r.Status == warehouse.RunFailed && strings.Contains(r.Error, "lost the lease on hs to "):

@@ -3,7 +3,9 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/crmkpi/crmkpi/connectors"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24"
 	"github.com/crmkpi/crmkpi/connectors/bitrix24/bitrix24test"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	crmsync "github.com/crmkpi/crmkpi/sync"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -53,20 +56,33 @@ func TestPostgresBackendsTerminatedMidSync(t *testing.T) {
 	t.Cleanup(srv.Close)
 	srv.SeedUniform(400, 400, 400, 400)
 	clk.Advance(3 * time.Hour)
-	conn := func() *bitrix24.Client {
-		c, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clk.Now, BatchSize: 1})
+	conn := func(tr http.RoundTripper) *bitrix24.Client {
+		c, err := bitrix24.New(bitrix24.Options{Name: "crm", WebhookURL: srv.WebhookURL(), HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Now: clk.Now, BatchSize: 1, Transport: tr})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
 
+	// The kills go when the run sends its 6th and 14th request (retries
+	// count, as the fake counts them): sent[i] closes then.
+	after := []int{6, 14}
+	sent := make([]chan struct{}, len(after))
+	for i := range sent {
+		sent[i] = make(chan struct{})
+	}
+	ft := connectortest.NewTransport()
+	ft.Set(func(n int, _ *http.Request, _ []byte) {
+		if i := slices.Index(after, n); i >= 0 {
+			close(sent[i])
+		}
+	}, nil)
 	done := make(chan *crmsync.Summary, 1)
 	go func() {
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		e := &crmsync.Engine{Store: s, Now: clk.Now, Holder: "reliability"}
-		sum, _ := e.Run(rctx, []crmsync.Job{{Connector: conn(), ReconcileEvery: 24 * time.Hour}})
+		sum, _ := e.Run(rctx, []crmsync.Job{{Connector: conn(ft), ReconcileEvery: 24 * time.Hour}})
 		done <- sum
 	}()
 	killed := 0
@@ -74,18 +90,13 @@ func TestPostgresBackendsTerminatedMidSync(t *testing.T) {
 	// The second kill waits for the 14th request, unless the run has
 	// ended by then: the first kill may have failed every object.
 kills:
-	for _, after := range []int{6, 14} {
-		deadline := time.Now().Add(20 * time.Second)
-		for srv.TotalRequests() < after {
-			select {
-			case sum = <-done:
-				break kills
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the fake served %d requests in 20 s, and the run has not ended", srv.TotalRequests())
-			}
-			time.Sleep(2 * time.Millisecond)
+	for i := range after {
+		select {
+		case <-sent[i]:
+		case sum = <-done:
+			break kills
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the fake served %d requests in 20 s, and the run has not ended", srv.TotalRequests())
 		}
 		var n int
 		if err := admin.QueryRow("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&n); err != nil {
@@ -112,6 +123,6 @@ kills:
 		t.Logf("the run rode out %d terminated backends", killed)
 	}
 	noneRunning(t, s, "crm")
-	mustSync(t, s, clk, conn(), false)
+	mustSync(t, s, clk, conn(nil), false)
 	equalFake(t, s, "crm", synctest.Bitrix24(srv))
 }

@@ -117,17 +117,23 @@ type benchCase struct {
 	// a scheduled one minutes later would find it.
 	settle time.Duration
 	// setup serves n main records, answering after lat; now is the
-	// fake's clock, which stamps the edits of change (the rate limits run
-	// on the real clock). Records are seeded benchSeedAge before now.
-	setup func(tb testing.TB, n int, lat time.Duration, now func() time.Time) benchFake
+	// fake's clock, which stamps the edits of change. With limited the
+	// fake enforces the documented rate limit, on the real clock; without,
+	// none (TestBenchIncremental counts records, and would only wait).
+	// Records are seeded benchSeedAge before now.
+	setup func(tb testing.TB, n int, lat time.Duration, now func() time.Time, limited bool) benchFake
 }
 
 var benchCases = []benchCase{
-	{"hubspot", 10, 100, 10 * time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time) benchFake {
+	{"hubspot", 10, 100, 10 * time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time, limited bool) benchFake {
 		// 100 requests per rolling 10 s (the fake's default windows,
 		// search 5/s); list pages of 100.
 		const token = "pat-na1-11111111-2222-3333-4444-555555555555"
-		srv := hubspottest.NewServer(hubspottest.WithToken(token), hubspottest.WithLatency(lat), hubspottest.WithClock(now))
+		opts := []hubspottest.Option{hubspottest.WithToken(token), hubspottest.WithLatency(lat), hubspottest.WithClock(now)}
+		if !limited {
+			opts = append(opts, hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0))
+		}
+		srv := hubspottest.NewServer(opts...)
 		tb.Cleanup(srv.Close)
 		// n contacts, 10 a company; n/10 deals; n/5 engagements over
 		// the five types.
@@ -148,9 +154,13 @@ var benchCases = []benchCase{
 			return k
 		}}
 	}},
-	{"amocrm", 7, 250, time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time) benchFake {
+	{"amocrm", 7, 250, time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time, limited bool) benchFake {
 		// 7 requests/s (the fake's default); list pages of 250.
-		srv := amocrmtest.NewServer(amocrmtest.WithLatency(lat), amocrmtest.WithClock(now))
+		opts := []amocrmtest.Option{amocrmtest.WithLatency(lat), amocrmtest.WithClock(now)}
+		if !limited {
+			opts = append(opts, amocrmtest.WithRateLimit(0, 0))
+		}
+		srv := amocrmtest.NewServer(opts...)
 		tb.Cleanup(srv.Close)
 		srv.Seed(amocrmtest.SeedConfig{Users: 8, Companies: n / 10, Contacts: n / 5, Leads: n, Tasks: n / 10,
 			Notes: n / 10, Messages: n / 20, Seed: 1, End: now().Add(-benchSeedAge)})
@@ -168,7 +178,7 @@ var benchCases = []benchCase{
 			return k
 		}}
 	}},
-	{"bitrix24", 2, 2500, 25 * time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time) benchFake {
+	{"bitrix24", 2, 2500, 25 * time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time, limited bool) benchFake {
 		// The leaky bucket: 2 requests/s, 50 deep (the fake's default);
 		// a batch of 50 list calls brings 2,500 rows. SeedUniform stamps
 		// the clock's now, so the clock runs benchSeedAge behind while it
@@ -180,7 +190,11 @@ var benchCases = []benchCase{
 			}
 			return now()
 		}
-		srv := bitrix24test.NewServer(bitrix24test.WithLatency(lat), bitrix24test.WithClock(clock))
+		opts := []bitrix24test.Option{bitrix24test.WithLatency(lat), bitrix24test.WithClock(clock)}
+		if !limited {
+			opts = append(opts, bitrix24test.WithRateLimit(0, 0))
+		}
+		srv := bitrix24test.NewServer(opts...)
 		tb.Cleanup(srv.Close)
 		// n deals and n activities; n/10 companies and contacts.
 		srv.SeedUniform(n/10, n/10, n, n)
@@ -232,7 +246,7 @@ func BenchmarkSync(b *testing.B) {
 	bin := buildBenchsync(b, b.TempDir())
 	for _, tc := range benchCases {
 		b.Run(tc.name, func(b *testing.B) {
-			fake := tc.setup(b, n, lat, time.Now)
+			fake := tc.setup(b, n, lat, time.Now, true)
 			dir := b.TempDir()
 			// The phases share one warehouse: the full load's, whose
 			// cursors the incremental syncs then start from.

@@ -19,6 +19,7 @@ import (
 // costs a request), and that a --full sync does: one request for the
 // links beside the deals pull's one for the portal currency.
 func TestRecordLinksStored(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		new  connectortest.Factory

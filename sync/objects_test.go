@@ -204,6 +204,7 @@ func TestEngineReconcileSince(t *testing.T) {
 // since over the deals stored whole flags none of the old ones (every id
 // is listed, one batch), and one deleted in the portal is flagged.
 func TestE2ESinceNeverFlagsOldRecords(t *testing.T) {
+	t.Parallel()
 	since := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 // (HubSpot's from the fake's portal, amoCRM's and Bitrix24's from their
 // hosts), and the table and CSV forms of one explanation.
 func TestExplainDemo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	vars := map[string]string{"CRMKPI_DEMO_NOW": demoNow}
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }

@@ -251,34 +251,48 @@ notify:
     direct_messages: true
     api_url: %q
 `, dsn, secSlack, slack.GetAPIURL())
+	// Every connector is unpaced and retries within milliseconds: what
+	// is checked is what the output holds, and the vendors' rates and
+	// half-second backoffs made the test wait on the clock for most of
+	// its run. The same attempts fail and are retried, and logged.
 	good := fmt.Sprintf(`connectors:
-  - {name: hs, type: hubspot, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, search_rate_limit: 1000, timeout: 300ms}
-  - {name: amo, type: amocrm, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100}
+  - {name: hs, type: hubspot, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, search_rate_limit: 1000, timeout: 300ms, min_backoff: 1ms, max_backoff: 5ms}
+  - {name: amo, type: amocrm, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, min_backoff: 1ms, max_backoff: 5ms}
   - name: amo-oauth
     type: amocrm
     base_url: %q
     schedule: "@every 1h"
     rate_limit: 1000
     burst: 100
+    min_backoff: 1ms
+    max_backoff: 5ms
     oauth: {client_id: amo-client-id, client_secret: %q, refresh_token: %q, redirect_uri: "https://example.com/cb"}
-  - {name: b24, type: bitrix24, webhook_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100}
+  - {name: b24, type: bitrix24, webhook_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, min_backoff: 1ms, max_backoff: 5ms}
 `, secHubSpot, hs.URL, secAmoToken, amo.URL, amo.URL, secAmoClient, amoRefresh, b24.WebhookURL())
 	hostile := fmt.Sprintf(`
-  - {name: hs-echo, type: hubspot, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, search_rate_limit: 1000}
-  - {name: b24-echo, type: bitrix24, webhook_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100}
+  - {name: hs-echo, type: hubspot, token: %q, base_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, search_rate_limit: 1000, min_backoff: 1ms, max_backoff: 5ms}
+  - {name: b24-echo, type: bitrix24, webhook_url: %q, schedule: "@every 1h", rate_limit: 1000, burst: 100, min_backoff: 1ms, max_backoff: 5ms}
   - name: amo-echo
     type: amocrm
     base_url: %q
     schedule: "@every 1h"
+    rate_limit: 1000
+    burst: 100
+    min_backoff: 1ms
+    max_backoff: 5ms
     oauth: {client_id: amo-client-id, client_secret: %q, refresh_token: %q, redirect_uri: "https://example.com/cb"}
   - name: amo-revoked
     type: amocrm
     base_url: %q
     schedule: "@every 1h"
+    rate_limit: 1000
+    burst: 100
+    min_backoff: 1ms
+    max_backoff: 5ms
     oauth: {client_id: amo-client-id, client_secret: %q, refresh_token: %q, redirect_uri: "https://example.com/cb"}
 `, secEchoHubSpot, echo.URL, echo.URL+"/rest/1/"+secB24Echo+"/", echo.URL, secAmoClient, secAmoRefresh, amo.URL, secAmoClient, secAmoRefresh)
 	down := fmt.Sprintf(`
-  - {name: b24-down, type: bitrix24, webhook_url: %q, schedule: "@every 1h"}
+  - {name: b24-down, type: bitrix24, webhook_url: %q, schedule: "@every 1h", min_backoff: 1ms, max_backoff: 5ms}
 `, downURL)
 	cfgGood := writeFile(t, dir, "good.yaml", common+good)
 	cfgAll := writeFile(t, dir, "all.yaml", common+good+strings.TrimPrefix(hostile, "\n"))

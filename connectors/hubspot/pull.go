@@ -450,13 +450,13 @@ func (p *puller) listQuery(after string, props []string, archived bool) url.Valu
 // listRecords reads the list endpoint with the records' associations
 // inline, gathering pages up to batchRecords so that one association call
 // per target type serves all those whose inline list falls short (see
-// inlineAssociations).
+// inlineAssociations), and emitting sooner when nothing needs that call.
 func (p *puller) listRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path
 	for {
 		b := p.newBatch(true)
 		done := false
-		for !done && b.n+listLimit <= batchRecords {
+		for !done && b.n+listLimit <= batchRecords && (b.n == 0 || !b.whole()) {
 			var col collection
 			q := p.listQuery(p.cur.After, p.k.props, false)
 			if len(p.k.assocTo) > 0 {
@@ -723,6 +723,19 @@ func (b *batch) add(ctx context.Context, recs []object) error {
 	}
 	b.n += len(recs)
 	return nil
+}
+
+// whole reports whether the batch's inline associations need no batch
+// read: every type named and no list cut. Gathering more pages then saves
+// no request, so the list emits it, and holds a page of records per
+// object rather than batchRecords.
+func (b *batch) whole() bool {
+	for _, to := range b.p.k.assocTo {
+		if !b.named[to] || len(b.cut[to]) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // records is how many records of the kind pg holds.

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"testing"
@@ -183,5 +184,71 @@ func TestPrimaryCompanyBothPaths(t *testing.T) {
 		if got := choose(ls); got != tc.want || found != tc.found || complete != tc.complete {
 			t.Errorf("%s: %q found %v complete %v, want %q %v %v", tc.name, got, found, complete, tc.want, tc.found, tc.complete)
 		}
+	}
+}
+
+// A list page whose inline associations are whole is emitted at once:
+// gathering more pages would save no batch read, and holds the records in
+// memory for nothing. One cut list keeps the batch gathering, so that one
+// batch read serves the batch.
+func TestInlineWholeEmitsEachPage(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	co := srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
+	var ids []string
+	for i := 0; i < 250; i++ {
+		id := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)})
+		mustDo(t, srv.Associate(hubspottest.Contacts, id, hubspottest.Companies, co))
+		ids = append(ids, id)
+	}
+	clk.Advance(time.Minute)
+	c := newTestClient(t, srv, clk, nil)
+	pull := func() (sizes []int, links map[string]string) {
+		t.Helper()
+		links = map[string]string{}
+		err := c.Pull(context.Background(), connectors.ObjectContacts, "", func(_ context.Context, p *connectors.Page) error {
+			if len(p.Contacts) > 0 {
+				sizes = append(sizes, len(p.Contacts))
+			}
+			for _, ct := range p.Contacts {
+				links[ct.ID] = ct.CompanyID
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sizes, links
+	}
+
+	sizes, links := pull()
+	if diff := cmp.Diff([]int{100, 100, 50}, sizes); diff != "" {
+		t.Errorf("contacts by page, inline whole (-want +got):\n%s", diff)
+	}
+	if links[ids[0]] != co || links[ids[249]] != co || len(links) != 250 {
+		t.Errorf("links: %d contacts, first %q, last %q; want 250, %s, %s", len(links), links[ids[0]], links[ids[249]], co, co)
+	}
+	if n := srv.Requests("POST /crm/v4/associations/contacts/companies/batch/read"); n != 0 {
+		t.Errorf("batch reads, inline whole = %d, want 0", n)
+	}
+
+	// The first contact's list is cut past 100 companies: one batch of
+	// all three pages, one batch read.
+	var last string
+	for i := 0; i < 100; i++ {
+		last = srv.Create(hubspottest.Companies, map[string]string{"name": "D"})
+		mustDo(t, srv.Associate(hubspottest.Contacts, ids[0], hubspottest.Companies, last))
+	}
+	clk.Advance(time.Minute)
+	srv.ResetCounts()
+	sizes, links = pull()
+	if diff := cmp.Diff([]int{250}, sizes); diff != "" {
+		t.Errorf("contacts by page, one list cut (-want +got):\n%s", diff)
+	}
+	if links[ids[0]] != co || links[ids[1]] != co {
+		t.Errorf("links: first %q, second %q; want %s (the lowest id), %s", links[ids[0]], links[ids[1]], co, co)
+	}
+	if n := srv.Requests("POST /crm/v4/associations/contacts/companies/batch/read"); n != 1 {
+		t.Errorf("batch reads, one list cut = %d, want 1", n)
 	}
 }

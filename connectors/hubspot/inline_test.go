@@ -252,3 +252,33 @@ func TestInlineWholeEmitsEachPage(t *testing.T) {
 		t.Errorf("batch reads, one list cut = %d, want 1", n)
 	}
 }
+
+// A type named inline on an earlier page of the listing shows the server
+// honours associations=: later pages that name it nowhere are not
+// batch-read, as they were not when one batch of up to 1,000 held them
+// all.
+func TestInlineNamedEarlierTrustsSilence(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	co := srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
+	var ids []string
+	for i := 0; i < 250; i++ {
+		id := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)})
+		if i < 100 {
+			mustDo(t, srv.Associate(hubspottest.Contacts, id, hubspottest.Companies, co))
+		}
+		ids = append(ids, id)
+	}
+	clk.Advance(time.Minute)
+	c := newTestClient(t, srv, clk, nil)
+	w := newWarehouse()
+	if err := w.pull(t, c, connectors.ObjectContacts); err != nil {
+		t.Fatal(err)
+	}
+	if got := [3]string{w.contacts[ids[0]].CompanyID, w.contacts[ids[99]].CompanyID, w.contacts[ids[100]].CompanyID}; got != [3]string{co, co, ""} {
+		t.Errorf("companies of contacts 0, 99, 100 = %q, want [%s %s \"\"]", got, co, co)
+	}
+	if n := srv.Requests("POST /crm/v4/associations/contacts/companies/batch/read"); n != 0 {
+		t.Errorf("batch reads = %d, want 0", n)
+	}
+}

@@ -450,11 +450,17 @@ func (p *puller) listQuery(after string, props []string, archived bool) url.Valu
 // listRecords reads the list endpoint with the records' associations
 // inline, gathering pages up to batchRecords so that one association call
 // per target type serves all those whose inline list falls short (see
-// inlineAssociations), and emitting sooner when nothing needs that call.
+// inlineAssociations), and emitting sooner when nothing needs that call:
+// a batch then never costs more association calls than one of
+// batchRecords would.
 func (p *puller) listRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path
+	// A type one record of the listing named inline shows that the server
+	// honours associations=, so later batches trust its silence too.
+	named := map[string]bool{}
 	for {
 		b := p.newBatch(true)
+		b.named = named
 		done := false
 		for !done && b.n+listLimit <= batchRecords && (b.n == 0 || !b.whole()) {
 			var col collection
@@ -909,9 +915,10 @@ func (p *puller) associations(ctx context.Context, ids []string) (map[string]map
 // inlineAssociations reads the associations a list page carried inline
 // (asked with associations=), batch-reading per target type only what
 // they do not hold whole: the records whose list was cut or did not
-// read as the spec's shape, and every record of the batch when none of them
-// names the type. That last case is a type nothing in it is associated
-// with, which HubSpot leaves out, or a server that ignores the parameter:
+// read as the spec's shape, and every record of the batch when none of
+// them, nor of an earlier batch of the listing, names the type. That last
+// case is a type nothing is associated with, which HubSpot leaves out, or
+// a server that ignores the parameter:
 // the two look the same, so both are batch-read, as before inline
 // associations, rather than stored without links. A cut record's links
 // are the union of its inline page and its batch read: whatever either

@@ -96,22 +96,31 @@ func TestInlineAssociationsCutList(t *testing.T) {
 	}
 }
 
+// companyContacts creates a company and n contacts, those linked(i) says
+// associated with it, and a Client a minute later.
+func companyContacts(t *testing.T, n int, linked func(i int) bool) (srv *hubspottest.Server, clk *clock, c *Client, co string, ids []string) {
+	t.Helper()
+	clk = newClock()
+	srv = newFake(t, clk)
+	co = srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
+	for i := 0; i < n; i++ {
+		id := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)})
+		if linked(i) {
+			mustDo(t, srv.Associate(hubspottest.Contacts, id, hubspottest.Companies, co))
+		}
+		ids = append(ids, id)
+	}
+	clk.Advance(time.Minute)
+	return srv, clk, newTestClient(t, srv, clk, nil), co, ids
+}
+
 // A batch of records none of which names a target type inline (nothing
 // associated, or a server that ignores the parameter, as robust_test's
 // independent server does) is batch-read for that type: links are never
 // dropped for want of an inline answer. One record naming it is enough to
 // trust the others' silence.
 func TestInlineAssociationsAbsentAreBatchRead(t *testing.T) {
-	clk := newClock()
-	srv := newFake(t, clk)
-	co := srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
-	var ids []string
-	for i := 0; i < 3; i++ {
-		ids = append(ids, srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)}))
-	}
-	mustDo(t, srv.Associate(hubspottest.Contacts, ids[1], hubspottest.Companies, co))
-	clk.Advance(time.Minute)
-	c := newTestClient(t, srv, clk, nil)
+	srv, _, c, co, ids := companyContacts(t, 3, func(i int) bool { return i == 1 })
 
 	w := newWarehouse()
 	if err := w.pull(t, c, connectors.ObjectContacts); err != nil {
@@ -192,17 +201,7 @@ func TestPrimaryCompanyBothPaths(t *testing.T) {
 // memory for nothing. One cut list keeps the batch gathering, so that one
 // batch read serves the batch.
 func TestInlineWholeEmitsEachPage(t *testing.T) {
-	clk := newClock()
-	srv := newFake(t, clk)
-	co := srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
-	var ids []string
-	for i := 0; i < 250; i++ {
-		id := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)})
-		mustDo(t, srv.Associate(hubspottest.Contacts, id, hubspottest.Companies, co))
-		ids = append(ids, id)
-	}
-	clk.Advance(time.Minute)
-	c := newTestClient(t, srv, clk, nil)
+	srv, clk, c, co, ids := companyContacts(t, 250, func(int) bool { return true })
 	pull := func() (sizes []int, links map[string]string) {
 		t.Helper()
 		links = map[string]string{}
@@ -258,19 +257,7 @@ func TestInlineWholeEmitsEachPage(t *testing.T) {
 // batch-read, as they were not when one batch of up to 1,000 held them
 // all.
 func TestInlineNamedEarlierTrustsSilence(t *testing.T) {
-	clk := newClock()
-	srv := newFake(t, clk)
-	co := srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
-	var ids []string
-	for i := 0; i < 250; i++ {
-		id := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)})
-		if i < 100 {
-			mustDo(t, srv.Associate(hubspottest.Contacts, id, hubspottest.Companies, co))
-		}
-		ids = append(ids, id)
-	}
-	clk.Advance(time.Minute)
-	c := newTestClient(t, srv, clk, nil)
+	srv, _, c, co, ids := companyContacts(t, 250, func(i int) bool { return i < 100 })
 	w := newWarehouse()
 	if err := w.pull(t, c, connectors.ObjectContacts); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"testing"
@@ -95,22 +96,31 @@ func TestInlineAssociationsCutList(t *testing.T) {
 	}
 }
 
+// companyContacts creates a company and n contacts, those linked(i) says
+// associated with it, and a Client a minute later.
+func companyContacts(t *testing.T, n int, linked func(i int) bool) (srv *hubspottest.Server, clk *clock, c *Client, co string, ids []string) {
+	t.Helper()
+	clk = newClock()
+	srv = newFake(t, clk)
+	co = srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
+	for i := 0; i < n; i++ {
+		id := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)})
+		if linked(i) {
+			mustDo(t, srv.Associate(hubspottest.Contacts, id, hubspottest.Companies, co))
+		}
+		ids = append(ids, id)
+	}
+	clk.Advance(time.Minute)
+	return srv, clk, newTestClient(t, srv, clk, nil), co, ids
+}
+
 // A batch of records none of which names a target type inline (nothing
 // associated, or a server that ignores the parameter, as robust_test's
 // independent server does) is batch-read for that type: links are never
 // dropped for want of an inline answer. One record naming it is enough to
 // trust the others' silence.
 func TestInlineAssociationsAbsentAreBatchRead(t *testing.T) {
-	clk := newClock()
-	srv := newFake(t, clk)
-	co := srv.Create(hubspottest.Companies, map[string]string{"name": "C"})
-	var ids []string
-	for i := 0; i < 3; i++ {
-		ids = append(ids, srv.Create(hubspottest.Contacts, map[string]string{"firstname": "F" + strconv.Itoa(i)}))
-	}
-	mustDo(t, srv.Associate(hubspottest.Contacts, ids[1], hubspottest.Companies, co))
-	clk.Advance(time.Minute)
-	c := newTestClient(t, srv, clk, nil)
+	srv, _, c, co, ids := companyContacts(t, 3, func(i int) bool { return i == 1 })
 
 	w := newWarehouse()
 	if err := w.pull(t, c, connectors.ObjectContacts); err != nil {
@@ -183,5 +193,79 @@ func TestPrimaryCompanyBothPaths(t *testing.T) {
 		if got := choose(ls); got != tc.want || found != tc.found || complete != tc.complete {
 			t.Errorf("%s: %q found %v complete %v, want %q %v %v", tc.name, got, found, complete, tc.want, tc.found, tc.complete)
 		}
+	}
+}
+
+// A list page whose inline associations are whole is emitted at once:
+// gathering more pages would save no batch read, and holds the records in
+// memory for nothing. One cut list keeps the batch gathering, so that one
+// batch read serves the batch.
+func TestInlineWholeEmitsEachPage(t *testing.T) {
+	srv, clk, c, co, ids := companyContacts(t, 250, func(int) bool { return true })
+	pull := func() (sizes []int, links map[string]string) {
+		t.Helper()
+		links = map[string]string{}
+		err := c.Pull(context.Background(), connectors.ObjectContacts, "", func(_ context.Context, p *connectors.Page) error {
+			if len(p.Contacts) > 0 {
+				sizes = append(sizes, len(p.Contacts))
+			}
+			for _, ct := range p.Contacts {
+				links[ct.ID] = ct.CompanyID
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sizes, links
+	}
+
+	sizes, links := pull()
+	if diff := cmp.Diff([]int{100, 100, 50}, sizes); diff != "" {
+		t.Errorf("contacts by page, inline whole (-want +got):\n%s", diff)
+	}
+	if links[ids[0]] != co || links[ids[249]] != co || len(links) != 250 {
+		t.Errorf("links: %d contacts, first %q, last %q; want 250, %s, %s", len(links), links[ids[0]], links[ids[249]], co, co)
+	}
+	if n := srv.Requests("POST /crm/v4/associations/contacts/companies/batch/read"); n != 0 {
+		t.Errorf("batch reads, inline whole = %d, want 0", n)
+	}
+
+	// The first contact's list is cut past 100 companies: one batch of
+	// all three pages, one batch read.
+	var last string
+	for i := 0; i < 100; i++ {
+		last = srv.Create(hubspottest.Companies, map[string]string{"name": "D"})
+		mustDo(t, srv.Associate(hubspottest.Contacts, ids[0], hubspottest.Companies, last))
+	}
+	clk.Advance(time.Minute)
+	srv.ResetCounts()
+	sizes, links = pull()
+	if diff := cmp.Diff([]int{250}, sizes); diff != "" {
+		t.Errorf("contacts by page, one list cut (-want +got):\n%s", diff)
+	}
+	if links[ids[0]] != co || links[ids[1]] != co {
+		t.Errorf("links: first %q, second %q; want %s (the lowest id), %s", links[ids[0]], links[ids[1]], co, co)
+	}
+	if n := srv.Requests("POST /crm/v4/associations/contacts/companies/batch/read"); n != 1 {
+		t.Errorf("batch reads, one list cut = %d, want 1", n)
+	}
+}
+
+// A type named inline on an earlier page of the listing shows the server
+// honours associations=: later pages that name it nowhere are not
+// batch-read, as they were not when one batch of up to 1,000 held them
+// all.
+func TestInlineNamedEarlierTrustsSilence(t *testing.T) {
+	srv, _, c, co, ids := companyContacts(t, 250, func(i int) bool { return i < 100 })
+	w := newWarehouse()
+	if err := w.pull(t, c, connectors.ObjectContacts); err != nil {
+		t.Fatal(err)
+	}
+	if got := [3]string{w.contacts[ids[0]].CompanyID, w.contacts[ids[99]].CompanyID, w.contacts[ids[100]].CompanyID}; got != [3]string{co, co, ""} {
+		t.Errorf("companies of contacts 0, 99, 100 = %q, want [%s %s \"\"]", got, co, co)
+	}
+	if n := srv.Requests("POST /crm/v4/associations/contacts/companies/batch/read"); n != 0 {
+		t.Errorf("batch reads = %d, want 0", n)
 	}
 }

@@ -450,13 +450,19 @@ func (p *puller) listQuery(after string, props []string, archived bool) url.Valu
 // listRecords reads the list endpoint with the records' associations
 // inline, gathering pages up to batchRecords so that one association call
 // per target type serves all those whose inline list falls short (see
-// inlineAssociations).
+// inlineAssociations), and emitting sooner when nothing needs that call:
+// a batch then never costs more association calls than one of
+// batchRecords would.
 func (p *puller) listRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path
+	// A type one record of the listing named inline shows that the server
+	// honours associations=, so later batches trust its silence too.
+	named := map[string]bool{}
 	for {
-		var buf []object
+		b := p.newBatch(true)
+		b.named = named
 		done := false
-		for !done && len(buf)+listLimit <= batchRecords {
+		for !done && b.n+listLimit <= batchRecords && (b.n == 0 || !b.whole()) {
 			var col collection
 			q := p.listQuery(p.cur.After, p.k.props, false)
 			if len(p.k.assocTo) > 0 {
@@ -465,7 +471,9 @@ func (p *puller) listRecords(ctx context.Context) error {
 			if err := p.get(ctx, path, q, &col); err != nil {
 				return fmt.Errorf("list %s: %w", p.k.path, err)
 			}
-			buf = append(buf, col.Results...)
+			if err := b.add(ctx, col.Results); err != nil {
+				return err
+			}
 			next := col.next()
 			if next != "" && next == p.cur.After {
 				return &connectors.MalformedError{Detail: p.k.path + " paging.next.after does not advance"}
@@ -473,7 +481,7 @@ func (p *puller) listRecords(ctx context.Context) error {
 			p.cur.After = next
 			done = next == ""
 		}
-		if err := p.emitRecords(ctx, buf, true, done, 0); err != nil {
+		if err := p.emitBatch(ctx, b, done, 0); err != nil {
 			return err
 		}
 		if done {
@@ -573,9 +581,9 @@ func (p *puller) searchFilters() []filterGroup {
 func (p *puller) searchRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path + "/search"
 	for {
-		var buf []object
+		b := p.newBatch(false)
 		done, total := false, 0
-		for !done && len(buf)+searchLimit <= batchRecords {
+		for !done && b.n+searchLimit <= batchRecords {
 			col, err := p.searchPage(ctx, path)
 			if err != nil {
 				var re *connectors.ResponseError
@@ -607,7 +615,9 @@ func (p *puller) searchRecords(ctx context.Context) error {
 					p.cur.Max = string(o.ID)
 				}
 			}
-			buf = append(buf, col.Results...)
+			if err := b.add(ctx, col.Results); err != nil {
+				return err
+			}
 			p.cur.Seen += len(col.Results)
 			next := col.next()
 			// The offset the next request starts at: after itself when it
@@ -631,7 +641,7 @@ func (p *puller) searchRecords(ctx context.Context) error {
 				p.cur.After = next
 			}
 		}
-		if err := p.emitRecords(ctx, buf, false, done, total); err != nil {
+		if err := p.emitBatch(ctx, b, done, total); err != nil {
 			return err
 		}
 		if done {
@@ -654,30 +664,128 @@ func (p *puller) restartAboveMax() error {
 	return nil
 }
 
-// emitRecords maps buf with its associations and emits it: those inline
-// in it when it comes from list pages that asked for them, else batch
-// reads (search returns none). last moves the cursor to the next phase.
-func (p *puller) emitRecords(ctx context.Context, buf []object, inline, last bool, total int) error {
+// batch is an emitted page in the making. Its records are mapped as each
+// list or search page arrives, so that of the up to batchRecords records
+// it gathers only the mapped fields and raw JSON stay live, not their
+// decoded properties and associations; their links are set once the
+// batch's associations are read (see emitBatch).
+type batch struct {
+	p      *puller
+	inline bool // from list pages that asked for the associations inline
+	n      int  // records added
+	pg     *connectors.Page
+	ids    []string // every record's id, in order
+	linked []pendingLink
+	// acc holds, by target type, the links read inline; cut the ids
+	// whose inline list falls short; named whether any record names the
+	// type (see inlineAssociations).
+	acc   map[string]map[string][]link
+	cut   map[string][]string
+	named map[string]bool
+}
+
+// pendingLink is a mapped live record awaiting its links: its index in
+// the page's records of the kind.
+type pendingLink struct {
+	id  string
+	idx int
+}
+
+func (p *puller) newBatch(inline bool) *batch {
+	b := &batch{p: p, inline: inline, pg: &connectors.Page{},
+		acc: map[string]map[string][]link{}, cut: map[string][]string{}, named: map[string]bool{}}
+	for _, to := range p.k.assocTo {
+		b.acc[to] = map[string][]link{}
+	}
+	return b
+}
+
+// add maps recs into the batch, reading their inline associations first.
+func (b *batch) add(ctx context.Context, recs []object) error {
+	p := b.p
+	for i := range recs {
+		o := &recs[i]
+		id := string(o.ID)
+		b.ids = append(b.ids, id)
+		if b.inline {
+			for _, to := range p.k.assocTo {
+				ls, found, complete := o.inlineLinks(p.k.path, to)
+				b.named[to] = b.named[to] || found
+				if len(ls) > 0 {
+					b.acc[to][id] = ls
+				}
+				if !complete {
+					b.cut[to] = append(b.cut[to], id)
+				}
+			}
+		}
+		before := p.records(b.pg)
+		if err := p.add(ctx, b.pg, o, nil); err != nil {
+			return err
+		}
+		if after := p.records(b.pg); after > before {
+			b.linked = append(b.linked, pendingLink{id: id, idx: after - 1})
+		}
+	}
+	b.n += len(recs)
+	return nil
+}
+
+// whole reports whether the batch's inline associations need no batch
+// read: every type named and no list cut. Gathering more pages then saves
+// no request, so the list emits it, and holds a page of records per
+// object rather than batchRecords.
+func (b *batch) whole() bool {
+	for _, to := range b.p.k.assocTo {
+		if !b.named[to] || len(b.cut[to]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// records is how many records of the kind pg holds.
+func (p *puller) records(pg *connectors.Page) int {
+	switch p.k.obj {
+	case connectors.ObjectCompanies:
+		return len(pg.Companies)
+	case connectors.ObjectContacts:
+		return len(pg.Contacts)
+	case connectors.ObjectDeals:
+		return len(pg.Deals)
+	}
+	return len(pg.Activities)
+}
+
+// emitBatch reads the batch's associations, sets its records' links and
+// emits it: the links inline in list pages that asked for them, else
+// batch reads (search returns none). last moves the cursor to the next
+// phase.
+func (p *puller) emitBatch(ctx context.Context, b *batch, last bool, total int) error {
 	var links map[string]map[string][]link
 	var err error
-	if inline {
-		links, err = p.inlineAssociations(ctx, buf)
+	if b.inline {
+		links, err = p.inlineAssociations(ctx, b)
 	} else {
-		ids := make([]string, len(buf))
-		for i := range buf {
-			ids[i] = string(buf[i].ID)
-		}
-		links, err = p.associations(ctx, ids)
+		links, err = p.associations(ctx, b.ids)
 	}
 	if err != nil {
 		return err
 	}
-	pg := &connectors.Page{Total: total}
-	for i := range buf {
-		if err := p.add(ctx, pg, &buf[i], links); err != nil {
-			return err
+	pg := b.pg
+	for _, r := range b.linked {
+		link := func(to string) string { return choose(links[to][r.id]) }
+		switch p.k.obj {
+		case connectors.ObjectContacts:
+			pg.Contacts[r.idx].CompanyID = link("companies")
+		case connectors.ObjectDeals:
+			pg.Deals[r.idx].CompanyID, pg.Deals[r.idx].ContactID = link("companies"), link("contacts")
+		case connectors.ObjectActivities:
+			a := &pg.Activities[r.idx]
+			a.CompanyID, a.ContactID, a.DealID = link("companies"), link("contacts"), link("deals")
 		}
 	}
+	pg.Total = total
 	if last {
 		p.nextPhase()
 	}
@@ -807,35 +915,20 @@ func (p *puller) associations(ctx context.Context, ids []string) (map[string]map
 // inlineAssociations reads the associations a list page carried inline
 // (asked with associations=), batch-reading per target type only what
 // they do not hold whole: the records whose list was cut or did not
-// read as the spec's shape, and every record of buf when none of them
-// names the type. That last case is a type nothing in buf is associated
-// with, which HubSpot leaves out, or a server that ignores the parameter:
+// read as the spec's shape, and every record of the batch when none of
+// them, nor of an earlier batch of the listing, names the type. That last
+// case is a type nothing is associated with, which HubSpot leaves out, or
+// a server that ignores the parameter:
 // the two look the same, so both are batch-read, as before inline
 // associations, rather than stored without links. A cut record's links
 // are the union of its inline page and its batch read: whatever either
 // answer names is kept.
-func (p *puller) inlineAssociations(ctx context.Context, buf []object) (map[string]map[string][]link, error) {
+func (p *puller) inlineAssociations(ctx context.Context, b *batch) (map[string]map[string][]link, error) {
 	out := map[string]map[string][]link{}
 	for _, to := range p.k.assocTo {
-		acc := map[string][]link{}
-		var cut []string
-		named := false
-		for i := range buf {
-			id := string(buf[i].ID)
-			ls, found, complete := buf[i].inlineLinks(p.k.path, to)
-			named = named || found
-			if len(ls) > 0 {
-				acc[id] = ls
-			}
-			if !complete {
-				cut = append(cut, id)
-			}
-		}
-		if !named {
-			cut = cut[:0]
-			for i := range buf {
-				cut = append(cut, string(buf[i].ID))
-			}
+		acc, cut := b.acc[to], b.cut[to]
+		if !b.named[to] {
+			cut = b.ids
 		}
 		read, err := p.associationsTo(ctx, to, cut)
 		if err != nil {

@@ -16,7 +16,7 @@
 // with -drop, so that an incremental run can follow the full one in it.
 //
 // $BENCHSYNC_HEAPPROFILE names a file for a heap profile taken when the
-// sync ends. The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
+// sync ends, $BENCHSYNC_PEAKPROFILE one for when the live heap peaked. The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
 // the URL is the inbound webhook URL. Connectors run at their defaults: the
 // vendor's documented rate limit, burst and page sizes.
 package main
@@ -68,7 +68,10 @@ type Result struct {
 }
 
 // peakHeap samples the live heap until ctx ends and returns the largest.
-func peakHeap(ctx context.Context) func() uint64 {
+// With path set it writes a heap profile there whenever the live heap
+// grows 5% past its peak, so the last one shows what is live at the peak
+// (the profile is as of the last GC, as the sample is).
+func peakHeap(ctx context.Context, path string) func() uint64 {
 	var peak atomic.Uint64
 	done := make(chan struct{})
 	go func() {
@@ -79,6 +82,9 @@ func peakHeap(ctx context.Context) func() uint64 {
 		for {
 			metrics.Read(s)
 			if v := s[0].Value.Uint64(); v > peak.Load() {
+				if path != "" && v > peak.Load()+peak.Load()/20 {
+					writeHeapProfile(path)
+				}
 				peak.Store(v)
 			}
 			select {
@@ -156,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	e := &crmsync.Engine{Store: s}
 	sctx, stop := context.WithCancel(ctx)
-	heap := peakHeap(sctx)
+	heap := peakHeap(sctx, os.Getenv("BENCHSYNC_PEAKPROFILE"))
 	start := time.Now()
 	sum, err := e.Run(ctx, []crmsync.Job{{Connector: conn, Full: *full}})
 	stop()
@@ -186,15 +192,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// What the sync still holds at its end, for a data set whose
 		// RSS grows with it.
 		runtime.GC()
-		if f, err := os.Create(path); err == nil {
-			pprof.WriteHeapProfile(f)
-			f.Close()
-		}
+		writeHeapProfile(path)
 	}
 	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		return 1
 	}
 	return 0
+}
+
+func writeHeapProfile(path string) {
+	if f, err := os.Create(path); err == nil {
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
 }
 
 // createSchema creates schema, unless it exists, in the PostgreSQL database

@@ -126,3 +126,26 @@ func Money(v float64, currency string) string {
 	}
 	return s
 }
+
+// Decimals is how many decimals a figure of a count or a mean shows: none
+// for a whole number ("7"), one otherwise ("3.5").
+func Decimals(v float64) int {
+	if v == math.Trunc(v) {
+		return 0
+	}
+	return 1
+}
+
+// Plural is one for exactly 1, else many.
+func Plural(n float64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Count is a counted quantity with its noun: "1 deal", "7 deals",
+// "2.5 tasks".
+func Count(n float64, one, many string) string {
+	return Number(n, Decimals(n)) + " " + Plural(n, one, many)
+}

@@ -90,3 +90,19 @@ func TestNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    float64
+		want string
+	}{
+		{0, "0 deals"}, {1, "1 deal"}, {7, "7 deals"}, {2.5, "2.5 deals"}, {1234, "1,234 deals"}, {-1, "-1 deals"},
+	} {
+		if got := Count(tc.n, "deal", "deals"); got != tc.want {
+			t.Errorf("Count(%v) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+	if Decimals(3) != 0 || Decimals(3.25) != 1 {
+		t.Errorf("Decimals(3), Decimals(3.25) = %d, %d; want 0, 1", Decimals(3), Decimals(3.25))
+	}
+}

@@ -230,13 +230,8 @@ func truthy(d map[string]any, key string) bool {
 	return ok && f != 0
 }
 
-// plural picks "deal" or "deals".
-func plural(n float64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+// plural is human.Plural: "deal" or "deals".
+var plural = human.Plural
 
 // valid reports whether p points at a usable number.
 func valid(p *float64) bool { return p != nil && !math.IsNaN(*p) && !math.IsInf(*p, 0) }

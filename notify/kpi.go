@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/crmkpi/crmkpi/human"
 	"github.com/crmkpi/crmkpi/scoring"
 	"github.com/crmkpi/crmkpi/scoring/kpi"
 )
@@ -98,18 +99,12 @@ func kpiDef(key string) (kpi.Def, unitFormat) {
 	return d, f
 }
 
-// decimals is 0 for whole numbers and 1 otherwise, so counts read "7", not "7.0".
-func decimals(v float64) int {
-	if v == math.Trunc(v) {
-		return 0
-	}
-	return 1
-}
-
-// count formats a counted quantity with its noun: "1 deal", "7 deals".
-func count(n float64, one, many string) string {
-	return number(n, decimals(n)) + " " + plural(n, one, many)
-}
+// decimals and count are human's: Slack, the terminal and the web pages
+// write counts alike.
+var (
+	decimals = human.Decimals
+	count    = human.Count
+)
 
 // signedCount is a difference of counts with its noun: "+2 deals", "-1 deal".
 func signedCount(d float64, one, many string) string {

@@ -831,17 +831,7 @@ var number = human.Number
 
 // num is a figure for people: whole numbers without decimals, others with
 // one.
-func num(v float64) string {
-	if v == math.Trunc(v) {
-		return number(v, 0)
-	}
-	return number(v, 1)
-}
+func num(v float64) string { return number(v, human.Decimals(v)) }
 
-// count is n with its noun: "1 won deal", "7 won deals".
-func count(n float64, one, many string) string {
-	if n == 1 {
-		return num(n) + " " + one
-	}
-	return num(n) + " " + many
-}
+// count is human.Count: "1 won deal", "7 won deals".
+var count = human.Count

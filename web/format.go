@@ -23,31 +23,14 @@ func valid(p *float64) bool { return p != nil && !math.IsNaN(*p) && !math.IsInf(
 // number is human.Number: the web pages and Slack write numbers alike.
 var number = human.Number
 
-// decimals is 0 for whole numbers and 1 otherwise, so counts read "7".
-func decimals(v float64) int {
-	if v == math.Trunc(v) {
-		return 0
-	}
-	return 1
-}
-
-// pct, pctCut and money are human's, for the same reason.
+// decimals, count, pct, pctCut and money are human's, for the same reason.
 var (
-	pct    = human.Percent
-	pctCut = human.PercentCut
-	money  = human.Money
+	decimals = human.Decimals
+	count    = human.Count
+	pct      = human.Percent
+	pctCut   = human.PercentCut
+	money    = human.Money
 )
-
-func plural(n float64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-func count(n float64, one, many string) string {
-	return number(n, decimals(n)) + " " + plural(n, one, many)
-}
 
 // raw is the full-precision form of a number for data-value attributes
 // and CSV cells: what encoding/json writes, without exponents for the

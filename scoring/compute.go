@@ -424,25 +424,20 @@ func val(v float64) *float64 { return &v }
 // figures for p applied.
 func (m *model) kpiValues(s *stats, p Period, manager string) map[string]kpiValue {
 	out := make(map[string]kpiValue, len(kpi.Keys))
+	spec := p.Spec()
 	for _, key := range kpi.Keys {
 		k := measures[key].value(s)
 		if k.value != nil && (math.IsNaN(*k.value) || math.IsInf(*k.value, 0)) {
 			k.value, k.reason = nil, reasonOutOfRange
 		}
-		out[key] = k
-	}
-
-	spec := p.Spec()
-	for _, key := range kpi.Keys {
 		if v, ok := m.s.manualValue(spec, manager, key); ok {
-			k := out[key]
 			k.value, k.reason, k.manual = val(v), "", true
 			// A KPI whose details say whether it was entered by hand.
 			if _, ok := k.details[kpi.DetailManual]; ok {
 				k.details[kpi.DetailManual] = true
 			}
-			out[key] = k
 		}
+		out[key] = k
 	}
 	return out
 }

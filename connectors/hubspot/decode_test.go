@@ -159,13 +159,12 @@ func mapPage(t *testing.T, c *Client, obj connectors.Object, body string, stages
 		}
 	}
 	p := &puller{c: c, k: c.kinds[obj], stageStatus: stages}
-	pg := &connectors.Page{}
-	for i := range col.Results {
-		if err := p.add(context.Background(), pg, &col.Results[i], links); err != nil {
-			t.Fatal(err)
-		}
+	b := p.newBatch(false)
+	if err := b.add(context.Background(), col.Results); err != nil {
+		t.Fatal(err)
 	}
-	return pg
+	b.link(links)
+	return b.pg
 }
 
 func sampleClient(t *testing.T) *Client {
@@ -367,10 +366,7 @@ func FuzzDecode(f *testing.F) {
 		if json.Unmarshal(data, &col) == nil {
 			for _, k := range c.kinds {
 				p := &puller{c: c, k: k, stageStatus: map[string]string{"closedwon": "won"}}
-				pg := &connectors.Page{}
-				for i := range col.Results {
-					_ = p.add(context.Background(), pg, &col.Results[i], nil)
-				}
+				_ = p.newBatch(false).add(context.Background(), col.Results)
 			}
 		}
 		var ab assocBatch

@@ -720,7 +720,7 @@ func (b *batch) add(ctx context.Context, recs []object) error {
 			}
 		}
 		before := p.records(b.pg)
-		if err := p.add(ctx, b.pg, o, nil); err != nil {
+		if err := p.add(ctx, b.pg, o); err != nil {
 			return err
 		}
 		if after := p.records(b.pg); after > before {
@@ -742,6 +742,24 @@ func (b *batch) whole() bool {
 		}
 	}
 	return true
+}
+
+// link sets the links of the batch's live records from links, by target
+// type and record id.
+func (b *batch) link(links map[string]map[string][]link) {
+	pg := b.pg
+	for _, r := range b.linked {
+		link := func(to string) string { return choose(links[to][r.id]) }
+		switch b.p.k.obj {
+		case connectors.ObjectContacts:
+			pg.Contacts[r.idx].CompanyID = link("companies")
+		case connectors.ObjectDeals:
+			pg.Deals[r.idx].CompanyID, pg.Deals[r.idx].ContactID = link("companies"), link("contacts")
+		case connectors.ObjectActivities:
+			a := &pg.Activities[r.idx]
+			a.CompanyID, a.ContactID, a.DealID = link("companies"), link("contacts"), link("deals")
+		}
+	}
 }
 
 // records is how many records of the kind pg holds.
@@ -772,19 +790,8 @@ func (p *puller) emitBatch(ctx context.Context, b *batch, last bool, total int) 
 	if err != nil {
 		return err
 	}
+	b.link(links)
 	pg := b.pg
-	for _, r := range b.linked {
-		link := func(to string) string { return choose(links[to][r.id]) }
-		switch p.k.obj {
-		case connectors.ObjectContacts:
-			pg.Contacts[r.idx].CompanyID = link("companies")
-		case connectors.ObjectDeals:
-			pg.Deals[r.idx].CompanyID, pg.Deals[r.idx].ContactID = link("companies"), link("contacts")
-		case connectors.ObjectActivities:
-			a := &pg.Activities[r.idx]
-			a.CompanyID, a.ContactID, a.DealID = link("companies"), link("contacts"), link("deals")
-		}
-	}
 	pg.Total = total
 	if last {
 		p.nextPhase()
@@ -1022,8 +1029,9 @@ func (p *puller) tombstone(pg *connectors.Page, o *object) error {
 	return nil
 }
 
-// add maps o, a live record, into pg with its links.
-func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links map[string]map[string][]link) error {
+// add maps o, a live record, into pg; emitBatch sets its links once the
+// batch's associations are known.
+func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object) error {
 	if o.Archived.V {
 		// A listing that should hold live records only holds this one
 		// archived: flag it, never upsert it.
@@ -1033,7 +1041,6 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links 
 	if err != nil {
 		return &connectors.MalformedError{Detail: p.k.path, Err: err}
 	}
-	link := func(to string) string { return choose(links[to][string(o.ID)]) }
 	for _, id := range o.merged() {
 		pg.Deletions = append(pg.Deletions, connectors.Deletion{Object: p.k.obj, ID: id, At: m.UpdatedAt})
 	}
@@ -1048,9 +1055,9 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links 
 		}
 		pg.Companies = append(pg.Companies, co)
 	case connectors.ObjectContacts:
-		pg.Contacts = append(pg.Contacts, mapContact(o, m, f, link("companies")))
+		pg.Contacts = append(pg.Contacts, mapContact(o, m, f))
 	case connectors.ObjectDeals:
-		d := mapDeal(o, m, f, p.stageStatus, link("companies"), link("contacts"))
+		d := mapDeal(o, m, f, p.stageStatus)
 		if d.Currency == "" {
 			cur, err := p.c.portalCurrency(ctx, p)
 			if err != nil {
@@ -1060,15 +1067,15 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object, links 
 		}
 		pg.Deals = append(pg.Deals, d)
 	default:
-		pg.Activities = append(pg.Activities, mapActivity(p.k.activity, o, m, link("companies"), link("contacts"), link("deals")))
+		pg.Activities = append(pg.Activities, mapActivity(p.k.activity, o, m))
 	}
 	return nil
 }
 
-func mapContact(o *object, m connectors.Meta, f map[string]string, companyID string) connectors.Contact {
+func mapContact(o *object, m connectors.Meta, f map[string]string) connectors.Contact {
 	ct := connectors.Contact{
 		Meta: m, Name: strings.TrimSpace(o.prop("firstname") + " " + o.prop("lastname")), Email: o.prop("email"),
-		CompanyID: companyID, OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CreatedAt: o.created("createdate"),
+		OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CreatedAt: o.created("createdate"),
 		NPSScore: floatPtr(o.prop(f["nps_score"])),
 	}
 	if f["nps_date"] != "" {
@@ -1077,11 +1084,11 @@ func mapContact(o *object, m connectors.Meta, f map[string]string, companyID str
 	return ct
 }
 
-func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string, companyID, contactID string) connectors.Deal {
+func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string) connectors.Deal {
 	d := connectors.Deal{
 		Meta: m, Name: o.prop("dealname"), PipelineID: o.prop("pipeline"), StageID: o.prop("dealstage"),
 		Amount: floatPtr(o.prop("amount")), Currency: strings.ToUpper(strings.TrimSpace(o.prop("deal_currency_code"))),
-		OwnerID: nonZeroID(o.prop("hubspot_owner_id")), CompanyID: companyID, ContactID: contactID,
+		OwnerID:   nonZeroID(o.prop("hubspot_owner_id")),
 		CreatedAt: o.created("createdate"), Expense: floatPtr(o.prop(f["deal_expense"])),
 	}
 	status, ok := stages[d.StageID]
@@ -1104,10 +1111,9 @@ func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[strin
 	return d
 }
 
-func mapActivity(typ string, o *object, m connectors.Meta, companyID, contactID, dealID string) connectors.Activity {
+func mapActivity(typ string, o *object, m connectors.Meta) connectors.Activity {
 	a := connectors.Activity{
 		Meta: m, Type: typ, OwnerID: nonZeroID(o.prop("hubspot_owner_id")),
-		CompanyID: companyID, ContactID: contactID, DealID: dealID,
 		OccurredAt: timeOrZero(o.prop("hs_timestamp")),
 	}
 	switch typ {

@@ -16,7 +16,8 @@
 // with -drop, so that an incremental run can follow the full one in it.
 //
 // $BENCHSYNC_HEAPPROFILE names a file for a heap profile taken when the
-// sync ends, $BENCHSYNC_PEAKPROFILE one for when the live heap peaked. The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
+// sync ends, $BENCHSYNC_PEAKPROFILE one for when the live heap peaked.
+// The token (HubSpot, amoCRM) is read from $BENCHSYNC_TOKEN; for Bitrix24
 // the URL is the inbound webhook URL. Connectors run at their defaults: the
 // vendor's documented rate limit, burst and page sizes.
 package main

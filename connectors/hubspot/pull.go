@@ -719,12 +719,12 @@ func (b *batch) add(ctx context.Context, recs []object) error {
 				}
 			}
 		}
-		before := p.records(b.pg)
-		if err := p.add(ctx, b.pg, o); err != nil {
+		idx, err := p.add(ctx, b.pg, o)
+		if err != nil {
 			return err
 		}
-		if after := p.records(b.pg); after > before {
-			b.linked = append(b.linked, pendingLink{id: id, idx: after - 1})
+		if idx >= 0 {
+			b.linked = append(b.linked, pendingLink{id: id, idx: idx})
 		}
 	}
 	b.n += len(recs)
@@ -760,19 +760,6 @@ func (b *batch) link(links map[string]map[string][]link) {
 			a.CompanyID, a.ContactID, a.DealID = link("companies"), link("contacts"), link("deals")
 		}
 	}
-}
-
-// records is how many records of the kind pg holds.
-func (p *puller) records(pg *connectors.Page) int {
-	switch p.k.obj {
-	case connectors.ObjectCompanies:
-		return len(pg.Companies)
-	case connectors.ObjectContacts:
-		return len(pg.Contacts)
-	case connectors.ObjectDeals:
-		return len(pg.Deals)
-	}
-	return len(pg.Activities)
 }
 
 // emitBatch reads the batch's associations, sets its records' links and
@@ -1029,17 +1016,18 @@ func (p *puller) tombstone(pg *connectors.Page, o *object) error {
 	return nil
 }
 
-// add maps o, a live record, into pg; emitBatch sets its links once the
-// batch's associations are known.
-func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object) error {
+// add maps o into pg and returns its index among pg's records of the
+// kind, or -1 when it went in as a deletion; batch.link sets its links
+// once the batch's associations are known.
+func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object) (int, error) {
 	if o.Archived.V {
 		// A listing that should hold live records only holds this one
 		// archived: flag it, never upsert it.
-		return p.tombstone(pg, o)
+		return -1, p.tombstone(pg, o)
 	}
 	m, err := o.meta(p.k.modProp)
 	if err != nil {
-		return &connectors.MalformedError{Detail: p.k.path, Err: err}
+		return -1, &connectors.MalformedError{Detail: p.k.path, Err: err}
 	}
 	for _, id := range o.merged() {
 		pg.Deletions = append(pg.Deletions, connectors.Deletion{Object: p.k.obj, ID: id, At: m.UpdatedAt})
@@ -1054,22 +1042,24 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object) error 
 			co.KeyClient = &key
 		}
 		pg.Companies = append(pg.Companies, co)
+		return len(pg.Companies) - 1, nil
 	case connectors.ObjectContacts:
 		pg.Contacts = append(pg.Contacts, mapContact(o, m, f))
+		return len(pg.Contacts) - 1, nil
 	case connectors.ObjectDeals:
 		d := mapDeal(o, m, f, p.stageStatus)
 		if d.Currency == "" {
 			cur, err := p.c.portalCurrency(ctx, p)
 			if err != nil {
-				return err
+				return -1, err
 			}
 			d.Currency = cur
 		}
 		pg.Deals = append(pg.Deals, d)
-	default:
-		pg.Activities = append(pg.Activities, mapActivity(p.k.activity, o, m))
+		return len(pg.Deals) - 1, nil
 	}
-	return nil
+	pg.Activities = append(pg.Activities, mapActivity(p.k.activity, o, m))
+	return len(pg.Activities) - 1, nil
 }
 
 func mapContact(o *object, m connectors.Meta, f map[string]string) connectors.Contact {

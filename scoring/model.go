@@ -194,7 +194,9 @@ func newModel(s *settings, p Period) *model {
 	m.bounds[1] = [2]int64{micros(prev.Start), micros(prev.End)}
 	m.lookback = s.lookback.Microseconds()
 	m.periodsLo = min(m.bounds[0][0], m.bounds[1][0])
-	m.lo = m.periodsLo - m.lookback
+	// P-1's key-client growth compares it with P-2, which a lookback
+	// shorter than a period does not reach.
+	m.lo = min(m.periodsLo-m.lookback, micros(prev.Previous().Start))
 	m.hi = max(m.bounds[0][1], m.bounds[1][1])
 	return m
 }
@@ -525,11 +527,16 @@ func (m *model) finishDeals() {
 			continue
 		}
 		slices.SortFunc(won, byClose)
-		// Of won deals closed at the same instant, the first in (close,
-		// created, id) order is the new business, so a client never brings
-		// two new-business deals.
+		// New business is a won deal with no won deal of its client closed
+		// before it: every one closed at the instant of the client's first.
 		if m.clients[c].flags&clientOldWon == 0 {
-			m.deals[won[0]].flags |= dealNew
+			first := m.deals[won[0]].closed
+			for _, d := range won {
+				if m.deals[d].closed != first {
+					break
+				}
+				m.deals[d].flags |= dealNew
+			}
 		}
 	}
 
@@ -936,7 +943,9 @@ func (m *model) periodStats(k int) []stats {
 		}
 		if rev, ok := m.revenue(d); ok {
 			s.revenue = fsum(s.revenue, rev)
-			if !isNew {
+			// A deal with no client is neither new business nor
+			// expansion: it has no client that bought before.
+			if !isNew && d.client >= 0 {
 				s.expansionRev = fsum(s.expansionRev, rev)
 			}
 			if note != nil {

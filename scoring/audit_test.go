@@ -96,3 +96,61 @@ func TestPreviousGrowthShortLookback(t *testing.T) {
 		t.Errorf("key_client_growth = %v, previous %v; want 50, previous 100", v, prev)
 	}
 }
+
+func TestCompareID(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"9", "10", -1}, {"10", "9", 1}, {"10", "10", 0}, {"007", "7", -1}, {"7", "007", 1}, {"0", "00", -1},
+		{"D9", "D10", 1}, {"9", "D1", -1}, {"", "1", -1}, {"123456789012345678901", "99", 1},
+	} {
+		if got := compareID(c.a, c.b); got != c.want {
+			t.Errorf("compareID(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// TestIDTiesNumeric: the tie rules of docs/kpis.md read numeric CRM ids
+// as numbers.
+//
+// Owner fallback: company 5 has no owner; its deals 9 (won 09-10, a@x's)
+// and 10 (open, b@x's) were created at the same instant, and the higher
+// id is 10, so b@x owns company 5: an active client at the start of
+// October, the only reason anyone gets a scorecard.
+//
+// Key clients: c@x owns companies 9 and 10, each with 1000 won in
+// September; key_clients.top 1 takes the lower id, 9. October: 9 wins
+// 500, 10 wins 2000, so growth is 100 × (500 − 1000) / 1000 = −50.
+func TestIDTiesNumeric(t *testing.T) {
+	sep := func(d int) time.Time { return time.Date(2026, 9, d, 12, 0, 0, 0, time.UTC) }
+	won := func(id, company, owner string, amount float64, closed time.Time) rows.Deal {
+		return rows.Deal{Connector: "amo", ID: id, Status: rows.DealWon, Amount: nf(amount), Currency: "RUB",
+			OwnerID: owner, CompanyID: company, CreatedAt: sep(1), ClosedAt: nt(closed)}
+	}
+	fallback := &dataset{
+		Users:     []rows.User{user("amo", "1", "a@x", "A"), user("amo", "2", "b@x", "B")},
+		Companies: []rows.Company{{Connector: "amo", ID: "5"}},
+		Deals: []rows.Deal{won("9", "5", "1", 100, sep(10)),
+			{Connector: "amo", ID: "10", Status: rows.DealOpen, OwnerID: "2", CompanyID: "5", CreatedAt: sep(1)}},
+	}
+	r := computeFrom(fallback, Options{Currency: "RUB"}, octUTC)
+	if len(r.Managers) != 1 || r.Managers[0].Manager != "b@x" {
+		var got []string
+		for _, sc := range r.Managers {
+			got = append(got, sc.Manager)
+		}
+		t.Errorf("scorecards %v, want [b@x] (deal 10 is the most recently created)", got)
+	}
+
+	keys := &dataset{
+		Users:     []rows.User{user("amo", "3", "c@x", "C")},
+		Companies: []rows.Company{{Connector: "amo", ID: "9", OwnerID: "3"}, {Connector: "amo", ID: "10", OwnerID: "3"}},
+		Deals: []rows.Deal{won("D1", "9", "3", 1000, sep(10)), won("D2", "10", "3", 1000, sep(10)),
+			won("D3", "9", "3", 500, oct(10, 12)), won("D4", "10", "3", 2000, oct(10, 12))},
+	}
+	r = computeFrom(keys, Options{Currency: "RUB", KeyClientsTop: 1}, octUTC)
+	if v, _ := kpiOf(t, r, kpi.KeyClientGrowth); v != -50 {
+		t.Errorf("key_client_growth = %v, want -50 (key client 9)", v)
+	}
+}

@@ -227,7 +227,7 @@ func (m *model) conn(name string) uint16 {
 // still theirs; whether they are ranked is decided in ranked.
 func (m *model) addUsers(users []rows.User) {
 	slices.SortFunc(users, func(a, b rows.User) int {
-		return cmp.Or(strings.Compare(a.Connector, b.Connector), strings.Compare(a.ID, b.ID))
+		return cmp.Or(strings.Compare(a.Connector, b.Connector), compareID(a.ID, b.ID))
 	})
 	for i := range users {
 		u := &users[i]
@@ -362,7 +362,7 @@ func (m *model) indexClients() {
 	slices.SortFunc(order, func(a, b int32) int {
 		ca, cb := &m.clients[a], &m.clients[b]
 		return cmp.Or(strings.Compare(m.conns[ca.conn], m.conns[cb.conn]),
-			cmp.Compare(ca.flags&clientContact, cb.flags&clientContact), strings.Compare(ca.id, cb.id))
+			cmp.Compare(ca.flags&clientContact, cb.flags&clientContact), compareID(ca.id, cb.id))
 	})
 	newIx := make([]int32, n)
 	clients := make([]clientInfo, n)
@@ -434,7 +434,7 @@ func (m *model) addDeal(r *rows.Deal) {
 		ld := m.lastDeal[client]
 		if ld == nil {
 			m.lastDeal[client] = &lastDeal{created: created, id: r.ID, owner: owner}
-		} else if cmp.Or(cmp.Compare(created, ld.created), strings.Compare(r.ID, ld.id)) > 0 {
+		} else if cmp.Or(cmp.Compare(created, ld.created), compareID(r.ID, ld.id)) > 0 {
 			*ld = lastDeal{created: created, id: r.ID, owner: owner}
 		}
 	}
@@ -519,7 +519,7 @@ func (m *model) finishDeals() {
 		if c := cmp.Or(cmp.Compare(da.closed, db.closed), cmp.Compare(da.created, db.created)); c != 0 {
 			return c
 		}
-		return bytes.Compare(m.dealID(da), m.dealID(db))
+		return compareID(string(m.dealID(da)), string(m.dealID(db)))
 	}
 	for c := range m.clients {
 		won := m.wonOf(int32(c))

@@ -1,12 +1,30 @@
 package scoring
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/crmkpi/crmkpi/scoring/kpi"
+	"github.com/crmkpi/crmkpi/warehouse"
 	"github.com/crmkpi/crmkpi/warehouse/rows"
+	"github.com/crmkpi/crmkpi/warehouse/warehousetest"
 )
+
+// everywhere runs check on the Report of d in memory and stored in each
+// warehouse engine, which must all agree with the hand computation.
+func everywhere(t *testing.T, d *dataset, opts Options, p Period, check func(t *testing.T, r *Report)) {
+	t.Helper()
+	t.Run("memory", func(t *testing.T) { check(t, computeFrom(d, opts, p)) })
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		storeAll(t, s, d)
+		r, err := Compute(context.Background(), s, opts, p)
+		if err != nil {
+			t.Fatalf("Compute: %v", err)
+		}
+		check(t, r)
+	})
+}
 
 // kpiOf is the value and previous value of KPI key on the one scorecard
 // of r; -1 stands for nil.
@@ -38,15 +56,16 @@ func kpiOf(t *testing.T, r *Report, key string) (value, previous float64) {
 // closed_won 3, new_deals 2, penetration 100 × 500 / 4500.
 func TestNewBusinessSameInstant(t *testing.T) {
 	d := mini([]rows.Deal{wonDeal("D1", 1000, "RUB", oct(10, 12)), wonDeal("D2", 3000, "RUB", oct(10, 12)), wonDeal("D3", 500, "RUB", oct(20, 12))}, nil)
-	r := computeFrom(d, Options{Currency: "RUB"}, octUTC)
-	for _, c := range []struct {
-		key  string
-		want float64
-	}{{kpi.ClosedWon, 3}, {kpi.NewDeals, 2}, {kpi.Penetration, 100 * 500.0 / 4500}} {
-		if got, _ := kpiOf(t, r, c.key); got != c.want {
-			t.Errorf("%s = %v, want %v", c.key, got, c.want)
+	everywhere(t, d, Options{Currency: "RUB"}, octUTC, func(t *testing.T, r *Report) {
+		for _, c := range []struct {
+			key  string
+			want float64
+		}{{kpi.ClosedWon, 3}, {kpi.NewDeals, 2}, {kpi.Penetration, 100 * 500.0 / 4500}} {
+			if got, _ := kpiOf(t, r, c.key); got != c.want {
+				t.Errorf("%s = %v, want %v", c.key, got, c.want)
+			}
 		}
-	}
+	})
 }
 
 // TestClientlessDealNotExpansion: a won deal with neither a company nor a
@@ -62,15 +81,16 @@ func TestClientlessDealNotExpansion(t *testing.T) {
 	none := wonDeal("D2", 3000, "RUB", oct(12, 12))
 	none.CompanyID = ""
 	d := mini([]rows.Deal{wonDeal("D1", 1000, "RUB", oct(10, 12)), none}, nil)
-	r := computeFrom(d, Options{Currency: "RUB"}, octUTC)
-	for _, c := range []struct {
-		key  string
-		want float64
-	}{{kpi.ClosedWon, 2}, {kpi.NewDeals, 1}, {kpi.Penetration, 0}} {
-		if got, _ := kpiOf(t, r, c.key); got != c.want {
-			t.Errorf("%s = %v, want %v", c.key, got, c.want)
+	everywhere(t, d, Options{Currency: "RUB"}, octUTC, func(t *testing.T, r *Report) {
+		for _, c := range []struct {
+			key  string
+			want float64
+		}{{kpi.ClosedWon, 2}, {kpi.NewDeals, 1}, {kpi.Penetration, 0}} {
+			if got, _ := kpiOf(t, r, c.key); got != c.want {
+				t.Errorf("%s = %v, want %v", c.key, got, c.want)
+			}
 		}
-	}
+	})
 }
 
 // TestPreviousGrowthShortLookback: the previous value of key-client growth
@@ -91,10 +111,11 @@ func TestPreviousGrowthShortLookback(t *testing.T) {
 		wonDeal("Da", 1000, "RUB", day(8, 5)), wonDeal("Db", 2000, "RUB", day(8, 20)),
 		wonDeal("Dc", 3000, "RUB", day(9, 10)), wonDeal("Dd", 3000, "RUB", day(9, 15)), wonDeal("De", 9000, "RUB", day(10, 10)),
 	}, nil)
-	r := computeFrom(d, Options{Currency: "RUB", LookbackDays: 20}, octUTC)
-	if v, prev := kpiOf(t, r, kpi.KeyClientGrowth); v != 50 || prev != 100 {
-		t.Errorf("key_client_growth = %v, previous %v; want 50, previous 100", v, prev)
-	}
+	everywhere(t, d, Options{Currency: "RUB", LookbackDays: 20}, octUTC, func(t *testing.T, r *Report) {
+		if v, prev := kpiOf(t, r, kpi.KeyClientGrowth); v != 50 || prev != 100 {
+			t.Errorf("key_client_growth = %v, previous %v; want 50, previous 100", v, prev)
+		}
+	})
 }
 
 func TestCompareID(t *testing.T) {
@@ -134,14 +155,17 @@ func TestIDTiesNumeric(t *testing.T) {
 		Deals: []rows.Deal{won("9", "5", "1", 100, sep(10)),
 			{Connector: "amo", ID: "10", Status: rows.DealOpen, OwnerID: "2", CompanyID: "5", CreatedAt: sep(1)}},
 	}
-	r := computeFrom(fallback, Options{Currency: "RUB"}, octUTC)
-	if len(r.Managers) != 1 || r.Managers[0].Manager != "b@x" {
-		var got []string
-		for _, sc := range r.Managers {
-			got = append(got, sc.Manager)
-		}
-		t.Errorf("scorecards %v, want [b@x] (deal 10 is the most recently created)", got)
-	}
+	t.Run("fallback", func(t *testing.T) {
+		everywhere(t, fallback, Options{Currency: "RUB"}, octUTC, func(t *testing.T, r *Report) {
+			if len(r.Managers) != 1 || r.Managers[0].Manager != "b@x" {
+				var got []string
+				for _, sc := range r.Managers {
+					got = append(got, sc.Manager)
+				}
+				t.Errorf("scorecards %v, want [b@x] (deal 10 is the most recently created)", got)
+			}
+		})
+	})
 
 	keys := &dataset{
 		Users:     []rows.User{user("amo", "3", "c@x", "C")},
@@ -149,8 +173,11 @@ func TestIDTiesNumeric(t *testing.T) {
 		Deals: []rows.Deal{won("D1", "9", "3", 1000, sep(10)), won("D2", "10", "3", 1000, sep(10)),
 			won("D3", "9", "3", 500, oct(10, 12)), won("D4", "10", "3", 2000, oct(10, 12))},
 	}
-	r = computeFrom(keys, Options{Currency: "RUB", KeyClientsTop: 1}, octUTC)
-	if v, _ := kpiOf(t, r, kpi.KeyClientGrowth); v != -50 {
-		t.Errorf("key_client_growth = %v, want -50 (key client 9)", v)
-	}
+	t.Run("key", func(t *testing.T) {
+		everywhere(t, keys, Options{Currency: "RUB", KeyClientsTop: 1}, octUTC, func(t *testing.T, r *Report) {
+			if v, _ := kpiOf(t, r, kpi.KeyClientGrowth); v != -50 {
+				t.Errorf("key_client_growth = %v, want -50 (key client 9)", v)
+			}
+		})
+	})
 }

@@ -79,7 +79,7 @@ const (
 	dealWon = 1 << iota
 	dealLost
 	dealShut    // won or lost with a close time
-	dealNew     // won, and the client's first won deal
+	dealNew     // won, with no won deal of its client closed before it
 	dealExpense // has an expense
 )
 

@@ -21,7 +21,9 @@
 //   - deals (leads, with=contacts): Deal.StageID "PIPELINE_ID:STATUS_ID";
 //     amount from price in the account currency (GET /api/v4/account, once
 //     per Client and shared with the tasks' type names, unless
-//     Options.Currency); price_with_minor_units is used
+//     Options.Currency; an account naming none, or a 4xx from the
+//     endpoint, leaves Currency "" with one warning, so the deals are
+//     stored and counted but left out of money KPIs); price_with_minor_units is used
 //     when present and within 1 of price; company = _embedded.companies[0];
 //     contact = the is_main contact, else the first. A won or lost lead
 //     with closed_at null is closed at its updated_at (the best available

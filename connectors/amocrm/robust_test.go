@@ -224,3 +224,54 @@ func TestMapLeadFallbacks(t *testing.T) {
 		t.Errorf("leads (-want +got):\n%s", diff)
 	}
 }
+
+// An account that names no currency, or a server without GET
+// /api/v4/account, still has its deals stored: without a currency (left
+// out of money KPIs, counted as won and lost), read once per Client.
+func TestAccountCurrencyUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		missing  bool // /api/v4/account answers 404
+		wantReqs int  // account requests: with=task_types, then without
+	}{
+		{"no currency", false, 1},
+		{"no account endpoint", true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock()
+			srv := newFake(t, clk)
+			srv.Seed(amocrmtest.SeedConfig{Leads: 12, Seed: 6})
+			srv.SetAccount(amocrmtest.Object{"currency": nil})
+			account := 0
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/v4/account" {
+					account++
+					if tc.missing {
+						w.Header().Set("Content-Type", "application/problem+json")
+						w.WriteHeader(404)
+						w.Write([]byte(`{"title":"Not Found","type":"https://httpstatus.es/404","status":404,"detail":"Not found"}`))
+						return
+					}
+				}
+				proxy(srv.URL).ServeHTTP(w, r)
+			}))
+			defer ts.Close()
+			c := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL; o.PageSize = 5 })
+			r := pull(t, c, connectors.ObjectDeals, "")
+			got := map[string]string{}
+			for _, d := range r.merged.Deals {
+				got[d.ID] = d.Currency
+			}
+			want := map[string]string{}
+			for _, o := range srv.Objects(amocrmtest.Leads) {
+				want[objID(o)] = ""
+			}
+			if diff := cmp.Diff(want, got); diff != "" || len(got) != 12 {
+				t.Errorf("deal currencies (-want +got):\n%s", diff)
+			}
+			if account != tc.wantReqs {
+				t.Errorf("account requests = %d, want %d", account, tc.wantReqs)
+			}
+		})
+	}
+}

@@ -98,7 +98,11 @@
 //
 // # Paging
 //
-// A list ends on 204, or on a page without _links.next. An empty 200 page
+// A list ends on 204 (or a 200 whose body is [], {} or null), or on a
+// page without _links.next whose _page_count, if any, says it is the
+// last. Records, their _embedded, custom_fields_values and user rights
+// are read in the documented shapes and in PHP's (an empty object as [],
+// a list as {} or as an object keyed by index). An empty 200 page
 // with a next link is not the end: a link back to the same page is asked
 // once more, then fails the run (a stuck server); a link onwards is
 // followed, and three empty pages in a row end the list (a server

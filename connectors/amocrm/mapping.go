@@ -75,9 +75,9 @@ var amoTruth = connectors.Truth{Yes: []string{"true", "1", "yes", "y", "да"}, 
 func truthy(b []byte) (v, ok bool) { return amoTruth.Read(connectors.ScalarOf(b)) }
 
 type customField struct {
-	FieldID   num       `json:"field_id"`
-	FieldCode str       `json:"field_code"`
-	Values    []cfValue `json:"values"`
+	FieldID   num                      `json:"field_id"`
+	FieldCode str                      `json:"field_code"`
+	Values    connectors.List[cfValue] `json:"values"`
 }
 
 type cfValue struct {
@@ -86,8 +86,16 @@ type cfValue struct {
 	EnumCode str             `json:"enum_code"`
 }
 
-// customFields is custom_fields_values: an array, or null when empty.
+// customFields is custom_fields_values: an array, or null when empty (or
+// [] or {}: connectors.List).
 type customFields []customField
+
+func (cf *customFields) UnmarshalJSON(b []byte) error {
+	var l connectors.List[customField]
+	err := json.Unmarshal(b, &l)
+	*cf = customFields(l)
+	return err
+}
 
 // find returns the field that key names: its decimal field_id or its
 // field_code (case-insensitive).
@@ -183,6 +191,19 @@ type ref struct {
 	IsMain flag `json:"is_main"`
 }
 
+// embedded is a record's _embedded: the references the connector reads.
+// It and its lists may come as [] or {} when empty (connectors.List,
+// connectors.DecodeObject).
+type embedded struct {
+	Companies connectors.List[ref] `json:"companies"`
+	Contacts  connectors.List[ref] `json:"contacts"`
+}
+
+func (e *embedded) UnmarshalJSON(b []byte) error {
+	type plain embedded
+	return connectors.DecodeObject(b, (*plain)(e))
+}
+
 type wireLead struct {
 	ID                num          `json:"id"`
 	Name              str          `json:"name"`
@@ -196,10 +217,7 @@ type wireLead struct {
 	ClosedAt          num          `json:"closed_at"`
 	IsDeleted         flag         `json:"is_deleted"`
 	CustomFields      customFields `json:"custom_fields_values"`
-	Embedded          struct {
-		Companies []ref `json:"companies"`
-		Contacts  []ref `json:"contacts"`
-	} `json:"_embedded"`
+	Embedded          embedded     `json:"_embedded"`
 }
 
 type wireContact struct {
@@ -211,31 +229,46 @@ type wireContact struct {
 	CreatedAt         num          `json:"created_at"`
 	UpdatedAt         num          `json:"updated_at"`
 	CustomFields      customFields `json:"custom_fields_values"`
-	Embedded          struct {
-		Companies []ref `json:"companies"`
-	} `json:"_embedded"`
+	Embedded          embedded     `json:"_embedded"`
 }
 
 type wireUser struct {
-	ID     num `json:"id"`
-	Name   str `json:"name"`
-	Email  str `json:"email"`
-	Rights struct {
-		IsActive json.RawMessage `json:"is_active"`
-	} `json:"rights"`
+	ID     num    `json:"id"`
+	Name   str    `json:"name"`
+	Email  str    `json:"email"`
+	Rights rights `json:"rights"`
+}
+
+type rights struct {
+	IsActive json.RawMessage `json:"is_active"`
+}
+
+func (r *rights) UnmarshalJSON(b []byte) error {
+	type plain rights
+	return connectors.DecodeObject(b, (*plain)(r))
 }
 
 type wirePipeline struct {
-	ID       num `json:"id"`
-	Name     str `json:"name"`
-	Embedded struct {
-		Statuses []struct {
-			ID         num `json:"id"`
-			Name       str `json:"name"`
-			Sort       num `json:"sort"`
-			PipelineID num `json:"pipeline_id"`
-		} `json:"statuses"`
-	} `json:"_embedded"`
+	ID       num              `json:"id"`
+	Name     str              `json:"name"`
+	Embedded pipelineEmbedded `json:"_embedded"`
+}
+
+type wireStatus struct {
+	ID         num `json:"id"`
+	Name       str `json:"name"`
+	Sort       num `json:"sort"`
+	PipelineID num `json:"pipeline_id"`
+}
+
+// pipelineEmbedded holds a pipeline's statuses, each kept as sent for Raw.
+type pipelineEmbedded struct {
+	Statuses connectors.List[json.RawMessage] `json:"statuses"`
+}
+
+func (e *pipelineEmbedded) UnmarshalJSON(b []byte) error {
+	type plain pipelineEmbedded
+	return connectors.DecodeObject(b, (*plain)(e))
 }
 
 type wireTask struct {
@@ -451,22 +484,18 @@ func (m *mapper) stages(raw json.RawMessage) ([]connectors.Stage, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, err
 	}
-	var rawSt struct {
-		Embedded struct {
-			Statuses []json.RawMessage `json:"statuses"`
-		} `json:"_embedded"`
-	}
-	if err := json.Unmarshal(raw, &rawSt); err != nil {
-		return nil, err
-	}
 	out := make([]connectors.Stage, 0, len(w.Embedded.Statuses))
-	for i, s := range w.Embedded.Statuses {
+	for _, rs := range w.Embedded.Statuses {
+		var s wireStatus
+		if err := json.Unmarshal(rs, &s); err != nil {
+			return nil, err
+		}
 		pid := s.PipelineID
 		if pid == 0 {
 			pid = w.ID
 		}
 		out = append(out, connectors.Stage{
-			Meta:         meta(stageID(pid, s.ID), m.now, rawSt.Embedded.Statuses[i]),
+			Meta:         meta(stageID(pid, s.ID), m.now, rs),
 			PipelineID:   pid.id(),
 			PipelineName: string(w.Name),
 			Name:         string(s.Name),

@@ -371,11 +371,16 @@ type listPage struct {
 // documented and the shapes a PHP server or an independent fake may give an
 // empty collection: "_embedded": [] or null, "_links": [].
 func decodeList(body []byte, l *list) (*listPage, error) {
+	lp := &listPage{page: &connectors.Page{}}
+	if b := bytes.TrimSpace(body); string(b) == "null" || string(b) == "[]" || string(b) == "{}" {
+		// The "200 []" the reference warns is not the empty page (§3):
+		// an empty page all the same, and no next.
+		return lp, nil
+	}
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, err
 	}
-	lp := &listPage{page: &connectors.Page{}}
 	var total num
 	if json.Unmarshal(env["_total_items"], &total) == nil {
 		lp.total = int(total)
@@ -393,17 +398,25 @@ func decodeList(body []byte, l *list) (*listPage, error) {
 			lp.next = lp.href != ""
 		}
 	}
+	var page, pages num
+	if !lp.next && json.Unmarshal(env["_page"], &page) == nil && json.Unmarshal(env["_page_count"], &pages) == nil && page > 0 && pages > page {
+		// A list that counts its pages (users, §6.7) and says more
+		// follow, without a next link: the count is the server's word
+		// too.
+		lp.next = true
+	}
 	var items []json.RawMessage
 	if raw := bytes.TrimSpace(env["_embedded"]); len(raw) > 0 && raw[0] == '{' {
 		var emb map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &emb); err != nil {
 			return nil, fmt.Errorf("_embedded: %w", err)
 		}
-		if r := bytes.TrimSpace(emb[l.name]); len(r) > 0 && r[0] == '[' {
-			if err := json.Unmarshal(r, &items); err != nil {
-				return nil, fmt.Errorf("_embedded.%s: %w", l.name, err)
-			}
+		// A list, or an object keyed by index (connectors.List).
+		var recs connectors.List[json.RawMessage]
+		if err := recs.UnmarshalJSON(emb[l.name]); err != nil {
+			return nil, fmt.Errorf("_embedded.%s: %w", l.name, err)
 		}
+		items = recs
 	}
 	lp.stamps = make([]int64, 0, len(items))
 	for i, raw := range items {

@@ -30,7 +30,8 @@
 //     time: moving a lead to 142/143 updates it). A second phase reads
 //     with=only_deleted on every run and emits Deletions; it is skipped
 //     with a warning when the server refuses it (4xx) or ignores it (a
-//     lead with is_deleted false), since lead_deleted events carry them too.
+//     lead with is_deleted false, or a whole lead, with status_id, and no
+//     is_deleted), since lead_deleted events carry them too.
 //   - tasks → activities "task:ID" of type task, whatever their
 //     task_type_id (1 follow-up, the default of every new task; 2 meeting;
 //     custom ids): a task is a to-do, never a call or a meeting that

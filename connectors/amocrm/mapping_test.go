@@ -136,6 +136,13 @@ func TestMapQuirks(t *testing.T) {
 			}}},
 		{"deleted leads", connectors.ObjectDeals, 1, `{"_page":1,"_embedded":{"leads":[{"id":20500077,"updated_at":1718002000,"is_deleted":true}]}}`,
 			connectors.Page{Deletions: []connectors.Deletion{{Object: connectors.ObjectDeals, ID: "20500077", At: unix(1718002000)}}}},
+		{"deleted leads without is_deleted", connectors.ObjectDeals, 1, `{"_embedded":{"leads":[{"id":1,"updated_at":5},{"id":"2","updated_at":"6"}]}}`,
+			connectors.Page{Deletions: []connectors.Deletion{{Object: connectors.ObjectDeals, ID: "1", At: unix(5)}, {Object: connectors.ObjectDeals, ID: "2", At: unix(6)}}}},
+		// with=only_deleted ignored by a server whose leads carry no
+		// is_deleted: live leads, never deletions.
+		{"live leads under only_deleted", connectors.ObjectDeals, 1, `{"_embedded":{"leads":[
+			{"id":1,"updated_at":5},{"id":3,"name":"Live","status_id":142,"pipeline_id":7,"price":10,"updated_at":5}]}}`,
+			connectors.Page{}},
 		{"contact fields", connectors.ObjectContacts, 0, `{"_embedded":{"contacts":[
 			{"id":5,"name":"","first_name":"Anna","last_name":"Smith","updated_at":10,"created_at":"5","responsible_user_id":0,
 			 "custom_fields_values":[{"field_id":1,"field_code":"EMAIL","values":[{"value":" a@example.com ","enum_code":"WORK"}]},

@@ -242,6 +242,7 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 						ID        num             `json:"id"`
 						UpdatedAt num             `json:"updated_at"`
 						IsDeleted json.RawMessage `json:"is_deleted"`
+						StatusID  json.RawMessage `json:"status_id"`
 					}
 					if err := json.Unmarshal(raw, &w); err != nil {
 						return err
@@ -249,10 +250,13 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 					if w.ID == 0 {
 						return fmt.Errorf("deleted lead without id")
 					}
-					if del, known := truthy(w.IsDeleted); known && !del {
+					// Without is_deleted, only the minimal model (no
+					// status_id) is taken for a deleted lead: a whole lead
+					// without the flag is a live one.
+					if del, known := truthy(w.IsDeleted); (known && !del) || (!known && len(w.StatusID) > 0) {
 						// A server that ignores with=only_deleted lists live
 						// leads; deleting them would wipe the deals table.
-						c.warnf("ignored-only-deleted", "the server ignored with=only_deleted (it listed a lead with is_deleted false); deleted leads come from lead_deleted events only")
+						c.warnf("ignored-only-deleted", "the server ignored with=only_deleted (it listed a live lead: is_deleted false, or a whole lead without is_deleted); deleted leads come from lead_deleted events only")
 						return errSkipList
 					}
 					p.Deletions = append(p.Deletions, connectors.Deletion{Object: connectors.ObjectDeals, ID: w.ID.id(), At: w.UpdatedAt.time()})

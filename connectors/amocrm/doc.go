@@ -81,7 +81,14 @@
 //     incoming_chat_message, outgoing_chat_message
 //     (message activities "event:ID", inbound/outbound; the owner of an
 //     outgoing one is created_by, an incoming one has none), lead_deleted,
-//     contact_deleted, company_deleted (Deletions). An account that read the
+//     contact_deleted, company_deleted (Deletions), and lead_restored,
+//     contact_restored, company_restored: the record is read again by id
+//     (GET /api/v4/{leads,contacts,companies}/ID) and emitted with an
+//     UpdatedAt no earlier than the restore, since the reference does not
+//     say a restore bumps updated_at and without it the stored deletion
+//     would stand; a deletion before the restore on the same page is
+//     dropped, and a record gone again (204, 404, is_deleted) is left to
+//     its next deletion event. An account that read the
 //     comma list as one literal type would answer nothing, and nothing in
 //     an empty answer tells it from a quiet window; so until a comma list
 //     has brought an event, a window it leaves empty is read again one type
@@ -92,8 +99,7 @@
 //     never a lost event. These type codes are UNCONFIRMED in the
 //     reference; the fake lists them at /api/v4/events/types. The events
 //     incoming_sms/outgoing_sms are not read: the sms_in/sms_out notes
-//     carry the same messages. Restores (*_restored) are not read: a
-//     restored record comes back through its updated_at.
+//     carry the same messages.
 //
 // Activity ids are prefixed so notes, tasks and events never collide.
 //

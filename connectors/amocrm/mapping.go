@@ -678,25 +678,37 @@ func (m *mapper) note(raw json.RawMessage, entityType string) (a connectors.Acti
 
 // Event types the events object reads.
 const (
-	evIncomingChat   = "incoming_chat_message"
-	evOutgoingChat   = "outgoing_chat_message"
-	evLeadDeleted    = "lead_deleted"
-	evContactDeleted = "contact_deleted"
-	evCompanyDeleted = "company_deleted"
+	evIncomingChat    = "incoming_chat_message"
+	evOutgoingChat    = "outgoing_chat_message"
+	evLeadDeleted     = "lead_deleted"
+	evContactDeleted  = "contact_deleted"
+	evCompanyDeleted  = "company_deleted"
+	evLeadRestored    = "lead_restored"
+	evContactRestored = "contact_restored"
+	evCompanyRestored = "company_restored"
 )
 
 // eventTypes is the filter[type] of the events object.
-var eventTypes = []string{evIncomingChat, evOutgoingChat, evLeadDeleted, evContactDeleted, evCompanyDeleted}
+var eventTypes = []string{evIncomingChat, evOutgoingChat, evLeadDeleted, evContactDeleted, evCompanyDeleted,
+	evLeadRestored, evContactRestored, evCompanyRestored}
 
-// event maps a chat message event to a message activity, or a *_deleted
-// event to a deletion. Other types yield neither.
-func (m *mapper) event(raw json.RawMessage) (*connectors.Activity, *connectors.Deletion, error) {
+// eventObjects is the object of each deletion and restore event.
+var eventObjects = map[str]connectors.Object{
+	evLeadDeleted: connectors.ObjectDeals, evContactDeleted: connectors.ObjectContacts, evCompanyDeleted: connectors.ObjectCompanies,
+	evLeadRestored: connectors.ObjectDeals, evContactRestored: connectors.ObjectContacts, evCompanyRestored: connectors.ObjectCompanies,
+}
+
+// event maps a chat message event to a message activity, a *_deleted
+// event to a deletion, and a *_restored event to the record to read again
+// (restored, its At the restore's time; see Client.restore). Other types
+// yield none of these.
+func (m *mapper) event(raw json.RawMessage) (a *connectors.Activity, deleted, restored *connectors.Deletion, err error) {
 	var w wireEvent
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if w.ID == "" {
-		return nil, nil, fmt.Errorf("event without id")
+		return nil, nil, nil, fmt.Errorf("event without id")
 	}
 	at := w.CreatedAt.time()
 	switch w.Type {
@@ -715,15 +727,16 @@ func (m *mapper) event(raw json.RawMessage) (*connectors.Activity, *connectors.D
 			a.OwnerID = w.CreatedBy.id()
 		}
 		bind(a, string(w.EntityType), w.EntityID)
-		return a, nil, nil
-	case evLeadDeleted, evContactDeleted, evCompanyDeleted:
-		obj := map[str]connectors.Object{
-			evLeadDeleted: connectors.ObjectDeals, evContactDeleted: connectors.ObjectContacts, evCompanyDeleted: connectors.ObjectCompanies,
-		}[w.Type]
+		return a, nil, nil, nil
+	case evLeadDeleted, evContactDeleted, evCompanyDeleted, evLeadRestored, evContactRestored, evCompanyRestored:
 		if w.EntityID == 0 {
-			return nil, nil, fmt.Errorf("event %s without entity_id", w.ID)
+			return nil, nil, nil, fmt.Errorf("event %s without entity_id", w.ID)
 		}
-		return nil, &connectors.Deletion{Object: obj, ID: w.EntityID.id(), At: at}, nil
+		d := &connectors.Deletion{Object: eventObjects[w.Type], ID: w.EntityID.id(), At: at}
+		if strings.HasSuffix(string(w.Type), "_restored") {
+			return nil, nil, d, nil
+		}
+		return nil, d, nil, nil
 	}
-	return nil, nil, nil
+	return nil, nil, nil, nil
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
 )
@@ -114,6 +115,9 @@ type list struct {
 	// before runs before every page of the list; it caches what it
 	// loads (account currency, task type names).
 	before func(ctx context.Context, cost *int) error
+	// after, when set, completes a decoded page before it is emitted
+	// (the events' restored records).
+	after func(ctx context.Context, cost *int, p *connectors.Page) error
 	// skip, when set, tells from the cursor that the list need not be
 	// read in this run (events read one type per list once a comma list
 	// has brought events).
@@ -312,6 +316,15 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 // that costs one request per page of events, "each" one list per type.
 func (c *Client) eventLists(m *mapper, types string) []list {
 	limit := min(c.opts.PageSize, eventsLimit)
+	// restored holds the restore events of the page being decoded, for
+	// after; a decode that is retried adds them again, so restore reads
+	// each record once. before empties it for every page (a probe of
+	// overAt decodes too).
+	var restored []connectors.Deletion
+	before := func(context.Context, *int) error { restored = nil; return nil }
+	after := func(ctx context.Context, cost *int, p *connectors.Page) error {
+		return c.restore(ctx, cost, m, restored, p)
+	}
 	keep := func(want func(string) bool) func(raw json.RawMessage, p *connectors.Page) error {
 		return func(raw json.RawMessage, p *connectors.Page) error {
 			var w struct {
@@ -323,12 +336,15 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 			if !want(string(w.Type)) {
 				return nil
 			}
-			a, d, err := m.event(raw)
+			a, d, r, err := m.event(raw)
 			if a != nil {
 				p.Activities = append(p.Activities, *a)
 			}
 			if d != nil {
 				p.Deletions = append(p.Deletions, *d)
+			}
+			if r != nil {
+				restored = append(restored, *r)
 			}
 			return err
 		}
@@ -337,15 +353,15 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 	if types != typesEach {
 		out = append(out, list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
 			extra:   url.Values{"filter[type]": {strings.Join(eventTypes, ",")}},
-			verdict: typesList,
-			handle:  keep(func(t string) bool { return slices.Contains(eventTypes, t) })})
+			verdict: typesList, before: before, after: after,
+			handle: keep(func(t string) bool { return slices.Contains(eventTypes, t) })})
 	}
 	if types == typesList {
 		return out
 	}
 	for _, typ := range eventTypes {
 		l := list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
-			extra:  url.Values{"filter[type]": {typ}},
+			extra: url.Values{"filter[type]": {typ}}, before: before, after: after,
 			handle: keep(func(t string) bool { return t == typ })}
 		if types == typesTry {
 			l.verdict = typesEach
@@ -354,6 +370,110 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 		out = append(out, l)
 	}
 	return out
+}
+
+// restore reads again each lead, contact and company a *_restored event
+// of page p brought back, and adds it to p. Whether a restore bumps the
+// record's updated_at is not documented; if not, the record would never
+// come back through its list's window, and the deletion stored for it
+// would stand. So the record is read by id, its UpdatedAt at least the
+// restore's time (it then wins over the deletion, which the warehouse
+// keeps at its own time), and a deletion of it earlier on p, which the
+// warehouse would apply after the records, is dropped. A record not
+// there (204, 404) or deleted again is left alone: its next deletion
+// event says so.
+func (c *Client) restore(ctx context.Context, cost *int, m *mapper, restored []connectors.Deletion, p *connectors.Page) error {
+	type key struct {
+		obj connectors.Object
+		id  string
+	}
+	last := map[key]time.Time{}
+	var order []key
+	for _, r := range restored {
+		k := key{r.Object, r.ID}
+		at, seen := last[k]
+		if !seen {
+			order = append(order, k)
+		}
+		if !seen || r.At.After(at) {
+			last[k] = r.At
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	p.Deletions = slices.DeleteFunc(p.Deletions, func(d connectors.Deletion) bool {
+		at, ok := last[key{d.Object, d.ID}]
+		return ok && !d.At.After(at)
+	})
+	for _, k := range order {
+		path, q := "/api/v4/companies/", url.Values(nil)
+		switch k.obj {
+		case connectors.ObjectDeals:
+			path, q = "/api/v4/leads/", url.Values{"with": {"contacts"}}
+			if m.currency == "" {
+				cur, err := c.loadCurrency(ctx, cost)
+				if err != nil {
+					return err
+				}
+				m.currency = cur
+			}
+		case connectors.ObjectContacts:
+			path = "/api/v4/contacts/"
+		}
+		var raw json.RawMessage
+		_, err := c.getJSON(ctx, cost, path+k.id, q, func(b []byte) error {
+			raw = append(json.RawMessage(nil), bytes.TrimSpace(b)...)
+			return nil
+		})
+		var re *connectors.ResponseError
+		if errors.As(err, &re) && re.Status == http.StatusNotFound {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read restored %s %s: %w", k.obj, k.id, err)
+		}
+		if len(raw) == 0 || raw[0] != '{' {
+			continue // 204: not there
+		}
+		at := last[k]
+		bump := func(meta *connectors.Meta) bool {
+			if meta.Deleted {
+				return false
+			}
+			if meta.UpdatedAt.Before(at) {
+				meta.UpdatedAt = at
+			}
+			return true
+		}
+		switch k.obj {
+		case connectors.ObjectDeals:
+			d, err := m.deal(raw)
+			if err != nil {
+				return fmt.Errorf("restored lead %s: %w", k.id, err)
+			}
+			if bump(&d.Meta) {
+				p.Deals = append(p.Deals, d)
+			}
+		case connectors.ObjectContacts:
+			r, err := m.contact(raw)
+			if err != nil {
+				return fmt.Errorf("restored contact %s: %w", k.id, err)
+			}
+			if bump(&r.Meta) {
+				p.Contacts = append(p.Contacts, r)
+			}
+		default:
+			r, err := m.company(raw)
+			if err != nil {
+				return fmt.Errorf("restored company %s: %w", k.id, err)
+			}
+			if bump(&r.Meta) {
+				p.Companies = append(p.Companies, r)
+			}
+		}
+	}
+	return nil
 }
 
 // errSkipList, returned by a list's handle, drops the page and ends the
@@ -570,6 +690,11 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			break
 		}
 
+		if l.after != nil && !lp.skip {
+			if err := l.after(ctx, &reqs, lp.page); err != nil {
+				return c.http.Wrap(obj, pageNo, err)
+			}
+		}
 		nc := cur
 		if l.verdict != "" && cur.Types == typesTry && lp.page.Len() > 0 {
 			nc.Types = l.verdict

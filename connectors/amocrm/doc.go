@@ -96,7 +96,11 @@
 //     The first form that brings an event is kept in the cursor
 //     ("types":"list" or "each"), so a confirmed account costs one request
 //     per 100 events, and a misreading one (a warning) the old five lists,
-//     never a lost event. These type codes are UNCONFIRMED in the
+//     never a lost event. An account refusing a type (a 4xx, as for a code
+//     it does not have) costs that type only: a refused comma list is read
+//     one type per request, and a refused type is skipped with a warning;
+//     once the comma list is the account's form, its refusal fails the
+//     run with the window kept. These type codes are UNCONFIRMED in the
 //     reference; the fake lists them at /api/v4/events/types. The events
 //     incoming_sms/outgoing_sms are not read: the sms_in/sms_out notes
 //     carry the same messages.

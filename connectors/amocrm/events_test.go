@@ -2,6 +2,8 @@ package amocrm
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +194,40 @@ func TestEventsRestoreInOnePage(t *testing.T) {
 	}
 	if n := srv.Requests("/api/v4/contacts/501") + srv.Requests("/api/v4/companies/401"); n != 2 {
 		t.Errorf("record reads = %d, want 2", n)
+	}
+}
+
+// An account that refuses a type it does not know (400 to any filter[type]
+// naming a *_restored type, codes the reference leaves UNCONFIRMED) loses
+// those types only: the window is read one type per request, the others
+// whole, and the cursor keeps that form.
+func TestEventsUnknownTypeRefused(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	seedEvents(srv, clk, eventCounts)
+	var refused []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if typ := r.URL.Query().Get("filter[type]"); strings.Contains(typ, "_restored") {
+			refused = append(refused, typ)
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(400)
+			w.Write([]byte(`{"validation-errors":[{"request_id":"0","errors":[{"code":"NotSupportedChoice","path":"filter.type","detail":"The value you selected is not a valid choice."}]}],` +
+				`"title":"Bad Request","type":"https://httpstatus.es/400","status":400,"detail":"Request validation failed"}`))
+			return
+		}
+		proxy(srv.URL).ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	c := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL })
+	r := pull(t, c, ObjectEvents, "")
+	if diff := cmp.Diff(wantKinds, eventKinds(r)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	want := []string{strings.Join(eventTypes, ","), evLeadRestored, evContactRestored, evCompanyRestored}
+	if diff := cmp.Diff(want, refused); diff != "" {
+		t.Errorf("refused requests (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.cursor, `"types":"each"`) {
+		t.Errorf("cursor %s, want the one-type-per-list form kept", r.cursor)
 	}
 }

@@ -107,9 +107,12 @@ type list struct {
 	orderID bool // order[id]=asc
 	paged   bool // page/limit parameters apply
 	extra   url.Values
-	// optional lists (deleted leads) are skipped with a warning when the
-	// server refuses them (4xx): the events feed carries lead deletions too.
-	optional bool
+	// optional, when set, says what is lost when the server refuses the
+	// list (a 4xx other than 402): the list is then skipped with that
+	// warning. Deleted leads: the events feed carries them too. Events:
+	// an account may refuse a type it does not have (the codes are
+	// UNCONFIRMED), which must not cost the others.
+	optional string
 	// handle maps one record into the page.
 	handle func(raw json.RawMessage, p *connectors.Page) error
 	// before runs before every page of the list; it caches what it
@@ -239,7 +242,7 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 				}},
 			// Deleted leads that are still restorable, as minimal models:
 			// read whole on every run, they become deletions.
-			{path: "/api/v4/leads", name: "leads", limit: limit, orderID: true, paged: true, optional: true,
+			{path: "/api/v4/leads", name: "leads", limit: limit, orderID: true, paged: true, optional: "deletions still come from the events feed",
 				extra: url.Values{"with": {"only_deleted"}},
 				handle: func(raw json.RawMessage, p *connectors.Page) error {
 					var w struct {
@@ -351,10 +354,16 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 	}
 	var out []list
 	if types != typesEach {
-		out = append(out, list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
+		l := list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
 			extra:   url.Values{"filter[type]": {strings.Join(eventTypes, ",")}},
 			verdict: typesList, before: before, after: after,
-			handle: keep(func(t string) bool { return slices.Contains(eventTypes, t) })})
+			handle: keep(func(t string) bool { return slices.Contains(eventTypes, t) })}
+		if types == typesTry {
+			// The one-type lists follow; once the comma list is the
+			// account's form, a refusal fails the run, window kept.
+			l.optional = "the window is read one type per request"
+		}
+		out = append(out, l)
 	}
 	if types == typesList {
 		return out
@@ -362,7 +371,8 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 	for _, typ := range eventTypes {
 		l := list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
 			extra: url.Values{"filter[type]": {typ}}, before: before, after: after,
-			handle: keep(func(t string) bool { return t == typ })}
+			optional: "events of this type are not read",
+			handle:   keep(func(t string) bool { return t == typ })}
 		if types == typesTry {
 			l.verdict = typesEach
 			l.skip = func(cur cursor) bool { return cur.Types == typesList }
@@ -663,8 +673,8 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 				return err
 			})
 			var re *connectors.ResponseError
-			if err != nil && l.optional && errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired {
-				c.warnf("optional:"+l.path, fmt.Sprintf("%s?%s answered %d; skipped (deletions still come from the events feed)", l.path, l.extra.Encode(), re.Status))
+			if err != nil && l.optional != "" && errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired {
+				c.warnf("optional:"+l.path+"?"+l.extra.Encode(), fmt.Sprintf("%s?%s answered %d; skipped (%s)", l.path, l.extra.Encode(), re.Status, l.optional))
 				lp = &listPage{page: &connectors.Page{}, skip: true}
 				break
 			}

@@ -126,7 +126,11 @@
 //
 // # Limits and errors
 //
-// 7 requests/s client-wide (Options.RateLimit). A 429 waits retry_after
+// 7 requests/s client-wide (Options.RateLimit). A list page answered 504
+// once the retries are spent is asked again smaller (reference §3: "504
+// on heavy pages → lower limit"): 50, 25, 10, 5 or 1, the next that
+// divides the page size, so the page numbers stay on the records read;
+// the cursor keeps the size until the list ends. A 429 waits retry_after
 // from the problem+json body (else a Retry-After header, else backoff). A
 // 403 with a non-JSON body, or any 403 after a 429, is amoCRM's IP ban: the Client stops sending
 // anything, for every object, and fails with a fatal RateLimitError. 401 is

@@ -224,3 +224,44 @@ func TestPageCountWithoutNext(t *testing.T) {
 		t.Errorf("pages asked (-want +got):\n%s", diff)
 	}
 }
+
+// A server that answers 504 to heavy pages (reference §3: "504 on heavy
+// pages → lower limit") is read in smaller pages: 250, then 50, then 25,
+// then 5 a page here, every record once, and a run stopped after its
+// first page resumes at the records after it.
+func TestGatewayTimeoutLowersLimit(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	srv.Seed(amocrmtest.SeedConfig{Users: 3, Leads: 33, Messages: 12, Seed: 8, End: clk.Now().Add(-24 * time.Hour)})
+	srv.SetQuirks(amocrmtest.Quirks{HeavyLimit: 20})
+	want := fakeIDs(srv.Objects(amocrmtest.Leads), "")
+	r := pull(t, newConn(t, srv, clk, nil), connectors.ObjectDeals, "")
+	if diff := cmp.Diff(want, ids(r.merged.Deals, func(d connectors.Deal) string { return d.ID })); diff != "" {
+		t.Errorf("deals (-fake +pulled):\n%s", diff)
+	}
+	if len(r.merged.Deals) != 33 {
+		t.Errorf("%d deals, want each of the 33 once", len(r.merged.Deals))
+	}
+	ev := pull(t, newConn(t, srv, clk, nil), ObjectEvents, "")
+	if len(ev.merged.Activities) != 12 {
+		t.Errorf("%d chat messages, want 12", len(ev.merged.Activities))
+	}
+
+	// Stopped after its first page (5 leads), the run resumes at lead 6.
+	c := newConn(t, srv, clk, nil)
+	first, err := tryPull(c, connectors.ObjectDeals, "", 1)
+	if !errors.Is(err, errStop) || len(first.merged.Deals) != 5 || !strings.Contains(first.cursor, `"limit":5`) {
+		t.Fatalf("first page: %v, %d deals, cursor %s; want 5 deals and limit 5 in the cursor", err, len(first.merged.Deals), first.cursor)
+	}
+	rest := pull(t, c, connectors.ObjectDeals, first.cursor)
+	got := ids(first.merged.Deals, func(d connectors.Deal) string { return d.ID })
+	for _, d := range rest.merged.Deals {
+		if got[d.ID] {
+			t.Errorf("deal %s read twice", d.ID)
+		}
+		got[d.ID] = true
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("resumed deals (-fake +pulled):\n%s", diff)
+	}
+}

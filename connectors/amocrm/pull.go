@@ -56,6 +56,9 @@ type cursor struct {
 	// one restarts its list at page 1.
 	Since int64 `json:"since,omitempty"`
 	Page  int   `json:"page,omitempty"`
+	// Limit is the page size of the current list when a 504 made it
+	// lower than the list's own (see lowerLimit); Page counts in it.
+	Limit int `json:"limit,omitempty"`
 	// Types is the events' filter[type] form: typesList once a comma
 	// list brought events, typesEach once it brought none while single
 	// types did; "" (between runs) or typesTry (during a run) while
@@ -78,7 +81,7 @@ func parseCursor(s string) (cursor, error) {
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return c, fmt.Errorf("unreadable cursor %.60q: %w", s, err)
 	}
-	if c.V != 1 || c.From < 0 || c.To < 0 || c.Phase < 0 || c.Page < 0 {
+	if c.V != 1 || c.From < 0 || c.To < 0 || c.Phase < 0 || c.Page < 0 || c.Limit < 0 {
 		return c, fmt.Errorf("unknown cursor %.60q", s)
 	}
 	return c, nil
@@ -656,6 +659,9 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 	cur.Phase = nextPhase(lists, cur, cur.Phase)
 	for pageNo := 1; cur.Phase < len(lists); pageNo++ {
 		l := &lists[cur.Phase]
+		if cur.Limit > 0 && cur.Limit < l.limit {
+			l.limit = cur.Limit
+		}
 		// reqs is what the page cost: its attempts, retries included,
 		// and any account read it needed.
 		var reqs int
@@ -677,6 +683,16 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 				c.warnf("optional:"+l.path+"?"+l.extra.Encode(), fmt.Sprintf("%s?%s answered %d; skipped (%s)", l.path, l.extra.Encode(), re.Status, l.optional))
 				lp = &listPage{page: &connectors.Page{}, skip: true}
 				break
+			}
+			if n := lowerLimit(l.limit); err != nil && l.paged && n > 0 && errors.As(err, &re) && re.Status == http.StatusGatewayTimeout {
+				// A page too heavy for the server (reference §3, §5:
+				// "504 → lower limit"): the same records, in smaller
+				// pages. n divides the old limit, so the records read
+				// so far end on a page boundary of the new one.
+				c.warnf("504:"+l.path, fmt.Sprintf("%s answered 504 to limit=%d; reading it %d a page", l.path, l.limit, n))
+				cur.Page = (cur.Page-1)*(l.limit/n) + 1
+				cur.Limit, l.limit = n, n
+				continue
 			}
 			if err != nil {
 				return c.http.Wrap(obj, pageNo, err)
@@ -718,7 +734,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			return c.http.Wrap(obj, pageNo, err)
 		}
 		if done {
-			nc.Phase, nc.Page = nextPhase(lists, nc, cur.Phase+1), 1
+			nc.Phase, nc.Page, nc.Limit = nextPhase(lists, nc, cur.Phase+1), 1, 0
 			pg = newPaging()
 		}
 		if nc.Phase >= len(lists) {
@@ -747,6 +763,18 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 	}
 	return nil
+}
+
+// lowerLimit is the page size to try after a 504 at limit n: the next of
+// 50 (the documents' recommended size), 25, 10, 5 and 1 below n that
+// divides n; 0 when none is left.
+func lowerLimit(n int) int {
+	for _, d := range []int{50, 25, 10, 5, 1} {
+		if d < n && n%d == 0 {
+			return d
+		}
+	}
+	return 0
 }
 
 // nextPhase is the first phase from p on whose list is to be read with

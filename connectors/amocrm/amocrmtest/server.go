@@ -231,6 +231,10 @@ type Quirks struct {
 	Empty200 bool
 	// ClampPage answers a page beyond the end with the last page again.
 	ClampPage bool
+	// HeavyLimit, when above 0, answers 504 with an HTML page to every
+	// list request whose limit is above it: "504 on heavy pages → lower
+	// limit" (reference §3).
+	HeavyLimit int
 }
 
 // SetQuirks sets the quirks list endpoints follow.
@@ -560,6 +564,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e Entity, name str
 			return
 		}
 		limit = n
+	}
+	s.mu.Lock()
+	heavy := s.quirks.HeavyLimit
+	s.mu.Unlock()
+	if heavy > 0 && limit > heavy {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusGatewayTimeout)
+		fmt.Fprint(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
+		return
 	}
 	page := 1
 	if v := q.Get("page"); v != "" {

@@ -106,6 +106,9 @@
 //     carry the same messages.
 //
 // Activity ids are prefixed so notes, tasks and events never collide.
+// Timestamps are Unix seconds as documented; milliseconds, numeric strings
+// and date strings (RFC 3339 with an offset, or UTC date and time) are
+// read as the same instant, and windows are checked in seconds.
 //
 // # Paging
 //

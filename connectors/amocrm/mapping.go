@@ -38,6 +38,35 @@ func (n num) id() string {
 // milliseconds. 0 is the zero time.
 func (n num) time() time.Time { return connectors.UnixTime(int64(n)) }
 
+// unixStamp is a timestamp in Unix seconds. amoCRM documents Unix seconds (a
+// number; numeric strings too), and a proxy or an independently written
+// server may send milliseconds or a date string with its offset instead:
+// each is read as the same instant, since failing the record would fail
+// its page. Null, "" and 0 are no time.
+type unixStamp int64
+
+func (s *unixStamp) UnmarshalJSON(b []byte) error {
+	v := connectors.ScalarOf(b)
+	switch {
+	case v.Kind == connectors.Bool || v.Kind == connectors.Composite:
+		return fmt.Errorf("want a timestamp, got %.20s", bytes.TrimSpace(b))
+	case strings.TrimSpace(v.Text) == "":
+		*s = 0
+		return nil
+	}
+	t, err := dateFormat.Parse(v.Text, time.UTC)
+	if err != nil {
+		return err
+	}
+	*s = 0
+	if !t.IsZero() {
+		*s = unixStamp(t.Unix())
+	}
+	return nil
+}
+
+func (s unixStamp) time() time.Time { return connectors.UnixTime(int64(s)) }
+
 // numberFormat is how amoCRM writes numbers in strings: "1500.5" or
 // "1500,5".
 var numberFormat = connectors.NumberFormat{DecimalComma: true}
@@ -212,9 +241,9 @@ type wireLead struct {
 	ResponsibleUserID num          `json:"responsible_user_id"`
 	StatusID          num          `json:"status_id"`
 	PipelineID        num          `json:"pipeline_id"`
-	CreatedAt         num          `json:"created_at"`
-	UpdatedAt         num          `json:"updated_at"`
-	ClosedAt          num          `json:"closed_at"`
+	CreatedAt         unixStamp    `json:"created_at"`
+	UpdatedAt         unixStamp    `json:"updated_at"`
+	ClosedAt          unixStamp    `json:"closed_at"`
 	IsDeleted         flag         `json:"is_deleted"`
 	CustomFields      customFields `json:"custom_fields_values"`
 	Embedded          embedded     `json:"_embedded"`
@@ -226,8 +255,8 @@ type wireContact struct {
 	FirstName         str          `json:"first_name"`
 	LastName          str          `json:"last_name"`
 	ResponsibleUserID num          `json:"responsible_user_id"`
-	CreatedAt         num          `json:"created_at"`
-	UpdatedAt         num          `json:"updated_at"`
+	CreatedAt         unixStamp    `json:"created_at"`
+	UpdatedAt         unixStamp    `json:"updated_at"`
 	CustomFields      customFields `json:"custom_fields_values"`
 	Embedded          embedded     `json:"_embedded"`
 }
@@ -272,17 +301,17 @@ func (e *pipelineEmbedded) UnmarshalJSON(b []byte) error {
 }
 
 type wireTask struct {
-	ID                num  `json:"id"`
-	ResponsibleUserID num  `json:"responsible_user_id"`
-	CreatedBy         num  `json:"created_by"`
-	UpdatedAt         num  `json:"updated_at"`
-	EntityID          num  `json:"entity_id"`
-	EntityType        str  `json:"entity_type"`
-	IsCompleted       flag `json:"is_completed"`
-	TaskTypeID        num  `json:"task_type_id"`
-	Text              str  `json:"text"`
-	Duration          num  `json:"duration"`
-	CompleteTill      num  `json:"complete_till"`
+	ID                num       `json:"id"`
+	ResponsibleUserID num       `json:"responsible_user_id"`
+	CreatedBy         num       `json:"created_by"`
+	UpdatedAt         unixStamp `json:"updated_at"`
+	EntityID          num       `json:"entity_id"`
+	EntityType        str       `json:"entity_type"`
+	IsCompleted       flag      `json:"is_completed"`
+	TaskTypeID        num       `json:"task_type_id"`
+	Text              str       `json:"text"`
+	Duration          num       `json:"duration"`
+	CompleteTill      unixStamp `json:"complete_till"`
 	// result is {"text": ...} or [] (pitfall 8); not needed, so not decoded.
 }
 
@@ -291,8 +320,8 @@ type wireNote struct {
 	EntityID          num             `json:"entity_id"`
 	CreatedBy         num             `json:"created_by"`
 	ResponsibleUserID num             `json:"responsible_user_id"`
-	CreatedAt         num             `json:"created_at"`
-	UpdatedAt         num             `json:"updated_at"`
+	CreatedAt         unixStamp       `json:"created_at"`
+	UpdatedAt         unixStamp       `json:"updated_at"`
 	NoteType          str             `json:"note_type"`
 	Params            json.RawMessage `json:"params"`
 }
@@ -310,12 +339,12 @@ type noteParams struct {
 }
 
 type wireEvent struct {
-	ID         str `json:"id"`
-	Type       str `json:"type"`
-	EntityID   num `json:"entity_id"`
-	EntityType str `json:"entity_type"`
-	CreatedBy  num `json:"created_by"`
-	CreatedAt  num `json:"created_at"`
+	ID         str       `json:"id"`
+	Type       str       `json:"type"`
+	EntityID   num       `json:"entity_id"`
+	EntityType str       `json:"entity_type"`
+	CreatedBy  num       `json:"created_by"`
+	CreatedAt  unixStamp `json:"created_at"`
 }
 
 // mapper turns wire records into canonical ones.

@@ -346,3 +346,36 @@ func TestMapPHPShapes(t *testing.T) {
 		})
 	}
 }
+
+// Timestamps as a proxy or another reading of the documents may write
+// them: milliseconds, numeric strings, RFC 3339 with an offset, a date
+// and time without one (UTC). Each is the same instant as Unix seconds,
+// and the window a page is checked against counts in seconds.
+func TestMapTimestampShapes(t *testing.T) {
+	body := `{"_embedded":{"leads":[
+	  {"id":1,"price":5,"status_id":142,"pipeline_id":7,"created_at":"2024-06-01T10:00:00+03:00","updated_at":1717236000000,"closed_at":"2024-06-01 08:00:00"},
+	  {"id":2,"price":5,"status_id":1,"pipeline_id":7,"created_at":"1717236000","updated_at":"2024-06-01T07:00:00Z","closed_at":""}]}}`
+	got := decodeAll(t, connectors.ObjectDeals, 0, []byte(body))
+	at := unix(1717225200) // 2024-06-01 07:00 UTC
+	want := &connectors.Page{Deals: []connectors.Deal{
+		{Meta: m("1", unix(1717236000)), PipelineID: "7", StageID: "7:142", Status: "won", Amount: fp(5), Currency: "RUB",
+			CreatedAt: at, ClosedAt: tp(1717228800)},
+		{Meta: m("2", at), PipelineID: "7", StageID: "7:1", Status: "open", Amount: fp(5), Currency: "RUB", CreatedAt: unix(1717236000)},
+	}}
+	if diff := cmp.Diff(want, got, ignoreRaw); diff != "" {
+		t.Errorf("mapping (-want +got):\n%s", diff)
+	}
+	c := &Client{opts: Options{PageSize: pageLimit}}
+	ls, _ := c.lists(ObjectEvents, testMapper(), typesList)
+	lp, err := decodeList([]byte(`{"_embedded":{"events":[{"id":"e1","type":"incoming_chat_message","entity_id":5,"entity_type":"contact","created_at":1717236000000}]}}`), &ls[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkWindow(&ls[0], lp.stamps, 1717236000, 1717236000); err != nil {
+		t.Errorf("an event at the window's second, in milliseconds: %v", err)
+	}
+	if diff := cmp.Diff([]connectors.Activity{{Meta: m("event:e1", unix(1717236000)), Type: "message", Direction: "inbound", ContactID: "5",
+		OccurredAt: unix(1717236000), Completed: true}}, lp.page.Activities, ignoreRaw); diff != "" {
+		t.Errorf("event (-want +got):\n%s", diff)
+	}
+}

@@ -250,7 +250,7 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 				handle: func(raw json.RawMessage, p *connectors.Page) error {
 					var w struct {
 						ID        num             `json:"id"`
-						UpdatedAt num             `json:"updated_at"`
+						UpdatedAt unixStamp       `json:"updated_at"`
 						IsDeleted json.RawMessage `json:"is_deleted"`
 						StatusID  json.RawMessage `json:"status_id"`
 					}
@@ -558,9 +558,9 @@ func decodeList(body []byte, l *list) (*listPage, error) {
 	lp.stamps = make([]int64, 0, len(items))
 	for i, raw := range items {
 		var st struct {
-			ID        str  `json:"id"`
-			UpdatedAt *num `json:"updated_at"`
-			CreatedAt *num `json:"created_at"`
+			ID        str        `json:"id"`
+			UpdatedAt *unixStamp `json:"updated_at"`
+			CreatedAt *unixStamp `json:"created_at"`
 		}
 		if err := json.Unmarshal(raw, &st); err != nil {
 			return nil, fmt.Errorf("%s[%d]: %w", l.name, i, err)

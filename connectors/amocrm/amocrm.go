@@ -140,6 +140,9 @@ type Client struct {
 	// single holds the list paths that ignored filter[updated_at][from]
 	// and are read with the single-value form.
 	single sync.Map
+	// noOrder holds the lists (list.key) that refused order[id] (400 or
+	// 422).
+	noOrder sync.Map
 }
 
 var _ connectors.Connector = (*Client)(nil)

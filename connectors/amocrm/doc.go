@@ -16,7 +16,9 @@
 //   - companies, contacts: filter[updated_at][from] (no [to]), order[id]=asc,
 //     page numbers (see cursor); a server that ignores the range form is
 //     asked with the single filter[updated_at] form, and one that ignores
-//     both fails the run loudly; e-mail from the custom field with
+//     both fails the run loudly. A validation error (400, 422) drops
+//     order[id] (documented for leads only), then takes the single form,
+//     the list restarting each time. E-mail from the custom field with
 //     field_code EMAIL.
 //   - deals (leads, with=contacts): Deal.StageID "PIPELINE_ID:STATUS_ID";
 //     amount from price in the account currency (GET /api/v4/account, once

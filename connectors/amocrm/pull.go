@@ -594,7 +594,7 @@ func (c *Client) query(l *list, cur cursor) url.Values {
 		q.Set("limit", strconv.Itoa(l.limit))
 		q.Set("page", strconv.Itoa(cur.Page))
 	}
-	if l.orderID {
+	if _, refused := c.noOrder.Load(l.key()); l.orderID && !refused {
 		q.Set("order[id]", "asc")
 	}
 	switch l.window {
@@ -612,6 +612,30 @@ func (c *Client) query(l *list, cur cursor) url.Values {
 		q.Set("filter[created_at][to]", strconv.FormatInt(cur.To, 10))
 	}
 	return q
+}
+
+// key names l among the lists of its path: the deleted leads are not the
+// leads.
+func (l *list) key() string { return l.path + "?" + l.extra.Encode() }
+
+// plainer makes the requests of l plainer after a validation error (400,
+// 422), and reports whether there was anything left to drop. The
+// reference gives order[...] for leads only, and for notes and tasks the
+// single filter[updated_at] as well as [from]/[to]; a server that validates
+// strictly may refuse either. Without the order a list still has a fixed
+// order (see cursor); the single form is checked like the range.
+func (c *Client) plainer(l *list) bool {
+	if _, done := c.noOrder.Load(l.key()); l.orderID && !done {
+		c.noOrder.Store(l.key(), true)
+		c.warnf("no-order:"+l.path, l.path+" refused order[id]=asc; reading it in the server's order")
+		return true
+	}
+	if l.window == updatedWindow && !c.singleFilter(l.path) {
+		c.single.Store(l.path, true)
+		c.warnf("single:"+l.path, l.path+" refused filter[updated_at][from]; using the single filter[updated_at] form")
+		return true
+	}
+	return false
 }
 
 func (c *Client) singleFilter(path string) bool {
@@ -679,6 +703,12 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 				return err
 			})
 			var re *connectors.ResponseError
+			if err != nil && errors.As(err, &re) && (re.Status == http.StatusBadRequest || re.Status == http.StatusUnprocessableEntity) && c.plainer(l) {
+				// The list restarts in the plainer form.
+				cur.Page = 1
+				pg = newPaging()
+				continue
+			}
 			if err != nil && l.optional != "" && errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired {
 				c.warnf("optional:"+l.path+"?"+l.extra.Encode(), fmt.Sprintf("%s?%s answered %d; skipped (%s)", l.path, l.extra.Encode(), re.Status, l.optional))
 				lp = &listPage{page: &connectors.Page{}, skip: true}

@@ -275,3 +275,59 @@ func TestAccountCurrencyUnknown(t *testing.T) {
 		})
 	}
 }
+
+// A server that validates strictly and refuses what the reference gives
+// for leads only or as one form of two (400 to order[id] on tasks, 422 to
+// filter[updated_at][from] on lead notes) is read in the plainer form:
+// every record, full and incremental.
+func TestStrictServerPlainerForms(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	srv.Seed(amocrmtest.SeedConfig{Users: 3, Leads: 12, Tasks: 23, Notes: 25, Seed: 9, End: clk.Now().Add(-24 * time.Hour)})
+	var refused []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		status := 0
+		switch {
+		case r.URL.Path == "/api/v4/tasks" && q.Has("order[id]"):
+			status = 400
+		case r.URL.Path == "/api/v4/leads/notes" && q.Has("filter[updated_at][from]"):
+			status = 422
+		}
+		if status != 0 {
+			refused = append(refused, r.URL.Path)
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"title":"Bad Request","type":"https://httpstatus.es/%d","status":%d,"detail":"Request validation failed"}`, status, status)
+			return
+		}
+		proxy(srv.URL).ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	small := func(o *Options) { o.PageSize = 10 }
+	want := map[connectors.Object]map[string]bool{}
+	for _, obj := range []connectors.Object{ObjectTasks, ObjectNotes} {
+		want[obj] = recordIDs(pull(t, newConn(t, srv, clk, small), obj, "").merged)
+	}
+	c := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL; o.PageSize = 10 })
+	cursors := map[connectors.Object]string{}
+	for _, obj := range []connectors.Object{ObjectTasks, ObjectNotes} {
+		r := pull(t, c, obj, "")
+		cursors[obj] = r.cursor
+		if diff := cmp.Diff(want[obj], recordIDs(r.merged)); diff != "" || len(want[obj]) == 0 {
+			t.Errorf("full %s (-want +got):\n%s", obj, diff)
+		}
+	}
+	// Notes: order[id] goes first, then the range form of the filter.
+	if diff := cmp.Diff([]string{"/api/v4/tasks", "/api/v4/leads/notes", "/api/v4/leads/notes"}, refused); diff != "" {
+		t.Errorf("refused requests (-want +got):\n%s", diff)
+	}
+	clk.Advance(time.Hour)
+	var id int64
+	fmt.Sscan(objID(srv.Objects(amocrmtest.Tasks)[4]), &id)
+	srv.Update(amocrmtest.Tasks, id, amocrmtest.Object{"text": "Changed"})
+	r := pull(t, c, ObjectTasks, cursors[ObjectTasks])
+	if len(r.merged.Activities) != 1 || r.merged.Activities[0].Subject != "Changed" {
+		t.Errorf("incremental tasks = %v, want only the changed one", recordIDs(r.merged))
+	}
+}

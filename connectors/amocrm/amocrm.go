@@ -576,10 +576,18 @@ func (c *Client) Check(ctx context.Context) ([]string, error) {
 	var acc struct {
 		Currency str `json:"currency"`
 	}
-	if _, err := c.getJSON(ctx, nil, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
+	_, err = c.getJSON(ctx, nil, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) })
+	var re *connectors.ResponseError
+	switch {
+	case errors.As(err, &re) && refused(re.Status):
+		// As in a sync: deals without a currency, not a broken
+		// connection; the users request below still checks the token.
+		if c.currency == "" {
+			warnings = append(warnings, fmt.Sprintf("%s: GET /api/v4/account answered %d, so the account currency is unknown; set the connector's currency", c.name, re.Status))
+		}
+	case err != nil:
 		return warnings, c.http.Wrap("", 0, fmt.Errorf("check account: %w", err))
-	}
-	if acc.Currency == "" && c.currency == "" {
+	case acc.Currency == "" && c.currency == "":
 		warnings = append(warnings, c.name+": the account reports no currency; set the connector's currency")
 	}
 	_, err = c.getJSON(ctx, nil, "/api/v4/users", url.Values{"limit": {"1"}}, func([]byte) error { return nil })

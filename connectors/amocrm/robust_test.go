@@ -1,6 +1,7 @@
 package amocrm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -329,5 +330,30 @@ func TestStrictServerPlainerForms(t *testing.T) {
 	r := pull(t, c, ObjectTasks, cursors[ObjectTasks])
 	if len(r.merged.Activities) != 1 || r.merged.Activities[0].Subject != "Changed" {
 		t.Errorf("incremental tasks = %v, want only the changed one", recordIDs(r.merged))
+	}
+}
+
+// Check on a server without GET /api/v4/account warns that the currency
+// is unknown and still checks the token with the users list.
+func TestCheckWithoutAccountEndpoint(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v4/account" {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(404)
+			w.Write([]byte(`{"title":"Not Found","type":"https://httpstatus.es/404","status":404,"detail":"Not found"}`))
+			return
+		}
+		proxy(srv.URL).ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	warns, err := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL }).Check(context.Background())
+	want := []string{"amo: GET /api/v4/account answered 404, so the account currency is unknown; set the connector's currency"}
+	if diff := cmp.Diff(want, warns); err != nil || diff != "" {
+		t.Errorf("Check() = %v; warnings (-want +got):\n%s", err, diff)
+	}
+	if n := srv.Requests("/api/v4/users"); n != 1 {
+		t.Errorf("users requests = %d, want 1", n)
 	}
 }

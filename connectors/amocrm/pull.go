@@ -461,29 +461,23 @@ func (c *Client) restore(ctx context.Context, cost *int, m *mapper, restored []c
 		}
 		switch k.obj {
 		case connectors.ObjectDeals:
-			d, err := m.deal(raw)
-			if err != nil {
-				return fmt.Errorf("restored lead %s: %w", k.id, err)
-			}
-			if bump(&d.Meta) {
+			var d connectors.Deal
+			if d, err = m.deal(raw); err == nil && bump(&d.Meta) {
 				p.Deals = append(p.Deals, d)
 			}
 		case connectors.ObjectContacts:
-			r, err := m.contact(raw)
-			if err != nil {
-				return fmt.Errorf("restored contact %s: %w", k.id, err)
-			}
-			if bump(&r.Meta) {
+			var r connectors.Contact
+			if r, err = m.contact(raw); err == nil && bump(&r.Meta) {
 				p.Contacts = append(p.Contacts, r)
 			}
 		default:
-			r, err := m.company(raw)
-			if err != nil {
-				return fmt.Errorf("restored company %s: %w", k.id, err)
-			}
-			if bump(&r.Meta) {
+			var r connectors.Company
+			if r, err = m.company(raw); err == nil && bump(&r.Meta) {
 				p.Companies = append(p.Companies, r)
 			}
+		}
+		if err != nil {
+			return fmt.Errorf("restored %s %s: %w", k.obj, k.id, err)
 		}
 	}
 	return nil

@@ -248,9 +248,7 @@ func TestAccountCurrencyUnknown(t *testing.T) {
 				if r.URL.Path == "/api/v4/account" {
 					account++
 					if tc.missing {
-						w.Header().Set("Content-Type", "application/problem+json")
-						w.WriteHeader(404)
-						w.Write([]byte(`{"title":"Not Found","type":"https://httpstatus.es/404","status":404,"detail":"Not found"}`))
+						writeProblem(w, 404, "Not Found")
 						return
 					}
 				}
@@ -297,9 +295,7 @@ func TestStrictServerPlainerForms(t *testing.T) {
 		}
 		if status != 0 {
 			refused = append(refused, r.URL.Path)
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"title":"Bad Request","type":"https://httpstatus.es/%d","status":%d,"detail":"Request validation failed"}`, status, status)
+			writeProblem(w, status, "Request validation failed")
 			return
 		}
 		proxy(srv.URL).ServeHTTP(w, r)
@@ -340,9 +336,7 @@ func TestCheckWithoutAccountEndpoint(t *testing.T) {
 	srv := newFake(t, clk)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v4/account" {
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(404)
-			w.Write([]byte(`{"title":"Not Found","type":"https://httpstatus.es/404","status":404,"detail":"Not found"}`))
+			writeProblem(w, 404, "Not Found")
 			return
 		}
 		proxy(srv.URL).ServeHTTP(w, r)
@@ -356,4 +350,11 @@ func TestCheckWithoutAccountEndpoint(t *testing.T) {
 	if n := srv.Requests("/api/v4/users"); n != 1 {
 		t.Errorf("users requests = %d, want 1", n)
 	}
+}
+
+// writeProblem answers amoCRM's problem+json error (reference §5).
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"title":%q,"type":"https://httpstatus.es/%d","status":%d,"detail":%q}`, http.StatusText(status), status, status, detail)
 }

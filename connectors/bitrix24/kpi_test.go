@@ -23,10 +23,13 @@ import (
 // worked by hand:
 //
 //   - Deal 37 was won on 28 September (MOVED_TIME) against a planned
-//     CLOSEDATE of 10 October; deal 38 was lost on 15 September against a
-//     plan of 31 August. closed_won = 1 (win rate 1/(1+1) = 50 %),
-//     new_deals = 1 (ACME's first won deal). Read from CLOSEDATE, the win
-//     would fall in October and the loss in August: 0 won, no win rate.
+//     CLOSEDATE of 10 October, a plan it beat: it closed on 28 September.
+//     Deal 38 was lost on 15 September with its CLOSEDATE, the CRM's close
+//     date, left at 31 August: it closed in August (KPIS.md: the close time
+//     is the CRM's close date). closed_won = 1 (win rate 1/(1+0) = 100 %),
+//     new_deals = 1 (ACME's first won deal). Read from CLOSEDATE alone, the
+//     win would fall in October: 0 won, no win rate; from MOVED_TIME alone,
+//     the loss in September: win rate 50 %.
 //   - On 10 September a call from ACME was missed at 10:00 (Moscow time);
 //     a call back planned for 11:00 was not held (COMPLETED N), and Anna
 //     got through at 14:00. response_time = 4 h; taking the planned call
@@ -101,7 +104,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		for _, d := range deals {
 			closed[d.ID] = *d.ClosedAt
 		}
-		wantClosed := map[string]time.Time{"37": time.Date(2026, 9, 28, 12, 0, 0, 0, time.UTC), "38": time.Date(2026, 9, 15, 9, 0, 0, 0, time.UTC)}
+		wantClosed := map[string]time.Time{"37": time.Date(2026, 9, 28, 12, 0, 0, 0, time.UTC), "38": time.Date(2026, 8, 30, 21, 0, 0, 0, time.UTC)}
 		if diff := cmp.Diff(wantClosed, closed); diff != "" {
 			t.Errorf("stored closed_at (-want +got):\n%s", diff)
 		}
@@ -126,7 +129,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		}
 		got["win_rate"] = anna.KPIs[kpi.ClosedWon].Details["win_rate"]
 		want := map[string]any{kpi.ClosedWon: 1.0, kpi.NewDeals: 1.0, kpi.ResponseTime: 4.0,
-			kpi.CostPerClient: 900.0, "win_rate": 50.0}
+			kpi.CostPerClient: 900.0, "win_rate": 100.0}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Anna's September KPIs (-want +got):\n%s", diff)
 		}

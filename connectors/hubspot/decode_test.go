@@ -281,6 +281,12 @@ func TestMapActivities(t *testing.T) {
 			connectors.Activity{Type: "email", Direction: "inbound", Subject: "Question", OccurredAt: ts("2024-06-03T09:00:00.1Z"), Completed: true}},
 		{ObjectEmails, `"hs_email_direction":"EMAIL","hs_email_subject":"Re: Question","hs_email_status":"SENT","hs_timestamp":"2024-06-03T09:30:00Z"`,
 			connectors.Activity{Type: "email", Direction: "outbound", Subject: "Re: Question", OccurredAt: ts("2024-06-03T09:30:00Z"), Completed: true}},
+		// The calls' spelling (reference §2 leaves e-mail values
+		// unconfirmed).
+		{ObjectEmails, `"hs_email_direction":"INBOUND","hs_email_subject":"Question","hs_timestamp":"2024-06-03T09:00:00Z"`,
+			connectors.Activity{Type: "email", Direction: "inbound", Subject: "Question", OccurredAt: ts("2024-06-03T09:00:00Z"), Completed: true}},
+		{ObjectEmails, `"hs_email_direction":" outbound","hs_email_subject":"Answer","hs_timestamp":"2024-06-03T09:10:00Z"`,
+			connectors.Activity{Type: "email", Direction: "outbound", Subject: "Answer", OccurredAt: ts("2024-06-03T09:10:00Z"), Completed: true}},
 		// Forwarded to the CRM: received or sent, HubSpot does not say.
 		{ObjectEmails, `"hs_email_direction":"FORWARDED_EMAIL","hs_email_status":"SCHEDULED","hs_timestamp":"1717405200000"`,
 			connectors.Activity{Type: "email", OccurredAt: ts("2024-06-03T09:00:00Z")}},

@@ -1127,11 +1127,14 @@ func mapActivity(typ string, o *object, m connectors.Meta) connectors.Activity {
 		// one forwarded to the CRM's forwarding address, which logs mail
 		// received from a client as well as mail sent without the BCC:
 		// HubSpot does not say which, so it has no direction, and is
-		// neither a question nor an answer in response time.
-		switch strings.ToUpper(o.prop("hs_email_direction")) {
-		case "INCOMING_EMAIL":
+		// neither a question nor an answer in response time. The
+		// reference leaves e-mail values unconfirmed and shows calls'
+		// INBOUND/OUTBOUND: a server writing those for e-mails too is
+		// read the same way, not as directionless.
+		switch strings.ToUpper(strings.TrimSpace(o.prop("hs_email_direction"))) {
+		case "INCOMING_EMAIL", "INBOUND":
 			a.Direction = connectors.DirectionInbound
-		case "EMAIL":
+		case "EMAIL", "OUTBOUND":
 			a.Direction = connectors.DirectionOutbound
 		}
 		a.Subject = o.prop("hs_email_subject")

@@ -351,6 +351,40 @@ func (o *object) inlineLinks(from, to string) (links []link, found, complete boo
 	return links, true, complete
 }
 
+// ownLink is a link a record's own properties name, besides its
+// associations.
+type ownLink struct {
+	to string // target type
+	link
+}
+
+// ownLinks are the links o's properties name: a contact's
+// associatedcompanyid, its primary company (reference §2 lists it among
+// the contact properties). It is kept as well as the associations, so a
+// server that fills it but answers no contact→company association (or
+// names another company besides) still gives the contact its company.
+func (o *object) ownLinks(obj connectors.Object) []ownLink {
+	if obj != connectors.ObjectContacts {
+		return nil
+	}
+	id, err := strconv.ParseUint(nonZeroID(o.prop("associatedcompanyid")), 10, 64)
+	if err != nil || id == 0 {
+		return nil
+	}
+	return []ownLink{{to: "companies", link: link{id: id, primary: true}}}
+}
+
+// withOwn is ls, the associations of one type, with the own links of that
+// type merged in; ls itself is left alone.
+func withOwn(ls []link, to string, own []ownLink) []link {
+	for _, o := range own {
+		if o.to == to {
+			ls = mergeLink(slices.Clone(ls), o.link)
+		}
+	}
+	return ls
+}
+
 // mergeLink adds l to ls, once per target id (HubSpot lists an
 // association once per type); primary if any of its types is.
 func mergeLink(ls []link, l link) []link {

@@ -46,7 +46,8 @@ func (c *Client) buildKinds() map[connectors.Object]*kind {
 		{pull: connectors.ObjectCompanies, obj: connectors.ObjectCompanies, path: "companies", modProp: "hs_lastmodifieddate", created: "createdate",
 			props: cat(base, "name", "domain", "createdate", "hs_lastmodifieddate", "hs_merged_object_ids", c.fields["key_client"])},
 		{pull: connectors.ObjectContacts, obj: connectors.ObjectContacts, path: "contacts", modProp: "lastmodifieddate", created: "createdate",
-			props:   cat(base, "firstname", "lastname", "email", "createdate", "lastmodifieddate", "hs_merged_object_ids", c.fields["nps_score"], c.fields["nps_date"]),
+			props: cat(base, "firstname", "lastname", "email", "createdate", "lastmodifieddate", "associatedcompanyid",
+				"hs_merged_object_ids", c.fields["nps_score"], c.fields["nps_date"]),
 			assocTo: []string{"companies"}},
 		{pull: connectors.ObjectDeals, obj: connectors.ObjectDeals, path: "deals", modProp: "hs_lastmodifieddate", created: "createdate",
 			props: cat(base, "dealname", "amount", "deal_currency_code", "pipeline", "dealstage", "closedate", "createdate",
@@ -682,6 +683,9 @@ type batch struct {
 	acc   map[string]map[string][]link
 	cut   map[string][]string
 	named map[string]bool
+	// own holds, by record id, the links its properties name (see
+	// object.ownLinks), merged with its associations at link.
+	own map[string][]ownLink
 }
 
 // pendingLink is a mapped live record awaiting its links: its index in
@@ -693,7 +697,7 @@ type pendingLink struct {
 
 func (p *puller) newBatch(inline bool) *batch {
 	b := &batch{p: p, inline: inline, pg: &connectors.Page{},
-		acc: map[string]map[string][]link{}, cut: map[string][]string{}, named: map[string]bool{}}
+		acc: map[string]map[string][]link{}, cut: map[string][]string{}, named: map[string]bool{}, own: map[string][]ownLink{}}
 	for _, to := range p.k.assocTo {
 		b.acc[to] = map[string][]link{}
 	}
@@ -725,6 +729,9 @@ func (b *batch) add(ctx context.Context, recs []object) error {
 		}
 		if idx >= 0 {
 			b.linked = append(b.linked, pendingLink{id: id, idx: idx})
+			if own := o.ownLinks(p.k.obj); len(own) > 0 {
+				b.own[id] = own
+			}
 		}
 	}
 	b.n += len(recs)
@@ -749,7 +756,7 @@ func (b *batch) whole() bool {
 func (b *batch) link(links map[string]map[string][]link) {
 	pg := b.pg
 	for _, r := range b.linked {
-		link := func(to string) string { return choose(links[to][r.id]) }
+		link := func(to string) string { return choose(withOwn(links[to][r.id], to, b.own[r.id])) }
 		switch b.p.k.obj {
 		case connectors.ObjectContacts:
 			pg.Contacts[r.idx].CompanyID = link("companies")
@@ -841,16 +848,25 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 		return nil
 	}
 	path := "/crm/v3/objects/" + p.k.path
+	props := []string{"hs_object_id"}
+	if p.k.obj == connectors.ObjectContacts {
+		props = append(props, "associatedcompanyid")
+	}
 	for {
 		var ids []string
+		own := map[string][]ownLink{}
 		done := false
 		for !done && len(ids)+listLimit <= batchRecords {
 			var col collection
-			if err := p.get(ctx, path, p.listQuery(p.cur.After, []string{"hs_object_id"}, false), &col); err != nil {
+			if err := p.get(ctx, path, p.listQuery(p.cur.After, props, false), &col); err != nil {
 				return fmt.Errorf("list %s ids: %w", p.k.path, err)
 			}
-			for _, o := range col.Results {
+			for i := range col.Results {
+				o := &col.Results[i]
 				ids = append(ids, string(o.ID))
+				if ol := o.ownLinks(p.k.obj); len(ol) > 0 {
+					own[string(o.ID)] = ol
+				}
 			}
 			next := col.next()
 			if next != "" && next == p.cur.After {
@@ -867,7 +883,7 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 		for _, id := range ids {
 			l := connectors.Links{Object: p.k.obj, ID: id}
 			for _, to := range p.k.assocTo {
-				v := choose(links[to][id])
+				v := choose(withOwn(links[to][id], to, own[id]))
 				switch to {
 				case "companies":
 					l.CompanyID = &v

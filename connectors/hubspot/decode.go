@@ -532,6 +532,36 @@ func stageStatus(md map[string]string) string {
 	return connectors.StatusLost
 }
 
+// stageUnsure reports whether a stage's metadata (its raw JSON) says
+// closed without a readable probability: stageStatus calls it lost, but
+// it may be the won stage (reference §2 tells won from lost by
+// probability "1.0"/"0.0"), so a deal in it goes by its own flags.
+func stageUnsure(raw json.RawMessage) bool {
+	var s stage
+	if json.Unmarshal(raw, &s) != nil {
+		return false
+	}
+	_, err := strconv.ParseFloat(strings.TrimSpace(s.Metadata["probability"]), 64)
+	return stageStatus(s.Metadata) == connectors.StatusLost && err != nil
+}
+
+// flagStatus reads a deal's own read-only flags (reference §2's won/lost
+// rule): hs_is_closed_won true is won, hs_is_closed true lost, false
+// open. ok is false when they say nothing.
+func flagStatus(o *object) (status string, ok bool) {
+	read := func(name string) (v, set bool) { return hubspotTruth.Read(connectors.ScalarOf(o.Properties[name])) }
+	if won, set := read("hs_is_closed_won"); set && won {
+		return connectors.StatusWon, true
+	}
+	if closed, set := read("hs_is_closed"); set {
+		if closed {
+			return connectors.StatusLost, true
+		}
+		return connectors.StatusOpen, true
+	}
+	return "", false
+}
+
 func mapStages(pc *pipelineCollection) ([]connectors.Stage, error) {
 	var out []connectors.Stage
 	for _, p := range pc.Results {

@@ -507,3 +507,63 @@ func TestArchivedRecordIsDeletion(t *testing.T) {
 		t.Errorf("deletions (-want +got):\n%s", diff)
 	}
 }
+
+// A stage closed without a readable probability may be the won one
+// (reference §2 tells them apart by probability): its deals go by their
+// own hs_is_closed_won/hs_is_closed, as deals in a stage the pipelines do
+// not list, read as HubSpot's booleans in any spelling.
+func TestDealStatusFromFlags(t *testing.T) {
+	const pipes = `{"results":[{"id":"p","label":"P","stages":[
+		{"id":"done","label":"Done","displayOrder":1,"metadata":{"isClosed":"true"}},
+		{"id":"gone","label":"Gone","displayOrder":2,"metadata":{"isClosed":"true","probability":"0.0"}},
+		{"id":"win","label":"Win","displayOrder":3,"metadata":{"isClosed":true,"probability":1}}]}]}`
+	var pc pipelineCollection
+	mustDo(t, json.Unmarshal([]byte(pipes), &pc))
+	st, err := mapStages(&pc)
+	mustDo(t, err)
+	c := sampleClient(t)
+	p := &puller{c: c, k: c.kinds[connectors.ObjectDeals], stageStatus: map[string]string{}, stageUnsure: map[string]bool{}}
+	for _, s := range st {
+		p.stageStatus[s.ID] = s.Status
+		if stageUnsure(s.Raw) {
+			p.stageUnsure[s.ID] = true
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"done": "lost", "gone": "lost", "win": "won"}, p.stageStatus); diff != "" {
+		t.Errorf("stage statuses (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct {
+		stage, flags, want string
+	}{
+		{"done", `"hs_is_closed":"true","hs_is_closed_won":"true"`, "won"},
+		{"done", `"hs_is_closed":"true","hs_is_closed_won":"false"`, "lost"},
+		{"done", `"hs_is_closed":"false","hs_is_closed_won":"false"`, "open"},
+		{"done", `"hs_is_closed":null,"hs_is_closed_won":null`, "lost"},
+		{"done", ``, "lost"},
+		// A readable stage decides, whatever the flags.
+		{"gone", `"hs_is_closed":"true","hs_is_closed_won":"true"`, "lost"},
+		{"win", `"hs_is_closed":"false","hs_is_closed_won":"false"`, "won"},
+		// A stage the pipelines do not list.
+		{"archived", `"hs_is_closed":true,"hs_is_closed_won":true`, "won"},
+		{"archived", `"hs_is_closed":"TRUE","hs_is_closed_won":"False"`, "lost"},
+		{"archived", `"hs_is_closed_won":"false"`, "open"},
+		{"archived", ``, "open"},
+	} {
+		props := `"dealstage":"` + tt.stage + `","closedate":"2024-06-28"`
+		if tt.flags != "" {
+			props += "," + tt.flags
+		}
+		var col collection
+		mustDo(t, json.Unmarshal([]byte(`{"results":[{"id":"5","properties":{`+props+`},"updatedAt":"2024-06-28T10:00:00Z"}]}`), &col))
+		b := p.newBatch(false)
+		mustDo(t, b.add(context.Background(), col.Results))
+		d := b.pg.Deals[0]
+		var closed *time.Time
+		if tt.want != "open" {
+			closed = ptr(ts("2024-06-28T00:00:00Z"))
+		}
+		if d.Status != tt.want || !cmp.Equal(d.ClosedAt, closed) {
+			t.Errorf("stage %s, %s: status %s closed %v, want %s %v", tt.stage, tt.flags, d.Status, d.ClosedAt, tt.want, closed)
+		}
+	}
+}

@@ -212,6 +212,7 @@ type puller struct {
 	reqs int // requests spent since the last emitted page
 
 	stageStatus map[string]string // deals: stage id → status
+	stageUnsure map[string]bool   // deals: stages whose status a deal's flags decide (see stageUnsure)
 }
 
 func (p *puller) send(ctx context.Context, pg *connectors.Page) error {
@@ -378,9 +379,12 @@ func (p *puller) objects(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p.stageStatus = map[string]string{}
+		p.stageStatus, p.stageUnsure = map[string]string{}, map[string]bool{}
 		for _, s := range st {
 			p.stageStatus[s.ID] = s.Status
+			if stageUnsure(s.Raw) {
+				p.stageUnsure[s.ID] = true
+			}
 		}
 	}
 	for {
@@ -1063,7 +1067,7 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object) (int, 
 		pg.Contacts = append(pg.Contacts, mapContact(o, m, f))
 		return len(pg.Contacts) - 1, nil
 	case connectors.ObjectDeals:
-		d := mapDeal(o, m, f, p.stageStatus)
+		d := mapDeal(o, m, f, p.stageStatus, p.stageUnsure)
 		if d.Currency == "" {
 			cur, err := p.c.portalCurrency(ctx, p)
 			if err != nil {
@@ -1090,7 +1094,7 @@ func mapContact(o *object, m connectors.Meta, f map[string]string) connectors.Co
 	return ct
 }
 
-func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string) connectors.Deal {
+func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string, unsure map[string]bool) connectors.Deal {
 	d := connectors.Deal{
 		Meta: m, Name: o.prop("dealname"), PipelineID: o.prop("pipeline"), StageID: o.prop("dealstage"),
 		Amount: floatPtr(o.prop("amount")), Currency: strings.ToUpper(strings.TrimSpace(o.prop("deal_currency_code"))),
@@ -1098,15 +1102,14 @@ func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[strin
 		CreatedAt: o.created("createdate"), Expense: floatPtr(o.prop(f["deal_expense"])),
 	}
 	status, ok := stages[d.StageID]
-	if !ok {
-		// A stage missing from the pipelines answer (archived): HubSpot's
-		// own read-only flags carry the same semantics.
-		status = connectors.StatusOpen
-		if o.prop("hs_is_closed") == "true" || o.prop("hs_is_closed_won") == "true" {
-			status = connectors.StatusLost
-			if o.prop("hs_is_closed_won") == "true" {
-				status = connectors.StatusWon
-			}
+	if !ok || unsure[d.StageID] {
+		// A stage missing from the pipelines answer (archived), or one
+		// closed without a readable probability: HubSpot's own read-only
+		// flags carry the same semantics.
+		if fs, set := flagStatus(o); set {
+			status = fs
+		} else if !ok {
+			status = connectors.StatusOpen
 		}
 	}
 	d.Status = status

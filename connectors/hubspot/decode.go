@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,7 +94,25 @@ func (o *object) prop(name string) string {
 type nextPage struct {
 	Next *struct {
 		After fstr `json:"after"`
+		Link  fstr `json:"link"`
 	} `json:"next"`
+}
+
+// after is the cursor of the following page, "" on the last one (no
+// paging, no next). The cursor is next.after; a next with only its link
+// (informational, reference §3, but a next all the same) gives the link's
+// after, rather than ending the listing there.
+func (n *nextPage) after() string {
+	if n == nil || n.Next == nil {
+		return ""
+	}
+	if a := strings.TrimSpace(string(n.Next.After)); a != "" {
+		return a
+	}
+	if u, err := url.Parse(strings.TrimSpace(string(n.Next.Link))); err == nil {
+		return u.Query().Get("after")
+	}
+	return ""
 }
 
 // collection is a list or search answer.
@@ -104,12 +123,7 @@ type collection struct {
 }
 
 // next is the cursor of the following page, "" on the last one.
-func (c *collection) next() string {
-	if c.Paging == nil || c.Paging.Next == nil {
-		return ""
-	}
-	return string(c.Paging.Next.After)
-}
+func (c *collection) next() string { return c.Paging.after() }
 
 type owner struct {
 	ID        fstr  `json:"id"`
@@ -269,11 +283,11 @@ func (b *assocBatch) addLinks(acc map[string][]link, primaryType int64) (more ma
 			}
 			acc[from] = mergeLink(acc[from], link{id: id, primary: primary})
 		}
-		if r.Paging != nil && r.Paging.Next != nil && r.Paging.Next.After != "" {
+		if after := r.Paging.after(); after != "" {
 			if more == nil {
 				more = map[string]string{}
 			}
-			more[from] = string(r.Paging.Next.After)
+			more[from] = after
 		}
 	}
 	return more, nil

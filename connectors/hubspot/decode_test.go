@@ -567,3 +567,27 @@ func TestDealStatusFromFlags(t *testing.T) {
 		}
 	}
 }
+
+// The next page's cursor in every form a page may give it: paging.next's
+// after (a string or a number), else its link's after; none on the last
+// page, which omits paging (reference §3).
+func TestNextCursor(t *testing.T) {
+	for _, tt := range []struct{ body, want string }{
+		{`{"results":[],"paging":{"next":{"after":"18234567902","link":"https://api.hubapi.com/crm/v3/objects/deals?after=18234567902&limit=2"}}}`, "18234567902"},
+		{`{"results":[],"paging":{"next":{"after":512345680}}}`, "512345680"},
+		{`{"results":[],"paging":{"next":{"link":"https://api.hubapi.com/crm/v3/owners/?after=512345680&limit=2"}}}`, "512345680"},
+		{`{"results":[],"paging":{"next":{"after":"","link":"https://api.hubapi.com/crm/v3/objects/calls?limit=2&after=MTAw"}}}`, "MTAw"},
+		{`{"results":[],"paging":{"next":{"link":"not a url%"}}}`, ""},
+		{`{"results":[],"paging":{}}`, ""},
+		{`{"results":[],"paging":null}`, ""},
+		{`{"results":[]}`, ""},
+	} {
+		var col collection
+		mustDo(t, json.Unmarshal([]byte(tt.body), &col))
+		var oc ownerCollection
+		mustDo(t, json.Unmarshal([]byte(tt.body), &oc))
+		if got, owners := col.next(), oc.Paging.after(); got != tt.want || owners != tt.want {
+			t.Errorf("%s: next %q, owners %q, want %q", tt.body, got, owners, tt.want)
+		}
+	}
+}

@@ -270,10 +270,7 @@ func (p *puller) users(ctx context.Context) error {
 			}
 			pg.Users = append(pg.Users, u)
 		}
-		next := ""
-		if oc.Paging != nil && oc.Paging.Next != nil {
-			next = string(oc.Paging.Next.After)
-		}
+		next := oc.Paging.after()
 		if next != "" && next == cur.After {
 			return &connectors.MalformedError{Detail: "owners paging.next.after does not advance"}
 		}

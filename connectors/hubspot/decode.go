@@ -409,11 +409,13 @@ func mergeLink(ls []link, l link) []link {
 	return append(ls, l)
 }
 
-// timeFormat is HubSpot's timestamps: ISO 8601 with any precision (or
-// none, read as UTC), a bare date (date properties are midnight UTC), or
-// epoch milliseconds as legacy properties hold.
+// timeFormat is HubSpot's timestamps: ISO 8601 with any precision, its
+// offset in any of ISO's forms (Z, +02:00, +0200, +02) or none (read as
+// UTC), a bare date (date properties are midnight UTC), or epoch
+// milliseconds as legacy properties hold.
 var timeFormat = connectors.TimeFormat{
-	Layouts: []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"},
+	Layouts: []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999Z07",
+		"2006-01-02T15:04:05.999999999", "2006-01-02"},
 	Epoch:   connectors.EpochMillis,
 	Want:    "ISO 8601 or epoch milliseconds",
 }

@@ -66,6 +66,12 @@ func (o *object) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(o)); err != nil {
 		return err
 	}
+	// The spec requires id; hs_object_id holds the same, so a record
+	// without the one is read by the other rather than failing the page.
+	o.ID = fstr(strings.TrimSpace(string(o.ID)))
+	if o.ID == "" {
+		o.ID = fstr(strings.TrimSpace(o.prop("hs_object_id")))
+	}
 	o.raw = bytes.Clone(b)
 	return nil
 }

@@ -595,3 +595,21 @@ func TestNextCursor(t *testing.T) {
 		}
 	}
 }
+
+// A record id as a number, with space around, or only in hs_object_id
+// reads as the same id.
+func TestRecordIDForms(t *testing.T) {
+	const body = `{"results":[
+		{"id":18234567890,"properties":{"dealname":"A"},"updatedAt":"2024-06-28T10:00:00Z"},
+		{"id":" 18234567891 ","properties":{"dealname":"B"},"updatedAt":"2024-06-28T10:00:00Z"},
+		{"properties":{"dealname":"C","hs_object_id":"18234567892"},"updatedAt":"2024-06-28T10:00:00Z"},
+		{"id":null,"properties":{"dealname":"D","hs_object_id":18234567893},"updatedAt":"2024-06-28T10:00:00Z"}]}`
+	pg := mapPage(t, sampleClient(t), connectors.ObjectDeals, body, map[string]string{}, nil)
+	var got []string
+	for _, d := range pg.Deals {
+		got = append(got, d.ID+" "+d.Name)
+	}
+	if diff := cmp.Diff([]string{"18234567890 A", "18234567891 B", "18234567892 C", "18234567893 D"}, got); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+}

@@ -111,7 +111,7 @@ func (s *Server) nativeFault(w http.ResponseWriter, r *http.Request, f connector
 func (s *Server) write429(w http.ResponseWriter, policy, message string) {
 	writeJSON(w, http.StatusTooManyRequests, map[string]any{
 		"status": "error", "message": message, "errorType": "RATE_LIMIT",
-		"correlationId": correlationID(), "policyName": policy,
+		"correlationId": correlationID(), "policyName": policy, "requestId": correlationID(),
 	})
 }
 

@@ -485,6 +485,17 @@ func (o *object) meta(modProp string) (connectors.Meta, error) {
 	return connectors.Meta{}, fmt.Errorf("record %s: updatedAt: %w", id, firstErr)
 }
 
+// modTime is the record's modified time as the search filters it (its
+// last-modified property modProp), else as meta reads it; zero when it
+// has none.
+func (o *object) modTime(modProp string) time.Time {
+	if t, err := parseTime(o.prop(modProp)); err == nil {
+		return t
+	}
+	m, _ := o.meta(modProp)
+	return m.UpdatedAt
+}
+
 func (o *object) created(prop string) time.Time {
 	if t := timeOrZero(string(o.CreatedAt)); !t.IsZero() {
 		return t

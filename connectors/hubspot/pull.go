@@ -139,6 +139,9 @@ type cursor struct {
 	// the floor cannot move.
 	Max       string `json:"max,omitempty"`
 	Unordered bool   `json:"unordered,omitempty"`
+	// MaxMod is the latest last-modified time of the records this run
+	// read, where the next window starts (see finish).
+	MaxMod time.Time `json:"max_mod,omitzero"`
 	// Since starts the next window (idle cursors).
 	Since time.Time `json:"since,omitzero"`
 	// AssocAt is when the last complete association re-read began.
@@ -425,16 +428,30 @@ func (p *puller) nextPhase() {
 	}
 }
 
-// finish emits the idle cursor that makes the next run incremental: its
+// finish emits the idle cursor that makes the next run incremental. Its
 // window starts an overlap before where this one's ended (a full load's
-// data is as of its start).
+// data is as of its start), or at the latest modified time this run read
+// when that is earlier: the reference's bookmark (§4, min(sync start,
+// max(hs_lastmodifieddate))). The portal's clock stamps modified times
+// and need not agree with ours; one behind it stamps the next changes
+// before our now, where a window from our now would never see them. The
+// overlap covers the search index's lag, which concerns changes newer
+// than any read. A run that read nothing keeps its own start (zero for a
+// list load), for the same reason.
 func (p *puller) finish(ctx context.Context) error {
 	end := p.cur.To
 	assocAt := p.cur.AssocAt
 	if p.cur.Mode == modeFull {
 		end, assocAt = p.cur.Start, p.cur.Start
 	}
-	idle := cursor{Mode: modeIdle, Since: end.Add(-p.c.opts.Overlap), AssocAt: assocAt}
+	since := p.cur.From
+	if m := p.cur.MaxMod; !m.IsZero() {
+		since = end.Add(-p.c.opts.Overlap)
+		if m.Before(since) {
+			since = m
+		}
+	}
+	idle := cursor{Mode: modeIdle, Since: since, AssocAt: assocAt}
 	return p.send(ctx, &connectors.Page{Cursor: idle.encode()})
 }
 
@@ -727,6 +744,9 @@ func (b *batch) add(ctx context.Context, recs []object) error {
 		idx, err := p.add(ctx, b.pg, o)
 		if err != nil {
 			return err
+		}
+		if m := o.modTime(p.k.modProp); m.After(p.cur.MaxMod) {
+			p.cur.MaxMod = m
 		}
 		if idx >= 0 {
 			b.linked = append(b.linked, pendingLink{id: id, idx: idx})

@@ -430,13 +430,14 @@ func (p *puller) nextPhase() {
 
 // finish emits the idle cursor that makes the next run incremental. Its
 // window starts an overlap before where this one's ended (a full load's
-// data is as of its start), or at the latest modified time this run read
-// when that is earlier: the reference's bookmark (§4, min(sync start,
-// max(hs_lastmodifieddate))). The portal's clock stamps modified times
-// and need not agree with ours; one behind it stamps the next changes
-// before our now, where a window from our now would never see them. The
-// overlap covers the search index's lag, which concerns changes newer
-// than any read. A run that read nothing keeps its own start (zero for a
+// data is as of its start), or just after the latest modified time this
+// run read when that is earlier: the reference's bookmark (§4, min(sync
+// start, max(hs_lastmodifieddate))). The portal's clock stamps modified
+// times and need not agree with ours; one behind it stamps the next
+// changes before our now, where a window from our now would never see
+// them. The overlap covers the search index's lag, which concerns changes
+// of the last minutes: the records modified at that latest time, older,
+// were all read. A run that read nothing keeps its own start (zero for a
 // list load), for the same reason.
 func (p *puller) finish(ctx context.Context) error {
 	end := p.cur.To
@@ -447,8 +448,8 @@ func (p *puller) finish(ctx context.Context) error {
 	since := p.cur.From
 	if m := p.cur.MaxMod; !m.IsZero() {
 		since = end.Add(-p.c.opts.Overlap)
-		if m.Before(since) {
-			since = m
+		if next := m.Truncate(time.Millisecond).Add(time.Millisecond); next.Before(since) {
+			since = next
 		}
 	}
 	idle := cursor{Mode: modeIdle, Since: since, AssocAt: assocAt}

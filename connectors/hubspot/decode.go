@@ -422,8 +422,8 @@ func mergeLink(ls []link, l link) []link {
 var timeFormat = connectors.TimeFormat{
 	Layouts: []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999Z07",
 		"2006-01-02T15:04:05.999999999", "2006-01-02"},
-	Epoch:   connectors.EpochMillis,
-	Want:    "ISO 8601 or epoch milliseconds",
+	Epoch: connectors.EpochMillis,
+	Want:  "ISO 8601 or epoch milliseconds",
 }
 
 func parseTime(s string) (time.Time, error) { return timeFormat.Parse(s, time.UTC) }

@@ -3,7 +3,7 @@
 // into crmkpi's canonical records.
 //
 // First syncs read the list endpoints (100 per page); later syncs read the
-// search endpoint over a closed window of last-modified times, sorted by
+// search endpoint for the records last modified since a bookmark, sorted by
 // hs_object_id and restarted above the last id before the 10,000-result
 // cap. Associations come inline on a first sync's list pages
 // (associations=companies,contacts,...), and otherwise from the v4

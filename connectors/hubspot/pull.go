@@ -104,7 +104,7 @@ func dedupe(in []string) []string {
 // Cursor modes and phases.
 const (
 	modeFull    = "full"    // first sync: list endpoints
-	modeInc     = "inc"     // later syncs: search over [From, To)
+	modeInc     = "inc"     // later syncs: search from From
 	modeIdle    = "idle"    // between runs
 	modeRefresh = "refresh" // owners: re-read whole each run
 
@@ -123,7 +123,8 @@ type cursor struct {
 	Phase string `json:"phase,omitempty"`
 	// Start is when this run began.
 	Start time.Time `json:"start,omitzero"`
-	// From and To bound the incremental window [From, To).
+	// From starts the incremental window; To is our now when it began,
+	// where the next one starts (see finish).
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
 	// After is the list cursor or the search offset of the next request.
@@ -575,7 +576,13 @@ func (p *puller) searchPage(ctx context.Context, path string) (*collection, erro
 }
 
 // searchFilters are the filter groups (ORed) of the search window: the
-// records last modified in [From, To). A full load from a start date (the
+// records last modified at or after From. The window has no upper bound
+// (To marks where it ends for the next one, see finish): the portal's
+// clock stamps modified times, and one ahead of ours would stamp a change
+// after our now, which an upper bound at now would leave for later syncs;
+// and a record modified while the window is paged stays in it, where an
+// upper bound would drop it from the results and shift the offsets past
+// it by one. A full load from a start date (the
 // window of a full cursor) also reads the engagements occurring at or after
 // it that were last modified before it, in a second group: a task due, or
 // a meeting planned, after since but last touched before it still counts
@@ -585,7 +592,6 @@ func (p *puller) searchFilters() []filterGroup {
 	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 	groups := []filterGroup{{Filters: []searchFilter{
 		{p.k.modProp, "GTE", ms(p.cur.From)},
-		{p.k.modProp, "LT", ms(p.cur.To)},
 	}}}
 	if p.cur.Mode == modeFull && p.k.activity != "" {
 		groups = append(groups, filterGroup{Filters: []searchFilter{
@@ -596,7 +602,7 @@ func (p *puller) searchFilters() []filterGroup {
 	return groups
 }
 
-// searchRecords reads the changes of [From, To) sorted by hs_object_id,
+// searchRecords reads the changes since From sorted by hs_object_id,
 // restarting above the last id before the 10k cap.
 func (p *puller) searchRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path + "/search"

@@ -723,10 +723,11 @@ func TestCheckOAuthWithoutOAuthScope(t *testing.T) {
 
 // The portal's clock stamps modified and archived times, and need not
 // agree with ours: behind it by two years, or by an hour, more than the
-// overlap. The next window starts just after the latest modified time
-// read (reference §4's bookmark), so a change, an archive and a first
-// call made after the full load are read by the next sync all the same.
-func TestPortalClockBehindOurs(t *testing.T) {
+// overlap, or an hour ahead. The next window starts just after the latest
+// modified time read (reference §4's bookmark) and has no upper bound, so
+// a change, an archive and a first call made after the full load are read
+// by the next sync all the same.
+func TestPortalClockNotOurs(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		portal func(clk *clock) func() time.Time
@@ -736,6 +737,9 @@ func TestPortalClockBehindOurs(t *testing.T) {
 		}},
 		{"an hour behind", func(clk *clock) func() time.Time {
 			return func() time.Time { return clk.Now().Add(-time.Hour) }
+		}},
+		{"an hour ahead", func(clk *clock) func() time.Time {
+			return func() time.Time { return clk.Now().Add(time.Hour) }
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -425,6 +425,7 @@ func TestRidesOutFaults(t *testing.T) {
 	srv.Fail(6, connectortest.Fault{Status: 429})                  // storm without Retry-After
 	srv.Fail(3, connectortest.Fault{Status: 429, RetryAfter: "0"}) // and with one
 	srv.Fail(4, connectortest.Fault{Status: 503})                  // 5xx burst
+	srv.Fail(2, connectortest.Fault{Status: 409})                  // retried as HubSpot's SDK does
 	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultMalformed})
 	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultTruncated})
 	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultHTML})

@@ -274,9 +274,9 @@ func (p *puller) users(ctx context.Context) error {
 			}
 			pg.Users = append(pg.Users, u)
 		}
-		next, err := advance(cur.After, oc.Paging.after(), len(oc.Results), "owners")
-		if err != nil {
-			return err
+		next := oc.Paging.after()
+		if next != "" && next == cur.After {
+			return &connectors.MalformedError{Detail: "owners paging.next.after does not advance"}
 		}
 		cur.After = next
 		last := false
@@ -412,20 +412,6 @@ func (p *puller) objects(ctx context.Context) error {
 	}
 }
 
-// advance is the cursor after a page of n results that the request with
-// cursor after answered with next: next, or "" (the end) when an empty
-// page repeats after, as a server echoing the cursor past the last record
-// would. A page with results that repeats it would be read forever.
-func advance(after, next string, n int, what string) (string, error) {
-	if next == "" || next != after {
-		return next, nil
-	}
-	if n == 0 {
-		return "", nil
-	}
-	return "", &connectors.MalformedError{Detail: fmt.Sprintf("%s: paging.next.after %q does not advance", what, next)}
-}
-
 // nextPhase moves the cursor to the phase after the current one.
 func (p *puller) nextPhase() {
 	p.cur.After, p.cur.LastID, p.cur.Seen, p.cur.Max, p.cur.Unordered = "", "", 0, "", false
@@ -509,9 +495,9 @@ func (p *puller) listRecords(ctx context.Context) error {
 			if err := b.add(ctx, col.Results); err != nil {
 				return err
 			}
-			next, err := advance(p.cur.After, col.next(), len(col.Results), p.k.path)
-			if err != nil {
-				return err
+			next := col.next()
+			if next != "" && next == p.cur.After {
+				return &connectors.MalformedError{Detail: p.k.path + " paging.next.after does not advance"}
 			}
 			p.cur.After = next
 			done = next == ""
@@ -659,10 +645,7 @@ func (p *puller) searchRecords(ctx context.Context) error {
 				return err
 			}
 			p.cur.Seen += len(col.Results)
-			next, err := advance(p.cur.After, col.next(), len(col.Results), "search "+p.k.path)
-			if err != nil {
-				return err
-			}
+			next := col.next()
 			// The offset the next request starts at: after itself when it
 			// is the documented numeric offset, else what was read.
 			offset := p.cur.Seen
@@ -672,6 +655,8 @@ func (p *puller) searchRecords(ctx context.Context) error {
 			switch {
 			case next == "":
 				done = true
+			case next == p.cur.After:
+				return &connectors.MalformedError{Detail: fmt.Sprintf("search %s: paging.next.after %q does not advance", p.k.path, next)}
 			case offset+searchLimit >= searchCap:
 				// Never ask for a page reaching the cap, whether a server
 				// counts it from after or from after+limit.
@@ -865,9 +850,9 @@ func (p *puller) archived(ctx context.Context) error {
 				return err
 			}
 		}
-		next, err := advance(p.cur.After, col.next(), len(col.Results), "archived "+p.k.path)
-		if err != nil {
-			return err
+		next := col.next()
+		if next != "" && next == p.cur.After {
+			return &connectors.MalformedError{Detail: p.k.path + " archived paging.next.after does not advance"}
 		}
 		p.cur.After = next
 		if next == "" {
@@ -911,9 +896,9 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 					own[string(o.ID)] = ol
 				}
 			}
-			next, err := advance(p.cur.After, col.next(), len(col.Results), p.k.path)
-			if err != nil {
-				return err
+			next := col.next()
+			if next != "" && next == p.cur.After {
+				return &connectors.MalformedError{Detail: p.k.path + " paging.next.after does not advance"}
 			}
 			p.cur.After = next
 			done = next == ""

@@ -353,10 +353,11 @@ func (p *puller) objects(ctx context.Context) error {
 	switch p.cur.Mode {
 	case modeFull, modeInc:
 	case modeIdle:
-		// The window ends at now, not before it: a change made a second
-		// before the sync is read by it. One the search index has not
-		// caught up with yet is read by the next window, which starts an
-		// overlap before this one ends (see finish).
+		// The window reads every change up to the search (no upper
+		// bound, see searchFilters): a change made a second before the
+		// sync is read by it. One the search index has not caught up with
+		// yet is read by the next window, which starts an overlap before
+		// To, this one's now (see finish).
 		p.cur = cursor{Mode: modeInc, Phase: phaseRecords, Start: now, From: p.cur.Since,
 			To: now.Truncate(time.Millisecond), AssocAt: p.cur.AssocAt}
 		if !p.cur.To.After(p.cur.From) {
@@ -366,8 +367,8 @@ func (p *puller) objects(ctx context.Context) error {
 		p.cur = cursor{Mode: modeFull, Phase: phaseRecords, Start: now}
 		if since := c.opts.Since; !since.IsZero() && p.k.dated() {
 			// The list endpoints have no modified filter: a full load
-			// from a start date is a search window [since, start), the
-			// later windows' way, at 200 records a request instead of 100
+			// from a start date is a search window from since, the later
+			// windows' way, at 200 records a request instead of 100
 			// and none for records older than since (see searchFilters).
 			p.cur.From, p.cur.To = since.UTC().Truncate(time.Millisecond), now.Truncate(time.Millisecond)
 			if !p.cur.To.After(p.cur.From) {

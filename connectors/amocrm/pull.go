@@ -21,7 +21,8 @@ import (
 // cursor is the opaque position of a pull, as JSON.
 //
 // Between runs it is {"v":1,"from":F}: the next window starts at F (the
-// previous window's end minus Overlap; 0 for a full load). During a run it
+// previous window's end minus Overlap, or the latest timestamp it read
+// when earlier; 0 for a full load). During a run it
 // also holds the window's end To (fixed at the run's start, inclusive, like
 // amoCRM's filter), the phase (the sub-list: lead list then deleted leads;
 // lead, contact, company notes; the events' lists, see eventLists) and the
@@ -64,6 +65,10 @@ type cursor struct {
 	// types did; "" (between runs) or typesTry (during a run) while
 	// unknown.
 	Types string `json:"types,omitempty"`
+	// Max is the latest window timestamp (updated_at, or the events'
+	// created_at) of the records this run read, where the next window
+	// starts when it is earlier than To minus the overlap (see run).
+	Max int64 `json:"max,omitempty"`
 }
 
 // The values of cursor.Types.
@@ -761,12 +766,22 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			nc.Phase, nc.Page, nc.Limit = nextPhase(lists, nc, cur.Phase+1), 1, 0
 			pg = newPaging()
 		}
+		if l.window != noWindow {
+			for _, ts := range lp.stamps {
+				nc.Max = max(nc.Max, ts)
+			}
+		}
 		if nc.Phase >= len(lists) {
-			// The next run's window starts Overlap before this one's end:
-			// the boundary second may have gained records after we read it.
+			// The next run's window: connectors.NextWindow. amoCRM's
+			// filter is inclusive, so the records at the latest second
+			// read are read again.
 			from := cur.From
 			if lists[0].window != noWindow {
-				from = max(cur.To-overlap, 0)
+				var latest time.Time
+				if nc.Max > 0 {
+					latest = time.Unix(nc.Max, 0)
+				}
+				from = max(connectors.NextWindow(time.Unix(cur.From, 0), time.Unix(cur.To, 0), time.Duration(overlap)*time.Second, latest).Unix(), 0)
 			}
 			types := nc.Types
 			if types == typesTry {

@@ -160,8 +160,16 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	srv.Seed(amocrmtest.SeedConfig{Companies: 40, Contacts: 300, Leads: 600, Seed: 2, End: clk.Now().Add(-24 * time.Hour)})
 	c := newConn(t, srv, clk, nil)
 	cursors := map[connectors.Object]string{}
+	// last is what each first pull read last: the seed's clock is a day
+	// behind ours, so the next window starts at it (connectors.NextWindow)
+	// and reads it again.
+	last := map[connectors.Object]map[string]bool{}
 	for _, obj := range []connectors.Object{connectors.ObjectDeals, connectors.ObjectContacts, ObjectEvents} {
-		cursors[obj] = pull(t, c, obj, "").cursor
+		r := pull(t, c, obj, "")
+		cursors[obj] = r.cursor
+		if last[obj] = lastRead(r.merged, obj == ObjectEvents); len(last[obj]) != 1 {
+			t.Fatalf("%s read last: %v, want one", obj, last[obj])
+		}
 	}
 
 	clk.Advance(time.Hour)
@@ -179,13 +187,15 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	deals := pull(t, c2, connectors.ObjectDeals, cursors[connectors.ObjectDeals])
 	var got []string
 	for _, d := range deals.merged.Deals {
-		got = append(got, d.ID+" "+d.Status)
+		if !last[connectors.ObjectDeals]["d"+d.ID] {
+			got = append(got, d.ID+" "+d.Status)
+		}
 	}
 	sort.Strings(got)
 	want := []string{fmt.Sprint(amocrmtest.FirstLeadID+3) + " won", fmt.Sprint(amocrmtest.FirstLeadID+400) + " open", fmt.Sprint(newID) + " open"}
 	sort.Strings(want)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("changed deals (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, got); diff != "" || len(deals.merged.Deals) != len(want)+1 {
+		t.Errorf("changed deals besides the one read last (-want +got):\n%s\n%d deals in all, want %d", diff, len(deals.merged.Deals), len(want)+1)
 	}
 	wantDel := []connectors.Deletion{{Object: connectors.ObjectDeals, ID: fmt.Sprint(amocrmtest.FirstLeadID + 10), At: clk.Now().Add(-time.Minute)}}
 	if diff := cmp.Diff(wantDel, deals.merged.Deletions); diff != "" {
@@ -198,21 +208,16 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	}
 
 	conts := pull(t, c2, connectors.ObjectContacts, cursors[connectors.ObjectContacts])
-	if len(conts.merged.Contacts) != 1 || conts.merged.Contacts[0].Name != "Changed" {
-		t.Errorf("changed contacts = %+v, want only %d", conts.merged.Contacts, amocrmtest.FirstContactID+8)
+	if diff := cmp.Diff(plus(last[connectors.ObjectContacts], fmt.Sprint("ct", amocrmtest.FirstContactID+8)), recordIDs(conts.merged)); diff != "" {
+		t.Errorf("changed contacts, and the one read last (-want +got):\n%s", diff)
 	}
 	if n := srv.Requests("/api/v4/contacts"); n != 1 {
 		t.Errorf("contact requests = %d, want 1", n)
 	}
 	ev := pull(t, c2, ObjectEvents, cursors[ObjectEvents])
-	var dels []string
-	for _, d := range ev.merged.Deletions {
-		dels = append(dels, string(d.Object)+":"+d.ID)
-	}
-	sort.Strings(dels)
-	wantDels := []string{fmt.Sprintf("contacts:%d", amocrmtest.FirstContactID+7), fmt.Sprintf("deals:%d", amocrmtest.FirstLeadID+10)}
-	if diff := cmp.Diff(wantDels, dels); diff != "" {
-		t.Errorf("event deletions (-want +got):\n%s", diff)
+	wantEv := plus(last[ObjectEvents], fmt.Sprintf("xcontacts%d", amocrmtest.FirstContactID+7), fmt.Sprintf("xdeals%d", amocrmtest.FirstLeadID+10))
+	if diff := cmp.Diff(wantEv, recordIDs(ev.merged)); diff != "" {
+		t.Errorf("events: the deletions, and the event read last (-want +got):\n%s", diff)
 	}
 	// One request for every type: the comma list, confirmed by the
 	// first run's events and kept in the cursor.
@@ -223,12 +228,14 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 		t.Errorf("events cursor %s, want the comma list kept", ev.cursor)
 	}
 
-	// A run with nothing new costs one request, answered 204.
+	// A run with nothing new costs one request, which reads again the
+	// contact last changed: a minute before the run, older than the
+	// window's one-second overlap.
 	srv.ResetCounts()
 	clk.Advance(time.Hour)
 	again := pull(t, c2, connectors.ObjectContacts, conts.cursor)
-	if len(again.merged.Contacts) != 0 || srv.Requests("/api/v4/contacts") != 1 || len(again.pages) != 1 {
-		t.Errorf("idle run: %d contacts, %d requests, %d pages; want 0, 1, 1", len(again.merged.Contacts), srv.Requests("/api/v4/contacts"), len(again.pages))
+	if len(again.merged.Contacts) != 1 || again.merged.Contacts[0].Name != "Changed" || srv.Requests("/api/v4/contacts") != 1 || len(again.pages) != 1 {
+		t.Errorf("idle run: %d contacts, %d requests, %d pages; want 1 (Changed), 1, 1", len(again.merged.Contacts), srv.Requests("/api/v4/contacts"), len(again.pages))
 	}
 }
 
@@ -334,8 +341,8 @@ func TestPageBoundary204(t *testing.T) {
 	if last.Len() != 0 {
 		t.Errorf("last page has %d records, want the empty 204 page", last.Len())
 	}
-	want := fmt.Sprintf(`{"v":1,"from":%d}`, clk.Now().Unix()-1)
-	if last.Cursor != want {
+	// The latest updated_at read, the tenth task's (connectors.NextWindow).
+	if want := `{"v":1,"from":1700000009}`; last.Cursor != want {
 		t.Errorf("final cursor = %s, want %s", last.Cursor, want)
 	}
 }

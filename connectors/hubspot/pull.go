@@ -431,29 +431,25 @@ func (p *puller) nextPhase() {
 }
 
 // finish emits the idle cursor that makes the next run incremental. Its
-// window starts an overlap before where this one's ended (a full load's
-// data is as of its start), or just after the latest modified time this
-// run read when that is earlier: the reference's bookmark (§4, min(sync
-// start, max(hs_lastmodifieddate))). The portal's clock stamps modified
-// times and need not agree with ours; one behind it stamps the next
-// changes before our now, where a window from our now would never see
-// them. The overlap covers the search index's lag, which concerns changes
-// of the last minutes: the records modified at that latest time, older,
-// were all read. A run that read nothing keeps its own start (zero for a
-// list load), for the same reason.
+// window starts where connectors.NextWindow says: an overlap before where
+// this one ended (a full load's data is as of its start), or just after
+// the latest modified time this run read when that is earlier, the
+// reference's bookmark (§4, min(sync start, max(hs_lastmodifieddate))).
+// The records modified at that latest time were all read: the overlap is
+// for the search index's lag, which concerns changes of the last minutes.
 func (p *puller) finish(ctx context.Context) error {
 	end := p.cur.To
 	assocAt := p.cur.AssocAt
 	if p.cur.Mode == modeFull {
 		end, assocAt = p.cur.Start, p.cur.Start
 	}
-	since := p.cur.From
-	if m := p.cur.MaxMod; !m.IsZero() {
-		since = end.Add(-p.c.opts.Overlap)
-		if next := m.Truncate(time.Millisecond).Add(time.Millisecond); next.Before(since) {
-			since = next
-		}
+	latest := p.cur.MaxMod
+	if !latest.IsZero() {
+		// The search filter is GTE at millisecond precision: the records
+		// at the latest time read are not read again.
+		latest = latest.Truncate(time.Millisecond).Add(time.Millisecond)
 	}
+	since := connectors.NextWindow(p.cur.From, end, p.c.opts.Overlap, latest)
 	idle := cursor{Mode: modeIdle, Since: since, AssocAt: assocAt}
 	return p.send(ctx, &connectors.Page{Cursor: idle.encode()})
 }

@@ -82,7 +82,9 @@ func (s *Server) Seed(cfg SeedConfig) {
 	end := cfg.End.Unix()
 	year := int64(365 * 24 * 3600)
 	ts := func() int64 { return end - rng.Int64N(year) }
-	later := func(t int64) int64 { return min(end, t+rng.Int64N(30*24*3600)) }
+	// later is a last change up to 30 days after t, before end; records
+	// are not piled up at end, where a real account has a change or two.
+	later := func(t int64) int64 { return t + rng.Int64N(max(min(30*24*3600, end-t), 1)) }
 	user := func() int64 { return FirstUserID + rng.Int64N(int64(cfg.Users)) }
 
 	first := []string{"Anna", "Boris", "Olga", "Ivan", "Maria", "Pavel", "Elena", "Sergey", "Nina", "Oleg"}

@@ -319,8 +319,8 @@ func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
 		Type:      activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID")),
 		Subject:   f.str("SUBJECT"),
 		OwnerID:   f.id("RESPONSIBLE_ID"),
-		Completed: f.flag("COMPLETED"),
 	}
+	a.Completed, _ = completed(f)
 	switch f.str("OWNER_TYPE_ID") {
 	case ownerDeal:
 		a.DealID = f.id("OWNER_ID")
@@ -384,13 +384,30 @@ func callConnected(f fields) *bool {
 			return ptr(false)
 		}
 	}
-	switch strings.ToUpper(f.str("COMPLETED")) {
-	case "Y", "TRUE", "1":
-		return ptr(true)
-	case "N", "FALSE", "0":
-		return ptr(false)
+	if done, ok := completed(f); ok {
+		return ptr(done)
 	}
 	return nil
+}
+
+// completedTruth reads COMPLETED; a value in neither list says nothing.
+var completedTruth = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
+
+// completed reads whether an activity is done: COMPLETED (Y/N), else
+// STATUS (1 pending, 2 completed, 3 auto-completed), the same fact in
+// another field, so a row that carries only one of them still says it;
+// ok is false when neither does.
+func completed(f fields) (done, ok bool) {
+	if done, ok := completedTruth.Read(connectors.ScalarOf(f["COMPLETED"])); ok {
+		return done, true
+	}
+	switch f.str("STATUS") {
+	case "1":
+		return false, true
+	case "2", "3":
+		return true, true
+	}
+	return false, false
 }
 
 func joinLines(a, b string) string {

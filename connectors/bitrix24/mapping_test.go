@@ -100,7 +100,16 @@ const (
      "COMPLETED": "N", "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2", "SETTINGS": []},
     {"ID": "30", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call, state unknown",
      "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
-     "RESPONSIBLE_ID": "1", "DIRECTION": "2"}
+     "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+    {"ID": "31", "OWNER_ID": "9", "OWNER_TYPE_ID": "4", "TYPE_ID": "3", "SUBJECT": "#team retro",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "DEADLINE": "2024-09-06T18:00:00+03:00",
+     "STATUS": "2", "RESPONSIBLE_ID": "1", "DIRECTION": "0"},
+    {"ID": "32", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call, status only",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "COMPLETED": "", "STATUS": 3, "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+    {"ID": "33", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call planned, status only",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-07T12:00:00+03:00",
+     "COMPLETED": null, "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2"}
   ]`
 	sampleUsers = `[
    {"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com",
@@ -265,6 +274,16 @@ func TestMapActivities(t *testing.T) {
 		// Neither COMPLETED nor SETTINGS: the CRM does not say.
 		{Meta: connectors.Meta{ID: "30", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
 			Subject: "Call, state unknown", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z")},
+		// Without COMPLETED, STATUS says it: 2 completed, 3 auto-completed,
+		// 1 pending.
+		{Meta: connectors.Meta{ID: "31", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "task", Subject: "#team retro",
+			OwnerID: "1", CompanyID: "9", OccurredAt: utc("2024-09-06T15:00:00Z"), Completed: true},
+		{Meta: connectors.Meta{ID: "32", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
+			Subject: "Call, status only", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z"),
+			Completed: true, Connected: boolp(true)},
+		{Meta: connectors.Meta{ID: "33", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
+			Subject: "Call planned, status only", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-07T09:00:00Z"),
+			Connected: boolp(false)},
 	}
 	m := testMapper()
 	for i, raw := range rows(t, sampleActivities) {

@@ -210,12 +210,7 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 		ContactID:  f.id("CONTACT_ID"),
 		CreatedAt:  f.time("DATE_CREATE", m.loc),
 	}
-	switch strings.ToUpper(f.str("STAGE_SEMANTIC_ID")) {
-	case "S":
-		d.Status = connectors.StatusWon
-	case "F":
-		d.Status = connectors.StatusLost
-	}
+	d.Status = dealStatus(f)
 	if d.Status != connectors.StatusOpen {
 		d.ClosedAt = closedAt(f, m.loc)
 	}
@@ -223,6 +218,29 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 		d.Expense = f.num(code)
 	}
 	return d, nil
+}
+
+// dealStatus reads won or lost from STAGE_SEMANTIC_ID (S, F). A row
+// without it is read by CLOSED, Y for both: closed in the pipeline's
+// success stage, whose id is always WON (C{id}:WON beyond the default
+// pipeline), is won, in any other stage lost. Neither field: open.
+func dealStatus(f fields) string {
+	switch strings.ToUpper(f.str("STAGE_SEMANTIC_ID")) {
+	case "S":
+		return connectors.StatusWon
+	case "F":
+		return connectors.StatusLost
+	case "P":
+		return connectors.StatusOpen
+	}
+	if closed, ok := yesNo.Read(connectors.ScalarOf(f["CLOSED"])); !ok || !closed {
+		return connectors.StatusOpen
+	}
+	stage := strings.ToUpper(f.str("STAGE_ID"))
+	if stage == "WON" || strings.HasSuffix(stage, ":WON") {
+		return connectors.StatusWon
+	}
+	return connectors.StatusLost
 }
 
 // closedAt is when a won or lost deal entered its final stage: MOVED_TIME,
@@ -390,15 +408,16 @@ func callConnected(f fields) *bool {
 	return nil
 }
 
-// completedTruth reads COMPLETED; a value in neither list says nothing.
-var completedTruth = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
+// yesNo reads a Bitrix24 Y/N field (COMPLETED, CLOSED); a value in
+// neither list says nothing.
+var yesNo = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
 
 // completed reads whether an activity is done: COMPLETED (Y/N), else
 // STATUS (1 pending, 2 completed, 3 auto-completed), the same fact in
 // another field, so a row that carries only one of them still says it;
 // ok is false when neither does.
 func completed(f fields) (done, ok bool) {
-	if done, ok := completedTruth.Read(connectors.ScalarOf(f["COMPLETED"])); ok {
+	if done, ok := yesNo.Read(connectors.ScalarOf(f["COMPLETED"])); ok {
 		return done, true
 	}
 	switch f.str("STATUS") {

@@ -35,7 +35,16 @@ const (
      "DATE_MODIFY": "2024-09-12T16:20:00+03:00", "ASSIGNED_BY_ID": "1"},
     {"ID": "41", "TITLE": "Hooli - lost, no dates", "CATEGORY_ID": "0", "STAGE_ID": "LOSE",
      "STAGE_SEMANTIC_ID": "F", "CLOSED": "Y", "OPPORTUNITY": "0.00", "CURRENCY_ID": "RUB",
-     "CLOSEDATE": "", "DATE_CREATE": "2024-09-01T10:00:00+03:00", "MOVED_TIME": null, "ASSIGNED_BY_ID": "1"}
+     "CLOSEDATE": "", "DATE_CREATE": "2024-09-01T10:00:00+03:00", "MOVED_TIME": null, "ASSIGNED_BY_ID": "1"},
+    {"ID": "42", "TITLE": "No semantic, won", "CATEGORY_ID": "2", "STAGE_ID": "C2:WON", "CLOSED": "Y",
+     "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "MOVED_TIME": "2024-09-05T10:00:00+03:00", "ASSIGNED_BY_ID": "1"},
+    {"ID": "43", "TITLE": "No semantic, lost", "CATEGORY_ID": "0", "STAGE_ID": "APOLOGY", "STAGE_SEMANTIC_ID": "",
+     "CLOSED": true, "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "MOVED_TIME": "2024-09-06T10:00:00+03:00", "ASSIGNED_BY_ID": "1"},
+    {"ID": "44", "TITLE": "No semantic, open", "CATEGORY_ID": "0", "STAGE_ID": "WON", "STAGE_SEMANTIC_ID": null,
+     "CLOSED": "N", "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "MOVED_TIME": "2024-09-06T10:00:00+03:00", "ASSIGNED_BY_ID": "1"}
   ]`
 	sampleContacts = `[
     {"ID": "75", "NAME": "Anastasia", "LAST_NAME": "Ilyina", "COMPANY_ID": "9", "ASSIGNED_BY_ID": "6",
@@ -181,6 +190,14 @@ func TestMapDeals(t *testing.T) {
 		{Meta: connectors.Meta{ID: "41"}, Name: "Hooli - lost, no dates",
 			PipelineID: "0", StageID: "LOSE", Status: "lost", Amount: f64(0), Currency: "RUB", OwnerID: "1",
 			CreatedAt: utc("2024-09-01T07:00:00Z")},
+		// No STAGE_SEMANTIC_ID: CLOSED Y in the success stage (WON,
+		// C{id}:WON) is won, in any other lost; CLOSED N is open.
+		{Meta: connectors.Meta{ID: "42"}, Name: "No semantic, won", PipelineID: "2", StageID: "C2:WON", Status: "won",
+			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z"), ClosedAt: utcPtr("2024-09-05T07:00:00Z")},
+		{Meta: connectors.Meta{ID: "43"}, Name: "No semantic, lost", PipelineID: "0", StageID: "APOLOGY", Status: "lost",
+			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z"), ClosedAt: utcPtr("2024-09-06T07:00:00Z")},
+		{Meta: connectors.Meta{ID: "44"}, Name: "No semantic, open", PipelineID: "0", StageID: "WON", Status: "open",
+			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z")},
 	}
 	m := testMapper()
 	for i, raw := range rs {

@@ -756,12 +756,8 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 		chunk := order[i:min(i+c.opts.BatchSize, len(order))]
 		calls := make([]subCall, len(chunk))
 		for k, id := range chunk {
-			entityID := "DEAL_STAGE"
-			if id != "0" {
-				entityID = "DEAL_STAGE_" + id
-			}
 			calls[k] = subCall{method: "crm.status.list", params: map[string]any{
-				"filter": map[string]any{"ENTITY_ID": entityID}, "order": map[string]any{"SORT": "ASC"},
+				"filter": map[string]any{"ENTITY_ID": stageEntity(id)}, "order": map[string]any{"SORT": "ASC"},
 			}}
 		}
 		results, n, err := c.each(ctx, calls)
@@ -775,6 +771,12 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 				return c.fail(obj, 1, &connectors.MalformedError{Detail: "crm.status.list result", Err: err})
 			}
 			for _, raw := range rows {
+				if e := entityIDOf(raw); e != "" && !strings.EqualFold(e, stageEntity(id)) {
+					// A portal that ignored the filter sends every status
+					// list (sources, other pipelines): not this
+					// pipeline's stages.
+					continue
+				}
 				st, err := m.stage(raw, id, names[id])
 				if err != nil {
 					return c.fail(obj, 1, &connectors.MalformedError{Detail: "stage", Err: err})
@@ -789,6 +791,27 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 		return err
 	}
 	return nil
+}
+
+// stageEntity is the crm.status.list ENTITY_ID of pipeline id's stages:
+// DEAL_STAGE for the default pipeline 0, DEAL_STAGE_{id} for the others.
+func stageEntity(id string) string {
+	if id == "0" {
+		return "DEAL_STAGE"
+	}
+	return "DEAL_STAGE_" + id
+}
+
+// entityIDOf reads a status row's ENTITY_ID, "" when it has none.
+func entityIDOf(raw json.RawMessage) string {
+	var row struct {
+		EntityID json.RawMessage `json:"ENTITY_ID"`
+	}
+	if json.Unmarshal(raw, &row) != nil {
+		return ""
+	}
+	s, _ := rawString(row.EntityID)
+	return strings.TrimSpace(s)
 }
 
 // each runs independent calls in one batch, or one by one on a portal

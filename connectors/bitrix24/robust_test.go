@@ -300,6 +300,16 @@ func TestStagesUnderOtherReadings(t *testing.T) {
 				env["result"] = env["result"].(map[string]any)["categories"]
 			}
 		})}, all},
+		// A portal that ignores the ENTITY_ID filter answers with other
+		// status lists too (sources, a pipeline not listed): they are no
+		// stages of the pipeline asked for.
+		{"status filter ignored", []bitrix24test.Option{bitrix24test.WithoutMethods("batch"), bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+			if m == "crm.status.list" {
+				env["result"] = append(env["result"].([]any),
+					map[string]any{"ID": "900", "ENTITY_ID": "SOURCE", "STATUS_ID": "CALL", "NAME": "Call", "SORT": "10", "SEMANTICS": nil},
+					map[string]any{"ID": "901", "ENTITY_ID": "DEAL_STAGE_9", "STATUS_ID": "C9:WON", "NAME": "Won", "SORT": "10", "SEMANTICS": "S"})
+			}
+		})}, all},
 		// Without crm.category.list only the default pipeline is known.
 		{"no crm.category.list", []bitrix24test.Option{bitrix24test.WithoutMethods("crm.category.list")}, []string{"LOSE", "NEW", "PREPARATION", "WON"}},
 	} {

@@ -106,6 +106,9 @@ func (c *Client) learn(tb *timeBlock) {
 	}
 	if s, ok := rawString(tb.DateStart); ok {
 		c.learnOffset(s)
+		if t, ok := parseTime(s, c.loc()); ok && t.Unix() > 0 {
+			c.portalNow.Store(t.UnixNano())
+		}
 	}
 	if t, ok := parseResetAt(tb.OperatingResetAt); ok {
 		c.resetAt.Store(t.Unix())

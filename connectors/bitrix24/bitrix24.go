@@ -6,7 +6,8 @@
 // ">ID", start=-1 (no COUNT), and up to 50 such calls chained inside one
 // batch request with $result references, so one HTTP request brings up to
 // 2,500 rows. Incremental pulls read closed windows of DATE_MODIFY
-// (activities: LAST_UPDATED) written in the portal's own offset. Bitrix24
+// (activities: LAST_UPDATED) written in the portal's own offset; a window
+// starts from the earlier of our clock and the portal's. Bitrix24
 // has no feed of deletions, so the client implements connectors.Reconciler:
 // the sync engine lists every live id and flags the rest.
 package bitrix24
@@ -134,6 +135,10 @@ type Client struct {
 	// time.date_start of any answer; offsetKnown says whether it has been.
 	offset      atomic.Int64
 	offsetKnown atomic.Bool
+	// portalNow is the portal's clock at its latest answer (the
+	// time.date_start, Unix nanoseconds), 0 before any: DATE_MODIFY is
+	// stamped by that clock, not ours.
+	portalNow atomic.Int64
 	// resetAt is the last operating_reset_at seen (Unix seconds), the
 	// fallback wait of an OPERATION_TIME_LIMIT answer without its own.
 	resetAt atomic.Int64

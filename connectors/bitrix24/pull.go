@@ -237,7 +237,7 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		final := done && cr.Scan == len(scans)-1
 		switch {
 		case final:
-			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap)), TZ: cr.TZ}
+			next := cursor{From: ptr(c.nextFrom(ctx, obj, *cr.To)), TZ: cr.TZ}
 			p.Cursor = next.String()
 		case done:
 			cr.Scan, cr.After = cr.Scan+1, 0
@@ -260,6 +260,27 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 			n = 1
 		}
 	}
+}
+
+// nextFrom is where the window after one ending at to (our clock) starts:
+// Overlap before the earlier of to and the portal's clock at its latest
+// answer. The portal stamps DATE_MODIFY and LAST_UPDATED by its own clock;
+// when that runs behind ours, a change made after this window carries a
+// time before to, which a window starting at to less the overlap would
+// never read. A portal clock ahead of ours only delays a change to a later
+// window, since each starts before the last one ended.
+func (c *Client) nextFrom(ctx context.Context, obj connectors.Object, to time.Time) time.Time {
+	from := to
+	if n := c.portalNow.Load(); n != 0 {
+		if p := time.Unix(0, n).UTC(); p.Before(to) {
+			from = p
+			if lag := to.Sub(p); lag > c.opts.Overlap {
+				c.log.WarnContext(ctx, "portal clock is behind ours; the next window starts from the portal's time",
+					"object", string(obj), "behind", lag.Round(time.Second).String())
+			}
+		}
+	}
+	return from.Add(-c.opts.Overlap)
 }
 
 // sinceScan is one ID scan of a full load from Options.Since: the records

@@ -460,7 +460,14 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	if n > 1 && !c.noBatch.Load() && c.chainFailures.Load() < maxChainFailures {
 		sent++
 		done, err := c.scanBatch(ctx, st, params, n)
-		if !errors.Is(err, errNoBatch) {
+		switch {
+		case errors.Is(err, errNoBatch):
+		case batchRefused(err):
+			// The portal refused the chain as a whole, none of it ran:
+			// the first page alone reads what it would have.
+			c.chainFailures.Add(1)
+			c.log.WarnContext(ctx, "batch chain refused; reading one page", "method", method, "error", err.Error())
+		default:
 			return st.rows, st.last, done, sent, err
 		}
 	}
@@ -486,6 +493,15 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	}
 	done = len(page) < pageSize && (len(page) == 0 || nextOf(env.Next) == 0)
 	return st.rows, st.last, done, sent, nil
+}
+
+// batchRefused tells a batch request the portal answered with a client
+// error of its own (400 on the $result references, say), not a sub-call's:
+// the plain call may well be accepted. Auth and rate-limit errors are not
+// refusals of the chain.
+func batchRefused(err error) bool {
+	var re *connectors.ResponseError
+	return err != nil && !isFatal(err) && errors.As(err, &re) && re.Status >= 400 && re.Status < 500
 }
 
 // sameBytes reports whether a and b are the same slice of memory.

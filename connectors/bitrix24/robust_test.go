@@ -46,6 +46,9 @@ func TestScanUnderOtherReadings(t *testing.T) {
 		// References stay text: two broken chains (a page each), then a
 		// call per page.
 		{"references never resolved", []bitrix24test.Option{bitrix24test.WithRefMode(bitrix24test.RefsLiteral)}, nil, 2 + 4, 2},
+		// The whole batch refused (400) for its references: a call per
+		// page, after two refused batches (pages 1 and 2).
+		{"references refuse the batch", []bitrix24test.Option{bitrix24test.WithRefMode(bitrix24test.RefsRefused)}, nil, 2 + 6, 2},
 		// 404 once, then a call per page: 6 pages + the refused batch.
 		{"no batch method", []bitrix24test.Option{bitrix24test.WithoutMethods("batch")}, nil, 7, 1},
 		{"start=-1 ignored (next and total sent)", []bitrix24test.Option{bitrix24test.WithoutFastMode()}, nil, 1, 1},

@@ -27,6 +27,10 @@ const (
 	// RefsStrict fails a sub-call whose reference does not resolve (past
 	// the end of a short page) with 400 INVALID_REQUEST.
 	RefsStrict
+	// RefsRefused answers a whole batch that holds a reference with 400
+	// INVALID_REQUEST, running none of it, as a portal that checks every
+	// command before it runs one may.
+	RefsRefused
 )
 
 type quirks struct {

@@ -333,10 +333,10 @@ func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
 		return connectors.Activity{}, err
 	}
 	a := connectors.Activity{
-		Meta:      meta,
-		Type:      activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID")),
-		Subject:   f.str("SUBJECT"),
-		OwnerID:   f.id("RESPONSIBLE_ID"),
+		Meta:    meta,
+		Type:    activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID")),
+		Subject: f.str("SUBJECT"),
+		OwnerID: f.id("RESPONSIBLE_ID"),
 	}
 	a.Completed, _ = completed(f)
 	switch f.str("OWNER_TYPE_ID") {

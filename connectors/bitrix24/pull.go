@@ -808,7 +808,7 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 				return c.fail(obj, 1, &connectors.MalformedError{Detail: "crm.status.list result", Err: err})
 			}
 			for _, raw := range rows {
-				if e := entityIDOf(raw); e != "" && !strings.EqualFold(e, stageEntity(id)) {
+				if e := entityIDOf(raw); e != "" && !strings.EqualFold(e, stageEntity(id)) && !strings.EqualFold(e, "DEAL_STAGE_"+id) {
 					// A portal that ignored the filter sends every status
 					// list (sources, other pipelines): not this
 					// pipeline's stages.
@@ -831,7 +831,8 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 }
 
 // stageEntity is the crm.status.list ENTITY_ID of pipeline id's stages:
-// DEAL_STAGE for the default pipeline 0, DEAL_STAGE_{id} for the others.
+// DEAL_STAGE for the default pipeline 0 (whose rows are also taken as
+// DEAL_STAGE_0), DEAL_STAGE_{id} for the others.
 func stageEntity(id string) string {
 	if id == "0" {
 		return "DEAL_STAGE"

@@ -98,6 +98,10 @@ func parseInt(s string) (int64, error) {
 // b24Truth is Bitrix24's yes: Y (and true, 1); anything else is no.
 var b24Truth = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}}
 
+// yesNo reads a Y/N field where a missing or odd value must say nothing
+// (COMPLETED, CLOSED, ACTIVE): ok is false for anything in neither list.
+var yesNo = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
+
 // flag reads Bitrix24's Y/N booleans (and true/false, 1/0).
 func (f fields) flag(key string) bool {
 	v, _ := b24Truth.Read(connectors.ScalarOf(f[key]))

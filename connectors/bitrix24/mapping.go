@@ -54,11 +54,15 @@ func (m *mapper) user(raw json.RawMessage) (connectors.User, error) {
 	if err != nil {
 		return connectors.User{}, err
 	}
+	// Only an ACTIVE that says no (false, "N") is a dismissed user: a row
+	// without it says nothing, and an inactive user's manager leaves the
+	// ranking.
+	active, known := yesNo.Read(connectors.ScalarOf(f["ACTIVE"]))
 	return connectors.User{
 		Meta:   meta,
 		Email:  f.str("EMAIL"),
 		Name:   joinName(f.str("NAME"), f.str("LAST_NAME")),
-		Active: f.flag("ACTIVE"),
+		Active: active || !known,
 	}, nil
 }
 
@@ -407,10 +411,6 @@ func callConnected(f fields) *bool {
 	}
 	return nil
 }
-
-// yesNo reads a Bitrix24 Y/N field (COMPLETED, CLOSED); a value in
-// neither list says nothing.
-var yesNo = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
 
 // completed reads whether an activity is done: COMPLETED (Y/N), else
 // STATUS (1 pending, 2 completed, 3 auto-completed), the same fact in

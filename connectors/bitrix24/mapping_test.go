@@ -126,7 +126,10 @@ const (
     "TIME_ZONE": "", "UF_DEPARTMENT": [1], "USER_TYPE": "employee"},
    {"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com",
     "LAST_LOGIN": "2024-07-24T09:01:55+00:00", "DATE_REGISTER": "2024-07-22T00:00:00+00:00",
-    "UF_DEPARTMENT": [3], "USER_TYPE": "employee"}]`
+    "UF_DEPARTMENT": [3], "USER_TYPE": "employee"},
+   {"ID": "7", "NAME": "No", "LAST_NAME": "Flag", "EMAIL": "n.flag@example.com"},
+   {"ID": "8", "ACTIVE": "N", "NAME": "Y/N", "EMAIL": ""},
+   {"ID": "9", "ACTIVE": null, "NAME": "Null"}]`
 )
 
 var (
@@ -319,6 +322,10 @@ func TestMapUsersAndCompanies(t *testing.T) {
 	wantUsers := []connectors.User{
 		{Meta: connectors.Meta{ID: "1", UpdatedAt: seenT}, Email: "v.valeev@example.com", Name: "Vadim Valeev", Active: true},
 		{Meta: connectors.Meta{ID: "6", UpdatedAt: seenT}, Email: "j.smith@example.com", Name: "John Smith"},
+		// Without ACTIVE nothing says the user left.
+		{Meta: connectors.Meta{ID: "7", UpdatedAt: seenT}, Email: "n.flag@example.com", Name: "No Flag", Active: true},
+		{Meta: connectors.Meta{ID: "8", UpdatedAt: seenT}, Name: "Y/N"},
+		{Meta: connectors.Meta{ID: "9", UpdatedAt: seenT}, Name: "Null", Active: true},
 	}
 	for i, raw := range rows(t, sampleUsers) {
 		got, err := m.user(raw)

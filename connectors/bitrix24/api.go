@@ -175,6 +175,23 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 	}
 	v := verdictFor(c, status, eb)
 	v.Handled = true
+	return withRetryAfter(v, h)
+}
+
+// withRetryAfter makes a retried verdict wait at least as long as the
+// answer's Retry-After header asks: Bitrix24 documents none, but a proxy in
+// front of the portal may send one with the vendor's body, and retrying
+// sooner only spends the retries.
+func withRetryAfter(v connectors.Verdict, h http.Header) connectors.Verdict {
+	d, ok := connectors.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	if !v.Retry || !ok || d <= v.Wait {
+		return v
+	}
+	v.Wait = d
+	var rl *connectors.RateLimitError
+	if errors.As(v.Err, &rl) {
+		rl.RetryAfter = d
+	}
 	return v
 }
 

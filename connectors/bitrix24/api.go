@@ -86,7 +86,15 @@ func (c *Client) call(ctx context.Context, method string, params map[string]any)
 				return err
 			}
 			if len(env.Result) == 0 {
-				return errors.New("no result in answer")
+				if len(env.Total) == 0 && len(env.Time) == 0 {
+					return errors.New("no result in answer")
+				}
+				// An envelope with its total or time but no result: a
+				// portal (or fake) that leaves an empty result out, as
+				// an encoder dropping an empty list does. It is an
+				// empty page; anything else without result stays an
+				// error.
+				env.Result = json.RawMessage("null")
 			}
 			c.learn(timeOf(env.Time))
 			return nil

@@ -449,3 +449,42 @@ func TestHTTPHandlerShapes(t *testing.T) {
 		t.Errorf("contacts (-want +got):\n%s", diff)
 	}
 }
+
+// A portal that leaves "result" out of an empty page (an encoder dropping
+// an empty list) but sends its total and time: the page is empty, the
+// scan ends, nothing fails. A body with neither is still an error.
+func TestEmptyPageWithoutResult(t *testing.T) {
+	omitEmpty := bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+		if rows, ok := env["result"].([]any); ok && len(rows) == 0 {
+			delete(env, "result")
+		}
+	})
+	clk := newClock(t0)
+	srv := newFake(t, clk, omitEmpty)
+	seed(srv, 50) // one full page, then an empty one
+	clk.Advance(2 * time.Hour)
+	c := newClient(t, srv, clk, func(o *Options) { o.BatchSize = 1 })
+	full := pull(t, c, connectors.ObjectDeals, "")
+	if len(full.deals) != 50 || len(full.pages) != 2 {
+		t.Fatalf("full load: %d deals in %d pages, want 50 in 2", len(full.deals), len(full.pages))
+	}
+	clk.Advance(2 * time.Hour)
+	if r := pull(t, c, connectors.ObjectDeals, full.last()); len(r.deals) != 0 || len(r.pages) != 1 {
+		t.Errorf("empty window: %d deals in %d pages, want 0 in 1", len(r.deals), len(r.pages))
+	}
+	var ids int
+	if err := c.ListIDs(context.Background(), connectors.ObjectDeals, func(b []string) error { ids += len(b); return nil }); err != nil || ids != 50 {
+		t.Errorf("ListIDs: %d ids, %v; want 50", ids, err)
+	}
+
+	bare := newFake(t, clk, bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+		if m == "crm.deal.list" {
+			clear(env)
+		}
+	}))
+	c = newClient(t, bare, clk, func(o *Options) { o.BatchSize = 1; o.MaxRetries = 1 })
+	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "no result in answer") {
+		t.Errorf("answer {}: err %v, want no result in answer", err)
+	}
+}

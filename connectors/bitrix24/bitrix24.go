@@ -5,7 +5,8 @@
 // Every list is read with the documented fast method: order by ID, filter
 // ">ID", start=-1 (no COUNT), and up to 50 such calls chained inside one
 // batch request with $result references, so one HTTP request brings up to
-// 2,500 rows. Incremental pulls read closed windows of DATE_MODIFY
+// 2,500 rows; a portal that ignores ">ID" is paged by start and next.
+// Incremental pulls read closed windows of DATE_MODIFY
 // (activities: LAST_UPDATED) written in the portal's own offset; a window
 // starts from the earlier of our clock and the portal's. Bitrix24
 // has no feed of deletions, so the client implements connectors.Reconciler:
@@ -145,6 +146,9 @@ type Client struct {
 	// noBatch is set once the portal answered batch with 404
 	// ERROR_METHOD_NOT_FOUND: from then on every page is a call of its own.
 	noBatch atomic.Bool
+	// noIDFilter is set once an ID scan stalled (the portal ignores ">ID"):
+	// from then on lists are paged by offset.
+	noIDFilter atomic.Bool
 	// chainFailures counts batches whose $result chain did not hold (a
 	// reference not substituted, a chained call refused); after
 	// maxChainFailures the scans stop chaining and read one page a request.

@@ -38,6 +38,9 @@ type cursor struct {
 	// Scan is the scan of a full load from Options.Since under way (see
 	// sinceScans); After counts in it.
 	Scan int `json:"scan,omitempty"`
+	// Offset marks a scan of a portal that ignores the ">ID" filter: it
+	// pages by offset (Start), and After is the last ID read.
+	Offset bool `json:"offset,omitempty"`
 }
 
 func parseCursor(s string) (cursor, error) {
@@ -214,8 +217,27 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		n = c.opts.BatchSize
 	}
 	for page := 1; ; page++ {
-		rows, last, done, sent, err := c.scan(ctx, e.method, sel, filter, cr.After, n)
+		if c.noIDFilter.Load() && !cr.Offset {
+			// Learned in another scan: this one pages by offset too,
+			// from its start.
+			cr.Offset, cr.Start, cr.After = true, 0, 0
+		}
+		var rows []json.RawMessage
+		var last int64
+		var done bool
+		var sent int
+		if cr.Offset {
+			rows, last, cr.Start, done, err = c.offsetPage(ctx, e.method, sel, filter, cr.Start, cr.After)
+			sent = 1
+		} else {
+			rows, last, done, sent, err = c.scan(ctx, e.method, sel, filter, cr.After, n)
+		}
 		requests += sent
+		if err != nil && !cr.Offset && c.switchToOffset(ctx, e.method, err) {
+			cr.Offset, cr.Start, cr.After = true, 0, 0
+			page--
+			continue
+		}
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
@@ -237,10 +259,10 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		final := done && cr.Scan == len(scans)-1
 		switch {
 		case final:
-			next := cursor{From: ptr(c.nextFrom(ctx, obj, *cr.To)), TZ: cr.TZ}
+			next := cursor{From: ptr(c.nextFrom(ctx, obj, *cr.To)), TZ: cr.TZ, Offset: cr.Offset}
 			p.Cursor = next.String()
 		case done:
-			cr.Scan, cr.After = cr.Scan+1, 0
+			cr.Scan, cr.After, cr.Start = cr.Scan+1, 0, 0
 			p.Cursor = cr.String()
 		default:
 			p.Cursor = cr.String()
@@ -504,6 +526,48 @@ func batchRefused(err error) bool {
 	return err != nil && !isFatal(err) && errors.As(err, &re) && re.Status >= 400 && re.Status < 500
 }
 
+// switchToOffset reports whether err is a stalled ID scan, after which
+// the client pages every list by offset: a portal that ignores ">ID" (or
+// the ID order) still pages by start and next, the default paging, and
+// stopping would read nothing at all.
+func (c *Client) switchToOffset(ctx context.Context, method string, err error) bool {
+	if !errors.Is(err, ErrCursorStalled) {
+		return false
+	}
+	if !c.noIDFilter.Swap(true) {
+		c.log.WarnContext(ctx, "the portal ignores the >ID filter; paging by offset (slower on big tables)", "method", method, "error", err.Error())
+	}
+	return true
+}
+
+// offsetPage reads the page at start of method's list in the default
+// paging, for a portal that ignores ">ID": next is where the following
+// page starts. IDs still rise in ID order: rows at or below after (the
+// last ID read) are re-reads, as when a deletion shifts the offsets, and
+// are dropped; a page of nothing but re-reads means the portal ignores
+// start as well, and is ErrCursorStalled rather than a silent end.
+func (c *Client) offsetPage(ctx context.Context, method string, sel []string, filter map[string]any, start int, after int64) (rows []json.RawMessage, last int64, next int, done bool, err error) {
+	env, err := c.call(ctx, method, map[string]any{"order": map[string]any{"ID": "ASC"}, "filter": filter, "select": sel, "start": start})
+	if err != nil {
+		return nil, 0, 0, false, err
+	}
+	page, err := decodeRows(env.Result)
+	if err != nil {
+		return nil, 0, 0, false, &connectors.MalformedError{Detail: method + " result", Err: err}
+	}
+	st := &scanState{method: method, last: after}
+	if err := st.take(page); err != nil {
+		return nil, 0, 0, false, err
+	}
+	n := nextOf(env.Next)
+	if err := emptyButMore(method, page, n); err != nil {
+		return nil, 0, 0, false, err
+	}
+	// The documented end: a page without next. A short page with next is
+	// not the end (rows hidden after counting).
+	return st.rows, st.last, n, len(page) == 0 || n <= start, nil
+}
+
 // sameBytes reports whether a and b are the same slice of memory.
 func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
@@ -578,10 +642,26 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 		return c.fail(obj, 0, fmt.Errorf("cannot list ids of %q", obj))
 	}
 	var after int64
+	start := 0
 	// A whole-table scan: chain the batch from the first request.
 	n := c.opts.BatchSize
 	for page := 1; ; page++ {
-		rows, last, done, _, err := c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
+		var rows []json.RawMessage
+		var last int64
+		var done bool
+		var err error
+		offset := c.noIDFilter.Load()
+		if offset {
+			rows, last, start, done, err = c.offsetPage(ctx, e.method, []string{"ID"}, map[string]any{}, start, after)
+		} else {
+			rows, last, done, _, err = c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
+			if err != nil && c.switchToOffset(ctx, e.method, err) {
+				// Ids already handed over are listed again: a listing
+				// is a set.
+				after, start = 0, 0
+				continue
+			}
+		}
 		if err != nil {
 			return c.fail(obj, page, err)
 		}

@@ -176,7 +176,11 @@ func TestMapScalarsEitherWay(t *testing.T) {
 	}
 }
 
-func TestScanStallsOnIgnoredIDFilter(t *testing.T) {
+// A portal that ignores the ">ID" filter still pages by start and next:
+// the client notices the stalled ID scan and pages by offset, for the full
+// load, the id listing and the windows after. One that ignores start too
+// stalls loudly rather than ending after one page.
+func TestScanPagesByOffsetOnIgnoredIDFilter(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opts []bitrix24test.Option
@@ -189,19 +193,48 @@ func TestScanStallsOnIgnoredIDFilter(t *testing.T) {
 			clk := newClock(t0)
 			srv := newFake(t, clk, append(tc.opts, bitrix24test.WithoutIDFilter())...)
 			seed(srv, 120)
+			clk.Advance(2 * time.Hour)
 			c := newClient(t, srv, clk, nil)
-			err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
-			if !errors.Is(err, ErrCursorStalled) {
-				t.Fatalf("err = %v, want ErrCursorStalled", err)
+			full := pull(t, c, connectors.ObjectDeals, "")
+			if len(full.deals) != 120 {
+				t.Fatalf("full load read %d deals, want 120", len(full.deals))
 			}
-			if want := "ignored the >ID filter"; !strings.Contains(err.Error(), want) {
-				t.Errorf("err = %v, want it to say %q", err, want)
+			if srv.TotalRequests() > 8 {
+				t.Errorf("full load took %d requests, want a stalled scan and 3 pages", srv.TotalRequests())
 			}
-			if srv.TotalRequests() > 6 {
-				t.Errorf("%d requests before giving up, want a handful", srv.TotalRequests())
+			var ids []string
+			if err := c.ListIDs(context.Background(), connectors.ObjectDeals, func(b []string) error { ids = append(ids, b...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) != 120 || ids[0] != "1" || ids[119] != "120" {
+				t.Errorf("ListIDs gave %d ids, want 1..120", len(ids))
+			}
+
+			// A fresh process resumes from the cursor in offset paging.
+			clk.Advance(time.Hour)
+			srv.Update(bitrix24test.Deals, "77", bitrix24test.Record{"TITLE": "changed"})
+			clk.Advance(time.Minute)
+			c2 := newClient(t, srv, clk, nil)
+			srv.ResetCounts()
+			r := pull(t, c2, connectors.ObjectDeals, full.last())
+			if diff := cmp.Diff([]string{"77"}, r.ids(connectors.ObjectDeals)); diff != "" || srv.TotalRequests() != 1 {
+				t.Errorf("window after: %d requests, ids (-want +got):\n%s", srv.TotalRequests(), diff)
 			}
 		})
 	}
+	t.Run("start ignored too", func(t *testing.T) {
+		clk := newClock(t0)
+		srv := newFake(t, clk, bitrix24test.WithoutIDFilter(), bitrix24test.WithoutStart())
+		seed(srv, 120)
+		c := newClient(t, srv, clk, nil)
+		err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+		if !errors.Is(err, ErrCursorStalled) {
+			t.Fatalf("err = %v, want ErrCursorStalled", err)
+		}
+		if srv.TotalRequests() > 8 {
+			t.Errorf("%d requests before giving up, want a handful", srv.TotalRequests())
+		}
+	})
 }
 
 func TestUsersUnderOtherReadings(t *testing.T) {

@@ -38,6 +38,7 @@ type quirks struct {
 	refs         RefMode
 	ignoreFast   bool
 	ignoreIDScan bool
+	ignoreStart  bool
 	hidden       func(Record) bool
 	edit         func(method string, env map[string]any)
 }
@@ -65,6 +66,10 @@ func WithoutFastMode() Option { return func(s *Server) { s.q.ignoreFast = true }
 
 // WithoutIDFilter makes list methods ignore the ">ID" filter.
 func WithoutIDFilter() Option { return func(s *Server) { s.q.ignoreIDScan = true } }
+
+// WithoutStart makes list methods ignore start: every call reads from the
+// first matching row (next and total are still sent).
+func WithoutStart() Option { return func(s *Server) { s.q.ignoreStart = true } }
 
 // WithHiddenRows drops rows for which hide is true from list pages after
 // paging, as permission checks on a portal may: a page then has fewer

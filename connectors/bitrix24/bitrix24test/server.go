@@ -740,7 +740,7 @@ func (s *Server) listLocked(t *table, params map[string]any) (callResult, *apiEr
 	}
 	sel := pList(params, "select")
 	start := pInt(params, "start", 0)
-	if s.q.ignoreFast && start < 0 {
+	if (s.q.ignoreFast && start < 0) || (s.q.ignoreStart && start > 0) {
 		start = 0
 	}
 	if s.q.ignoreIDScan {

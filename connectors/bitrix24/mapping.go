@@ -286,8 +286,10 @@ const (
 // activityType maps TYPE_ID 1-4 directly. Types 5 and 6 are the "action"
 // and provider types behind newer timeline items; their PROVIDER_ID says
 // what they are: to-dos and tasks are tasks, open-line chats and SMS are
-// messages, anything else (comments, documents, custom app items) a note.
-func activityType(typeID, provider string) string {
+// messages; a provider not named here is typed by its PROVIDER_TYPE_ID
+// (CALL, MEETING, EMAIL, TODO/TASK: the provider list is not documented in
+// full); anything else (comments, documents, custom app items) is a note.
+func activityType(typeID, provider, providerType string) string {
 	switch typeID {
 	case typeMeeting:
 		return connectors.ActivityMeeting
@@ -306,10 +308,20 @@ func activityType(typeID, provider string) string {
 		return connectors.ActivityMessage
 	case p == "CRM_MEETING":
 		return connectors.ActivityMeeting
-	case p == "VOXIMPLANT_CALL" || p == "CRM_CALL_TRACKER":
+	case p == "VOXIMPLANT_CALL" || p == "CRM_CALL" || p == "CRM_CALL_TRACKER":
 		return connectors.ActivityCall
 	case p == "CRM_EMAIL":
 		return connectors.ActivityEmail
+	}
+	switch strings.ToUpper(strings.TrimSpace(providerType)) {
+	case "CALL":
+		return connectors.ActivityCall
+	case "MEETING":
+		return connectors.ActivityMeeting
+	case "EMAIL":
+		return connectors.ActivityEmail
+	case "TODO", "TASK":
+		return connectors.ActivityTask
 	}
 	return connectors.ActivityNote
 }
@@ -338,7 +350,7 @@ func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
 	}
 	a := connectors.Activity{
 		Meta:    meta,
-		Type:    activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID")),
+		Type:    activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID"), f.str("PROVIDER_TYPE_ID")),
 		Subject: f.str("SUBJECT"),
 		OwnerID: f.id("RESPONSIBLE_ID"),
 	}

@@ -118,7 +118,13 @@ const (
      "COMPLETED": "", "STATUS": 3, "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
     {"ID": "33", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call planned, status only",
      "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-07T12:00:00+03:00",
-     "COMPLETED": null, "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2"}
+     "COMPLETED": null, "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+    {"ID": "34", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "6", "PROVIDER_ID": "REST_APP", "PROVIDER_TYPE_ID": "CALL",
+     "SUBJECT": "App call", "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "COMPLETED": "Y", "RESPONSIBLE_ID": "1", "DIRECTION": "1"},
+    {"ID": "35", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "6", "PROVIDER_ID": "REST_APP", "PROVIDER_TYPE_ID": "DOC",
+     "SUBJECT": "Invoice", "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "COMPLETED": "Y", "RESPONSIBLE_ID": "1", "DIRECTION": "1"}
   ]`
 	sampleUsers = `[
    {"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com",
@@ -304,6 +310,12 @@ func TestMapActivities(t *testing.T) {
 		{Meta: connectors.Meta{ID: "33", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
 			Subject: "Call planned, status only", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-07T09:00:00Z"),
 			Connected: boolp(false)},
+		// A provider not known by name: its PROVIDER_TYPE_ID types it, a
+		// type not known either is a note.
+		{Meta: connectors.Meta{ID: "34", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "inbound",
+			Subject: "App call", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z"), Completed: true, Connected: boolp(true)},
+		{Meta: connectors.Meta{ID: "35", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "note",
+			Subject: "Invoice", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z"), Completed: true},
 	}
 	m := testMapper()
 	for i, raw := range rows(t, sampleActivities) {

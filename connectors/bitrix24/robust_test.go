@@ -210,6 +210,25 @@ func TestScanPagesByOffsetOnIgnoredIDFilter(t *testing.T) {
 				t.Errorf("ListIDs gave %d ids, want 1..120", len(ids))
 			}
 
+			// Killed after every page: the page read by ID before the
+			// scan stalled (deals 1-50) is read again by offset, every
+			// later page once.
+			killed, restarts := pullKilled(t, newClient(t, srv, clk, nil), connectors.ObjectDeals, "")
+			seen := map[string]int{}
+			for _, p := range killed.pages {
+				for _, d := range p.Deals {
+					seen[d.ID]++
+				}
+			}
+			if len(seen) != 120 || restarts != 4 {
+				t.Errorf("killed after every page: %d deals in %d restarts, want 120 in 4", len(seen), restarts)
+			}
+			for id, k := range seen {
+				if n, _ := strconv.Atoi(id); (n <= 50 && k != 2) || (n > 50 && k != 1) {
+					t.Errorf("deal %s emitted %d times", id, k)
+				}
+			}
+
 			// A fresh process resumes from the cursor in offset paging.
 			clk.Advance(time.Hour)
 			srv.Update(bitrix24test.Deals, "77", bitrix24test.Record{"TITLE": "changed"})

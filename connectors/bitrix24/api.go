@@ -137,14 +137,18 @@ func (c *Client) learnOffset(s string) bool {
 }
 
 // parseResetAt reads operating_reset_at as a Unix number (or numeric
-// string) or as an ISO 8601 datetime.
+// string; milliseconds above 1e11) or as an ISO 8601 datetime.
 func parseResetAt(raw json.RawMessage) (time.Time, bool) {
 	s, ok := rawString(raw)
 	if !ok || s == "" {
 		return time.Time{}, false
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f <= 0 || f > 1e11 {
+		switch {
+		case f > 1e11 && f < 1e14:
+			// Milliseconds: no second of this era is above 1e11.
+			return time.UnixMilli(int64(f)), true
+		case f <= 0 || f > 1e11:
 			return time.Time{}, false
 		}
 		sec := int64(f)

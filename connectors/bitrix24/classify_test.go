@@ -36,6 +36,8 @@ func TestClassify(t *testing.T) {
 			want{true, true, 20 * time.Second, "rate", "rate limited (HTTP 429): OPERATION_TIME_LIMIT: Method is blocked due to operation time limit. (retry after 20s)"}},
 		{"operation limit, ISO reset", 429, `{"error":"Operation_Time_Limit","error_description":"Method is blocked due to operation time limit.","time":{"operating_reset_at":"2024-09-02T18:49:05+03:00"}}`,
 			want{true, true, 30 * time.Second, "rate", "rate limited (HTTP 429): Operation_Time_Limit: Method is blocked due to operation time limit. (retry after 30s)"}},
+		{"operation limit, reset in milliseconds", 429, `{"error":"OPERATION_TIME_LIMIT","error_description":"blocked","time":{"operating_reset_at":1725292125000}}`,
+			want{true, true, 10 * time.Second, "rate", "rate limited (HTTP 429): OPERATION_TIME_LIMIT: blocked (retry after 10s)"}},
 		{"operation limit, no reset", 429, `{"error":"OPERATION_TIME_LIMIT","error_description":"blocked"}`,
 			want{true, true, time.Minute, "rate", "rate limited (HTTP 429): OPERATION_TIME_LIMIT: blocked (retry after 1m0s)"}},
 		{"overload", 503, `{"error":"OVERLOAD_LIMIT","error_description":"REST API is blocked due to overload."}`,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,7 +200,14 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 	}
 	pipeline := f.str("CATEGORY_ID")
 	if pipeline == "" {
+		// No category: the stage's C{id}: prefix names it (pitfall 9),
+		// else it is the default pipeline 0.
 		pipeline = "0"
+		if cat, _, ok := strings.Cut(f.str("STAGE_ID"), ":"); ok && len(cat) > 1 && (cat[0] == 'C' || cat[0] == 'c') {
+			if _, err := strconv.Atoi(cat[1:]); err == nil {
+				pipeline = cat[1:]
+			}
+		}
 	}
 	d := connectors.Deal{
 		Meta:       meta,

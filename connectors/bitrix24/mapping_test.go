@@ -36,7 +36,7 @@ const (
     {"ID": "41", "TITLE": "Hooli - lost, no dates", "CATEGORY_ID": "0", "STAGE_ID": "LOSE",
      "STAGE_SEMANTIC_ID": "F", "CLOSED": "Y", "OPPORTUNITY": "0.00", "CURRENCY_ID": "RUB",
      "CLOSEDATE": "", "DATE_CREATE": "2024-09-01T10:00:00+03:00", "MOVED_TIME": null, "ASSIGNED_BY_ID": "1"},
-    {"ID": "42", "TITLE": "No semantic, won", "CATEGORY_ID": "2", "STAGE_ID": "C2:WON", "CLOSED": "Y",
+    {"ID": "42", "TITLE": "No semantic, won", "STAGE_ID": "C2:WON", "CLOSED": "Y",
      "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
      "MOVED_TIME": "2024-09-05T10:00:00+03:00", "ASSIGNED_BY_ID": "1"},
     {"ID": "43", "TITLE": "No semantic, lost", "CATEGORY_ID": "0", "STAGE_ID": "APOLOGY", "STAGE_SEMANTIC_ID": "",
@@ -200,7 +200,8 @@ func TestMapDeals(t *testing.T) {
 			PipelineID: "0", StageID: "LOSE", Status: "lost", Amount: f64(0), Currency: "RUB", OwnerID: "1",
 			CreatedAt: utc("2024-09-01T07:00:00Z")},
 		// No STAGE_SEMANTIC_ID: CLOSED Y in the success stage (WON,
-		// C{id}:WON) is won, in any other lost; CLOSED N is open.
+		// C{id}:WON) is won, in any other lost; CLOSED N is open. No
+		// CATEGORY_ID: the stage's C2: prefix names the pipeline.
 		{Meta: connectors.Meta{ID: "42"}, Name: "No semantic, won", PipelineID: "2", StageID: "C2:WON", Status: "won",
 			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z"), ClosedAt: utcPtr("2024-09-05T07:00:00Z")},
 		{Meta: connectors.Meta{ID: "43"}, Name: "No semantic, lost", PipelineID: "0", StageID: "APOLOGY", Status: "lost",

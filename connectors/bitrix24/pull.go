@@ -545,7 +545,11 @@ func (c *Client) switchToOffset(ctx context.Context, method string, err error) b
 // page starts. IDs still rise in ID order: rows at or below after (the
 // last ID read) are re-reads, as when a deletion shifts the offsets, and
 // are dropped; a page of nothing but re-reads means the portal ignores
-// start as well, and is ErrCursorStalled rather than a silent end.
+// start as well, and is ErrCursorStalled rather than a silent end. A
+// record that leaves the filtered list while it is paged (changed after
+// the window's end) shifts the later ones back by one, and the one that
+// moves across a page boundary waits for a later window: the ID scan has
+// no such gap, which is why it stays the first choice.
 func (c *Client) offsetPage(ctx context.Context, method string, sel []string, filter map[string]any, start int, after int64) (rows []json.RawMessage, last int64, next int, done bool, err error) {
 	env, err := c.call(ctx, method, map[string]any{"order": map[string]any{"ID": "ASC"}, "filter": filter, "select": sel, "start": start})
 	if err != nil {

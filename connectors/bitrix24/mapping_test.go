@@ -46,6 +46,20 @@ const (
      "CLOSED": "N", "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
      "MOVED_TIME": "2024-09-06T10:00:00+03:00", "ASSIGNED_BY_ID": "1"}
   ]`
+	// Sample 6.2: crm.item.list's shape, which a portal may answer the
+	// classic list with too.
+	sampleItemDeals = `[
+    {"id": 37, "title": "ACME - annual licence", "categoryId": 1, "stageId": "C1:WON",
+     "stageSemanticId": "S", "closed": "Y", "opportunity": 19999.99, "currencyId": "EUR",
+     "closedate": "2024-09-09T02:00:00+02:00", "createdTime": "2024-09-02T18:37:18+02:00",
+     "updatedTime": "2024-09-10T11:03:41+02:00", "movedTime": "2024-09-10T11:03:41+02:00",
+     "assignedById": 1, "companyId": 9, "contactIds": [84, 85]},
+    {"id": 38, "title": "Globex - pilot", "categoryId": 0, "stageId": "PREPARATION",
+     "stageSemanticId": "P", "closed": "N", "opportunity": 0, "currencyId": "USD",
+     "closedate": "2024-10-01T03:00:00+02:00", "createdTime": "2024-09-02T18:37:38+02:00",
+     "updatedTime": "2024-09-03T09:00:00+02:00", "movedTime": "2024-09-02T18:37:38+02:00",
+     "assignedById": 6, "companyId": 0, "contactIds": []}
+  ]`
 	sampleContacts = `[
     {"ID": "75", "NAME": "Anastasia", "LAST_NAME": "Ilyina", "COMPANY_ID": "9", "ASSIGNED_BY_ID": "6",
      "DATE_CREATE": "2024-02-26T00:00:00+02:00", "DATE_MODIFY": "2024-06-01T10:00:00+02:00",
@@ -220,6 +234,19 @@ func TestMapDeals(t *testing.T) {
 		}
 		if string(got.Raw) != string(raw) {
 			t.Errorf("deal %d Raw = %s, want the row as received", i, got.Raw)
+		}
+	}
+	// The same deals in crm.item.list's shape are the same records.
+	for i, raw := range rows(t, sampleItemDeals) {
+		got, err := m.deal(raw)
+		if err != nil {
+			t.Fatalf("item deal %d: %v", i, err)
+		}
+		if diff := cmp.Diff(want[i], got, noRaw); diff != "" {
+			t.Errorf("item deal %d (-want +got):\n%s", i, diff)
+		}
+		if id, err := rowID(raw); err != nil || id != int64(37+i) {
+			t.Errorf("item deal %d: rowID = %d, %v", i, id, err)
 		}
 	}
 }

@@ -406,13 +406,18 @@ func (s *scanState) take(page []json.RawMessage) error {
 	return nil
 }
 
-// rowID reads a row's ID, a string or a number.
+// rowID reads a row's ID, a string or a number, or its id in
+// crm.item.list's shape.
 func rowID(raw json.RawMessage) (int64, error) {
 	var row struct {
-		ID json.RawMessage `json:"ID"`
+		ID   json.RawMessage `json:"ID"`
+		Item json.RawMessage `json:"id"`
 	}
 	if err := json.Unmarshal(raw, &row); err != nil {
 		return 0, err
+	}
+	if len(row.ID) == 0 {
+		row.ID = row.Item
 	}
 	s, _ := rawString(row.ID)
 	id, err := parseInt(strings.TrimSpace(s))

@@ -74,6 +74,7 @@ func (e *errorBody) UnmarshalJSON(b []byte) error {
 // call runs one method. Every method here only reads, so every request is
 // idempotent and retried on 5xx and broken connections.
 func (c *Client) call(ctx context.Context, method string, params map[string]any) (*envelope, error) {
+	method, params = c.asItem(method, params)
 	var env envelope
 	_, err := c.http.Do(ctx, &connectors.Request{
 		Method:     http.MethodPost,
@@ -381,7 +382,8 @@ func (c *Client) batch(ctx context.Context, calls []subCall, until func(i int, r
 	}
 	cmd := make(map[string]string, len(calls))
 	for i, sc := range calls {
-		cmd[cmdKey(i)] = sc.method + "?" + phpQuery(sc.params)
+		method, params := c.asItem(sc.method, sc.params)
+		cmd[cmdKey(i)] = method + "?" + phpQuery(params)
 	}
 	var out batchResult
 	_, err := c.http.Do(ctx, &connectors.Request{
@@ -546,4 +548,89 @@ func phpEscape(s, keep string) string {
 		}
 	}
 	return b.String()
+}
+
+// ---- crm.item.list ----
+
+// itemTypes are the entityTypeId of the classic list methods that
+// crm.item.list also serves (§2: deals 2, contacts 3, companies 4).
+var itemTypes = map[string]int{"crm.deal.list": 2, "crm.contact.list": 3, "crm.company.list": 4}
+
+// switchToItems reports whether err says the portal has no method (a
+// classic list crm.item.list also serves), and, the first time, reads it
+// through crm.item.list from then on: the classic methods are deprecated
+// ("development halted") and a portal may have dropped them.
+func (c *Client) switchToItems(ctx context.Context, method string, err error) bool {
+	if _, ok := itemTypes[method]; !ok || !isMethodNotFound(err) {
+		return false
+	}
+	if _, done := c.items.LoadOrStore(method, true); done {
+		return false
+	}
+	c.log.WarnContext(ctx, "the portal has no "+method+"; reading crm.item.list", "error", err.Error())
+	return true
+}
+
+// asItem writes a classic list call as crm.item.list when the portal lacks
+// the classic method: its entityTypeId, camelCase names in select, filter
+// and order (">=DATE_MODIFY" is ">=updatedTime"), user fields under their
+// original names, and $result references into result.items. The rows come
+// back in the item shape, which the mapping reads (decodeFields).
+func (c *Client) asItem(method string, params map[string]any) (string, map[string]any) {
+	n, ok := itemTypes[method]
+	if !ok {
+		return method, params
+	}
+	if _, on := c.items.Load(method); !on {
+		return method, params
+	}
+	out := map[string]any{"entityTypeId": n, "useOriginalUfNames": "Y"}
+	for k, v := range params {
+		switch x := v.(type) {
+		case []string:
+			names := make([]string, len(x))
+			for i, name := range x {
+				names[i] = itemName(name)
+			}
+			out[k] = names
+		case map[string]any:
+			m := make(map[string]any, len(x))
+			for key, val := range x {
+				op := key[:len(key)-len(strings.TrimLeft(key, "<>=!%@"))]
+				if s, ok := val.(string); ok && strings.HasPrefix(s, "$result[") && strings.HasSuffix(s, "][ID]") {
+					// $result[c00][49][ID] → $result[c00][items][49][id]
+					cmd, rest, _ := strings.Cut(s, "]")
+					val = cmd + "][items]" + strings.TrimSuffix(rest, "[ID]") + "[id]"
+				}
+				m[op+itemName(key[len(op):])] = val
+			}
+			out[k] = m
+		default:
+			out[k] = v
+		}
+	}
+	return "crm.item.list", out
+}
+
+// itemName is the crm.item.* name of a classic field: lower camelCase
+// (CATEGORY_ID is categoryId), but DATE_CREATE createdTime, DATE_MODIFY
+// updatedTime, CONTACT_ID contactIds; user fields keep their names.
+func itemName(name string) string {
+	switch {
+	case strings.HasPrefix(name, "UF_"):
+		return name
+	case name == "DATE_CREATE":
+		return "createdTime"
+	case name == "DATE_MODIFY":
+		return "updatedTime"
+	case name == "CONTACT_ID":
+		return "contactIds"
+	}
+	parts := strings.Split(strings.ToLower(name), "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }

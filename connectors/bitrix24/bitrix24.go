@@ -5,7 +5,8 @@
 // Every list is read with the documented fast method: order by ID, filter
 // ">ID", start=-1 (no COUNT), and up to 50 such calls chained inside one
 // batch request with $result references, so one HTTP request brings up to
-// 2,500 rows; a portal that ignores ">ID" is paged by start and next.
+// 2,500 rows; a portal that ignores ">ID" is paged by start and next,
+// and one without a classic list method is read through crm.item.list.
 // Incremental pulls read closed windows of DATE_MODIFY
 // (activities: LAST_UPDATED) written in the portal's own offset; a window
 // starts from the earlier of our clock and the portal's. Bitrix24
@@ -23,6 +24,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -146,6 +148,10 @@ type Client struct {
 	// noBatch is set once the portal answered batch with 404
 	// ERROR_METHOD_NOT_FOUND: from then on every page is a call of its own.
 	noBatch atomic.Bool
+	// items holds the classic list methods (crm.deal.list, …) the portal
+	// answered ERROR_METHOD_NOT_FOUND to: they are read through
+	// crm.item.list from then on.
+	items sync.Map
 	// noIDFilter is set once an ID scan stalled (the portal ignores ">ID"):
 	// from then on lists are paged by offset.
 	noIDFilter atomic.Bool

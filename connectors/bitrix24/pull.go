@@ -233,6 +233,10 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 			rows, last, done, sent, err = c.scan(ctx, e.method, sel, filter, cr.After, n)
 		}
 		requests += sent
+		if err != nil && c.switchToItems(ctx, e.method, err) {
+			page--
+			continue
+		}
 		if err != nil && !cr.Offset && c.switchToOffset(ctx, e.method, err) {
 			cr.Offset, cr.Start, cr.After = true, 0, 0
 			page--
@@ -670,6 +674,9 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 				after, start = 0, 0
 				continue
 			}
+		}
+		if err != nil && c.switchToItems(ctx, e.method, err) {
+			continue
 		}
 		if err != nil {
 			return c.fail(obj, page, err)

@@ -540,3 +540,49 @@ func TestEmptyPageWithoutResult(t *testing.T) {
 		t.Errorf("answer {}: err %v, want no result in answer", err)
 	}
 }
+
+// A portal without the deprecated classic lists (crm.deal.list,
+// crm.contact.list, crm.company.list answer ERROR_METHOD_NOT_FOUND) is
+// read through crm.item.list in its own shape: the same deals, contacts
+// (but for their e-mails, which crm.item.list does not list) and
+// companies, by batch chains, windows and id listings alike.
+func TestClassicListsMissing(t *testing.T) {
+	clk := newClock(t0)
+	classic := newFake(t, clk)
+	items := newFake(t, clk, bitrix24test.WithoutMethods("crm.deal.list", "crm.contact.list", "crm.company.list"))
+	seed(classic, 120)
+	seed(items, 120)
+	clk.Advance(2 * time.Hour)
+	want := newClient(t, classic, clk, nil)
+	c := newClient(t, items, clk, nil)
+	noEmail := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Email" }, cmp.Ignore())
+	for _, obj := range []connectors.Object{connectors.ObjectDeals, connectors.ObjectContacts, connectors.ObjectCompanies} {
+		w, got := pull(t, want, obj, ""), pull(t, c, obj, "")
+		if len(w.ids(obj)) != 120 {
+			t.Fatalf("%s: the classic portal gave %d records", obj, len(w.ids(obj)))
+		}
+		if diff := cmp.Diff([]any{w.deals, w.contacts, w.companies}, []any{got.deals, got.contacts, got.companies}, noRaw, noEmail); diff != "" {
+			t.Errorf("%s through crm.item.list (-classic +items):\n%s", obj, diff)
+		}
+		var ids int
+		if err := c.ListIDs(context.Background(), obj, func(b []string) error { ids += len(b); return nil }); err != nil || ids != 120 {
+			t.Errorf("%s ListIDs: %d ids, %v; want 120", obj, ids, err)
+		}
+	}
+	if n := items.Requests("batch"); n == 0 {
+		t.Error("no batch chains through crm.item.list")
+	}
+
+	full := pull(t, c, connectors.ObjectDeals, "")
+	clk.Advance(time.Hour)
+	items.Update(bitrix24test.Deals, "77", bitrix24test.Record{"TITLE": "changed"})
+	clk.Advance(time.Minute)
+	r := pull(t, newClient(t, items, clk, nil), connectors.ObjectDeals, full.last())
+	if diff := cmp.Diff([]string{"77"}, r.ids(connectors.ObjectDeals)); diff != "" || r.deals["77"].Name != "changed" {
+		t.Errorf("window through crm.item.list: %+v, ids (-want +got):\n%s", r.deals["77"], diff)
+	}
+	f := items.LastParams("crm.item.list")["filter"].(map[string]any)
+	if _, ok := f[">=updatedTime"]; !ok {
+		t.Errorf("window filter %v, want >=updatedTime", f)
+	}
+}

@@ -707,6 +707,8 @@ func (s *Server) callLocked(method string, params map[string]any) (callResult, *
 		return s.listLocked(s.tables[Activities], params)
 	case "crm.status.list":
 		return s.listLocked(s.tables[Statuses], params)
+	case "crm.item.list":
+		return s.itemListLocked(params)
 	case "user.get":
 		return s.userGetLocked(params)
 	case "crm.category.list":

@@ -339,10 +339,15 @@ func (b *batchResult) sub(i int) (json.RawMessage, error) {
 	}
 	raw, ok := b.results.lookup(i)
 	if !ok {
-		return nil, &connectors.MalformedError{Detail: fmt.Sprintf("batch command %s (%s) missing from answer", k, method)}
+		return nil, &connectors.MalformedError{Detail: fmt.Sprintf("batch command %s (%s) missing from answer", k, method), Err: errSubMissing}
 	}
 	return raw, nil
 }
+
+// errSubMissing is wrapped by the error of a batch command that has
+// neither a result nor an error in the answer: halt=1 stopped before it,
+// or the portal left an empty result out.
+var errSubMissing = errors.New("no result and no error")
 
 // next is command i's result_next, 0 when absent.
 func (b *batchResult) next(i int) int {

@@ -493,9 +493,10 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 		done, err := c.scanBatch(ctx, st, params, n)
 		switch {
 		case errors.Is(err, errNoBatch):
-		case batchRefused(err):
-			// The portal refused the chain as a whole, none of it ran:
-			// the first page alone reads what it would have.
+		case batchRefused(err) || errors.Is(err, errSubMissing):
+			// The portal refused the chain as a whole, none of it ran,
+			// or answered its first page with nothing at all: the first
+			// page alone reads what it would have.
 			c.chainFailures.Add(1)
 			c.log.WarnContext(ctx, "batch chain refused; reading one page", "method", method, "error", err.Error())
 		default:

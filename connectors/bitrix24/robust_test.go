@@ -586,3 +586,34 @@ func TestClassicListsMissing(t *testing.T) {
 		t.Errorf("window filter %v, want >=updatedTime", f)
 	}
 }
+
+// A batch answer that leaves an empty page out of result (with no error
+// for it) is not taken for the end of the table, nor for a failure: the
+// page is asked for alone.
+func TestBatchLeavesEmptyPageOut(t *testing.T) {
+	dropEmpty := bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+		if m != "batch" {
+			return
+		}
+		if res, ok := env["result"].(map[string]any)["result"].(map[string]any); ok {
+			for k, v := range res {
+				if rows, ok := v.([]any); ok && len(rows) == 0 {
+					delete(res, k)
+				}
+			}
+		}
+	})
+	clk := newClock(t0)
+	srv := newFake(t, clk, dropEmpty)
+	seed(srv, 100) // two full pages: the third, empty, is left out
+	c := newClient(t, srv, clk, nil)
+	for _, obj := range []connectors.Object{connectors.ObjectDeals, connectors.ObjectCompanies} {
+		if r := pull(t, c, obj, ""); len(r.ids(obj)) != 100 {
+			t.Errorf("%s: %d records, want 100", obj, len(r.ids(obj)))
+		}
+	}
+	empty := newFake(t, clk, dropEmpty)
+	if r := pull(t, newClient(t, empty, clk, nil), connectors.ObjectDeals, ""); len(r.deals) != 0 || len(r.pages) != 1 {
+		t.Errorf("empty table: %d deals in %d pages, want 0 in 1", len(r.deals), len(r.pages))
+	}
+}

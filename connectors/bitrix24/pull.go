@@ -957,12 +957,24 @@ func (c *Client) each(ctx context.Context, calls []subCall) ([]json.RawMessage, 
 	br, err := c.batch(ctx, calls, nil)
 	switch {
 	case err == nil:
-		for k := range calls {
-			if out[k], err = br.sub(k); err != nil {
-				return nil, 1, err
+		requests := 1
+		for k, sc := range calls {
+			out[k], err = br.sub(k)
+			if errors.Is(err, errSubMissing) {
+				// Left out of the answer (an empty result, say): asked
+				// for alone.
+				var env *envelope
+				env, err = c.call(ctx, sc.method, sc.params)
+				requests++
+				if err == nil {
+					out[k] = env.Result
+				}
+			}
+			if err != nil {
+				return nil, requests, err
 			}
 		}
-		return out, 1, nil
+		return out, requests, nil
 	case !errors.Is(err, errNoBatch):
 		return nil, 1, err
 	}

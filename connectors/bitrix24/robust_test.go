@@ -616,4 +616,10 @@ func TestBatchLeavesEmptyPageOut(t *testing.T) {
 	if r := pull(t, newClient(t, empty, clk, nil), connectors.ObjectDeals, ""); len(r.deals) != 0 || len(r.pages) != 1 {
 		t.Errorf("empty table: %d deals in %d pages, want 0 in 1", len(r.deals), len(r.pages))
 	}
+	// A pipeline without stages: its empty list, left out, is asked for
+	// alone.
+	srv.AddPipeline(2, "Empty", 300)
+	if r := pull(t, c, connectors.ObjectStages, ""); len(r.stages) != 7 || r.requests != 3 {
+		t.Errorf("stages: %d in %d requests, want 7 in 3", len(r.stages), r.requests)
+	}
 }

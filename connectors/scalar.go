@@ -222,6 +222,14 @@ type TimeFormat struct {
 // Parse reads the timestamp s and returns it in UTC. An empty s, and one
 // of no known shape, are errors; an epoch of 0 or below is the zero time.
 func (f TimeFormat) Parse(s string, loc *time.Location) (time.Time, error) {
+	t, err := f.ParseWritten(s, loc)
+	return t.UTC(), err
+}
+
+// ParseWritten is Parse with the time left in the offset s was written in
+// (loc for a layout without a zone, UTC for an epoch): a date sent as a
+// local midnight is that day only there.
+func (f TimeFormat) ParseWritten(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty timestamp")
@@ -241,7 +249,7 @@ func (f TimeFormat) Parse(s string, loc *time.Location) (time.Time, error) {
 	}
 	for _, l := range f.Layouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t.UTC(), nil
+			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("timestamp %q is not %s", s, f.Want)

@@ -490,12 +490,14 @@ func seedBitrix(s *bitrix24test.Server, w *World) {
 	s.AddMany(bitrix24test.Activities, rows)
 }
 
-// plannedClose is a closed deal's planned close date as Bitrix24 keeps it:
-// a date at local midnight, from a week before to two weeks after the real
-// close (some plans were later than the close itself).
+// plannedClose is a closed deal's close date as Bitrix24 keeps it: a date
+// at local midnight, the day of the close or a plan up to two weeks later
+// that the deal beat (the connector then takes the moment it was won, so
+// the world's close times hold). A plan earlier than the close would be
+// the CRM's close date, and the deal's close in every KPI.
 func plannedClose(d Deal) time.Time {
 	msk := time.FixedZone("MSK", 3*3600)
-	l := d.ClosedAt.In(msk).AddDate(0, 0, int(atoi(d.ID)%22)-7)
+	l := d.ClosedAt.In(msk).AddDate(0, 0, int(atoi(d.ID)%15))
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, msk)
 }
 

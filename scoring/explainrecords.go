@@ -337,9 +337,12 @@ func (x *explainer) before(di int32) string {
 		return ""
 	}
 	won := m.wonOf(d.client)
-	if i := slices.Index(won, di); i > 0 {
-		p := &m.deals[won[i-1]]
-		return fmt.Sprintf(" (%s, closed %s)", m.dealID(p), x.date(p.closed))
+	// The latest closed strictly before d: one closed at the same instant
+	// makes no deal expansion.
+	for i := slices.Index(won, di) - 1; i >= 0; i-- {
+		if p := &m.deals[won[i]]; p.closed < d.closed {
+			return fmt.Sprintf(" (%s, closed %s)", m.dealID(p), x.date(p.closed))
+		}
 	}
 	if m.clients[d.client].flags&clientOldWon != 0 {
 		return fmt.Sprintf(" (closed before %s)", x.date(m.lo))
@@ -367,6 +370,8 @@ func (x *explainer) penetration() string {
 			return false, x.moneyWhy(d.cur) + ": left out of revenue"
 		case d.flags&dealNew != 0:
 			return true, "new business: counts in revenue only"
+		case d.client < 0:
+			return true, "no client (neither a company nor a contact), so no expansion: counts in revenue only"
 		}
 		return true, "expansion: counts in expansion revenue and in revenue" + x.before(n.d)
 	})

@@ -79,7 +79,7 @@ const (
 	dealWon = 1 << iota
 	dealLost
 	dealShut    // won or lost with a close time
-	dealNew     // won, and the client's first won deal
+	dealNew     // won, with no won deal of its client closed before it
 	dealExpense // has an expense
 )
 
@@ -194,7 +194,9 @@ func newModel(s *settings, p Period) *model {
 	m.bounds[1] = [2]int64{micros(prev.Start), micros(prev.End)}
 	m.lookback = s.lookback.Microseconds()
 	m.periodsLo = min(m.bounds[0][0], m.bounds[1][0])
-	m.lo = m.periodsLo - m.lookback
+	// P-1's key-client growth compares it with P-2, which a lookback
+	// shorter than a period does not reach.
+	m.lo = min(m.periodsLo-m.lookback, micros(prev.Previous().Start))
 	m.hi = max(m.bounds[0][1], m.bounds[1][1])
 	return m
 }
@@ -225,7 +227,7 @@ func (m *model) conn(name string) uint16 {
 // still theirs; whether they are ranked is decided in ranked.
 func (m *model) addUsers(users []rows.User) {
 	slices.SortFunc(users, func(a, b rows.User) int {
-		return cmp.Or(strings.Compare(a.Connector, b.Connector), strings.Compare(a.ID, b.ID))
+		return cmp.Or(strings.Compare(a.Connector, b.Connector), compareID(a.ID, b.ID))
 	})
 	for i := range users {
 		u := &users[i]
@@ -360,7 +362,7 @@ func (m *model) indexClients() {
 	slices.SortFunc(order, func(a, b int32) int {
 		ca, cb := &m.clients[a], &m.clients[b]
 		return cmp.Or(strings.Compare(m.conns[ca.conn], m.conns[cb.conn]),
-			cmp.Compare(ca.flags&clientContact, cb.flags&clientContact), strings.Compare(ca.id, cb.id))
+			cmp.Compare(ca.flags&clientContact, cb.flags&clientContact), compareID(ca.id, cb.id))
 	})
 	newIx := make([]int32, n)
 	clients := make([]clientInfo, n)
@@ -432,7 +434,7 @@ func (m *model) addDeal(r *rows.Deal) {
 		ld := m.lastDeal[client]
 		if ld == nil {
 			m.lastDeal[client] = &lastDeal{created: created, id: r.ID, owner: owner}
-		} else if cmp.Or(cmp.Compare(created, ld.created), strings.Compare(r.ID, ld.id)) > 0 {
+		} else if cmp.Or(cmp.Compare(created, ld.created), compareID(r.ID, ld.id)) > 0 {
 			*ld = lastDeal{created: created, id: r.ID, owner: owner}
 		}
 	}
@@ -517,7 +519,7 @@ func (m *model) finishDeals() {
 		if c := cmp.Or(cmp.Compare(da.closed, db.closed), cmp.Compare(da.created, db.created)); c != 0 {
 			return c
 		}
-		return bytes.Compare(m.dealID(da), m.dealID(db))
+		return compareID(string(m.dealID(da)), string(m.dealID(db)))
 	}
 	for c := range m.clients {
 		won := m.wonOf(int32(c))
@@ -525,11 +527,16 @@ func (m *model) finishDeals() {
 			continue
 		}
 		slices.SortFunc(won, byClose)
-		// Of won deals closed at the same instant, the first in (close,
-		// created, id) order is the new business, so a client never brings
-		// two new-business deals.
+		// New business is a won deal with no won deal of its client closed
+		// before it: every one closed at the instant of the client's first.
 		if m.clients[c].flags&clientOldWon == 0 {
-			m.deals[won[0]].flags |= dealNew
+			first := m.deals[won[0]].closed
+			for _, d := range won {
+				if m.deals[d].closed != first {
+					break
+				}
+				m.deals[d].flags |= dealNew
+			}
 		}
 	}
 
@@ -936,7 +943,9 @@ func (m *model) periodStats(k int) []stats {
 		}
 		if rev, ok := m.revenue(d); ok {
 			s.revenue = fsum(s.revenue, rev)
-			if !isNew {
+			// A deal with no client is neither new business nor
+			// expansion: it has no client that bought before.
+			if !isNew && d.client >= 0 {
 				s.expansionRev = fsum(s.expansionRev, rev)
 			}
 			if note != nil {

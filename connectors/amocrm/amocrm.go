@@ -140,6 +140,9 @@ type Client struct {
 	// single holds the list paths that ignored filter[updated_at][from]
 	// and are read with the single-value form.
 	single sync.Map
+	// noOrder holds the lists (list.key) that refused order[id] (400 or
+	// 422).
+	noOrder sync.Map
 }
 
 var _ connectors.Connector = (*Client)(nil)
@@ -391,9 +394,18 @@ func (c *Client) loadAccount(ctx context.Context, cost *int) (*account, error) {
 	decode := func(b []byte) error { w.Embedded = nil; return json.Unmarshal(b, &w) }
 	_, err := c.getJSON(ctx, cost, "/api/v4/account", url.Values{"with": {"task_types"}}, decode)
 	var re *connectors.ResponseError
-	if errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired && re.Status != http.StatusTooManyRequests {
+	if errors.As(err, &re) && refused(re.Status) {
 		c.warnf("account-with", fmt.Sprintf("/api/v4/account?with=task_types answered %d; read without task type names", re.Status))
 		_, err = c.getJSON(ctx, cost, "/api/v4/account", nil, decode)
+	}
+	if errors.As(err, &re) && refused(re.Status) {
+		// An account endpoint the server does not have (a 4xx that is no
+		// authentication, payment or rate answer) tells nothing; the
+		// deals are stored without a currency and the tasks without type
+		// names, each with its warning, rather than not at all.
+		c.warnf("account-refused", fmt.Sprintf("/api/v4/account answered %d; deals are stored without a currency unless the connector's currency is set", re.Status))
+		c.acct = &account{}
+		return c.acct, nil
 	}
 	if err != nil {
 		return nil, err
@@ -407,6 +419,12 @@ func (c *Client) loadAccount(ctx context.Context, cost *int) (*account, error) {
 	}
 	c.acct = &account{currency: strings.ToUpper(strings.TrimSpace(string(w.Currency))), taskTypes: taskTypes(emb.TaskTypes)}
 	return c.acct, nil
+}
+
+// refused tells a 4xx that refuses what was asked, not who asked: no
+// authentication, payment or rate answer.
+func refused(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusPaymentRequired && status != http.StatusTooManyRequests
 }
 
 // taskTypes reads _embedded.task_types: a list of {id, name, color,
@@ -442,6 +460,12 @@ func taskTypes(raw json.RawMessage) map[int64]string {
 }
 
 // loadCurrency reads the account currency once (Options.Currency wins).
+// An account that names none, or has no account endpoint, leaves the
+// deals' currency empty with one warning: "" is "currency unknown", which
+// scoring leaves out of money figures while the deals still count as won
+// and lost, where failing the pull would store no deal at all and a guess
+// would be silently wrong. Transient errors fail the page, so a retry can
+// read it.
 func (c *Client) loadCurrency(ctx context.Context, cost *int) (string, error) {
 	if c.currency != "" {
 		return c.currency, nil
@@ -451,7 +475,8 @@ func (c *Client) loadCurrency(ctx context.Context, cost *int) (string, error) {
 		return "", fmt.Errorf("read account currency: %w", err)
 	}
 	if acc.currency == "" {
-		return "", &connectors.MalformedError{Detail: "the account has no currency; set the connector's currency"}
+		c.warnf("no-currency", "the account currency is unknown (GET /api/v4/account names none): deals are stored without a currency "+
+			"and left out of money KPIs; set currency on the connector")
 	}
 	return acc.currency, nil
 }
@@ -551,10 +576,18 @@ func (c *Client) Check(ctx context.Context) ([]string, error) {
 	var acc struct {
 		Currency str `json:"currency"`
 	}
-	if _, err := c.getJSON(ctx, nil, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) }); err != nil {
+	_, err = c.getJSON(ctx, nil, "/api/v4/account", nil, func(b []byte) error { return json.Unmarshal(b, &acc) })
+	var re *connectors.ResponseError
+	switch {
+	case errors.As(err, &re) && refused(re.Status):
+		// As in a sync: deals without a currency, not a broken
+		// connection; the users request below still checks the token.
+		if c.currency == "" {
+			warnings = append(warnings, fmt.Sprintf("%s: GET /api/v4/account answered %d, so the account currency is unknown; set the connector's currency", c.name, re.Status))
+		}
+	case err != nil:
 		return warnings, c.http.Wrap("", 0, fmt.Errorf("check account: %w", err))
-	}
-	if acc.Currency == "" && c.currency == "" {
+	case acc.Currency == "" && c.currency == "":
 		warnings = append(warnings, c.name+": the account reports no currency; set the connector's currency")
 	}
 	_, err = c.getJSON(ctx, nil, "/api/v4/users", url.Values{"limit": {"1"}}, func([]byte) error { return nil })

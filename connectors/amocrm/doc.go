@@ -16,19 +16,24 @@
 //   - companies, contacts: filter[updated_at][from] (no [to]), order[id]=asc,
 //     page numbers (see cursor); a server that ignores the range form is
 //     asked with the single filter[updated_at] form, and one that ignores
-//     both fails the run loudly; e-mail from the custom field with
+//     both fails the run loudly. A validation error (400, 422) drops
+//     order[id] (documented for leads only), then takes the single form,
+//     the list restarting each time. E-mail from the custom field with
 //     field_code EMAIL.
 //   - deals (leads, with=contacts): Deal.StageID "PIPELINE_ID:STATUS_ID";
 //     amount from price in the account currency (GET /api/v4/account, once
 //     per Client and shared with the tasks' type names, unless
-//     Options.Currency); price_with_minor_units is used
+//     Options.Currency; an account naming none, or a 4xx from the
+//     endpoint, leaves Currency "" with one warning, so the deals are
+//     stored and counted but left out of money KPIs); price_with_minor_units is used
 //     when present and within 1 of price; company = _embedded.companies[0];
 //     contact = the is_main contact, else the first. A won or lost lead
 //     with closed_at null is closed at its updated_at (the best available
 //     time: moving a lead to 142/143 updates it). A second phase reads
 //     with=only_deleted on every run and emits Deletions; it is skipped
 //     with a warning when the server refuses it (4xx) or ignores it (a
-//     lead with is_deleted false), since lead_deleted events carry them too.
+//     lead with is_deleted false, or a whole lead, with status_id, and no
+//     is_deleted), since lead_deleted events carry them too.
 //   - tasks → activities "task:ID" of type task, whatever their
 //     task_type_id (1 follow-up, the default of every new task; 2 meeting;
 //     custom ids): a task is a to-do, never a call or a meeting that
@@ -78,7 +83,14 @@
 //     incoming_chat_message, outgoing_chat_message
 //     (message activities "event:ID", inbound/outbound; the owner of an
 //     outgoing one is created_by, an incoming one has none), lead_deleted,
-//     contact_deleted, company_deleted (Deletions). An account that read the
+//     contact_deleted, company_deleted (Deletions), and lead_restored,
+//     contact_restored, company_restored: the record is read again by id
+//     (GET /api/v4/{leads,contacts,companies}/ID) and emitted with an
+//     UpdatedAt no earlier than the restore, since the reference does not
+//     say a restore bumps updated_at and without it the stored deletion
+//     would stand; a deletion before the restore on the same page is
+//     dropped, and a record gone again (204, 404, is_deleted) is left to
+//     its next deletion event. An account that read the
 //     comma list as one literal type would answer nothing, and nothing in
 //     an empty answer tells it from a quiet window; so until a comma list
 //     has brought an event, a window it leaves empty is read again one type
@@ -86,17 +98,27 @@
 //     The first form that brings an event is kept in the cursor
 //     ("types":"list" or "each"), so a confirmed account costs one request
 //     per 100 events, and a misreading one (a warning) the old five lists,
-//     never a lost event. These type codes are UNCONFIRMED in the
+//     never a lost event. An account refusing a type (a 4xx, as for a code
+//     it does not have) costs that type only: a refused comma list is read
+//     one type per request, and a refused type is skipped with a warning;
+//     once the comma list is the account's form, its refusal fails the
+//     run with the window kept. These type codes are UNCONFIRMED in the
 //     reference; the fake lists them at /api/v4/events/types. The events
 //     incoming_sms/outgoing_sms are not read: the sms_in/sms_out notes
-//     carry the same messages. Restores (*_restored) are not read: a
-//     restored record comes back through its updated_at.
+//     carry the same messages.
 //
 // Activity ids are prefixed so notes, tasks and events never collide.
+// Timestamps are Unix seconds as documented; milliseconds, numeric strings
+// and date strings (RFC 3339 with an offset, or UTC date and time) are
+// read as the same instant, and windows are checked in seconds.
 //
 // # Paging
 //
-// A list ends on 204, or on a page without _links.next. An empty 200 page
+// A list ends on 204 (or a 200 whose body is [], {} or null), or on a
+// page without _links.next whose _page_count, if any, says it is the
+// last. Records, their _embedded, custom_fields_values and user rights
+// are read in the documented shapes and in PHP's (an empty object as [],
+// a list as {} or as an object keyed by index). An empty 200 page
 // with a next link is not the end: a link back to the same page is asked
 // once more, then fails the run (a stuck server); a link onwards is
 // followed, and three empty pages in a row end the list (a server
@@ -109,7 +131,11 @@
 //
 // # Limits and errors
 //
-// 7 requests/s client-wide (Options.RateLimit). A 429 waits retry_after
+// 7 requests/s client-wide (Options.RateLimit). A list page answered 504
+// once the retries are spent is asked again smaller (reference §3: "504
+// on heavy pages → lower limit"): 50, 25, 10, 5 or 1, the next that
+// divides the page size, so the page numbers stay on the records read;
+// the cursor keeps the size until the list ends. A 429 waits retry_after
 // from the problem+json body (else a Retry-After header, else backoff). A
 // 403 with a non-JSON body, or any 403 after a 429, is amoCRM's IP ban: the Client stops sending
 // anything, for every object, and fails with a fatal RateLimitError. 401 is

@@ -2,6 +2,8 @@ package amocrm
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -90,8 +92,8 @@ func TestEventsCommaListMisread(t *testing.T) {
 			t.Errorf("events (-want +got):\n%s", diff)
 		}
 		// The comma list (204), then one page per type.
-		if n := srv.Requests("/api/v4/events"); n != 6 {
-			t.Errorf("requests = %d, want 6", n)
+		if n := srv.Requests("/api/v4/events"); n != 1+len(eventTypes) {
+			t.Errorf("requests = %d, want %d", n, 1+len(eventTypes))
 		}
 		if !strings.Contains(r.cursor, `"types":"each"`) {
 			t.Fatalf("cursor %s, want the one-type-per-list form kept", r.cursor)
@@ -151,5 +153,81 @@ func TestEventsOldCursorRestartsWindow(t *testing.T) {
 	r := pull(t, newConn(t, srv, clk, nil), ObjectEvents, old)
 	if diff := cmp.Diff(wantKinds, eventKinds(r)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// A deletion and the restore after it in one page of events leave the
+// record, read again by id, and no deletion (the warehouse applies a
+// page's deletions after its records); a record deleted again after its
+// restore is not read back, and its deletion stands.
+func TestEventsRestoreInOnePage(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	srv.Put(amocrmtest.Contacts, amocrmtest.Object{"id": 501, "name": "Anna", "responsible_user_id": 8000001, "updated_at": 1700000000})
+	srv.Put(amocrmtest.Companies, amocrmtest.Object{"id": 401, "name": "Acme", "updated_at": 1700000000})
+	srv.Delete(amocrmtest.Contacts, 501)
+	srv.Delete(amocrmtest.Companies, 401)
+	clk.Advance(time.Minute)
+	srv.Restore(amocrmtest.Contacts, 501)
+	srv.Restore(amocrmtest.Companies, 401)
+	clk.Advance(time.Minute)
+	srv.Delete(amocrmtest.Companies, 401)
+	clk.Advance(time.Minute)
+	r := pull(t, newConn(t, srv, clk, nil), ObjectEvents, "")
+	restoredAt := clk.Now().Add(-2 * time.Minute).Truncate(time.Second).UTC()
+	var got []string
+	for _, c := range r.merged.Contacts {
+		got = append(got, fmt.Sprintf("contact %s %s owner %s at %s", c.ID, c.Name, c.OwnerID, c.UpdatedAt.Format(time.RFC3339)))
+	}
+	for _, c := range r.merged.Companies {
+		got = append(got, "company "+c.ID)
+	}
+	for _, d := range r.merged.Deletions {
+		got = append(got, fmt.Sprintf("deleted %s %s at %s", d.Object, d.ID, d.At.Format(time.RFC3339)))
+	}
+	want := []string{
+		"contact 501 Anna owner 8000001 at " + restoredAt.Format(time.RFC3339),
+		"deleted companies 401 at " + clk.Now().Add(-time.Minute).Truncate(time.Second).UTC().Format(time.RFC3339),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events pull (-want +got):\n%s", diff)
+	}
+	if n := srv.Requests("/api/v4/contacts/501") + srv.Requests("/api/v4/companies/401"); n != 2 {
+		t.Errorf("record reads = %d, want 2", n)
+	}
+}
+
+// An account that refuses a type it does not know (400 to any filter[type]
+// naming a *_restored type, codes the reference leaves UNCONFIRMED) loses
+// those types only: the window is read one type per request, the others
+// whole, and the cursor keeps that form.
+func TestEventsUnknownTypeRefused(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	seedEvents(srv, clk, eventCounts)
+	var refused []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if typ := r.URL.Query().Get("filter[type]"); strings.Contains(typ, "_restored") {
+			refused = append(refused, typ)
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(400)
+			w.Write([]byte(`{"validation-errors":[{"request_id":"0","errors":[{"code":"NotSupportedChoice","path":"filter.type","detail":"The value you selected is not a valid choice."}]}],` +
+				`"title":"Bad Request","type":"https://httpstatus.es/400","status":400,"detail":"Request validation failed"}`))
+			return
+		}
+		proxy(srv.URL).ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	c := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL })
+	r := pull(t, c, ObjectEvents, "")
+	if diff := cmp.Diff(wantKinds, eventKinds(r)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	want := []string{strings.Join(eventTypes, ","), evLeadRestored, evContactRestored, evCompanyRestored}
+	if diff := cmp.Diff(want, refused); diff != "" {
+		t.Errorf("refused requests (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.cursor, `"types":"each"`) {
+		t.Errorf("cursor %s, want the one-type-per-list form kept", r.cursor)
 	}
 }

@@ -1,6 +1,7 @@
 package amocrm
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -147,6 +148,78 @@ func TestKPIsFromActivityMapping(t *testing.T) {
 		}
 		if diff := cmp.Diff(wantKPI, gotKPI); diff != "" {
 			t.Errorf("KPIs of anna@example.com (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// A lead deleted and then restored counts again, though the restore left
+// its updated_at at the deletion (the reference does not say a restore
+// bumps it; the fake's Restore does not): the lead_restored event has the
+// connector read it again by id. Anna's May: leads 1 (1000, May 10) and
+// 2 (500, May 20), both won for Acme. After the deletion of lead 2 she
+// has one won deal; after its restore, two again, and the restored lead
+// is stored whole, as amoCRM sends it.
+func TestRestoredLeadCountsAgain(t *testing.T) {
+	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+		clk := connectortest.NewClock(time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC))
+		srv := newFake(t, clk)
+		at := func(day int) int64 { return time.Date(2026, 5, day, 12, 0, 0, 0, time.UTC).Unix() }
+		const anna, acme = 8000001, 40400001
+		srv.Put(amocrmtest.Users, amocrmtest.Object{"id": anna, "name": "Anna Petrova", "email": "anna@example.com",
+			"rights": amocrmtest.Object{"is_active": true}})
+		srv.SetPipelines([]amocrmtest.Object{amocrmtest.Pipeline(amocrmtest.SalesPipeline, "Sales", amocrmtest.Stage{ID: 61000001, Name: "Incoming"})})
+		srv.Put(amocrmtest.Companies, amocrmtest.Object{"id": acme, "name": "Acme", "responsible_user_id": anna, "created_at": at(1), "updated_at": at(1)})
+		lead := func(id, price int64, day int) {
+			srv.Put(amocrmtest.Leads, amocrmtest.Object{"id": id, "name": fmt.Sprint("Order ", id), "price": price, "responsible_user_id": anna,
+				"status_id": 142, "pipeline_id": amocrmtest.SalesPipeline, "created_at": at(1), "updated_at": at(day), "closed_at": at(day),
+				"_embedded": amocrmtest.Object{"tags": []any{}, "companies": []any{amocrmtest.Object{"id": acme}}}})
+		}
+		lead(1, 1000, 10)
+		lead(2, 500, 20)
+		p := scoring.Period{Kind: scoring.Month, Start: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+		o := scoring.Options{Location: time.UTC, Currency: "RUB"}
+		conn := newConn(t, srv, clk, nil)
+		won := func() float64 {
+			card := scoringtest.SyncAndScore(t, s, crmsync.Job{Connector: conn}, clk.Now, o, p, "anna@example.com")
+			k := card.KPIs[kpi.ClosedWon]
+			if k == nil || k.Value == nil {
+				t.Fatalf("closed_won has no value: %+v", k)
+			}
+			return *k.Value
+		}
+		if n := won(); n != 2 {
+			t.Fatalf("closed_won before the deletion = %v, want 2", n)
+		}
+		clk.Advance(time.Hour)
+		srv.Delete(amocrmtest.Leads, 2)
+		clk.Advance(time.Hour)
+		if n := won(); n != 1 {
+			t.Fatalf("closed_won after the deletion = %v, want 1", n)
+		}
+		clk.Advance(time.Hour)
+		restoredAt := clk.Now().Truncate(time.Second).UTC()
+		srv.Restore(amocrmtest.Leads, 2)
+		clk.Advance(time.Hour)
+		if n := won(); n != 2 {
+			t.Errorf("closed_won after the restore = %v, want 2", n)
+		}
+		type row struct {
+			ID, Status, Company string
+			Amount              float64
+			Closed, Updated     time.Time
+		}
+		var got []row
+		for _, d := range warehousetest.Deals(t, s) {
+			got = append(got, row{d.ID, d.Status, d.CompanyID, *d.Amount, d.ClosedAt.UTC(), d.UpdatedAt.UTC()})
+		}
+		u := func(day int) time.Time { return time.Unix(at(day), 0).UTC() }
+		want := []row{
+			{"1", "won", "40400001", 1000, u(10), u(10)},
+			// Stored at the restore's time: it must win over the deletion.
+			{"2", "won", "40400001", 500, u(20), restoredAt},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("stored deals (-want +got):\n%s", diff)
 		}
 	})
 }

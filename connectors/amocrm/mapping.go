@@ -38,6 +38,35 @@ func (n num) id() string {
 // milliseconds. 0 is the zero time.
 func (n num) time() time.Time { return connectors.UnixTime(int64(n)) }
 
+// unixStamp is a timestamp in Unix seconds. amoCRM documents Unix seconds (a
+// number; numeric strings too), and a proxy or an independently written
+// server may send milliseconds or a date string with its offset instead:
+// each is read as the same instant, since failing the record would fail
+// its page. Null, "" and 0 are no time.
+type unixStamp int64
+
+func (s *unixStamp) UnmarshalJSON(b []byte) error {
+	v := connectors.ScalarOf(b)
+	switch {
+	case v.Kind == connectors.Bool || v.Kind == connectors.Composite:
+		return fmt.Errorf("want a timestamp, got %.20s", bytes.TrimSpace(b))
+	case strings.TrimSpace(v.Text) == "":
+		*s = 0
+		return nil
+	}
+	t, err := dateFormat.Parse(v.Text, time.UTC)
+	if err != nil {
+		return err
+	}
+	*s = 0
+	if !t.IsZero() {
+		*s = unixStamp(t.Unix())
+	}
+	return nil
+}
+
+func (s unixStamp) time() time.Time { return connectors.UnixTime(int64(s)) }
+
 // numberFormat is how amoCRM writes numbers in strings: "1500.5" or
 // "1500,5".
 var numberFormat = connectors.NumberFormat{DecimalComma: true}
@@ -75,9 +104,9 @@ var amoTruth = connectors.Truth{Yes: []string{"true", "1", "yes", "y", "да"}, 
 func truthy(b []byte) (v, ok bool) { return amoTruth.Read(connectors.ScalarOf(b)) }
 
 type customField struct {
-	FieldID   num       `json:"field_id"`
-	FieldCode str       `json:"field_code"`
-	Values    []cfValue `json:"values"`
+	FieldID   num                      `json:"field_id"`
+	FieldCode str                      `json:"field_code"`
+	Values    connectors.List[cfValue] `json:"values"`
 }
 
 type cfValue struct {
@@ -86,8 +115,16 @@ type cfValue struct {
 	EnumCode str             `json:"enum_code"`
 }
 
-// customFields is custom_fields_values: an array, or null when empty.
+// customFields is custom_fields_values: an array, or null when empty (or
+// [] or {}: connectors.List).
 type customFields []customField
+
+func (cf *customFields) UnmarshalJSON(b []byte) error {
+	var l connectors.List[customField]
+	err := json.Unmarshal(b, &l)
+	*cf = customFields(l)
+	return err
+}
 
 // find returns the field that key names: its decimal field_id or its
 // field_code (case-insensitive).
@@ -183,6 +220,19 @@ type ref struct {
 	IsMain flag `json:"is_main"`
 }
 
+// embedded is a record's _embedded: the references the connector reads.
+// It and its lists may come as [] or {} when empty (connectors.List,
+// connectors.DecodeObject).
+type embedded struct {
+	Companies connectors.List[ref] `json:"companies"`
+	Contacts  connectors.List[ref] `json:"contacts"`
+}
+
+func (e *embedded) UnmarshalJSON(b []byte) error {
+	type plain embedded
+	return connectors.DecodeObject(b, (*plain)(e))
+}
+
 type wireLead struct {
 	ID                num          `json:"id"`
 	Name              str          `json:"name"`
@@ -191,15 +241,12 @@ type wireLead struct {
 	ResponsibleUserID num          `json:"responsible_user_id"`
 	StatusID          num          `json:"status_id"`
 	PipelineID        num          `json:"pipeline_id"`
-	CreatedAt         num          `json:"created_at"`
-	UpdatedAt         num          `json:"updated_at"`
-	ClosedAt          num          `json:"closed_at"`
+	CreatedAt         unixStamp    `json:"created_at"`
+	UpdatedAt         unixStamp    `json:"updated_at"`
+	ClosedAt          unixStamp    `json:"closed_at"`
 	IsDeleted         flag         `json:"is_deleted"`
 	CustomFields      customFields `json:"custom_fields_values"`
-	Embedded          struct {
-		Companies []ref `json:"companies"`
-		Contacts  []ref `json:"contacts"`
-	} `json:"_embedded"`
+	Embedded          embedded     `json:"_embedded"`
 }
 
 type wireContact struct {
@@ -208,48 +255,63 @@ type wireContact struct {
 	FirstName         str          `json:"first_name"`
 	LastName          str          `json:"last_name"`
 	ResponsibleUserID num          `json:"responsible_user_id"`
-	CreatedAt         num          `json:"created_at"`
-	UpdatedAt         num          `json:"updated_at"`
+	CreatedAt         unixStamp    `json:"created_at"`
+	UpdatedAt         unixStamp    `json:"updated_at"`
 	CustomFields      customFields `json:"custom_fields_values"`
-	Embedded          struct {
-		Companies []ref `json:"companies"`
-	} `json:"_embedded"`
+	Embedded          embedded     `json:"_embedded"`
 }
 
 type wireUser struct {
-	ID     num `json:"id"`
-	Name   str `json:"name"`
-	Email  str `json:"email"`
-	Rights struct {
-		IsActive json.RawMessage `json:"is_active"`
-	} `json:"rights"`
+	ID     num    `json:"id"`
+	Name   str    `json:"name"`
+	Email  str    `json:"email"`
+	Rights rights `json:"rights"`
+}
+
+type rights struct {
+	IsActive json.RawMessage `json:"is_active"`
+}
+
+func (r *rights) UnmarshalJSON(b []byte) error {
+	type plain rights
+	return connectors.DecodeObject(b, (*plain)(r))
 }
 
 type wirePipeline struct {
-	ID       num `json:"id"`
-	Name     str `json:"name"`
-	Embedded struct {
-		Statuses []struct {
-			ID         num `json:"id"`
-			Name       str `json:"name"`
-			Sort       num `json:"sort"`
-			PipelineID num `json:"pipeline_id"`
-		} `json:"statuses"`
-	} `json:"_embedded"`
+	ID       num              `json:"id"`
+	Name     str              `json:"name"`
+	Embedded pipelineEmbedded `json:"_embedded"`
+}
+
+type wireStatus struct {
+	ID         num `json:"id"`
+	Name       str `json:"name"`
+	Sort       num `json:"sort"`
+	PipelineID num `json:"pipeline_id"`
+}
+
+// pipelineEmbedded holds a pipeline's statuses, each kept as sent for Raw.
+type pipelineEmbedded struct {
+	Statuses connectors.List[json.RawMessage] `json:"statuses"`
+}
+
+func (e *pipelineEmbedded) UnmarshalJSON(b []byte) error {
+	type plain pipelineEmbedded
+	return connectors.DecodeObject(b, (*plain)(e))
 }
 
 type wireTask struct {
-	ID                num  `json:"id"`
-	ResponsibleUserID num  `json:"responsible_user_id"`
-	CreatedBy         num  `json:"created_by"`
-	UpdatedAt         num  `json:"updated_at"`
-	EntityID          num  `json:"entity_id"`
-	EntityType        str  `json:"entity_type"`
-	IsCompleted       flag `json:"is_completed"`
-	TaskTypeID        num  `json:"task_type_id"`
-	Text              str  `json:"text"`
-	Duration          num  `json:"duration"`
-	CompleteTill      num  `json:"complete_till"`
+	ID                num       `json:"id"`
+	ResponsibleUserID num       `json:"responsible_user_id"`
+	CreatedBy         num       `json:"created_by"`
+	UpdatedAt         unixStamp `json:"updated_at"`
+	EntityID          num       `json:"entity_id"`
+	EntityType        str       `json:"entity_type"`
+	IsCompleted       flag      `json:"is_completed"`
+	TaskTypeID        num       `json:"task_type_id"`
+	Text              str       `json:"text"`
+	Duration          num       `json:"duration"`
+	CompleteTill      unixStamp `json:"complete_till"`
 	// result is {"text": ...} or [] (pitfall 8); not needed, so not decoded.
 }
 
@@ -258,8 +320,8 @@ type wireNote struct {
 	EntityID          num             `json:"entity_id"`
 	CreatedBy         num             `json:"created_by"`
 	ResponsibleUserID num             `json:"responsible_user_id"`
-	CreatedAt         num             `json:"created_at"`
-	UpdatedAt         num             `json:"updated_at"`
+	CreatedAt         unixStamp       `json:"created_at"`
+	UpdatedAt         unixStamp       `json:"updated_at"`
 	NoteType          str             `json:"note_type"`
 	Params            json.RawMessage `json:"params"`
 }
@@ -277,12 +339,12 @@ type noteParams struct {
 }
 
 type wireEvent struct {
-	ID         str `json:"id"`
-	Type       str `json:"type"`
-	EntityID   num `json:"entity_id"`
-	EntityType str `json:"entity_type"`
-	CreatedBy  num `json:"created_by"`
-	CreatedAt  num `json:"created_at"`
+	ID         str       `json:"id"`
+	Type       str       `json:"type"`
+	EntityID   num       `json:"entity_id"`
+	EntityType str       `json:"entity_type"`
+	CreatedBy  num       `json:"created_by"`
+	CreatedAt  unixStamp `json:"created_at"`
 }
 
 // mapper turns wire records into canonical ones.
@@ -451,22 +513,18 @@ func (m *mapper) stages(raw json.RawMessage) ([]connectors.Stage, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, err
 	}
-	var rawSt struct {
-		Embedded struct {
-			Statuses []json.RawMessage `json:"statuses"`
-		} `json:"_embedded"`
-	}
-	if err := json.Unmarshal(raw, &rawSt); err != nil {
-		return nil, err
-	}
 	out := make([]connectors.Stage, 0, len(w.Embedded.Statuses))
-	for i, s := range w.Embedded.Statuses {
+	for _, rs := range w.Embedded.Statuses {
+		var s wireStatus
+		if err := json.Unmarshal(rs, &s); err != nil {
+			return nil, err
+		}
 		pid := s.PipelineID
 		if pid == 0 {
 			pid = w.ID
 		}
 		out = append(out, connectors.Stage{
-			Meta:         meta(stageID(pid, s.ID), m.now, rawSt.Embedded.Statuses[i]),
+			Meta:         meta(stageID(pid, s.ID), m.now, rs),
 			PipelineID:   pid.id(),
 			PipelineName: string(w.Name),
 			Name:         string(s.Name),
@@ -649,25 +707,37 @@ func (m *mapper) note(raw json.RawMessage, entityType string) (a connectors.Acti
 
 // Event types the events object reads.
 const (
-	evIncomingChat   = "incoming_chat_message"
-	evOutgoingChat   = "outgoing_chat_message"
-	evLeadDeleted    = "lead_deleted"
-	evContactDeleted = "contact_deleted"
-	evCompanyDeleted = "company_deleted"
+	evIncomingChat    = "incoming_chat_message"
+	evOutgoingChat    = "outgoing_chat_message"
+	evLeadDeleted     = "lead_deleted"
+	evContactDeleted  = "contact_deleted"
+	evCompanyDeleted  = "company_deleted"
+	evLeadRestored    = "lead_restored"
+	evContactRestored = "contact_restored"
+	evCompanyRestored = "company_restored"
 )
 
 // eventTypes is the filter[type] of the events object.
-var eventTypes = []string{evIncomingChat, evOutgoingChat, evLeadDeleted, evContactDeleted, evCompanyDeleted}
+var eventTypes = []string{evIncomingChat, evOutgoingChat, evLeadDeleted, evContactDeleted, evCompanyDeleted,
+	evLeadRestored, evContactRestored, evCompanyRestored}
 
-// event maps a chat message event to a message activity, or a *_deleted
-// event to a deletion. Other types yield neither.
-func (m *mapper) event(raw json.RawMessage) (*connectors.Activity, *connectors.Deletion, error) {
+// eventObjects is the object of each deletion and restore event.
+var eventObjects = map[str]connectors.Object{
+	evLeadDeleted: connectors.ObjectDeals, evContactDeleted: connectors.ObjectContacts, evCompanyDeleted: connectors.ObjectCompanies,
+	evLeadRestored: connectors.ObjectDeals, evContactRestored: connectors.ObjectContacts, evCompanyRestored: connectors.ObjectCompanies,
+}
+
+// event maps a chat message event to a message activity, a *_deleted
+// event to a deletion, and a *_restored event to the record to read again
+// (restored, its At the restore's time; see Client.restore). Other types
+// yield none of these.
+func (m *mapper) event(raw json.RawMessage) (a *connectors.Activity, deleted, restored *connectors.Deletion, err error) {
 	var w wireEvent
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if w.ID == "" {
-		return nil, nil, fmt.Errorf("event without id")
+		return nil, nil, nil, fmt.Errorf("event without id")
 	}
 	at := w.CreatedAt.time()
 	switch w.Type {
@@ -686,15 +756,16 @@ func (m *mapper) event(raw json.RawMessage) (*connectors.Activity, *connectors.D
 			a.OwnerID = w.CreatedBy.id()
 		}
 		bind(a, string(w.EntityType), w.EntityID)
-		return a, nil, nil
-	case evLeadDeleted, evContactDeleted, evCompanyDeleted:
-		obj := map[str]connectors.Object{
-			evLeadDeleted: connectors.ObjectDeals, evContactDeleted: connectors.ObjectContacts, evCompanyDeleted: connectors.ObjectCompanies,
-		}[w.Type]
+		return a, nil, nil, nil
+	case evLeadDeleted, evContactDeleted, evCompanyDeleted, evLeadRestored, evContactRestored, evCompanyRestored:
 		if w.EntityID == 0 {
-			return nil, nil, fmt.Errorf("event %s without entity_id", w.ID)
+			return nil, nil, nil, fmt.Errorf("event %s without entity_id", w.ID)
 		}
-		return nil, &connectors.Deletion{Object: obj, ID: w.EntityID.id(), At: at}, nil
+		d := &connectors.Deletion{Object: eventObjects[w.Type], ID: w.EntityID.id(), At: at}
+		if strings.HasSuffix(string(w.Type), "_restored") {
+			return nil, nil, d, nil
+		}
+		return nil, d, nil, nil
 	}
-	return nil, nil, nil
+	return nil, nil, nil, nil
 }

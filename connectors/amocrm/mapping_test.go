@@ -111,7 +111,8 @@ func TestMapReferenceSamples(t *testing.T) {
 }
 
 // Quirks: numbers as strings, nulls, millisecond timestamps, minor units,
-// task result {} vs [], mapped custom fields, mail direction, skipped notes.
+// task result {} vs [], mapped custom fields, mail direction, skipped notes,
+// PHP's arrays.
 func TestMapQuirks(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -136,6 +137,13 @@ func TestMapQuirks(t *testing.T) {
 			}}},
 		{"deleted leads", connectors.ObjectDeals, 1, `{"_page":1,"_embedded":{"leads":[{"id":20500077,"updated_at":1718002000,"is_deleted":true}]}}`,
 			connectors.Page{Deletions: []connectors.Deletion{{Object: connectors.ObjectDeals, ID: "20500077", At: unix(1718002000)}}}},
+		{"deleted leads without is_deleted", connectors.ObjectDeals, 1, `{"_embedded":{"leads":[{"id":1,"updated_at":5},{"id":"2","updated_at":"6"}]}}`,
+			connectors.Page{Deletions: []connectors.Deletion{{Object: connectors.ObjectDeals, ID: "1", At: unix(5)}, {Object: connectors.ObjectDeals, ID: "2", At: unix(6)}}}},
+		// with=only_deleted ignored by a server whose leads carry no
+		// is_deleted: live leads, never deletions.
+		{"live leads under only_deleted", connectors.ObjectDeals, 1, `{"_embedded":{"leads":[
+			{"id":1,"updated_at":5},{"id":3,"name":"Live","status_id":142,"pipeline_id":7,"price":10,"updated_at":5}]}}`,
+			connectors.Page{}},
 		{"contact fields", connectors.ObjectContacts, 0, `{"_embedded":{"contacts":[
 			{"id":5,"name":"","first_name":"Anna","last_name":"Smith","updated_at":10,"created_at":"5","responsible_user_id":0,
 			 "custom_fields_values":[{"field_id":1,"field_code":"EMAIL","values":[{"value":" a@example.com ","enum_code":"WORK"}]},
@@ -204,6 +212,49 @@ func TestMapQuirks(t *testing.T) {
 					{Object: connectors.ObjectCompanies, ID: "52", At: unix(1003)},
 				},
 			}},
+		// What a PHP server writes for an empty or non-sequential array ([]
+		// for an empty object, {} or an object keyed by index for a list,
+		// null) stores the same records as the documented shapes.
+		{"PHP leads", connectors.ObjectDeals, 0, `{"_page":1,"_links":[],"_embedded":{"leads":{"0":
+			{"id":1,"price":10,"status_id":142,"pipeline_id":7,"created_at":5,"updated_at":1718001234,"closed_at":1718001000,
+			 "custom_fields_values":{},"_embedded":[]},"1":
+			{"id":2,"price":20,"status_id":143,"pipeline_id":7,"created_at":5,"updated_at":1718001234,"closed_at":1718001100,
+			 "custom_fields_values":{"0":{"field_id":512399,"values":{"0":{"value":"7.5"}}}},
+			 "_embedded":{"tags":{},"companies":{"0":{"id":40}},"contacts":{"3":{"id":50,"is_main":false},"1":{"id":51,"is_main":true}}}},"2":
+			{"id":3,"price":30,"status_id":1,"pipeline_id":7,"created_at":5,"updated_at":1718001234,
+			 "custom_fields_values":[],"_embedded":{"companies":null,"contacts":{}}}}}}`,
+			connectors.Page{Deals: []connectors.Deal{
+				{Meta: m("1", unix(1718001234)), PipelineID: "7", StageID: "7:142", Status: "won", Amount: fp(10), Currency: "RUB",
+					CreatedAt: unix(5), ClosedAt: tp(1718001000)},
+				{Meta: m("2", unix(1718001234)), PipelineID: "7", StageID: "7:143", Status: "lost", Amount: fp(20), Currency: "RUB",
+					CompanyID: "40", ContactID: "51", CreatedAt: unix(5), ClosedAt: tp(1718001100), Expense: fp(7.5)},
+				{Meta: m("3", unix(1718001234)), PipelineID: "7", StageID: "7:1", Status: "open", Amount: fp(30), Currency: "RUB",
+					CreatedAt: unix(5)},
+			}}},
+		{"PHP contacts", connectors.ObjectContacts, 0, `{"_embedded":{"contacts":[
+			{"id":5,"name":"Anna","updated_at":10,"custom_fields_values":{"0":{"field_id":1,"field_code":"EMAIL","values":[{"value":"a@example.com"}]}},
+			 "_embedded":{"companies":{"0":{"id":"77"}}}},
+			{"id":6,"name":"Boris","updated_at":10,"custom_fields_values":[],"_embedded":[]}]}}`,
+			connectors.Page{Contacts: []connectors.Contact{
+				{Meta: m("5", unix(10)), Name: "Anna", Email: "a@example.com", CompanyID: "77"},
+				{Meta: m("6", unix(10)), Name: "Boris"},
+			}}},
+		{"PHP users", connectors.ObjectUsers, 0, `{"_embedded":{"users":[
+			{"id":1,"name":"A","email":"a@example.com","rights":[]},
+			{"id":2,"name":"B","email":"b@example.com","rights":{"is_active":false}}]}}`,
+			connectors.Page{Users: []connectors.User{
+				{Meta: m("1", now), Email: "a@example.com", Name: "A", Active: true},
+				{Meta: m("2", now), Email: "b@example.com", Name: "B"},
+			}}},
+		{"PHP pipelines", connectors.ObjectStages, 0, `{"_embedded":{"pipelines":[
+			{"id":7,"name":"Sales","_embedded":{"statuses":{"0":{"id":61,"name":"New","sort":10},"1":{"id":142,"name":"Won","sort":10000}}}},
+			{"id":8,"name":"Empty","_embedded":[]}]}}`,
+			connectors.Page{Stages: []connectors.Stage{
+				{Meta: m("7:61", now), PipelineID: "7", PipelineName: "Sales", Name: "New", Status: "open", Sort: 10},
+				{Meta: m("7:142", now), PipelineID: "7", PipelineName: "Sales", Name: "Won", Status: "won", Sort: 10000},
+			}}},
+		{"PHP 200 [] page", connectors.ObjectDeals, 0, `[]`, connectors.Page{}},
+		{"PHP 200 null page", ObjectTasks, 0, ` null `, connectors.Page{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,4 +328,37 @@ func FuzzDecodeList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Timestamps as a proxy or another reading of the documents may write
+// them: milliseconds, numeric strings, RFC 3339 with an offset, a date
+// and time without one (UTC). Each is the same instant as Unix seconds,
+// and the window a page is checked against counts in seconds.
+func TestMapTimestampShapes(t *testing.T) {
+	body := `{"_embedded":{"leads":[
+	  {"id":1,"price":5,"status_id":142,"pipeline_id":7,"created_at":"2024-06-01T10:00:00+03:00","updated_at":1717236000000,"closed_at":"2024-06-01 08:00:00"},
+	  {"id":2,"price":5,"status_id":1,"pipeline_id":7,"created_at":"1717236000","updated_at":"2024-06-01T07:00:00Z","closed_at":""}]}}`
+	got := decodeAll(t, connectors.ObjectDeals, 0, []byte(body))
+	at := unix(1717225200) // 2024-06-01 07:00 UTC
+	want := &connectors.Page{Deals: []connectors.Deal{
+		{Meta: m("1", unix(1717236000)), PipelineID: "7", StageID: "7:142", Status: "won", Amount: fp(5), Currency: "RUB",
+			CreatedAt: at, ClosedAt: tp(1717228800)},
+		{Meta: m("2", at), PipelineID: "7", StageID: "7:1", Status: "open", Amount: fp(5), Currency: "RUB", CreatedAt: unix(1717236000)},
+	}}
+	if diff := cmp.Diff(want, got, ignoreRaw); diff != "" {
+		t.Errorf("mapping (-want +got):\n%s", diff)
+	}
+	c := &Client{opts: Options{PageSize: pageLimit}}
+	ls, _ := c.lists(ObjectEvents, testMapper(), typesList)
+	lp, err := decodeList([]byte(`{"_embedded":{"events":[{"id":"e1","type":"incoming_chat_message","entity_id":5,"entity_type":"contact","created_at":1717236000000}]}}`), &ls[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkWindow(&ls[0], lp.stamps, 1717236000, 1717236000); err != nil {
+		t.Errorf("an event at the window's second, in milliseconds: %v", err)
+	}
+	if diff := cmp.Diff([]connectors.Activity{{Meta: m("event:e1", unix(1717236000)), Type: "message", Direction: "inbound", ContactID: "5",
+		OccurredAt: unix(1717236000), Completed: true}}, lp.page.Activities, ignoreRaw); diff != "" {
+		t.Errorf("event (-want +got):\n%s", diff)
+	}
 }

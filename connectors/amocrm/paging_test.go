@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -181,5 +182,86 @@ func TestRepeatBeforeTheEndFails(t *testing.T) {
 	}
 	if cur, _ := parseCursor(r.cursor); cur.Page != 3 {
 		t.Errorf("saved cursor %s, want page 3", r.cursor)
+	}
+}
+
+// A list that counts its pages (_page, _page_count: users, reference §6.7)
+// and gives no next link is read to its last counted page.
+func TestPageCountWithoutNext(t *testing.T) {
+	var asked []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page := r.URL.Query().Get("page")
+		asked = append(asked, page)
+		w.Header().Set("Content-Type", "application/hal+json")
+		switch page {
+		case "1":
+			fmt.Fprint(w, `{"_total_items":3,"_page":1,"_page_count":2,"_links":{"self":{"href":"/api/v4/users/?page=1&limit=2"}},
+				"_embedded":{"users":[{"id":1,"name":"A","email":"a@example.com"},{"id":2,"name":"B","email":"b@example.com"}]}}`)
+		case "2":
+			fmt.Fprint(w, `{"_total_items":3,"_page":2,"_page_count":2,"_links":{"self":{"href":"/api/v4/users/?page=2&limit=2"}},
+				"_embedded":{"users":[{"id":3,"name":"C","email":"c@example.com","rights":{"is_active":false}}]}}`)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer ts.Close()
+	clk := newClock()
+	c, err := New(Options{Name: "amo", BaseURL: ts.URL, Token: "tok", Now: clk.Now, PageSize: 2,
+		HTTPOptions: connectors.HTTPOptions{RateLimit: 1e6, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := pull(t, c, connectors.ObjectUsers, "")
+	var got []string
+	for _, u := range r.merged.Users {
+		got = append(got, fmt.Sprintf("%s %s %v", u.ID, u.Email, u.Active))
+	}
+	want := []string{"1 a@example.com true", "2 b@example.com true", "3 c@example.com false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"1", "2"}, asked); diff != "" {
+		t.Errorf("pages asked (-want +got):\n%s", diff)
+	}
+}
+
+// A server that answers 504 to heavy pages (reference §3: "504 on heavy
+// pages → lower limit") is read in smaller pages: 250, then 50, then 25,
+// then 5 a page here, every record once, and a run stopped after its
+// first page resumes at the records after it.
+func TestGatewayTimeoutLowersLimit(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	srv.Seed(amocrmtest.SeedConfig{Users: 3, Leads: 33, Messages: 12, Seed: 8, End: clk.Now().Add(-24 * time.Hour)})
+	srv.SetQuirks(amocrmtest.Quirks{HeavyLimit: 20})
+	want := fakeIDs(srv.Objects(amocrmtest.Leads), "")
+	r := pull(t, newConn(t, srv, clk, nil), connectors.ObjectDeals, "")
+	if diff := cmp.Diff(want, ids(r.merged.Deals, func(d connectors.Deal) string { return d.ID })); diff != "" {
+		t.Errorf("deals (-fake +pulled):\n%s", diff)
+	}
+	if len(r.merged.Deals) != 33 {
+		t.Errorf("%d deals, want each of the 33 once", len(r.merged.Deals))
+	}
+	ev := pull(t, newConn(t, srv, clk, nil), ObjectEvents, "")
+	if len(ev.merged.Activities) != 12 {
+		t.Errorf("%d chat messages, want 12", len(ev.merged.Activities))
+	}
+
+	// Stopped after its first page (5 leads), the run resumes at lead 6.
+	c := newConn(t, srv, clk, nil)
+	first, err := tryPull(c, connectors.ObjectDeals, "", 1)
+	if !errors.Is(err, errStop) || len(first.merged.Deals) != 5 || !strings.Contains(first.cursor, `"limit":5`) {
+		t.Fatalf("first page: %v, %d deals, cursor %s; want 5 deals and limit 5 in the cursor", err, len(first.merged.Deals), first.cursor)
+	}
+	rest := pull(t, c, connectors.ObjectDeals, first.cursor)
+	got := ids(first.merged.Deals, func(d connectors.Deal) string { return d.ID })
+	for _, d := range rest.merged.Deals {
+		if got[d.ID] {
+			t.Errorf("deal %s read twice", d.ID)
+		}
+		got[d.ID] = true
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("resumed deals (-fake +pulled):\n%s", diff)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crmkpi/crmkpi/connectors"
 )
@@ -55,6 +56,9 @@ type cursor struct {
 	// one restarts its list at page 1.
 	Since int64 `json:"since,omitempty"`
 	Page  int   `json:"page,omitempty"`
+	// Limit is the page size of the current list when a 504 made it
+	// lower than the list's own (see lowerLimit); Page counts in it.
+	Limit int `json:"limit,omitempty"`
 	// Types is the events' filter[type] form: typesList once a comma
 	// list brought events, typesEach once it brought none while single
 	// types did; "" (between runs) or typesTry (during a run) while
@@ -77,7 +81,7 @@ func parseCursor(s string) (cursor, error) {
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return c, fmt.Errorf("unreadable cursor %.60q: %w", s, err)
 	}
-	if c.V != 1 || c.From < 0 || c.To < 0 || c.Phase < 0 || c.Page < 0 {
+	if c.V != 1 || c.From < 0 || c.To < 0 || c.Phase < 0 || c.Page < 0 || c.Limit < 0 {
 		return c, fmt.Errorf("unknown cursor %.60q", s)
 	}
 	return c, nil
@@ -106,14 +110,20 @@ type list struct {
 	orderID bool // order[id]=asc
 	paged   bool // page/limit parameters apply
 	extra   url.Values
-	// optional lists (deleted leads) are skipped with a warning when the
-	// server refuses them (4xx): the events feed carries lead deletions too.
-	optional bool
+	// optional, when set, says what is lost when the server refuses the
+	// list (a 4xx other than 402): the list is then skipped with that
+	// warning. Deleted leads: the events feed carries them too. Events:
+	// an account may refuse a type it does not have (the codes are
+	// UNCONFIRMED), which must not cost the others.
+	optional string
 	// handle maps one record into the page.
 	handle func(raw json.RawMessage, p *connectors.Page) error
 	// before runs before every page of the list; it caches what it
 	// loads (account currency, task type names).
 	before func(ctx context.Context, cost *int) error
+	// after, when set, completes a decoded page before it is emitted
+	// (the events' restored records).
+	after func(ctx context.Context, cost *int, p *connectors.Page) error
 	// skip, when set, tells from the cursor that the list need not be
 	// read in this run (events read one type per list once a comma list
 	// has brought events).
@@ -235,13 +245,14 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 				}},
 			// Deleted leads that are still restorable, as minimal models:
 			// read whole on every run, they become deletions.
-			{path: "/api/v4/leads", name: "leads", limit: limit, orderID: true, paged: true, optional: true,
+			{path: "/api/v4/leads", name: "leads", limit: limit, orderID: true, paged: true, optional: "deletions still come from the events feed",
 				extra: url.Values{"with": {"only_deleted"}},
 				handle: func(raw json.RawMessage, p *connectors.Page) error {
 					var w struct {
 						ID        num             `json:"id"`
-						UpdatedAt num             `json:"updated_at"`
+						UpdatedAt unixStamp       `json:"updated_at"`
 						IsDeleted json.RawMessage `json:"is_deleted"`
+						StatusID  json.RawMessage `json:"status_id"`
 					}
 					if err := json.Unmarshal(raw, &w); err != nil {
 						return err
@@ -249,10 +260,13 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 					if w.ID == 0 {
 						return fmt.Errorf("deleted lead without id")
 					}
-					if del, known := truthy(w.IsDeleted); known && !del {
+					// Without is_deleted, only the minimal model (no
+					// status_id) is taken for a deleted lead: a whole lead
+					// without the flag is a live one.
+					if del, known := truthy(w.IsDeleted); (known && !del) || (!known && len(w.StatusID) > 0) {
 						// A server that ignores with=only_deleted lists live
 						// leads; deleting them would wipe the deals table.
-						c.warnf("ignored-only-deleted", "the server ignored with=only_deleted (it listed a lead with is_deleted false); deleted leads come from lead_deleted events only")
+						c.warnf("ignored-only-deleted", "the server ignored with=only_deleted (it listed a live lead: is_deleted false, or a whole lead without is_deleted); deleted leads come from lead_deleted events only")
 						return errSkipList
 					}
 					p.Deletions = append(p.Deletions, connectors.Deletion{Object: connectors.ObjectDeals, ID: w.ID.id(), At: w.UpdatedAt.time()})
@@ -308,6 +322,15 @@ func (c *Client) lists(obj connectors.Object, m *mapper, types string) ([]list, 
 // that costs one request per page of events, "each" one list per type.
 func (c *Client) eventLists(m *mapper, types string) []list {
 	limit := min(c.opts.PageSize, eventsLimit)
+	// restored holds the restore events of the page being decoded, for
+	// after; a decode that is retried adds them again, so restore reads
+	// each record once. before empties it for every page (a probe of
+	// overAt decodes too).
+	var restored []connectors.Deletion
+	before := func(context.Context, *int) error { restored = nil; return nil }
+	after := func(ctx context.Context, cost *int, p *connectors.Page) error {
+		return c.restore(ctx, cost, m, restored, p)
+	}
 	keep := func(want func(string) bool) func(raw json.RawMessage, p *connectors.Page) error {
 		return func(raw json.RawMessage, p *connectors.Page) error {
 			var w struct {
@@ -319,30 +342,40 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 			if !want(string(w.Type)) {
 				return nil
 			}
-			a, d, err := m.event(raw)
+			a, d, r, err := m.event(raw)
 			if a != nil {
 				p.Activities = append(p.Activities, *a)
 			}
 			if d != nil {
 				p.Deletions = append(p.Deletions, *d)
 			}
+			if r != nil {
+				restored = append(restored, *r)
+			}
 			return err
 		}
 	}
 	var out []list
 	if types != typesEach {
-		out = append(out, list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
+		l := list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
 			extra:   url.Values{"filter[type]": {strings.Join(eventTypes, ",")}},
-			verdict: typesList,
-			handle:  keep(func(t string) bool { return slices.Contains(eventTypes, t) })})
+			verdict: typesList, before: before, after: after,
+			handle: keep(func(t string) bool { return slices.Contains(eventTypes, t) })}
+		if types == typesTry {
+			// The one-type lists follow; once the comma list is the
+			// account's form, a refusal fails the run, window kept.
+			l.optional = "the window is read one type per request"
+		}
+		out = append(out, l)
 	}
 	if types == typesList {
 		return out
 	}
 	for _, typ := range eventTypes {
 		l := list{path: "/api/v4/events", name: "events", limit: limit, window: createdWindow, paged: true,
-			extra:  url.Values{"filter[type]": {typ}},
-			handle: keep(func(t string) bool { return t == typ })}
+			extra: url.Values{"filter[type]": {typ}}, before: before, after: after,
+			optional: "events of this type are not read",
+			handle:   keep(func(t string) bool { return t == typ })}
 		if types == typesTry {
 			l.verdict = typesEach
 			l.skip = func(cur cursor) bool { return cur.Types == typesList }
@@ -350,6 +383,104 @@ func (c *Client) eventLists(m *mapper, types string) []list {
 		out = append(out, l)
 	}
 	return out
+}
+
+// restore reads again each lead, contact and company a *_restored event
+// of page p brought back, and adds it to p. Whether a restore bumps the
+// record's updated_at is not documented; if not, the record would never
+// come back through its list's window, and the deletion stored for it
+// would stand. So the record is read by id, its UpdatedAt at least the
+// restore's time (it then wins over the deletion, which the warehouse
+// keeps at its own time), and a deletion of it earlier on p, which the
+// warehouse would apply after the records, is dropped. A record not
+// there (204, 404) or deleted again is left alone: its next deletion
+// event says so.
+func (c *Client) restore(ctx context.Context, cost *int, m *mapper, restored []connectors.Deletion, p *connectors.Page) error {
+	type key struct {
+		obj connectors.Object
+		id  string
+	}
+	last := map[key]time.Time{}
+	var order []key
+	for _, r := range restored {
+		k := key{r.Object, r.ID}
+		at, seen := last[k]
+		if !seen {
+			order = append(order, k)
+		}
+		if !seen || r.At.After(at) {
+			last[k] = r.At
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	p.Deletions = slices.DeleteFunc(p.Deletions, func(d connectors.Deletion) bool {
+		at, ok := last[key{d.Object, d.ID}]
+		return ok && !d.At.After(at)
+	})
+	for _, k := range order {
+		path, q := "/api/v4/companies/", url.Values(nil)
+		switch k.obj {
+		case connectors.ObjectDeals:
+			path, q = "/api/v4/leads/", url.Values{"with": {"contacts"}}
+			if m.currency == "" {
+				cur, err := c.loadCurrency(ctx, cost)
+				if err != nil {
+					return err
+				}
+				m.currency = cur
+			}
+		case connectors.ObjectContacts:
+			path = "/api/v4/contacts/"
+		}
+		var raw json.RawMessage
+		_, err := c.getJSON(ctx, cost, path+k.id, q, func(b []byte) error {
+			raw = append(json.RawMessage(nil), bytes.TrimSpace(b)...)
+			return nil
+		})
+		var re *connectors.ResponseError
+		if errors.As(err, &re) && re.Status == http.StatusNotFound {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read restored %s %s: %w", k.obj, k.id, err)
+		}
+		if len(raw) == 0 || raw[0] != '{' {
+			continue // 204: not there
+		}
+		at := last[k]
+		bump := func(meta *connectors.Meta) bool {
+			if meta.Deleted {
+				return false
+			}
+			if meta.UpdatedAt.Before(at) {
+				meta.UpdatedAt = at
+			}
+			return true
+		}
+		switch k.obj {
+		case connectors.ObjectDeals:
+			var d connectors.Deal
+			if d, err = m.deal(raw); err == nil && bump(&d.Meta) {
+				p.Deals = append(p.Deals, d)
+			}
+		case connectors.ObjectContacts:
+			var r connectors.Contact
+			if r, err = m.contact(raw); err == nil && bump(&r.Meta) {
+				p.Contacts = append(p.Contacts, r)
+			}
+		default:
+			var r connectors.Company
+			if r, err = m.company(raw); err == nil && bump(&r.Meta) {
+				p.Companies = append(p.Companies, r)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("restored %s %s: %w", k.obj, k.id, err)
+		}
+	}
+	return nil
 }
 
 // errSkipList, returned by a list's handle, drops the page and ends the
@@ -371,11 +502,16 @@ type listPage struct {
 // documented and the shapes a PHP server or an independent fake may give an
 // empty collection: "_embedded": [] or null, "_links": [].
 func decodeList(body []byte, l *list) (*listPage, error) {
+	lp := &listPage{page: &connectors.Page{}}
+	if b := bytes.TrimSpace(body); string(b) == "null" || string(b) == "[]" || string(b) == "{}" {
+		// The "200 []" the reference warns is not the empty page (§3):
+		// an empty page all the same, and no next.
+		return lp, nil
+	}
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, err
 	}
-	lp := &listPage{page: &connectors.Page{}}
 	var total num
 	if json.Unmarshal(env["_total_items"], &total) == nil {
 		lp.total = int(total)
@@ -393,24 +529,32 @@ func decodeList(body []byte, l *list) (*listPage, error) {
 			lp.next = lp.href != ""
 		}
 	}
+	var page, pages num
+	if !lp.next && json.Unmarshal(env["_page"], &page) == nil && json.Unmarshal(env["_page_count"], &pages) == nil && page > 0 && pages > page {
+		// A list that counts its pages (users, §6.7) and says more
+		// follow, without a next link: the count is the server's word
+		// too.
+		lp.next = true
+	}
 	var items []json.RawMessage
 	if raw := bytes.TrimSpace(env["_embedded"]); len(raw) > 0 && raw[0] == '{' {
 		var emb map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &emb); err != nil {
 			return nil, fmt.Errorf("_embedded: %w", err)
 		}
-		if r := bytes.TrimSpace(emb[l.name]); len(r) > 0 && r[0] == '[' {
-			if err := json.Unmarshal(r, &items); err != nil {
-				return nil, fmt.Errorf("_embedded.%s: %w", l.name, err)
-			}
+		// A list, or an object keyed by index (connectors.List).
+		var recs connectors.List[json.RawMessage]
+		if err := recs.UnmarshalJSON(emb[l.name]); err != nil {
+			return nil, fmt.Errorf("_embedded.%s: %w", l.name, err)
 		}
+		items = recs
 	}
 	lp.stamps = make([]int64, 0, len(items))
 	for i, raw := range items {
 		var st struct {
-			ID        str  `json:"id"`
-			UpdatedAt *num `json:"updated_at"`
-			CreatedAt *num `json:"created_at"`
+			ID        str        `json:"id"`
+			UpdatedAt *unixStamp `json:"updated_at"`
+			CreatedAt *unixStamp `json:"created_at"`
 		}
 		if err := json.Unmarshal(raw, &st); err != nil {
 			return nil, fmt.Errorf("%s[%d]: %w", l.name, i, err)
@@ -444,7 +588,7 @@ func (c *Client) query(l *list, cur cursor) url.Values {
 		q.Set("limit", strconv.Itoa(l.limit))
 		q.Set("page", strconv.Itoa(cur.Page))
 	}
-	if l.orderID {
+	if _, refused := c.noOrder.Load(l.key()); l.orderID && !refused {
 		q.Set("order[id]", "asc")
 	}
 	switch l.window {
@@ -462,6 +606,30 @@ func (c *Client) query(l *list, cur cursor) url.Values {
 		q.Set("filter[created_at][to]", strconv.FormatInt(cur.To, 10))
 	}
 	return q
+}
+
+// key names l among the lists of its path: the deleted leads are not the
+// leads.
+func (l *list) key() string { return l.path + "?" + l.extra.Encode() }
+
+// plainer makes the requests of l plainer after a validation error (400,
+// 422), and reports whether there was anything left to drop. The
+// reference gives order[...] for leads only, and for notes and tasks the
+// single filter[updated_at] as well as [from]/[to]; a server that validates
+// strictly may refuse either. Without the order a list still has a fixed
+// order (see cursor); the single form is checked like the range.
+func (c *Client) plainer(l *list) bool {
+	if _, done := c.noOrder.Load(l.key()); l.orderID && !done {
+		c.noOrder.Store(l.key(), true)
+		c.warnf("no-order:"+l.path, l.path+" refused order[id]=asc; reading it in the server's order")
+		return true
+	}
+	if l.window == updatedWindow && !c.singleFilter(l.path) {
+		c.single.Store(l.path, true)
+		c.warnf("single:"+l.path, l.path+" refused filter[updated_at][from]; using the single filter[updated_at] form")
+		return true
+	}
+	return false
 }
 
 func (c *Client) singleFilter(path string) bool {
@@ -509,6 +677,9 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 	cur.Phase = nextPhase(lists, cur, cur.Phase)
 	for pageNo := 1; cur.Phase < len(lists); pageNo++ {
 		l := &lists[cur.Phase]
+		if cur.Limit > 0 && cur.Limit < l.limit {
+			l.limit = cur.Limit
+		}
 		// reqs is what the page cost: its attempts, retries included,
 		// and any account read it needed.
 		var reqs int
@@ -526,10 +697,26 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 				return err
 			})
 			var re *connectors.ResponseError
-			if err != nil && l.optional && errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired {
-				c.warnf("optional:"+l.path, fmt.Sprintf("%s?%s answered %d; skipped (deletions still come from the events feed)", l.path, l.extra.Encode(), re.Status))
+			if err != nil && errors.As(err, &re) && (re.Status == http.StatusBadRequest || re.Status == http.StatusUnprocessableEntity) && c.plainer(l) {
+				// The list restarts in the plainer form.
+				cur.Page = 1
+				pg = newPaging()
+				continue
+			}
+			if err != nil && l.optional != "" && errors.As(err, &re) && re.Status >= 400 && re.Status < 500 && re.Status != http.StatusPaymentRequired {
+				c.warnf("optional:"+l.path+"?"+l.extra.Encode(), fmt.Sprintf("%s?%s answered %d; skipped (%s)", l.path, l.extra.Encode(), re.Status, l.optional))
 				lp = &listPage{page: &connectors.Page{}, skip: true}
 				break
+			}
+			if n := lowerLimit(l.limit); err != nil && l.paged && n > 0 && errors.As(err, &re) && re.Status == http.StatusGatewayTimeout {
+				// A page too heavy for the server (reference §3, §5:
+				// "504 → lower limit"): the same records, in smaller
+				// pages. n divides the old limit, so the records read
+				// so far end on a page boundary of the new one.
+				c.warnf("504:"+l.path, fmt.Sprintf("%s answered 504 to limit=%d; reading it %d a page", l.path, l.limit, n))
+				cur.Page = (cur.Page-1)*(l.limit/n) + 1
+				cur.Limit, l.limit = n, n
+				continue
 			}
 			if err != nil {
 				return c.http.Wrap(obj, pageNo, err)
@@ -553,6 +740,11 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			break
 		}
 
+		if l.after != nil && !lp.skip {
+			if err := l.after(ctx, &reqs, lp.page); err != nil {
+				return c.http.Wrap(obj, pageNo, err)
+			}
+		}
 		nc := cur
 		if l.verdict != "" && cur.Types == typesTry && lp.page.Len() > 0 {
 			nc.Types = l.verdict
@@ -566,7 +758,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			return c.http.Wrap(obj, pageNo, err)
 		}
 		if done {
-			nc.Phase, nc.Page = nextPhase(lists, nc, cur.Phase+1), 1
+			nc.Phase, nc.Page, nc.Limit = nextPhase(lists, nc, cur.Phase+1), 1, 0
 			pg = newPaging()
 		}
 		if nc.Phase >= len(lists) {
@@ -595,6 +787,18 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 		}
 	}
 	return nil
+}
+
+// lowerLimit is the page size to try after a 504 at limit n: the next of
+// 50 (the documents' recommended size), 25, 10, 5 and 1 below n that
+// divides n; 0 when none is left.
+func lowerLimit(n int) int {
+	for _, d := range []int{50, 25, 10, 5, 1} {
+		if d < n && n%d == 0 {
+			return d
+		}
+	}
+	return 0
 }
 
 // nextPhase is the first phase from p on whose list is to be read with

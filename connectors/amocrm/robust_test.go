@@ -1,6 +1,7 @@
 package amocrm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -223,4 +224,137 @@ func TestMapLeadFallbacks(t *testing.T) {
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("leads (-want +got):\n%s", diff)
 	}
+}
+
+// An account that names no currency, or a server without GET
+// /api/v4/account, still has its deals stored: without a currency (left
+// out of money KPIs, counted as won and lost), read once per Client.
+func TestAccountCurrencyUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		missing  bool // /api/v4/account answers 404
+		wantReqs int  // account requests: with=task_types, then without
+	}{
+		{"no currency", false, 1},
+		{"no account endpoint", true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock()
+			srv := newFake(t, clk)
+			srv.Seed(amocrmtest.SeedConfig{Leads: 12, Seed: 6})
+			srv.SetAccount(amocrmtest.Object{"currency": nil})
+			account := 0
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/v4/account" {
+					account++
+					if tc.missing {
+						writeProblem(w, 404, "Not Found")
+						return
+					}
+				}
+				proxy(srv.URL).ServeHTTP(w, r)
+			}))
+			defer ts.Close()
+			c := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL; o.PageSize = 5 })
+			r := pull(t, c, connectors.ObjectDeals, "")
+			got := map[string]string{}
+			for _, d := range r.merged.Deals {
+				got[d.ID] = d.Currency
+			}
+			want := map[string]string{}
+			for _, o := range srv.Objects(amocrmtest.Leads) {
+				want[objID(o)] = ""
+			}
+			if diff := cmp.Diff(want, got); diff != "" || len(got) != 12 {
+				t.Errorf("deal currencies (-want +got):\n%s", diff)
+			}
+			if account != tc.wantReqs {
+				t.Errorf("account requests = %d, want %d", account, tc.wantReqs)
+			}
+		})
+	}
+}
+
+// A server that validates strictly and refuses what the reference gives
+// for leads only or as one form of two (400 to order[id] on tasks, 422 to
+// filter[updated_at][from] on lead notes) is read in the plainer form:
+// every record, full and incremental.
+func TestStrictServerPlainerForms(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	srv.Seed(amocrmtest.SeedConfig{Users: 3, Leads: 12, Tasks: 23, Notes: 25, Seed: 9, End: clk.Now().Add(-24 * time.Hour)})
+	var refused []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		status := 0
+		switch {
+		case r.URL.Path == "/api/v4/tasks" && q.Has("order[id]"):
+			status = 400
+		case r.URL.Path == "/api/v4/leads/notes" && q.Has("filter[updated_at][from]"):
+			status = 422
+		}
+		if status != 0 {
+			refused = append(refused, r.URL.Path)
+			writeProblem(w, status, "Request validation failed")
+			return
+		}
+		proxy(srv.URL).ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	small := func(o *Options) { o.PageSize = 10 }
+	want := map[connectors.Object]map[string]bool{}
+	for _, obj := range []connectors.Object{ObjectTasks, ObjectNotes} {
+		want[obj] = recordIDs(pull(t, newConn(t, srv, clk, small), obj, "").merged)
+	}
+	c := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL; o.PageSize = 10 })
+	cursors := map[connectors.Object]string{}
+	for _, obj := range []connectors.Object{ObjectTasks, ObjectNotes} {
+		r := pull(t, c, obj, "")
+		cursors[obj] = r.cursor
+		if diff := cmp.Diff(want[obj], recordIDs(r.merged)); diff != "" || len(want[obj]) == 0 {
+			t.Errorf("full %s (-want +got):\n%s", obj, diff)
+		}
+	}
+	// Notes: order[id] goes first, then the range form of the filter.
+	if diff := cmp.Diff([]string{"/api/v4/tasks", "/api/v4/leads/notes", "/api/v4/leads/notes"}, refused); diff != "" {
+		t.Errorf("refused requests (-want +got):\n%s", diff)
+	}
+	clk.Advance(time.Hour)
+	var id int64
+	fmt.Sscan(objID(srv.Objects(amocrmtest.Tasks)[4]), &id)
+	srv.Update(amocrmtest.Tasks, id, amocrmtest.Object{"text": "Changed"})
+	r := pull(t, c, ObjectTasks, cursors[ObjectTasks])
+	if len(r.merged.Activities) != 1 || r.merged.Activities[0].Subject != "Changed" {
+		t.Errorf("incremental tasks = %v, want only the changed one", recordIDs(r.merged))
+	}
+}
+
+// Check on a server without GET /api/v4/account warns that the currency
+// is unknown and still checks the token with the users list.
+func TestCheckWithoutAccountEndpoint(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v4/account" {
+			writeProblem(w, 404, "Not Found")
+			return
+		}
+		proxy(srv.URL).ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	warns, err := newConn(t, srv, clk, func(o *Options) { o.BaseURL = ts.URL }).Check(context.Background())
+	want := []string{"amo: GET /api/v4/account answered 404, so the account currency is unknown; set the connector's currency"}
+	if diff := cmp.Diff(want, warns); err != nil || diff != "" {
+		t.Errorf("Check() = %v; warnings (-want +got):\n%s", err, diff)
+	}
+	if n := srv.Requests("/api/v4/users"); n != 1 {
+		t.Errorf("users requests = %d, want 1", n)
+	}
+}
+
+// writeProblem answers amoCRM's problem+json error (reference §5).
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"title":%q,"type":"https://httpstatus.es/%d","status":%d,"detail":%q}`, http.StatusText(status), status, status, detail)
 }

@@ -189,6 +189,15 @@ func (f fields) time(key string, loc *time.Location) time.Time {
 	return t
 }
 
+// writtenTime is timePtr in the offset the portal wrote.
+func (f fields) writtenTime(key string, loc *time.Location) *time.Time {
+	t, err := timeFormat.ParseWritten(f.str(key), loc)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
 func (f fields) timePtr(key string, loc *time.Location) *time.Time {
 	t, ok := parseTime(f.str(key), loc)
 	if !ok {

@@ -23,10 +23,13 @@ import (
 // worked by hand:
 //
 //   - Deal 37 was won on 28 September (MOVED_TIME) against a planned
-//     CLOSEDATE of 10 October; deal 38 was lost on 15 September against a
-//     plan of 31 August. closed_won = 1 (win rate 1/(1+1) = 50 %),
-//     new_deals = 1 (ACME's first won deal). Read from CLOSEDATE, the win
-//     would fall in October and the loss in August: 0 won, no win rate.
+//     CLOSEDATE of 10 October, a plan it beat: it closed on 28 September.
+//     Deal 38 was lost on 15 September with its CLOSEDATE, the CRM's close
+//     date, left at 31 August: it closed in August (KPIS.md: the close time
+//     is the CRM's close date). closed_won = 1 (win rate 1/(1+0) = 100 %),
+//     new_deals = 1 (ACME's first won deal). Read from CLOSEDATE alone, the
+//     win would fall in October: 0 won, no win rate; from MOVED_TIME alone,
+//     the loss in September: win rate 50 %.
 //   - On 10 September a call from ACME was missed at 10:00 (Moscow time);
 //     a call back planned for 11:00 was not held (COMPLETED N), and Anna
 //     got through at 14:00. response_time = 4 h; taking the planned call
@@ -89,7 +92,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		for _, d := range deals {
 			closed[d.ID] = *d.ClosedAt
 		}
-		wantClosed := map[string]time.Time{"37": time.Date(2026, 9, 28, 12, 0, 0, 0, time.UTC), "38": time.Date(2026, 9, 15, 9, 0, 0, 0, time.UTC)}
+		wantClosed := map[string]time.Time{"37": time.Date(2026, 9, 28, 12, 0, 0, 0, time.UTC), "38": time.Date(2026, 8, 30, 21, 0, 0, 0, time.UTC)}
 		if diff := cmp.Diff(wantClosed, closed); diff != "" {
 			t.Errorf("stored closed_at (-want +got):\n%s", diff)
 		}
@@ -106,7 +109,7 @@ func TestKPIsFromBitrix24(t *testing.T) {
 		// The KPIs.
 		got := kpiValues(anna, kpi.ClosedWon, kpi.NewDeals, kpi.ResponseTime, kpi.CostPerClient)
 		want := map[string]any{kpi.ClosedWon: 1.0, kpi.NewDeals: 1.0, kpi.ResponseTime: 4.0,
-			kpi.CostPerClient: 900.0, "win_rate": 50.0}
+			kpi.CostPerClient: 900.0, "win_rate": 100.0}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Anna's September KPIs (-want +got):\n%s", diff)
 		}
@@ -119,8 +122,9 @@ func TestKPIsFromBitrix24(t *testing.T) {
 // CLOSED and the stage), the activities no COMPLETED (only STATUS). Worked
 // by hand for September 2026:
 //
-//   - Deal 37 is closed in WON: won on 28 September; deal 38 closed in LOSE:
-//     lost on 15 September. closed_won = 1, win rate 50 %, new_deals = 1.
+//   - Deal 37 is closed in WON: won on 28 September (a CLOSEDATE plan of
+//     10 October it beat); deal 38 closed in LOSE: lost on 15 September, its
+//     CLOSEDATE. closed_won = 1, win rate 50 %, new_deals = 1.
 //     Read as open (no semantic), both would count nowhere.
 //   - An e-mail from ACME came in on 10 September at 10:00 (Moscow time);
 //     Anna's call at 13:00 was held (STATUS 2): response_time = 3 h.
@@ -141,7 +145,7 @@ func TestKPIsFromBitrix24SparseRows(t *testing.T) {
 				"DATE_CREATE": "2026-08-20T10:00:00+03:00", "DATE_MODIFY": "2026-09-28T15:00:00+03:00",
 				"MOVED_TIME": "2026-09-28T15:00:00+03:00", "ASSIGNED_BY_ID": "1", "COMPANY_ID": "9"},
 			{"ID": "38", "TITLE": "ACME - pilot", "CATEGORY_ID": "0", "STAGE_ID": "LOSE",
-				"CLOSED": "Y", "OPPORTUNITY": "2500.00", "CURRENCY_ID": "RUB", "CLOSEDATE": "2026-08-31T00:00:00+03:00",
+				"CLOSED": "Y", "OPPORTUNITY": "2500.00", "CURRENCY_ID": "RUB", "CLOSEDATE": "2026-09-15T00:00:00+03:00",
 				"DATE_CREATE": "2026-08-01T10:00:00+03:00", "DATE_MODIFY": "2026-09-15T12:00:00+03:00",
 				"MOVED_TIME": "2026-09-15T12:00:00+03:00", "ASSIGNED_BY_ID": "1", "COMPANY_ID": "9"},
 		})

@@ -1,6 +1,7 @@
 package bitrix24
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -255,30 +256,41 @@ func dealStatus(f fields) string {
 	return connectors.StatusLost
 }
 
-// closedAt is when a won or lost deal entered its final stage: MOVED_TIME,
-// "the date the item was moved to the current stage" (main-entities-fields),
-// which for a closed deal is the moment it was won or lost, as exact as the
-// last TYPE_ID 3 row of crm.stagehistory.list and free with the deal.
-// CLOSEDATE is no close time: it is a date field the manager edits, the
-// planned close date (crm.deal.add's own example sets it ten days ahead),
-// and it stays in the future when a deal is won early. Without MOVED_TIME
-// (a select or portal that leaves it out), CLOSEDATE is taken when it is
-// not after DATE_MODIFY, since a close date later than the deal's last
-// change is still a plan; else DATE_MODIFY, the last change, at or after
-// the close; else CLOSEDATE as it is, rather than no close time, which
-// would leave the deal out of every KPI.
+// closedAt is a won or lost deal's close time, which KPIS.md defines as
+// the CRM's close date: CLOSEDATE. But CLOSEDATE is a date the manager
+// plans (new deals get one a week ahead, and Bitrix24 fills it at the close
+// only when it is empty), so a deal won before its plan still shows a
+// future date. The deal cannot have closed after it reached its final
+// stage: MOVED_TIME, "the date the item was moved to the current stage",
+// or without it DATE_MODIFY, the last change. So CLOSEDATE is the close
+// unless its day is after that moment's day, and then the moment is; a
+// deal without CLOSEDATE closed at that moment; one with neither at its
+// CLOSEDATE as it is, rather than no close time, which would leave it out
+// of every KPI. Days are compared in the offset CLOSEDATE was written in,
+// since it is a date sent as the portal's local midnight.
 func closedAt(f fields, loc *time.Location) *time.Time {
-	if t := f.timePtr("MOVED_TIME", loc); t != nil {
-		return t
+	planned, reached := f.writtenTime("CLOSEDATE", loc), f.writtenTime("MOVED_TIME", loc)
+	if reached == nil {
+		reached = f.writtenTime("DATE_MODIFY", loc)
 	}
-	planned, modified := f.timePtr("CLOSEDATE", loc), f.timePtr("DATE_MODIFY", loc)
+	t := planned
 	switch {
-	case planned != nil && (modified == nil || !planned.After(*modified)):
-		return planned
-	case modified != nil:
-		return modified
+	case planned == nil:
+		t = reached
+	case reached != nil && dayAfter(*planned, reached.In(planned.Location())):
+		t = reached
 	}
-	return planned
+	if t != nil {
+		*t = t.UTC()
+	}
+	return t
+}
+
+// dayAfter reports whether a's calendar day is after b's.
+func dayAfter(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return cmp.Or(cmp.Compare(ay, by), cmp.Compare(am, bm), cmp.Compare(ad, bd)) > 0
 }
 
 // Activity TYPE_ID values (crm-enum-activity-type).

@@ -190,11 +190,11 @@ var noRaw = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == "
 func TestMapDeals(t *testing.T) {
 	rs := rows(t, sampleDeals)
 	want := []connectors.Deal{
-		// Won when it entered C1:WON (MOVED_TIME, 11:03:41+02:00), not on
-		// the planned CLOSEDATE of the day before at midnight.
+		// Won on its CLOSEDATE (the CRM's close date, at midnight), the
+		// day before it entered C1:WON (MOVED_TIME, 11:03:41+02:00).
 		{Meta: connectors.Meta{ID: "37", UpdatedAt: utc("2024-09-10T09:03:41Z")}, Name: "ACME - annual licence",
 			PipelineID: "1", StageID: "C1:WON", Status: "won", Amount: f64(19999.99), Currency: "EUR", OwnerID: "1",
-			CompanyID: "9", ContactID: "84", CreatedAt: utc("2024-09-02T16:37:18Z"), ClosedAt: utcPtr("2024-09-10T09:03:41Z")},
+			CompanyID: "9", ContactID: "84", CreatedAt: utc("2024-09-02T16:37:18Z"), ClosedAt: utcPtr("2024-09-09T00:00:00Z")},
 		{Meta: connectors.Meta{ID: "38", UpdatedAt: utc("2024-09-03T07:00:00Z")}, Name: "Globex - pilot",
 			PipelineID: "0", StageID: "PREPARATION", Status: "open", Amount: f64(0), Currency: "USD", OwnerID: "6",
 			CreatedAt: utc("2024-09-02T16:37:38Z")},

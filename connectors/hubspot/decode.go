@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,12 @@ func (o *object) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(o)); err != nil {
 		return err
 	}
+	// The spec requires id; hs_object_id holds the same, so a record
+	// without the one is read by the other rather than failing the page.
+	o.ID = fstr(strings.TrimSpace(string(o.ID)))
+	if o.ID == "" {
+		o.ID = fstr(strings.TrimSpace(o.prop("hs_object_id")))
+	}
 	o.raw = bytes.Clone(b)
 	return nil
 }
@@ -93,7 +100,25 @@ func (o *object) prop(name string) string {
 type nextPage struct {
 	Next *struct {
 		After fstr `json:"after"`
+		Link  fstr `json:"link"`
 	} `json:"next"`
+}
+
+// after is the cursor of the following page, "" on the last one (no
+// paging, no next). The cursor is next.after; a next with only its link
+// (informational, reference §3, but a next all the same) gives the link's
+// after, rather than ending the listing there.
+func (n *nextPage) after() string {
+	if n == nil || n.Next == nil {
+		return ""
+	}
+	if a := strings.TrimSpace(string(n.Next.After)); a != "" {
+		return a
+	}
+	if u, err := url.Parse(strings.TrimSpace(string(n.Next.Link))); err == nil {
+		return u.Query().Get("after")
+	}
+	return ""
 }
 
 // collection is a list or search answer.
@@ -104,12 +129,7 @@ type collection struct {
 }
 
 // next is the cursor of the following page, "" on the last one.
-func (c *collection) next() string {
-	if c.Paging == nil || c.Paging.Next == nil {
-		return ""
-	}
-	return string(c.Paging.Next.After)
-}
+func (c *collection) next() string { return c.Paging.after() }
 
 type owner struct {
 	ID        fstr  `json:"id"`
@@ -269,11 +289,11 @@ func (b *assocBatch) addLinks(acc map[string][]link, primaryType int64) (more ma
 			}
 			acc[from] = mergeLink(acc[from], link{id: id, primary: primary})
 		}
-		if r.Paging != nil && r.Paging.Next != nil && r.Paging.Next.After != "" {
+		if after := r.Paging.after(); after != "" {
 			if more == nil {
 				more = map[string]string{}
 			}
-			more[from] = string(r.Paging.Next.After)
+			more[from] = after
 		}
 	}
 	return more, nil
@@ -351,6 +371,40 @@ func (o *object) inlineLinks(from, to string) (links []link, found, complete boo
 	return links, true, complete
 }
 
+// ownLink is a link a record's own properties name, besides its
+// associations.
+type ownLink struct {
+	to string // target type
+	link
+}
+
+// ownLinks are the links o's properties name: a contact's
+// associatedcompanyid, its primary company (reference §2 lists it among
+// the contact properties). It is kept as well as the associations, so a
+// server that fills it but answers no contact→company association (or
+// names another company besides) still gives the contact its company.
+func (o *object) ownLinks(obj connectors.Object) []ownLink {
+	if obj != connectors.ObjectContacts {
+		return nil
+	}
+	id, err := strconv.ParseUint(nonZeroID(o.prop("associatedcompanyid")), 10, 64)
+	if err != nil || id == 0 {
+		return nil
+	}
+	return []ownLink{{to: "companies", link: link{id: id, primary: true}}}
+}
+
+// withOwn is ls, the associations of one type, with the own links of that
+// type merged in; ls itself is left alone.
+func withOwn(ls []link, to string, own []ownLink) []link {
+	for _, o := range own {
+		if o.to == to {
+			ls = mergeLink(slices.Clone(ls), o.link)
+		}
+	}
+	return ls
+}
+
 // mergeLink adds l to ls, once per target id (HubSpot lists an
 // association once per type); primary if any of its types is.
 func mergeLink(ls []link, l link) []link {
@@ -361,13 +415,15 @@ func mergeLink(ls []link, l link) []link {
 	return append(ls, l)
 }
 
-// timeFormat is HubSpot's timestamps: ISO 8601 with any precision (or
-// none, read as UTC), a bare date (date properties are midnight UTC), or
-// epoch milliseconds as legacy properties hold.
+// timeFormat is HubSpot's timestamps: ISO 8601 with any precision, its
+// offset in any of ISO's forms (Z, +02:00, +0200, +02) or none (read as
+// UTC), a bare date (date properties are midnight UTC), or epoch
+// milliseconds as legacy properties hold.
 var timeFormat = connectors.TimeFormat{
-	Layouts: []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"},
-	Epoch:   connectors.EpochMillis,
-	Want:    "ISO 8601 or epoch milliseconds",
+	Layouts: []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999Z07",
+		"2006-01-02T15:04:05.999999999", "2006-01-02"},
+	Epoch: connectors.EpochMillis,
+	Want:  "ISO 8601 or epoch milliseconds",
 }
 
 func parseTime(s string) (time.Time, error) { return timeFormat.Parse(s, time.UTC) }
@@ -427,6 +483,17 @@ func (o *object) meta(modProp string) (connectors.Meta, error) {
 		firstErr = errors.New("no updatedAt, last-modified or created time")
 	}
 	return connectors.Meta{}, fmt.Errorf("record %s: updatedAt: %w", id, firstErr)
+}
+
+// modTime is the record's modified time as the search filters it (its
+// last-modified property modProp), else as meta reads it; zero when it
+// has none.
+func (o *object) modTime(modProp string) time.Time {
+	if t, err := parseTime(o.prop(modProp)); err == nil {
+		return t
+	}
+	m, _ := o.meta(modProp)
+	return m.UpdatedAt
 }
 
 func (o *object) created(prop string) time.Time {
@@ -496,6 +563,36 @@ func stageStatus(md map[string]string) string {
 		return connectors.StatusWon
 	}
 	return connectors.StatusLost
+}
+
+// stageUnsure reports whether a stage's metadata (its raw JSON) says
+// closed without a readable probability: stageStatus calls it lost, but
+// it may be the won stage (reference §2 tells won from lost by
+// probability "1.0"/"0.0"), so a deal in it goes by its own flags.
+func stageUnsure(raw json.RawMessage) bool {
+	var s stage
+	if json.Unmarshal(raw, &s) != nil {
+		return false
+	}
+	_, err := strconv.ParseFloat(strings.TrimSpace(s.Metadata["probability"]), 64)
+	return stageStatus(s.Metadata) == connectors.StatusLost && err != nil
+}
+
+// flagStatus reads a deal's own read-only flags (reference §2's won/lost
+// rule): hs_is_closed_won true is won, hs_is_closed true lost, false
+// open. ok is false when they say nothing.
+func flagStatus(o *object) (status string, ok bool) {
+	read := func(name string) (v, set bool) { return hubspotTruth.Read(connectors.ScalarOf(o.Properties[name])) }
+	if won, set := read("hs_is_closed_won"); set && won {
+		return connectors.StatusWon, true
+	}
+	if closed, set := read("hs_is_closed"); set {
+		if closed {
+			return connectors.StatusLost, true
+		}
+		return connectors.StatusOpen, true
+	}
+	return "", false
 }
 
 func mapStages(pc *pipelineCollection) ([]connectors.Stage, error) {

@@ -281,6 +281,12 @@ func TestMapActivities(t *testing.T) {
 			connectors.Activity{Type: "email", Direction: "inbound", Subject: "Question", OccurredAt: ts("2024-06-03T09:00:00.1Z"), Completed: true}},
 		{ObjectEmails, `"hs_email_direction":"EMAIL","hs_email_subject":"Re: Question","hs_email_status":"SENT","hs_timestamp":"2024-06-03T09:30:00Z"`,
 			connectors.Activity{Type: "email", Direction: "outbound", Subject: "Re: Question", OccurredAt: ts("2024-06-03T09:30:00Z"), Completed: true}},
+		// The calls' spelling (reference §2 leaves e-mail values
+		// unconfirmed).
+		{ObjectEmails, `"hs_email_direction":"INBOUND","hs_email_subject":"Question","hs_timestamp":"2024-06-03T09:00:00Z"`,
+			connectors.Activity{Type: "email", Direction: "inbound", Subject: "Question", OccurredAt: ts("2024-06-03T09:00:00Z"), Completed: true}},
+		{ObjectEmails, `"hs_email_direction":" outbound","hs_email_subject":"Answer","hs_timestamp":"2024-06-03T09:10:00Z"`,
+			connectors.Activity{Type: "email", Direction: "outbound", Subject: "Answer", OccurredAt: ts("2024-06-03T09:10:00Z"), Completed: true}},
 		// Forwarded to the CRM: received or sent, HubSpot does not say.
 		{ObjectEmails, `"hs_email_direction":"FORWARDED_EMAIL","hs_email_status":"SCHEDULED","hs_timestamp":"1717405200000"`,
 			connectors.Activity{Type: "email", OccurredAt: ts("2024-06-03T09:00:00Z")}},
@@ -339,6 +345,10 @@ func TestParseTime(t *testing.T) {
 		{"2024-06-28T14:02:10.871Z", ts("2024-06-28T14:02:10.871Z"), true},
 		{"2024-06-28T14:02:10.8Z", ts("2024-06-28T14:02:10.8Z"), true},
 		{"2024-06-28T16:02:10.871+02:00", ts("2024-06-28T14:02:10.871Z"), true},
+		{"2024-06-28T16:02:10.871+0200", ts("2024-06-28T14:02:10.871Z"), true},
+		{"2024-06-28T11:32:10-0230", ts("2024-06-28T14:02:10Z"), true},
+		{"2024-06-28T16:02:10+02", ts("2024-06-28T14:02:10Z"), true},
+		{"2024-06-28T14:02:10.871", ts("2024-06-28T14:02:10.871Z"), true},
 		{"2024-06-28", ts("2024-06-28T00:00:00Z"), true},
 		{"1719583200000", ts("2024-06-28T14:00:00Z"), true},
 		{"", time.Time{}, false},
@@ -499,5 +509,107 @@ func TestArchivedRecordIsDeletion(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, pg.Deletions); diff != "" {
 		t.Errorf("deletions (-want +got):\n%s", diff)
+	}
+}
+
+// A stage closed without a readable probability may be the won one
+// (reference §2 tells them apart by probability): its deals go by their
+// own hs_is_closed_won/hs_is_closed, as deals in a stage the pipelines do
+// not list, read as HubSpot's booleans in any spelling.
+func TestDealStatusFromFlags(t *testing.T) {
+	const pipes = `{"results":[{"id":"p","label":"P","stages":[
+		{"id":"done","label":"Done","displayOrder":1,"metadata":{"isClosed":"true"}},
+		{"id":"gone","label":"Gone","displayOrder":2,"metadata":{"isClosed":"true","probability":"0.0"}},
+		{"id":"win","label":"Win","displayOrder":3,"metadata":{"isClosed":true,"probability":1}}]}]}`
+	var pc pipelineCollection
+	mustDo(t, json.Unmarshal([]byte(pipes), &pc))
+	st, err := mapStages(&pc)
+	mustDo(t, err)
+	c := sampleClient(t)
+	p := &puller{c: c, k: c.kinds[connectors.ObjectDeals], stageStatus: map[string]string{}, stageUnsure: map[string]bool{}}
+	for _, s := range st {
+		p.stageStatus[s.ID] = s.Status
+		if stageUnsure(s.Raw) {
+			p.stageUnsure[s.ID] = true
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"done": "lost", "gone": "lost", "win": "won"}, p.stageStatus); diff != "" {
+		t.Errorf("stage statuses (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct {
+		stage, flags, want string
+	}{
+		{"done", `"hs_is_closed":"true","hs_is_closed_won":"true"`, "won"},
+		{"done", `"hs_is_closed":"true","hs_is_closed_won":"false"`, "lost"},
+		{"done", `"hs_is_closed":"false","hs_is_closed_won":"false"`, "open"},
+		{"done", `"hs_is_closed":null,"hs_is_closed_won":null`, "lost"},
+		{"done", ``, "lost"},
+		// A readable stage decides, whatever the flags.
+		{"gone", `"hs_is_closed":"true","hs_is_closed_won":"true"`, "lost"},
+		{"win", `"hs_is_closed":"false","hs_is_closed_won":"false"`, "won"},
+		// A stage the pipelines do not list.
+		{"archived", `"hs_is_closed":true,"hs_is_closed_won":true`, "won"},
+		{"archived", `"hs_is_closed":"TRUE","hs_is_closed_won":"False"`, "lost"},
+		{"archived", `"hs_is_closed_won":"false"`, "open"},
+		{"archived", ``, "open"},
+	} {
+		props := `"dealstage":"` + tt.stage + `","closedate":"2024-06-28"`
+		if tt.flags != "" {
+			props += "," + tt.flags
+		}
+		var col collection
+		mustDo(t, json.Unmarshal([]byte(`{"results":[{"id":"5","properties":{`+props+`},"updatedAt":"2024-06-28T10:00:00Z"}]}`), &col))
+		b := p.newBatch(false)
+		mustDo(t, b.add(context.Background(), col.Results))
+		d := b.pg.Deals[0]
+		var closed *time.Time
+		if tt.want != "open" {
+			closed = ptr(ts("2024-06-28T00:00:00Z"))
+		}
+		if d.Status != tt.want || !cmp.Equal(d.ClosedAt, closed) {
+			t.Errorf("stage %s, %s: status %s closed %v, want %s %v", tt.stage, tt.flags, d.Status, d.ClosedAt, tt.want, closed)
+		}
+	}
+}
+
+// The next page's cursor in every form a page may give it: paging.next's
+// after (a string or a number), else its link's after; none on the last
+// page, which omits paging (reference §3).
+func TestNextCursor(t *testing.T) {
+	for _, tt := range []struct{ body, want string }{
+		{`{"results":[],"paging":{"next":{"after":"18234567902","link":"https://api.hubapi.com/crm/v3/objects/deals?after=18234567902&limit=2"}}}`, "18234567902"},
+		{`{"results":[],"paging":{"next":{"after":512345680}}}`, "512345680"},
+		{`{"results":[],"paging":{"next":{"link":"https://api.hubapi.com/crm/v3/owners/?after=512345680&limit=2"}}}`, "512345680"},
+		{`{"results":[],"paging":{"next":{"after":"","link":"https://api.hubapi.com/crm/v3/objects/calls?limit=2&after=MTAw"}}}`, "MTAw"},
+		{`{"results":[],"paging":{"next":{"link":"not a url%"}}}`, ""},
+		{`{"results":[],"paging":{}}`, ""},
+		{`{"results":[],"paging":null}`, ""},
+		{`{"results":[]}`, ""},
+	} {
+		var col collection
+		mustDo(t, json.Unmarshal([]byte(tt.body), &col))
+		var oc ownerCollection
+		mustDo(t, json.Unmarshal([]byte(tt.body), &oc))
+		if got, owners := col.next(), oc.Paging.after(); got != tt.want || owners != tt.want {
+			t.Errorf("%s: next %q, owners %q, want %q", tt.body, got, owners, tt.want)
+		}
+	}
+}
+
+// A record id as a number, with space around, or only in hs_object_id
+// reads as the same id.
+func TestRecordIDForms(t *testing.T) {
+	const body = `{"results":[
+		{"id":18234567890,"properties":{"dealname":"A"},"updatedAt":"2024-06-28T10:00:00Z"},
+		{"id":" 18234567891 ","properties":{"dealname":"B"},"updatedAt":"2024-06-28T10:00:00Z"},
+		{"properties":{"dealname":"C","hs_object_id":"18234567892"},"updatedAt":"2024-06-28T10:00:00Z"},
+		{"id":null,"properties":{"dealname":"D","hs_object_id":18234567893},"updatedAt":"2024-06-28T10:00:00Z"}]}`
+	pg := mapPage(t, sampleClient(t), connectors.ObjectDeals, body, map[string]string{}, nil)
+	var got []string
+	for _, d := range pg.Deals {
+		got = append(got, d.ID+" "+d.Name)
+	}
+	if diff := cmp.Diff([]string{"18234567890 A", "18234567891 B", "18234567892 C", "18234567893 D"}, got); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
 	}
 }

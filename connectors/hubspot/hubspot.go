@@ -3,7 +3,7 @@
 // into crmkpi's canonical records.
 //
 // First syncs read the list endpoints (100 per page); later syncs read the
-// search endpoint over a closed window of last-modified times, sorted by
+// search endpoint for the records last modified since a bookmark, sorted by
 // hs_object_id and restarted above the last id before the 10,000-result
 // cap. Associations come inline on a first sync's list pages
 // (associations=companies,contacts,...), and otherwise from the v4
@@ -359,6 +359,10 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 			}
 			return connectors.Verdict{Handled: true, Err: &connectors.AuthError{Status: status, Detail: "token lacks scope " + strings.Join(need, " or ")}}
 		}
+	case http.StatusConflict:
+		// HubSpot's SDK retries a 409 like a 5xx (reference §5); every
+		// request here is a read, which a repeat cannot harm.
+		return connectors.Verdict{Handled: true, Retry: true, Err: &connectors.ResponseError{Status: status, Snippet: c.http.Snippet(h, body)}}
 	case 530:
 		// Cloudflare's origin error: HubSpot answers it to a token of the
 		// wrong format instead of 401.

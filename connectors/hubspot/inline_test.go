@@ -269,3 +269,55 @@ func TestInlineNamedEarlierTrustsSilence(t *testing.T) {
 		t.Errorf("batch reads = %d, want 0", n)
 	}
 }
+
+// A contact's associatedcompanyid (reference §2, a contact property) is
+// its primary company, kept by every path: the list, the search of a later
+// sync and the association re-read, also where the associations name no
+// company (a server that fills the property only) or another one besides.
+func TestAssociatedCompanyID(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, clk)
+	a := srv.Create(hubspottest.Companies, map[string]string{"name": "A"})
+	b := srv.Create(hubspottest.Companies, map[string]string{"name": "B"})
+	onlyProp := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "P", "associatedcompanyid": b})
+	both := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "Q"})
+	mustDo(t, srv.Associate(hubspottest.Contacts, both, hubspottest.Companies, a))
+	mustDo(t, srv.Associate(hubspottest.Contacts, both, hubspottest.Companies, b, hubspottest.Primary(hubspottest.Contacts)))
+	zero := srv.Create(hubspottest.Contacts, map[string]string{"firstname": "Z", "associatedcompanyid": "0"})
+	mustDo(t, srv.Associate(hubspottest.Contacts, zero, hubspottest.Companies, b))
+	mustDo(t, srv.Associate(hubspottest.Contacts, zero, hubspottest.Companies, a))
+	clk.Advance(time.Minute)
+	c := newTestClient(t, srv, clk, nil)
+
+	want := map[string]string{onlyProp: b, both: b, zero: a}
+	wh := newWarehouse()
+	check := func(when string) {
+		t.Helper()
+		got := map[string]string{}
+		for _, id := range []string{onlyProp, both, zero} {
+			got[id] = wh.contacts[id].CompanyID
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: companies (-want +got):\n%s", when, diff)
+		}
+	}
+	mustDo(t, wh.pull(t, c, connectors.ObjectContacts))
+	check("full load")
+
+	// A later sync a day on: every contact changed (search), and the
+	// associations are re-read.
+	clk.Advance(25 * time.Hour)
+	for _, id := range []string{onlyProp, both, zero} {
+		mustDo(t, srv.Update(hubspottest.Contacts, id, map[string]string{"lastname": "L"}))
+	}
+	clk.Advance(time.Minute)
+	srv.ResetCounts()
+	mustDo(t, wh.pull(t, c, connectors.ObjectContacts))
+	if n := srv.Requests("POST /crm/v3/objects/contacts/search"); n != 1 {
+		t.Errorf("searches = %d, want 1", n)
+	}
+	if n := srv.Requests("GET /crm/v3/objects/contacts"); n != 2 {
+		t.Errorf("lists (archived, association re-read) = %d, want 2", n)
+	}
+	check("incremental with association re-read")
+}

@@ -46,7 +46,8 @@ func (c *Client) buildKinds() map[connectors.Object]*kind {
 		{pull: connectors.ObjectCompanies, obj: connectors.ObjectCompanies, path: "companies", modProp: "hs_lastmodifieddate", created: "createdate",
 			props: cat(base, "name", "domain", "createdate", "hs_lastmodifieddate", "hs_merged_object_ids", c.fields["key_client"])},
 		{pull: connectors.ObjectContacts, obj: connectors.ObjectContacts, path: "contacts", modProp: "lastmodifieddate", created: "createdate",
-			props:   cat(base, "firstname", "lastname", "email", "createdate", "lastmodifieddate", "hs_merged_object_ids", c.fields["nps_score"], c.fields["nps_date"]),
+			props: cat(base, "firstname", "lastname", "email", "createdate", "lastmodifieddate", "associatedcompanyid",
+				"hs_merged_object_ids", c.fields["nps_score"], c.fields["nps_date"]),
 			assocTo: []string{"companies"}},
 		{pull: connectors.ObjectDeals, obj: connectors.ObjectDeals, path: "deals", modProp: "hs_lastmodifieddate", created: "createdate",
 			props: cat(base, "dealname", "amount", "deal_currency_code", "pipeline", "dealstage", "closedate", "createdate",
@@ -103,7 +104,7 @@ func dedupe(in []string) []string {
 // Cursor modes and phases.
 const (
 	modeFull    = "full"    // first sync: list endpoints
-	modeInc     = "inc"     // later syncs: search over [From, To)
+	modeInc     = "inc"     // later syncs: search from From
 	modeIdle    = "idle"    // between runs
 	modeRefresh = "refresh" // owners: re-read whole each run
 
@@ -122,7 +123,8 @@ type cursor struct {
 	Phase string `json:"phase,omitempty"`
 	// Start is when this run began.
 	Start time.Time `json:"start,omitzero"`
-	// From and To bound the incremental window [From, To).
+	// From starts the incremental window; To is our now when it began,
+	// where the next one starts (see finish).
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
 	// After is the list cursor or the search offset of the next request.
@@ -138,6 +140,9 @@ type cursor struct {
 	// the floor cannot move.
 	Max       string `json:"max,omitempty"`
 	Unordered bool   `json:"unordered,omitempty"`
+	// MaxMod is the latest last-modified time of the records this run
+	// read, where the next window starts (see finish).
+	MaxMod time.Time `json:"max_mod,omitzero"`
 	// Since starts the next window (idle cursors).
 	Since time.Time `json:"since,omitzero"`
 	// AssocAt is when the last complete association re-read began.
@@ -211,6 +216,7 @@ type puller struct {
 	reqs int // requests spent since the last emitted page
 
 	stageStatus map[string]string // deals: stage id → status
+	stageUnsure map[string]bool   // deals: stages whose status a deal's flags decide (see stageUnsure)
 }
 
 func (p *puller) send(ctx context.Context, pg *connectors.Page) error {
@@ -268,10 +274,7 @@ func (p *puller) users(ctx context.Context) error {
 			}
 			pg.Users = append(pg.Users, u)
 		}
-		next := ""
-		if oc.Paging != nil && oc.Paging.Next != nil {
-			next = string(oc.Paging.Next.After)
-		}
+		next := oc.Paging.after()
 		if next != "" && next == cur.After {
 			return &connectors.MalformedError{Detail: "owners paging.next.after does not advance"}
 		}
@@ -350,10 +353,11 @@ func (p *puller) objects(ctx context.Context) error {
 	switch p.cur.Mode {
 	case modeFull, modeInc:
 	case modeIdle:
-		// The window ends at now, not before it: a change made a second
-		// before the sync is read by it. One the search index has not
-		// caught up with yet is read by the next window, which starts an
-		// overlap before this one ends (see finish).
+		// The window reads every change up to the search (no upper
+		// bound, see searchFilters): a change made a second before the
+		// sync is read by it. One the search index has not caught up with
+		// yet is read by the next window, which starts an overlap before
+		// To, this one's now (see finish).
 		p.cur = cursor{Mode: modeInc, Phase: phaseRecords, Start: now, From: p.cur.Since,
 			To: now.Truncate(time.Millisecond), AssocAt: p.cur.AssocAt}
 		if !p.cur.To.After(p.cur.From) {
@@ -363,8 +367,8 @@ func (p *puller) objects(ctx context.Context) error {
 		p.cur = cursor{Mode: modeFull, Phase: phaseRecords, Start: now}
 		if since := c.opts.Since; !since.IsZero() && p.k.dated() {
 			// The list endpoints have no modified filter: a full load
-			// from a start date is a search window [since, start), the
-			// later windows' way, at 200 records a request instead of 100
+			// from a start date is a search window from since, the later
+			// windows' way, at 200 records a request instead of 100
 			// and none for records older than since (see searchFilters).
 			p.cur.From, p.cur.To = since.UTC().Truncate(time.Millisecond), now.Truncate(time.Millisecond)
 			if !p.cur.To.After(p.cur.From) {
@@ -377,9 +381,12 @@ func (p *puller) objects(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p.stageStatus = map[string]string{}
+		p.stageStatus, p.stageUnsure = map[string]string{}, map[string]bool{}
 		for _, s := range st {
 			p.stageStatus[s.ID] = s.Status
+			if stageUnsure(s.Raw) {
+				p.stageUnsure[s.ID] = true
+			}
 		}
 	}
 	for {
@@ -423,16 +430,31 @@ func (p *puller) nextPhase() {
 	}
 }
 
-// finish emits the idle cursor that makes the next run incremental: its
+// finish emits the idle cursor that makes the next run incremental. Its
 // window starts an overlap before where this one's ended (a full load's
-// data is as of its start).
+// data is as of its start), or just after the latest modified time this
+// run read when that is earlier: the reference's bookmark (§4, min(sync
+// start, max(hs_lastmodifieddate))). The portal's clock stamps modified
+// times and need not agree with ours; one behind it stamps the next
+// changes before our now, where a window from our now would never see
+// them. The overlap covers the search index's lag, which concerns changes
+// of the last minutes: the records modified at that latest time, older,
+// were all read. A run that read nothing keeps its own start (zero for a
+// list load), for the same reason.
 func (p *puller) finish(ctx context.Context) error {
 	end := p.cur.To
 	assocAt := p.cur.AssocAt
 	if p.cur.Mode == modeFull {
 		end, assocAt = p.cur.Start, p.cur.Start
 	}
-	idle := cursor{Mode: modeIdle, Since: end.Add(-p.c.opts.Overlap), AssocAt: assocAt}
+	since := p.cur.From
+	if m := p.cur.MaxMod; !m.IsZero() {
+		since = end.Add(-p.c.opts.Overlap)
+		if next := m.Truncate(time.Millisecond).Add(time.Millisecond); next.Before(since) {
+			since = next
+		}
+	}
+	idle := cursor{Mode: modeIdle, Since: since, AssocAt: assocAt}
 	return p.send(ctx, &connectors.Page{Cursor: idle.encode()})
 }
 
@@ -555,7 +577,13 @@ func (p *puller) searchPage(ctx context.Context, path string) (*collection, erro
 }
 
 // searchFilters are the filter groups (ORed) of the search window: the
-// records last modified in [From, To). A full load from a start date (the
+// records last modified at or after From. The window has no upper bound
+// (To marks where it ends for the next one, see finish): the portal's
+// clock stamps modified times, and one ahead of ours would stamp a change
+// after our now, which an upper bound at now would leave for later syncs;
+// and a record modified while the window is paged stays in it, where an
+// upper bound would drop it from the results and shift the offsets past
+// it by one. A full load from a start date (the
 // window of a full cursor) also reads the engagements occurring at or after
 // it that were last modified before it, in a second group: a task due, or
 // a meeting planned, after since but last touched before it still counts
@@ -565,7 +593,6 @@ func (p *puller) searchFilters() []filterGroup {
 	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 	groups := []filterGroup{{Filters: []searchFilter{
 		{p.k.modProp, "GTE", ms(p.cur.From)},
-		{p.k.modProp, "LT", ms(p.cur.To)},
 	}}}
 	if p.cur.Mode == modeFull && p.k.activity != "" {
 		groups = append(groups, filterGroup{Filters: []searchFilter{
@@ -576,7 +603,7 @@ func (p *puller) searchFilters() []filterGroup {
 	return groups
 }
 
-// searchRecords reads the changes of [From, To) sorted by hs_object_id,
+// searchRecords reads the changes since From sorted by hs_object_id,
 // restarting above the last id before the 10k cap.
 func (p *puller) searchRecords(ctx context.Context) error {
 	path := "/crm/v3/objects/" + p.k.path + "/search"
@@ -682,6 +709,9 @@ type batch struct {
 	acc   map[string]map[string][]link
 	cut   map[string][]string
 	named map[string]bool
+	// own holds, by record id, the links its properties name (see
+	// object.ownLinks), merged with its associations at link.
+	own map[string][]ownLink
 }
 
 // pendingLink is a mapped live record awaiting its links: its index in
@@ -693,7 +723,7 @@ type pendingLink struct {
 
 func (p *puller) newBatch(inline bool) *batch {
 	b := &batch{p: p, inline: inline, pg: &connectors.Page{},
-		acc: map[string]map[string][]link{}, cut: map[string][]string{}, named: map[string]bool{}}
+		acc: map[string]map[string][]link{}, cut: map[string][]string{}, named: map[string]bool{}, own: map[string][]ownLink{}}
 	for _, to := range p.k.assocTo {
 		b.acc[to] = map[string][]link{}
 	}
@@ -723,8 +753,14 @@ func (b *batch) add(ctx context.Context, recs []object) error {
 		if err != nil {
 			return err
 		}
+		if m := o.modTime(p.k.modProp); m.After(p.cur.MaxMod) {
+			p.cur.MaxMod = m
+		}
 		if idx >= 0 {
 			b.linked = append(b.linked, pendingLink{id: id, idx: idx})
+			if own := o.ownLinks(p.k.obj); len(own) > 0 {
+				b.own[id] = own
+			}
 		}
 	}
 	b.n += len(recs)
@@ -749,7 +785,7 @@ func (b *batch) whole() bool {
 func (b *batch) link(links map[string]map[string][]link) {
 	pg := b.pg
 	for _, r := range b.linked {
-		link := func(to string) string { return choose(links[to][r.id]) }
+		link := func(to string) string { return choose(withOwn(links[to][r.id], to, b.own[r.id])) }
 		switch b.p.k.obj {
 		case connectors.ObjectContacts:
 			pg.Contacts[r.idx].CompanyID = link("companies")
@@ -841,16 +877,25 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 		return nil
 	}
 	path := "/crm/v3/objects/" + p.k.path
+	props := []string{"hs_object_id"}
+	if p.k.obj == connectors.ObjectContacts {
+		props = append(props, "associatedcompanyid")
+	}
 	for {
 		var ids []string
+		own := map[string][]ownLink{}
 		done := false
 		for !done && len(ids)+listLimit <= batchRecords {
 			var col collection
-			if err := p.get(ctx, path, p.listQuery(p.cur.After, []string{"hs_object_id"}, false), &col); err != nil {
+			if err := p.get(ctx, path, p.listQuery(p.cur.After, props, false), &col); err != nil {
 				return fmt.Errorf("list %s ids: %w", p.k.path, err)
 			}
-			for _, o := range col.Results {
+			for i := range col.Results {
+				o := &col.Results[i]
 				ids = append(ids, string(o.ID))
+				if ol := o.ownLinks(p.k.obj); len(ol) > 0 {
+					own[string(o.ID)] = ol
+				}
 			}
 			next := col.next()
 			if next != "" && next == p.cur.After {
@@ -867,7 +912,7 @@ func (p *puller) assocRefresh(ctx context.Context) error {
 		for _, id := range ids {
 			l := connectors.Links{Object: p.k.obj, ID: id}
 			for _, to := range p.k.assocTo {
-				v := choose(links[to][id])
+				v := choose(withOwn(links[to][id], to, own[id]))
 				switch to {
 				case "companies":
 					l.CompanyID = &v
@@ -1047,7 +1092,7 @@ func (p *puller) add(ctx context.Context, pg *connectors.Page, o *object) (int, 
 		pg.Contacts = append(pg.Contacts, mapContact(o, m, f))
 		return len(pg.Contacts) - 1, nil
 	case connectors.ObjectDeals:
-		d := mapDeal(o, m, f, p.stageStatus)
+		d := mapDeal(o, m, f, p.stageStatus, p.stageUnsure)
 		if d.Currency == "" {
 			cur, err := p.c.portalCurrency(ctx, p)
 			if err != nil {
@@ -1074,7 +1119,7 @@ func mapContact(o *object, m connectors.Meta, f map[string]string) connectors.Co
 	return ct
 }
 
-func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string) connectors.Deal {
+func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[string]string, unsure map[string]bool) connectors.Deal {
 	d := connectors.Deal{
 		Meta: m, Name: o.prop("dealname"), PipelineID: o.prop("pipeline"), StageID: o.prop("dealstage"),
 		Amount: floatPtr(o.prop("amount")), Currency: strings.ToUpper(strings.TrimSpace(o.prop("deal_currency_code"))),
@@ -1082,15 +1127,14 @@ func mapDeal(o *object, m connectors.Meta, f map[string]string, stages map[strin
 		CreatedAt: o.created("createdate"), Expense: floatPtr(o.prop(f["deal_expense"])),
 	}
 	status, ok := stages[d.StageID]
-	if !ok {
-		// A stage missing from the pipelines answer (archived): HubSpot's
-		// own read-only flags carry the same semantics.
-		status = connectors.StatusOpen
-		if o.prop("hs_is_closed") == "true" || o.prop("hs_is_closed_won") == "true" {
-			status = connectors.StatusLost
-			if o.prop("hs_is_closed_won") == "true" {
-				status = connectors.StatusWon
-			}
+	if !ok || unsure[d.StageID] {
+		// A stage missing from the pipelines answer (archived), or one
+		// closed without a readable probability: HubSpot's own read-only
+		// flags carry the same semantics.
+		if fs, set := flagStatus(o); set {
+			status = fs
+		} else if !ok {
+			status = connectors.StatusOpen
 		}
 	}
 	d.Status = status
@@ -1127,11 +1171,14 @@ func mapActivity(typ string, o *object, m connectors.Meta) connectors.Activity {
 		// one forwarded to the CRM's forwarding address, which logs mail
 		// received from a client as well as mail sent without the BCC:
 		// HubSpot does not say which, so it has no direction, and is
-		// neither a question nor an answer in response time.
-		switch strings.ToUpper(o.prop("hs_email_direction")) {
-		case "INCOMING_EMAIL":
+		// neither a question nor an answer in response time. The
+		// reference leaves e-mail values unconfirmed and shows calls'
+		// INBOUND/OUTBOUND: a server writing those for e-mails too is
+		// read the same way, not as directionless.
+		switch strings.ToUpper(strings.TrimSpace(o.prop("hs_email_direction"))) {
+		case "INCOMING_EMAIL", "INBOUND":
 			a.Direction = connectors.DirectionInbound
-		case "EMAIL":
+		case "EMAIL", "OUTBOUND":
 			a.Direction = connectors.DirectionOutbound
 		}
 		a.Subject = o.prop("hs_email_subject")

@@ -425,6 +425,7 @@ func TestRidesOutFaults(t *testing.T) {
 	srv.Fail(6, connectortest.Fault{Status: 429})                  // storm without Retry-After
 	srv.Fail(3, connectortest.Fault{Status: 429, RetryAfter: "0"}) // and with one
 	srv.Fail(4, connectortest.Fault{Status: 503})                  // 5xx burst
+	srv.Fail(2, connectortest.Fault{Status: 409})                  // retried as HubSpot's SDK does
 	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultMalformed})
 	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultTruncated})
 	srv.Fail(1, connectortest.Fault{Kind: connectortest.FaultHTML})
@@ -718,5 +719,59 @@ func TestCheckOAuthWithoutOAuthScope(t *testing.T) {
 	}
 	if n := srv.Requests("GET /account-info/v3/details"); n != 0 {
 		t.Errorf("account details read %d times, want 0", n)
+	}
+}
+
+// The portal's clock stamps modified and archived times, and need not
+// agree with ours: behind it by two years, or by an hour, more than the
+// overlap, or an hour ahead. The next window starts just after the latest
+// modified time read (reference §4's bookmark) and has no upper bound, so
+// a change, an archive and a first call made after the full load are read
+// by the next sync all the same.
+func TestPortalClockNotOurs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		portal func(clk *clock) func() time.Time
+	}{
+		{"two years behind", func(clk *clock) func() time.Time {
+			return func() time.Time { return clk.Now().Add(-2 * 365 * 24 * time.Hour) }
+		}},
+		{"an hour behind", func(clk *clock) func() time.Time {
+			return func() time.Time { return clk.Now().Add(-time.Hour) }
+		}},
+		{"an hour ahead", func(clk *clock) func() time.Time {
+			return func() time.Time { return clk.Now().Add(time.Hour) }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock()
+			srv := newFake(t, clk, hubspottest.WithClock(tc.portal(clk)))
+			a := srv.Create(hubspottest.Deals, map[string]string{"dealname": "A", "amount": "100", "deal_currency_code": "EUR"})
+			b := srv.Create(hubspottest.Deals, map[string]string{"dealname": "B", "amount": "200", "deal_currency_code": "EUR"})
+			c := newTestClient(t, srv, clk, nil)
+			w := newWarehouse()
+			mustDo(t, w.pull(t, c, connectors.ObjectDeals))
+			// No calls yet: the next window has no latest time to start at.
+			mustDo(t, w.pull(t, c, ObjectCalls))
+
+			clk.Advance(time.Hour)
+			call := srv.Create(hubspottest.Calls, map[string]string{"hs_call_title": "First"})
+			mustDo(t, srv.Update(hubspottest.Deals, a, map[string]string{"dealname": "A2", "amount": "150"}))
+			mustDo(t, srv.Archive(hubspottest.Deals, b))
+			clk.Advance(time.Hour)
+			mustDo(t, w.pull(t, c, connectors.ObjectDeals))
+			got := map[string]string{}
+			for id, d := range w.deals {
+				got[id] = fmt.Sprintf("%s %s deleted=%v", d.Name, amountString(d.Amount), d.Deleted)
+			}
+			want := map[string]string{a: "A2 150 deleted=false", b: "B 200 deleted=true"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("deals after the incremental sync (-want +got):\n%s", diff)
+			}
+			mustDo(t, w.pull(t, c, ObjectCalls))
+			if got := w.activities[call].Subject; got != "First" {
+				t.Errorf("call %s subject = %q, want the call created after the first sync", call, got)
+			}
+		})
 	}
 }

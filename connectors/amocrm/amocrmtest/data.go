@@ -90,11 +90,11 @@ func (s *Server) Update(e Entity, id int64, patch Object) bool {
 	return true
 }
 
-// Delete deletes record id of e. A lead stays restorable: it leaves the
-// lists and shows in with=only_deleted as a minimal model. Leads, contacts
-// and companies also get a lead_deleted / contact_deleted / company_deleted
-// event. Tasks and notes simply vanish (the API has no feed for them). It
-// reports whether the record existed.
+// Delete deletes record id of e. A lead, contact or company stays
+// restorable (Restore): it leaves the lists, and a lead shows in
+// with=only_deleted as a minimal model. Each gets a lead_deleted /
+// contact_deleted / company_deleted event. Tasks and notes simply vanish
+// (the API has no feed for them). It reports whether the record existed.
 func (s *Server) Delete(e Entity, id int64) bool {
 	s.mu.Lock()
 	col := s.cols[e]
@@ -105,18 +105,49 @@ func (s *Server) Delete(e Entity, id int64) bool {
 		return false
 	}
 	now := s.now().Unix()
-	if e == Leads {
+	singular := singulars[e]
+	switch {
+	case e == Leads:
 		o := shallow(rec.obj)
 		o["is_deleted"], o["updated_at"] = true, now
 		col.put(&record{id: id, created: rec.created, updated: now, obj: o, deleted: true})
-	} else {
+	case singular != "":
+		col.put(&record{id: id, created: rec.created, updated: rec.updated, obj: rec.obj, deleted: true})
+	default:
 		col.remove(key)
 	}
 	s.mu.Unlock()
-	singular := map[Entity]string{Leads: "lead", Contacts: "contact", Companies: "company"}[e]
 	if singular != "" {
 		s.AddEvent(Object{"type": singular + "_deleted", "entity_type": singular, "entity_id": id, "created_by": 8000001})
 	}
+	return true
+}
+
+// singulars names the entities with deletion and restore events.
+var singulars = map[Entity]string{Leads: "lead", Contacts: "contact", Companies: "company"}
+
+// Restore brings back a deleted lead, contact or company with a
+// lead_restored / contact_restored / company_restored event. The record
+// comes back as it was deleted, its updated_at NOT bumped: the reference
+// does not say whether a restore counts as an update (a lead keeps the
+// time of its deletion), so a connector must not depend on it. It reports
+// whether there was a deleted record to restore.
+func (s *Server) Restore(e Entity, id int64) bool {
+	singular := singulars[e]
+	s.mu.Lock()
+	rec, ok := s.cols[e].byID[fmt.Sprint(id)]
+	if singular == "" || !ok || !rec.deleted {
+		s.mu.Unlock()
+		return false
+	}
+	o := rec.obj
+	if e == Leads {
+		o = shallow(o)
+		o["is_deleted"] = false
+	}
+	s.cols[e].put(&record{id: id, created: rec.created, updated: rec.updated, obj: o})
+	s.mu.Unlock()
+	s.AddEvent(Object{"type": singular + "_restored", "entity_type": singular, "entity_id": id, "created_by": 8000001})
 	return true
 }
 

@@ -231,6 +231,10 @@ type Quirks struct {
 	Empty200 bool
 	// ClampPage answers a page beyond the end with the last page again.
 	ClampPage bool
+	// HeavyLimit, when above 0, answers 504 with an HTML page to every
+	// list request whose limit is above it: "504 on heavy pages → lower
+	// limit" (reference §3).
+	HeavyLimit int
 }
 
 // SetQuirks sets the quirks list endpoints follow.
@@ -444,8 +448,55 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case "/api/v4/events/types":
 		s.serveEventTypes(w, r)
 	default:
+		if e, id, ok := oneRecord(p); ok {
+			s.serveOne(w, r, e, id)
+			return
+		}
 		problem(w, 404, "Not Found", "Not found", nil)
 	}
+}
+
+// oneRecord reads the path of one lead, contact or company,
+// /api/v4/leads/ID.
+func oneRecord(path string) (Entity, int64, bool) {
+	rest, ok := strings.CutPrefix(path, "/api/v4/")
+	if !ok {
+		return "", 0, false
+	}
+	kind, idText, ok := strings.Cut(rest, "/")
+	e := Entity(kind)
+	if _, known := singulars[e]; !ok || !known {
+		return "", 0, false
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, false
+	}
+	return e, id, true
+}
+
+// serveOne answers GET /api/v4/{leads,contacts,companies}/ID: the record
+// as the list shows it (with=contacts for a lead's contacts), 204 when
+// there is none or it is deleted.
+func (s *Server) serveOne(w http.ResponseWriter, r *http.Request, e Entity, id int64) {
+	with := map[string]bool{}
+	for _, v := range r.URL.Query()["with"] {
+		for _, p := range strings.Split(v, ",") {
+			with[strings.TrimSpace(p)] = true
+		}
+	}
+	s.mu.Lock()
+	rec, ok := s.cols[e].byID[fmt.Sprint(id)]
+	var b []byte
+	if ok && !rec.deleted {
+		b = s.render(e, rec, with, false, r)
+	}
+	s.mu.Unlock()
+	if b == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeHAL(w, b)
 }
 
 // serveAccount answers GET /api/v4/account: the account object, with
@@ -513,6 +564,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, e Entity, name str
 			return
 		}
 		limit = n
+	}
+	s.mu.Lock()
+	heavy := s.quirks.HeavyLimit
+	s.mu.Unlock()
+	if heavy > 0 && limit > heavy {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusGatewayTimeout)
+		fmt.Fprint(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
+		return
 	}
 	page := 1
 	if v := q.Get("page"); v != "" {

@@ -35,7 +35,7 @@ type record struct {
 	created int64
 	updated int64
 	obj     Object
-	deleted bool // leads only: kept for with=only_deleted
+	deleted bool // kept for Restore (and, leads, with=only_deleted)
 }
 
 // collection keeps its records indexed by id and, lazily, sorted two ways, so

@@ -111,7 +111,7 @@ func (s *Server) nativeFault(w http.ResponseWriter, r *http.Request, f connector
 func (s *Server) write429(w http.ResponseWriter, policy, message string) {
 	writeJSON(w, http.StatusTooManyRequests, map[string]any{
 		"status": "error", "message": message, "errorType": "RATE_LIMIT",
-		"correlationId": correlationID(), "policyName": policy,
+		"correlationId": correlationID(), "policyName": policy, "requestId": correlationID(),
 	})
 }
 
@@ -234,6 +234,31 @@ func renderObject(r *Record, props []string) map[string]any {
 	return o
 }
 
+// render is renderObject with the properties HubSpot computes from
+// associations: a contact's associatedcompanyid is its primary company
+// (contact→company typeId 1; the lowest id if several), else what the
+// record holds. s.mu is held.
+func (s *Server) render(t string, rec *Record, props []string) map[string]any {
+	o := renderObject(rec, props)
+	if t != Contacts || !slices.Contains(props, "associatedcompanyid") {
+		return o
+	}
+	id, _ := strconv.ParseUint(rec.ID, 10, 64)
+	var primary uint64
+	for co, types := range s.assoc[Contacts+"/"+Companies][id] {
+		isPrimary := slices.ContainsFunc(types, func(at AssociationType) bool {
+			return at.Category == "HUBSPOT_DEFINED" && at.TypeID == Primary(Contacts).TypeID
+		})
+		if isPrimary && (primary == 0 || co < primary) {
+			primary = co
+		}
+	}
+	if primary != 0 {
+		o["properties"].(map[string]any)["associatedcompanyid"] = strconv.FormatUint(primary, 10)
+	}
+	return o
+}
+
 func (s *Server) objectStore(w http.ResponseWriter, t string) *store {
 	st, ok := s.objects[t]
 	if !ok {
@@ -309,7 +334,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 			next = st.ids[i]
 			break
 		}
-		o := renderObject(rec, props)
+		o := s.render(t, rec, props)
 		if as := s.inlineAssociations(t, st.ids[i], rec.ID, assocTo); len(as) > 0 {
 			o["associations"] = as
 		}
@@ -551,7 +576,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	results := []map[string]any{}
 	end := min(after+pageLimit, len(matched))
 	for _, rec := range matched[min(after, len(matched)):end] {
-		results = append(results, renderObject(rec, props))
+		results = append(results, s.render(t, rec, props))
 	}
 	body := map[string]any{"total": len(matched), "results": results}
 	if end < len(matched) {

@@ -74,6 +74,7 @@ func (e *errorBody) UnmarshalJSON(b []byte) error {
 // call runs one method. Every method here only reads, so every request is
 // idempotent and retried on 5xx and broken connections.
 func (c *Client) call(ctx context.Context, method string, params map[string]any) (*envelope, error) {
+	method, params = c.asItem(method, params)
 	var env envelope
 	_, err := c.http.Do(ctx, &connectors.Request{
 		Method:     http.MethodPost,
@@ -86,7 +87,15 @@ func (c *Client) call(ctx context.Context, method string, params map[string]any)
 				return err
 			}
 			if len(env.Result) == 0 {
-				return errors.New("no result in answer")
+				if len(env.Total) == 0 && len(env.Time) == 0 {
+					return errors.New("no result in answer")
+				}
+				// An envelope with its total or time but no result: a
+				// portal (or fake) that leaves an empty result out, as
+				// an encoder dropping an empty list does. It is an
+				// empty page; anything else without result stays an
+				// error.
+				env.Result = json.RawMessage("null")
 			}
 			c.learn(timeOf(env.Time))
 			return nil
@@ -106,6 +115,9 @@ func (c *Client) learn(tb *timeBlock) {
 	}
 	if s, ok := rawString(tb.DateStart); ok {
 		c.learnOffset(s)
+		if t, ok := parseTime(s, c.loc()); ok && t.Unix() > 0 {
+			c.portalNow.Store(t.UnixNano())
+		}
 	}
 	if t, ok := parseResetAt(tb.OperatingResetAt); ok {
 		c.resetAt.Store(t.Unix())
@@ -126,14 +138,18 @@ func (c *Client) learnOffset(s string) bool {
 }
 
 // parseResetAt reads operating_reset_at as a Unix number (or numeric
-// string) or as an ISO 8601 datetime.
+// string; milliseconds above 1e11) or as an ISO 8601 datetime.
 func parseResetAt(raw json.RawMessage) (time.Time, bool) {
 	s, ok := rawString(raw)
 	if !ok || s == "" {
 		return time.Time{}, false
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f <= 0 || f > 1e11 {
+		switch {
+		case f > 1e11 && f < 1e14:
+			// Milliseconds: no second of this era is above 1e11.
+			return time.UnixMilli(int64(f)), true
+		case f <= 0 || f > 1e11:
 			return time.Time{}, false
 		}
 		sec := int64(f)
@@ -172,6 +188,23 @@ func (c *Client) classify(status int, h http.Header, body []byte) connectors.Ver
 	}
 	v := verdictFor(c, status, eb)
 	v.Handled = true
+	return withRetryAfter(v, h)
+}
+
+// withRetryAfter makes a retried verdict wait at least as long as the
+// answer's Retry-After header asks: Bitrix24 documents none, but a proxy in
+// front of the portal may send one with the vendor's body, and retrying
+// sooner only spends the retries.
+func withRetryAfter(v connectors.Verdict, h http.Header) connectors.Verdict {
+	d, ok := connectors.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	if !v.Retry || !ok || d <= v.Wait {
+		return v
+	}
+	v.Wait = d
+	var rl *connectors.RateLimitError
+	if errors.As(v.Err, &rl) {
+		rl.RetryAfter = d
+	}
 	return v
 }
 
@@ -306,10 +339,15 @@ func (b *batchResult) sub(i int) (json.RawMessage, error) {
 	}
 	raw, ok := b.results.lookup(i)
 	if !ok {
-		return nil, &connectors.MalformedError{Detail: fmt.Sprintf("batch command %s (%s) missing from answer", k, method)}
+		return nil, &connectors.MalformedError{Detail: fmt.Sprintf("batch command %s (%s) missing from answer", k, method), Err: errSubMissing}
 	}
 	return raw, nil
 }
+
+// errSubMissing is wrapped by the error of a batch command that has
+// neither a result nor an error in the answer: halt=1 stopped before it,
+// or the portal left an empty result out.
+var errSubMissing = errors.New("no result and no error")
 
 // next is command i's result_next, 0 when absent.
 func (b *batchResult) next(i int) int {
@@ -349,7 +387,8 @@ func (c *Client) batch(ctx context.Context, calls []subCall, until func(i int, r
 	}
 	cmd := make(map[string]string, len(calls))
 	for i, sc := range calls {
-		cmd[cmdKey(i)] = sc.method + "?" + phpQuery(sc.params)
+		method, params := c.asItem(sc.method, sc.params)
+		cmd[cmdKey(i)] = method + "?" + phpQuery(params)
 	}
 	var out batchResult
 	_, err := c.http.Do(ctx, &connectors.Request{
@@ -514,4 +553,89 @@ func phpEscape(s, keep string) string {
 		}
 	}
 	return b.String()
+}
+
+// ---- crm.item.list ----
+
+// itemTypes are the entityTypeId of the classic list methods that
+// crm.item.list also serves (§2: deals 2, contacts 3, companies 4).
+var itemTypes = map[string]int{"crm.deal.list": 2, "crm.contact.list": 3, "crm.company.list": 4}
+
+// switchToItems reports whether err says the portal has no method (a
+// classic list crm.item.list also serves), and, the first time, reads it
+// through crm.item.list from then on: the classic methods are deprecated
+// ("development halted") and a portal may have dropped them.
+func (c *Client) switchToItems(ctx context.Context, method string, err error) bool {
+	if _, ok := itemTypes[method]; !ok || !isMethodNotFound(err) {
+		return false
+	}
+	if _, done := c.items.LoadOrStore(method, true); done {
+		return false
+	}
+	c.log.WarnContext(ctx, "the portal has no "+method+"; reading crm.item.list", "error", err.Error())
+	return true
+}
+
+// asItem writes a classic list call as crm.item.list when the portal lacks
+// the classic method: its entityTypeId, camelCase names in select, filter
+// and order (">=DATE_MODIFY" is ">=updatedTime"), user fields under their
+// original names, and $result references into result.items. The rows come
+// back in the item shape, which the mapping reads (decodeFields).
+func (c *Client) asItem(method string, params map[string]any) (string, map[string]any) {
+	n, ok := itemTypes[method]
+	if !ok {
+		return method, params
+	}
+	if _, on := c.items.Load(method); !on {
+		return method, params
+	}
+	out := map[string]any{"entityTypeId": n, "useOriginalUfNames": "Y"}
+	for k, v := range params {
+		switch x := v.(type) {
+		case []string:
+			names := make([]string, len(x))
+			for i, name := range x {
+				names[i] = itemName(name)
+			}
+			out[k] = names
+		case map[string]any:
+			m := make(map[string]any, len(x))
+			for key, val := range x {
+				op := key[:len(key)-len(strings.TrimLeft(key, "<>=!%@"))]
+				if s, ok := val.(string); ok && strings.HasPrefix(s, "$result[") && strings.HasSuffix(s, "][ID]") {
+					// $result[c00][49][ID] → $result[c00][items][49][id]
+					cmd, rest, _ := strings.Cut(s, "]")
+					val = cmd + "][items]" + strings.TrimSuffix(rest, "[ID]") + "[id]"
+				}
+				m[op+itemName(key[len(op):])] = val
+			}
+			out[k] = m
+		default:
+			out[k] = v
+		}
+	}
+	return "crm.item.list", out
+}
+
+// itemName is the crm.item.* name of a classic field: lower camelCase
+// (CATEGORY_ID is categoryId), but DATE_CREATE createdTime, DATE_MODIFY
+// updatedTime, CONTACT_ID contactIds; user fields keep their names.
+func itemName(name string) string {
+	switch {
+	case strings.HasPrefix(name, "UF_"):
+		return name
+	case name == "DATE_CREATE":
+		return "createdTime"
+	case name == "DATE_MODIFY":
+		return "updatedTime"
+	case name == "CONTACT_ID":
+		return "contactIds"
+	}
+	parts := strings.Split(strings.ToLower(name), "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }

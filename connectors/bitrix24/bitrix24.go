@@ -5,8 +5,11 @@
 // Every list is read with the documented fast method: order by ID, filter
 // ">ID", start=-1 (no COUNT), and up to 50 such calls chained inside one
 // batch request with $result references, so one HTTP request brings up to
-// 2,500 rows. Incremental pulls read closed windows of DATE_MODIFY
-// (activities: LAST_UPDATED) written in the portal's own offset. Bitrix24
+// 2,500 rows; a portal that ignores ">ID" is paged by start and next,
+// and one without a classic list method is read through crm.item.list.
+// Incremental pulls read closed windows of DATE_MODIFY
+// (activities: LAST_UPDATED) written in the portal's own offset; a window
+// starts from the earlier of our clock and the portal's. Bitrix24
 // has no feed of deletions, so the client implements connectors.Reconciler:
 // the sync engine lists every live id and flags the rest.
 package bitrix24
@@ -21,6 +24,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -134,12 +138,23 @@ type Client struct {
 	// time.date_start of any answer; offsetKnown says whether it has been.
 	offset      atomic.Int64
 	offsetKnown atomic.Bool
+	// portalNow is the portal's clock at its latest answer (the
+	// time.date_start, Unix nanoseconds), 0 before any: DATE_MODIFY is
+	// stamped by that clock, not ours.
+	portalNow atomic.Int64
 	// resetAt is the last operating_reset_at seen (Unix seconds), the
 	// fallback wait of an OPERATION_TIME_LIMIT answer without its own.
 	resetAt atomic.Int64
 	// noBatch is set once the portal answered batch with 404
 	// ERROR_METHOD_NOT_FOUND: from then on every page is a call of its own.
 	noBatch atomic.Bool
+	// items holds the classic list methods (crm.deal.list, …) the portal
+	// answered ERROR_METHOD_NOT_FOUND to: they are read through
+	// crm.item.list from then on.
+	items sync.Map
+	// noIDFilter is set once an ID scan stalled (the portal ignores ">ID"):
+	// from then on lists are paged by offset.
+	noIDFilter atomic.Bool
 	// chainFailures counts batches whose $result chain did not hold (a
 	// reference not substituted, a chained call refused); after
 	// maxChainFailures the scans stop chaining and read one page a request.

@@ -36,6 +36,8 @@ func TestClassify(t *testing.T) {
 			want{true, true, 20 * time.Second, "rate", "rate limited (HTTP 429): OPERATION_TIME_LIMIT: Method is blocked due to operation time limit. (retry after 20s)"}},
 		{"operation limit, ISO reset", 429, `{"error":"Operation_Time_Limit","error_description":"Method is blocked due to operation time limit.","time":{"operating_reset_at":"2024-09-02T18:49:05+03:00"}}`,
 			want{true, true, 30 * time.Second, "rate", "rate limited (HTTP 429): Operation_Time_Limit: Method is blocked due to operation time limit. (retry after 30s)"}},
+		{"operation limit, reset in milliseconds", 429, `{"error":"OPERATION_TIME_LIMIT","error_description":"blocked","time":{"operating_reset_at":1725292125000}}`,
+			want{true, true, 10 * time.Second, "rate", "rate limited (HTTP 429): OPERATION_TIME_LIMIT: blocked (retry after 10s)"}},
 		{"operation limit, no reset", 429, `{"error":"OPERATION_TIME_LIMIT","error_description":"blocked"}`,
 			want{true, true, time.Minute, "rate", "rate limited (HTTP 429): OPERATION_TIME_LIMIT: blocked (retry after 1m0s)"}},
 		{"overload", 503, `{"error":"OVERLOAD_LIMIT","error_description":"REST API is blocked due to overload."}`,
@@ -126,6 +128,39 @@ func TestPHPQuery(t *testing.T) {
 	} {
 		if diff := cmp.Diff(v, q[k]); diff != "" {
 			t.Errorf("ParseQuery(%s)[%q] (-want +got):\n%s", got, k, diff)
+		}
+	}
+}
+
+// A Retry-After header beside the vendor's body is waited for when it
+// asks for longer than the verdict would wait; auth errors stay unretried.
+func TestClassifyRetryAfter(t *testing.T) {
+	now := time.Date(2024, 9, 2, 15, 48, 35, 0, time.UTC)
+	c := &Client{opts: Options{Now: func() time.Time { return now }}}
+	for _, tc := range []struct {
+		status int
+		body   string
+		header string
+		retry  bool
+		wait   time.Duration
+		msg    string
+	}{
+		{503, `{"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"}`, "7", true, 7 * time.Second,
+			"rate limited (HTTP 503): QUERY_LIMIT_EXCEEDED: Too many requests (retry after 7s)"},
+		// The reset is later than the header: the reset wins.
+		{429, `{"error":"OPERATION_TIME_LIMIT","error_description":"blocked","time":{"operating_reset_at":1725292135}}`, "5", true, 20 * time.Second,
+			"rate limited (HTTP 429): OPERATION_TIME_LIMIT: blocked (retry after 20s)"},
+		{500, `{"error":"INTERNAL_SERVER_ERROR","error_description":"Internal server error"}`, "3", true, 3 * time.Second,
+			"HTTP 500: INTERNAL_SERVER_ERROR: Internal server error"},
+		{401, `{"error":"NO_AUTH_FOUND","error_description":"Wrong authorization data"}`, "3", false, 0,
+			"authentication failed (HTTP 401): NO_AUTH_FOUND: Wrong authorization data"},
+		{503, `{"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"}`, "soon", true, 0,
+			"rate limited (HTTP 503): QUERY_LIMIT_EXCEEDED: Too many requests"},
+	} {
+		h := http.Header{"Retry-After": {tc.header}}
+		v := c.classify(tc.status, h, []byte(tc.body))
+		if !v.Handled || v.Retry != tc.retry || v.Wait != tc.wait || v.Err == nil || v.Err.Error() != tc.msg {
+			t.Errorf("classify(%d, %s, Retry-After %s) = %+v (%v), want retry %v wait %v %q", tc.status, tc.body, tc.header, v, v.Err, tc.retry, tc.wait, tc.msg)
 		}
 	}
 }

@@ -25,7 +25,57 @@ func decodeFields(raw json.RawMessage) (fields, error) {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, err
 	}
+	if _, ok := f["ID"]; !ok {
+		if _, ok := f["id"]; ok {
+			f.addClassicNames()
+		}
+	}
 	return f, nil
+}
+
+// itemNames are the crm.item.* fields whose classic name is not their
+// camelCase name in upper snake case.
+var itemNames = map[string]string{"createdTime": "DATE_CREATE", "updatedTime": "DATE_MODIFY", "contactId": "CONTACT_ID"}
+
+// addClassicNames gives a row in crm.item.list's shape (camelCase, typed:
+// "id", "stageSemanticId", "updatedTime", "contactIds", §2 and sample 6.2),
+// which a portal may send for the classic list methods too, the classic
+// names the mapping reads: categoryId is CATEGORY_ID, updatedTime
+// DATE_MODIFY, the first of contactIds CONTACT_ID. A name the row has in
+// both forms keeps its classic value.
+func (f fields) addClassicNames() {
+	for k, v := range f {
+		if k == "" || k[0] < 'a' || k[0] > 'z' {
+			continue
+		}
+		name, ok := itemNames[k]
+		if k == "contactIds" {
+			var ids []json.RawMessage
+			if json.Unmarshal(v, &ids) != nil || len(ids) == 0 {
+				continue
+			}
+			name, v, ok = "CONTACT_ID", ids[0], true
+		}
+		if !ok {
+			name = upperSnake(k)
+		}
+		if _, taken := f[name]; !taken {
+			f[name] = v
+		}
+	}
+}
+
+// upperSnake writes a camelCase name in upper snake case: stageSemanticId
+// is STAGE_SEMANTIC_ID.
+func upperSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if 'A' <= r && r <= 'Z' && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
 }
 
 // rawString renders a JSON scalar as text: a string as is, a number as
@@ -97,6 +147,10 @@ func parseInt(s string) (int64, error) {
 
 // b24Truth is Bitrix24's yes: Y (and true, 1); anything else is no.
 var b24Truth = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}}
+
+// yesNo reads a Y/N field where a missing or odd value must say nothing
+// (COMPLETED, CLOSED, ACTIVE): ok is false for anything in neither list.
+var yesNo = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
 
 // flag reads Bitrix24's Y/N booleans (and true/false, 1/0).
 func (f fields) flag(key string) bool {

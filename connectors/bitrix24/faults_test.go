@@ -82,7 +82,7 @@ func TestOperationTimeLimitWaitsForReset(t *testing.T) {
 func TestEmptyErrorCodeReportedWithDescription(t *testing.T) {
 	clk := newClock(t0)
 	srv := newFake(t, clk)
-	c := newClient(t, srv, clk, nil)
+	c := newClient(t, srv, clk, func(o *Options) { o.BatchSize = 1 })
 	srv.Fail(1, bitrix24test.FaultEmptyCode)
 	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
 	want := "b24 deals page 1: HTTP 400: Parameter 'filter' must be array."
@@ -91,6 +91,18 @@ func TestEmptyErrorCodeReportedWithDescription(t *testing.T) {
 	}
 	if srv.TotalRequests() != 1 {
 		t.Errorf("a method error was retried: %d requests", srv.TotalRequests())
+	}
+
+	// The same answer to a batch chain (a portal that cannot read the
+	// commands' filter[...] form) is a refusal of the chain: the page is
+	// read by a call of its own.
+	seed(srv, 3)
+	srv.ResetCounts()
+	c = newClient(t, srv, clk, nil)
+	srv.Fail(1, bitrix24test.FaultEmptyCode)
+	r := pull(t, c, connectors.ObjectDeals, "")
+	if len(r.deals) != 3 || srv.Requests("batch") != 1 || srv.Requests("crm.deal.list") != 1 {
+		t.Errorf("refused batch: %d deals, %v requests; want 3 from 1 batch and 1 call", len(r.deals), srv.RequestCounts())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,11 +56,15 @@ func (m *mapper) user(raw json.RawMessage) (connectors.User, error) {
 	if err != nil {
 		return connectors.User{}, err
 	}
+	// Only an ACTIVE that says no (false, "N") is a dismissed user: a row
+	// without it says nothing, and an inactive user's manager leaves the
+	// ranking.
+	active, known := yesNo.Read(connectors.ScalarOf(f["ACTIVE"]))
 	return connectors.User{
 		Meta:   meta,
 		Email:  f.str("EMAIL"),
 		Name:   joinName(f.str("NAME"), f.str("LAST_NAME")),
-		Active: f.flag("ACTIVE"),
+		Active: active || !known,
 	}, nil
 }
 
@@ -196,7 +201,14 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 	}
 	pipeline := f.str("CATEGORY_ID")
 	if pipeline == "" {
+		// No category: the stage's C{id}: prefix names it (pitfall 9),
+		// else it is the default pipeline 0.
 		pipeline = "0"
+		if cat, _, ok := strings.Cut(f.str("STAGE_ID"), ":"); ok && len(cat) > 1 && (cat[0] == 'C' || cat[0] == 'c') {
+			if _, err := strconv.Atoi(cat[1:]); err == nil {
+				pipeline = cat[1:]
+			}
+		}
 	}
 	d := connectors.Deal{
 		Meta:       meta,
@@ -211,12 +223,7 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 		ContactID:  f.id("CONTACT_ID"),
 		CreatedAt:  f.time("DATE_CREATE", m.loc),
 	}
-	switch strings.ToUpper(f.str("STAGE_SEMANTIC_ID")) {
-	case "S":
-		d.Status = connectors.StatusWon
-	case "F":
-		d.Status = connectors.StatusLost
-	}
+	d.Status = dealStatus(f)
 	if d.Status != connectors.StatusOpen {
 		d.ClosedAt = closedAt(f, m.loc)
 	}
@@ -224,6 +231,29 @@ func (m *mapper) deal(raw json.RawMessage) (connectors.Deal, error) {
 		d.Expense = f.num(code)
 	}
 	return d, nil
+}
+
+// dealStatus reads won or lost from STAGE_SEMANTIC_ID (S, F). A row
+// without it is read by CLOSED, Y for both: closed in the pipeline's
+// success stage, whose id is always WON (C{id}:WON beyond the default
+// pipeline), is won, in any other stage lost. Neither field: open.
+func dealStatus(f fields) string {
+	switch strings.ToUpper(f.str("STAGE_SEMANTIC_ID")) {
+	case "S":
+		return connectors.StatusWon
+	case "F":
+		return connectors.StatusLost
+	case "P":
+		return connectors.StatusOpen
+	}
+	if closed, ok := yesNo.Read(connectors.ScalarOf(f["CLOSED"])); !ok || !closed {
+		return connectors.StatusOpen
+	}
+	stage := strings.ToUpper(f.str("STAGE_ID"))
+	if stage == "WON" || strings.HasSuffix(stage, ":WON") {
+		return connectors.StatusWon
+	}
+	return connectors.StatusLost
 }
 
 // closedAt is a won or lost deal's close time, which KPIS.md defines as
@@ -276,8 +306,10 @@ const (
 // activityType maps TYPE_ID 1-4 directly. Types 5 and 6 are the "action"
 // and provider types behind newer timeline items; their PROVIDER_ID says
 // what they are: to-dos and tasks are tasks, open-line chats and SMS are
-// messages, anything else (comments, documents, custom app items) a note.
-func activityType(typeID, provider string) string {
+// messages; a provider not named here is typed by its PROVIDER_TYPE_ID
+// (CALL, MEETING, EMAIL, TODO/TASK: the provider list is not documented in
+// full); anything else (comments, documents, custom app items) is a note.
+func activityType(typeID, provider, providerType string) string {
 	switch typeID {
 	case typeMeeting:
 		return connectors.ActivityMeeting
@@ -296,10 +328,20 @@ func activityType(typeID, provider string) string {
 		return connectors.ActivityMessage
 	case p == "CRM_MEETING":
 		return connectors.ActivityMeeting
-	case p == "VOXIMPLANT_CALL" || p == "CRM_CALL_TRACKER":
+	case p == "VOXIMPLANT_CALL" || p == "CRM_CALL" || p == "CRM_CALL_TRACKER":
 		return connectors.ActivityCall
 	case p == "CRM_EMAIL":
 		return connectors.ActivityEmail
+	}
+	switch strings.ToUpper(strings.TrimSpace(providerType)) {
+	case "CALL":
+		return connectors.ActivityCall
+	case "MEETING":
+		return connectors.ActivityMeeting
+	case "EMAIL":
+		return connectors.ActivityEmail
+	case "TODO", "TASK":
+		return connectors.ActivityTask
 	}
 	return connectors.ActivityNote
 }
@@ -327,12 +369,12 @@ func (m *mapper) activity(raw json.RawMessage) (connectors.Activity, error) {
 		return connectors.Activity{}, err
 	}
 	a := connectors.Activity{
-		Meta:      meta,
-		Type:      activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID")),
-		Subject:   f.str("SUBJECT"),
-		OwnerID:   f.id("RESPONSIBLE_ID"),
-		Completed: f.flag("COMPLETED"),
+		Meta:    meta,
+		Type:    activityType(f.str("TYPE_ID"), f.str("PROVIDER_ID"), f.str("PROVIDER_TYPE_ID")),
+		Subject: f.str("SUBJECT"),
+		OwnerID: f.id("RESPONSIBLE_ID"),
 	}
+	a.Completed, _ = completed(f)
 	switch f.str("OWNER_TYPE_ID") {
 	case ownerDeal:
 		a.DealID = f.id("OWNER_ID")
@@ -396,13 +438,27 @@ func callConnected(f fields) *bool {
 			return ptr(false)
 		}
 	}
-	switch strings.ToUpper(f.str("COMPLETED")) {
-	case "Y", "TRUE", "1":
-		return ptr(true)
-	case "N", "FALSE", "0":
-		return ptr(false)
+	if done, ok := completed(f); ok {
+		return ptr(done)
 	}
 	return nil
+}
+
+// completed reads whether an activity is done: COMPLETED (Y/N), else
+// STATUS (1 pending, 2 completed, 3 auto-completed), the same fact in
+// another field, so a row that carries only one of them still says it;
+// ok is false when neither does.
+func completed(f fields) (done, ok bool) {
+	if done, ok := yesNo.Read(connectors.ScalarOf(f["COMPLETED"])); ok {
+		return done, true
+	}
+	switch f.str("STATUS") {
+	case "1":
+		return false, true
+	case "2", "3":
+		return true, true
+	}
+	return false, false
 }
 
 func joinLines(a, b string) string {

@@ -35,7 +35,30 @@ const (
      "DATE_MODIFY": "2024-09-12T16:20:00+03:00", "ASSIGNED_BY_ID": "1"},
     {"ID": "41", "TITLE": "Hooli - lost, no dates", "CATEGORY_ID": "0", "STAGE_ID": "LOSE",
      "STAGE_SEMANTIC_ID": "F", "CLOSED": "Y", "OPPORTUNITY": "0.00", "CURRENCY_ID": "RUB",
-     "CLOSEDATE": "", "DATE_CREATE": "2024-09-01T10:00:00+03:00", "MOVED_TIME": null, "ASSIGNED_BY_ID": "1"}
+     "CLOSEDATE": "", "DATE_CREATE": "2024-09-01T10:00:00+03:00", "MOVED_TIME": null, "ASSIGNED_BY_ID": "1"},
+    {"ID": "42", "TITLE": "No semantic, won", "STAGE_ID": "C2:WON", "CLOSED": "Y",
+     "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "MOVED_TIME": "2024-09-05T10:00:00+03:00", "ASSIGNED_BY_ID": "1"},
+    {"ID": "43", "TITLE": "No semantic, lost", "CATEGORY_ID": "0", "STAGE_ID": "APOLOGY", "STAGE_SEMANTIC_ID": "",
+     "CLOSED": true, "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "MOVED_TIME": "2024-09-06T10:00:00+03:00", "ASSIGNED_BY_ID": "1"},
+    {"ID": "44", "TITLE": "No semantic, open", "CATEGORY_ID": "0", "STAGE_ID": "WON", "STAGE_SEMANTIC_ID": null,
+     "CLOSED": "N", "OPPORTUNITY": "100", "CURRENCY_ID": "EUR", "DATE_CREATE": "2024-09-01T10:00:00+03:00",
+     "MOVED_TIME": "2024-09-06T10:00:00+03:00", "ASSIGNED_BY_ID": "1"}
+  ]`
+	// Sample 6.2: crm.item.list's shape, which a portal may answer the
+	// classic list with too.
+	sampleItemDeals = `[
+    {"id": 37, "title": "ACME - annual licence", "categoryId": 1, "stageId": "C1:WON",
+     "stageSemanticId": "S", "closed": "Y", "opportunity": 19999.99, "currencyId": "EUR",
+     "closedate": "2024-09-09T02:00:00+02:00", "createdTime": "2024-09-02T18:37:18+02:00",
+     "updatedTime": "2024-09-10T11:03:41+02:00", "movedTime": "2024-09-10T11:03:41+02:00",
+     "assignedById": 1, "companyId": 9, "contactIds": [84, 85]},
+    {"id": 38, "title": "Globex - pilot", "categoryId": 0, "stageId": "PREPARATION",
+     "stageSemanticId": "P", "closed": "N", "opportunity": 0, "currencyId": "USD",
+     "closedate": "2024-10-01T03:00:00+02:00", "createdTime": "2024-09-02T18:37:38+02:00",
+     "updatedTime": "2024-09-03T09:00:00+02:00", "movedTime": "2024-09-02T18:37:38+02:00",
+     "assignedById": 6, "companyId": 0, "contactIds": []}
   ]`
 	sampleContacts = `[
     {"ID": "75", "NAME": "Anastasia", "LAST_NAME": "Ilyina", "COMPANY_ID": "9", "ASSIGNED_BY_ID": "6",
@@ -100,7 +123,22 @@ const (
      "COMPLETED": "N", "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2", "SETTINGS": []},
     {"ID": "30", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call, state unknown",
      "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
-     "RESPONSIBLE_ID": "1", "DIRECTION": "2"}
+     "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+    {"ID": "31", "OWNER_ID": "9", "OWNER_TYPE_ID": "4", "TYPE_ID": "3", "SUBJECT": "#team retro",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "DEADLINE": "2024-09-06T18:00:00+03:00",
+     "STATUS": "2", "RESPONSIBLE_ID": "1", "DIRECTION": "0"},
+    {"ID": "32", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call, status only",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "COMPLETED": "", "STATUS": 3, "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+    {"ID": "33", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "SUBJECT": "Call planned, status only",
+     "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-07T12:00:00+03:00",
+     "COMPLETED": null, "STATUS": "1", "RESPONSIBLE_ID": "1", "DIRECTION": "2"},
+    {"ID": "34", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "6", "PROVIDER_ID": "REST_APP", "PROVIDER_TYPE_ID": "CALL",
+     "SUBJECT": "App call", "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "COMPLETED": "Y", "RESPONSIBLE_ID": "1", "DIRECTION": "1"},
+    {"ID": "35", "OWNER_ID": "37", "OWNER_TYPE_ID": "2", "TYPE_ID": "6", "PROVIDER_ID": "REST_APP", "PROVIDER_TYPE_ID": "DOC",
+     "SUBJECT": "Invoice", "LAST_UPDATED": "2024-09-06T12:00:00+03:00", "START_TIME": "2024-09-06T12:00:00+03:00",
+     "COMPLETED": "Y", "RESPONSIBLE_ID": "1", "DIRECTION": "1"}
   ]`
 	sampleUsers = `[
    {"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com",
@@ -108,7 +146,10 @@ const (
     "TIME_ZONE": "", "UF_DEPARTMENT": [1], "USER_TYPE": "employee"},
    {"ID": "6", "ACTIVE": false, "NAME": "John", "LAST_NAME": "Smith", "EMAIL": "j.smith@example.com",
     "LAST_LOGIN": "2024-07-24T09:01:55+00:00", "DATE_REGISTER": "2024-07-22T00:00:00+00:00",
-    "UF_DEPARTMENT": [3], "USER_TYPE": "employee"}]`
+    "UF_DEPARTMENT": [3], "USER_TYPE": "employee"},
+   {"ID": "7", "NAME": "No", "LAST_NAME": "Flag", "EMAIL": "n.flag@example.com"},
+   {"ID": "8", "ACTIVE": "N", "NAME": "Y/N", "EMAIL": ""},
+   {"ID": "9", "ACTIVE": null, "NAME": "Null"}]`
 )
 
 var (
@@ -172,6 +213,15 @@ func TestMapDeals(t *testing.T) {
 		{Meta: connectors.Meta{ID: "41"}, Name: "Hooli - lost, no dates",
 			PipelineID: "0", StageID: "LOSE", Status: "lost", Amount: f64(0), Currency: "RUB", OwnerID: "1",
 			CreatedAt: utc("2024-09-01T07:00:00Z")},
+		// No STAGE_SEMANTIC_ID: CLOSED Y in the success stage (WON,
+		// C{id}:WON) is won, in any other lost; CLOSED N is open. No
+		// CATEGORY_ID: the stage's C2: prefix names the pipeline.
+		{Meta: connectors.Meta{ID: "42"}, Name: "No semantic, won", PipelineID: "2", StageID: "C2:WON", Status: "won",
+			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z"), ClosedAt: utcPtr("2024-09-05T07:00:00Z")},
+		{Meta: connectors.Meta{ID: "43"}, Name: "No semantic, lost", PipelineID: "0", StageID: "APOLOGY", Status: "lost",
+			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z"), ClosedAt: utcPtr("2024-09-06T07:00:00Z")},
+		{Meta: connectors.Meta{ID: "44"}, Name: "No semantic, open", PipelineID: "0", StageID: "WON", Status: "open",
+			Amount: f64(100), Currency: "EUR", OwnerID: "1", CreatedAt: utc("2024-09-01T07:00:00Z")},
 	}
 	m := testMapper()
 	for i, raw := range rs {
@@ -184,6 +234,19 @@ func TestMapDeals(t *testing.T) {
 		}
 		if string(got.Raw) != string(raw) {
 			t.Errorf("deal %d Raw = %s, want the row as received", i, got.Raw)
+		}
+	}
+	// The same deals in crm.item.list's shape are the same records.
+	for i, raw := range rows(t, sampleItemDeals) {
+		got, err := m.deal(raw)
+		if err != nil {
+			t.Fatalf("item deal %d: %v", i, err)
+		}
+		if diff := cmp.Diff(want[i], got, noRaw); diff != "" {
+			t.Errorf("item deal %d (-want +got):\n%s", i, diff)
+		}
+		if id, err := rowID(raw); err != nil || id != int64(37+i) {
+			t.Errorf("item deal %d: rowID = %d, %v", i, id, err)
 		}
 	}
 }
@@ -265,6 +328,22 @@ func TestMapActivities(t *testing.T) {
 		// Neither COMPLETED nor SETTINGS: the CRM does not say.
 		{Meta: connectors.Meta{ID: "30", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
 			Subject: "Call, state unknown", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z")},
+		// Without COMPLETED, STATUS says it: 2 completed, 3 auto-completed,
+		// 1 pending.
+		{Meta: connectors.Meta{ID: "31", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "task", Subject: "#team retro",
+			OwnerID: "1", CompanyID: "9", OccurredAt: utc("2024-09-06T15:00:00Z"), Completed: true},
+		{Meta: connectors.Meta{ID: "32", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
+			Subject: "Call, status only", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z"),
+			Completed: true, Connected: boolp(true)},
+		{Meta: connectors.Meta{ID: "33", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "outbound",
+			Subject: "Call planned, status only", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-07T09:00:00Z"),
+			Connected: boolp(false)},
+		// A provider not known by name: its PROVIDER_TYPE_ID types it, a
+		// type not known either is a note.
+		{Meta: connectors.Meta{ID: "34", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "call", Direction: "inbound",
+			Subject: "App call", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z"), Completed: true, Connected: boolp(true)},
+		{Meta: connectors.Meta{ID: "35", UpdatedAt: utc("2024-09-06T09:00:00Z")}, Type: "note",
+			Subject: "Invoice", OwnerID: "1", DealID: "37", OccurredAt: utc("2024-09-06T09:00:00Z"), Completed: true},
 	}
 	m := testMapper()
 	for i, raw := range rows(t, sampleActivities) {
@@ -283,6 +362,10 @@ func TestMapUsersAndCompanies(t *testing.T) {
 	wantUsers := []connectors.User{
 		{Meta: connectors.Meta{ID: "1", UpdatedAt: seenT}, Email: "v.valeev@example.com", Name: "Vadim Valeev", Active: true},
 		{Meta: connectors.Meta{ID: "6", UpdatedAt: seenT}, Email: "j.smith@example.com", Name: "John Smith"},
+		// Without ACTIVE nothing says the user left.
+		{Meta: connectors.Meta{ID: "7", UpdatedAt: seenT}, Email: "n.flag@example.com", Name: "No Flag", Active: true},
+		{Meta: connectors.Meta{ID: "8", UpdatedAt: seenT}, Name: "Y/N"},
+		{Meta: connectors.Meta{ID: "9", UpdatedAt: seenT}, Name: "Null", Active: true},
 	}
 	for i, raw := range rows(t, sampleUsers) {
 		got, err := m.user(raw)

@@ -38,6 +38,9 @@ type cursor struct {
 	// Scan is the scan of a full load from Options.Since under way (see
 	// sinceScans); After counts in it.
 	Scan int `json:"scan,omitempty"`
+	// Offset marks a scan of a portal that ignores the ">ID" filter: it
+	// pages by offset (Start), and After is the last ID read.
+	Offset bool `json:"offset,omitempty"`
 }
 
 func parseCursor(s string) (cursor, error) {
@@ -214,8 +217,31 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		n = c.opts.BatchSize
 	}
 	for page := 1; ; page++ {
-		rows, last, done, sent, err := c.scan(ctx, e.method, sel, filter, cr.After, n)
+		if c.noIDFilter.Load() && !cr.Offset {
+			// Learned in another scan: this one pages by offset too,
+			// from its start.
+			cr.Offset, cr.Start, cr.After = true, 0, 0
+		}
+		var rows []json.RawMessage
+		var last int64
+		var done bool
+		var sent int
+		if cr.Offset {
+			rows, last, cr.Start, done, err = c.offsetPage(ctx, e.method, sel, filter, cr.Start, cr.After)
+			sent = 1
+		} else {
+			rows, last, done, sent, err = c.scan(ctx, e.method, sel, filter, cr.After, n)
+		}
 		requests += sent
+		if err != nil && c.switchToItems(ctx, e.method, err) {
+			page--
+			continue
+		}
+		if err != nil && !cr.Offset && c.switchToOffset(ctx, e.method, err) {
+			cr.Offset, cr.Start, cr.After = true, 0, 0
+			page--
+			continue
+		}
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
@@ -237,10 +263,10 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		final := done && cr.Scan == len(scans)-1
 		switch {
 		case final:
-			next := cursor{From: ptr(cr.To.Add(-c.opts.Overlap)), TZ: cr.TZ}
+			next := cursor{From: ptr(c.nextFrom(ctx, obj, *cr.To)), TZ: cr.TZ, Offset: cr.Offset}
 			p.Cursor = next.String()
 		case done:
-			cr.Scan, cr.After = cr.Scan+1, 0
+			cr.Scan, cr.After, cr.Start = cr.Scan+1, 0, 0
 			p.Cursor = cr.String()
 		default:
 			p.Cursor = cr.String()
@@ -260,6 +286,27 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 			n = 1
 		}
 	}
+}
+
+// nextFrom is where the window after one ending at to (our clock) starts:
+// Overlap before the earlier of to and the portal's clock at its latest
+// answer. The portal stamps DATE_MODIFY and LAST_UPDATED by its own clock;
+// when that runs behind ours, a change made after this window carries a
+// time before to, which a window starting at to less the overlap would
+// never read. A portal clock ahead of ours only delays a change to a later
+// window, since each starts before the last one ended.
+func (c *Client) nextFrom(ctx context.Context, obj connectors.Object, to time.Time) time.Time {
+	from := to
+	if n := c.portalNow.Load(); n != 0 {
+		if p := time.Unix(0, n).UTC(); p.Before(to) {
+			from = p
+			if lag := to.Sub(p); lag > c.opts.Overlap {
+				c.log.WarnContext(ctx, "portal clock is behind ours; the next window starts from the portal's time",
+					"object", string(obj), "behind", lag.Round(time.Second).String())
+			}
+		}
+	}
+	return from.Add(-c.opts.Overlap)
 }
 
 // sinceScan is one ID scan of a full load from Options.Since: the records
@@ -363,13 +410,18 @@ func (s *scanState) take(page []json.RawMessage) error {
 	return nil
 }
 
-// rowID reads a row's ID, a string or a number.
+// rowID reads a row's ID, a string or a number, or its id in
+// crm.item.list's shape.
 func rowID(raw json.RawMessage) (int64, error) {
 	var row struct {
-		ID json.RawMessage `json:"ID"`
+		ID   json.RawMessage `json:"ID"`
+		Item json.RawMessage `json:"id"`
 	}
 	if err := json.Unmarshal(raw, &row); err != nil {
 		return 0, err
+	}
+	if len(row.ID) == 0 {
+		row.ID = row.Item
 	}
 	s, _ := rawString(row.ID)
 	id, err := parseInt(strings.TrimSpace(s))
@@ -439,7 +491,15 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	if n > 1 && !c.noBatch.Load() && c.chainFailures.Load() < maxChainFailures {
 		sent++
 		done, err := c.scanBatch(ctx, st, params, n)
-		if !errors.Is(err, errNoBatch) {
+		switch {
+		case errors.Is(err, errNoBatch):
+		case batchRefused(err) || errors.Is(err, errSubMissing):
+			// The portal refused the chain as a whole, none of it ran,
+			// or answered its first page with nothing at all: the first
+			// page alone reads what it would have.
+			c.chainFailures.Add(1)
+			c.log.WarnContext(ctx, "batch chain refused; reading one page", "method", method, "error", err.Error())
+		default:
 			return st.rows, st.last, done, sent, err
 		}
 	}
@@ -465,6 +525,61 @@ func (c *Client) scan(ctx context.Context, method string, sel []string, filter m
 	}
 	done = len(page) < pageSize && (len(page) == 0 || nextOf(env.Next) == 0)
 	return st.rows, st.last, done, sent, nil
+}
+
+// batchRefused tells a batch request the portal answered with a client
+// error of its own (400 on the $result references, say), not a sub-call's:
+// the plain call may well be accepted. Auth and rate-limit errors are not
+// refusals of the chain.
+func batchRefused(err error) bool {
+	var re *connectors.ResponseError
+	return err != nil && !isFatal(err) && errors.As(err, &re) && re.Status >= 400 && re.Status < 500
+}
+
+// switchToOffset reports whether err is a stalled ID scan, after which
+// the client pages every list by offset: a portal that ignores ">ID" (or
+// the ID order) still pages by start and next, the default paging, and
+// stopping would read nothing at all.
+func (c *Client) switchToOffset(ctx context.Context, method string, err error) bool {
+	if !errors.Is(err, ErrCursorStalled) {
+		return false
+	}
+	if !c.noIDFilter.Swap(true) {
+		c.log.WarnContext(ctx, "the portal ignores the >ID filter; paging by offset (slower on big tables)", "method", method, "error", err.Error())
+	}
+	return true
+}
+
+// offsetPage reads the page at start of method's list in the default
+// paging, for a portal that ignores ">ID": next is where the following
+// page starts. IDs still rise in ID order: rows at or below after (the
+// last ID read) are re-reads, as when a deletion shifts the offsets, and
+// are dropped; a page of nothing but re-reads means the portal ignores
+// start as well, and is ErrCursorStalled rather than a silent end. A
+// record that leaves the filtered list while it is paged (changed after
+// the window's end) shifts the later ones back by one, and the one that
+// moves across a page boundary waits for a later window: the ID scan has
+// no such gap, which is why it stays the first choice.
+func (c *Client) offsetPage(ctx context.Context, method string, sel []string, filter map[string]any, start int, after int64) (rows []json.RawMessage, last int64, next int, done bool, err error) {
+	env, err := c.call(ctx, method, map[string]any{"order": map[string]any{"ID": "ASC"}, "filter": filter, "select": sel, "start": start})
+	if err != nil {
+		return nil, 0, 0, false, err
+	}
+	page, err := decodeRows(env.Result)
+	if err != nil {
+		return nil, 0, 0, false, &connectors.MalformedError{Detail: method + " result", Err: err}
+	}
+	st := &scanState{method: method, last: after}
+	if err := st.take(page); err != nil {
+		return nil, 0, 0, false, err
+	}
+	n := nextOf(env.Next)
+	if err := emptyButMore(method, page, n); err != nil {
+		return nil, 0, 0, false, err
+	}
+	// The documented end: a page without next. A short page with next is
+	// not the end (rows hidden after counting).
+	return st.rows, st.last, n, len(page) == 0 || n <= start, nil
 }
 
 // sameBytes reports whether a and b are the same slice of memory.
@@ -541,10 +656,29 @@ func (c *Client) ListIDs(ctx context.Context, obj connectors.Object, emit func(i
 		return c.fail(obj, 0, fmt.Errorf("cannot list ids of %q", obj))
 	}
 	var after int64
+	start := 0
 	// A whole-table scan: chain the batch from the first request.
 	n := c.opts.BatchSize
 	for page := 1; ; page++ {
-		rows, last, done, _, err := c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
+		var rows []json.RawMessage
+		var last int64
+		var done bool
+		var err error
+		offset := c.noIDFilter.Load()
+		if offset {
+			rows, last, start, done, err = c.offsetPage(ctx, e.method, []string{"ID"}, map[string]any{}, start, after)
+		} else {
+			rows, last, done, _, err = c.scan(ctx, e.method, []string{"ID"}, map[string]any{}, after, n)
+			if err != nil && c.switchToOffset(ctx, e.method, err) {
+				// Ids already handed over are listed again: a listing
+				// is a set.
+				after, start = 0, 0
+				continue
+			}
+		}
+		if err != nil && c.switchToItems(ctx, e.method, err) {
+			continue
+		}
 		if err != nil {
 			return c.fail(obj, page, err)
 		}
@@ -756,12 +890,8 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 		chunk := order[i:min(i+c.opts.BatchSize, len(order))]
 		calls := make([]subCall, len(chunk))
 		for k, id := range chunk {
-			entityID := "DEAL_STAGE"
-			if id != "0" {
-				entityID = "DEAL_STAGE_" + id
-			}
 			calls[k] = subCall{method: "crm.status.list", params: map[string]any{
-				"filter": map[string]any{"ENTITY_ID": entityID}, "order": map[string]any{"SORT": "ASC"},
+				"filter": map[string]any{"ENTITY_ID": stageEntity(id)}, "order": map[string]any{"SORT": "ASC"},
 			}}
 		}
 		results, n, err := c.each(ctx, calls)
@@ -775,6 +905,12 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 				return c.fail(obj, 1, &connectors.MalformedError{Detail: "crm.status.list result", Err: err})
 			}
 			for _, raw := range rows {
+				if e := entityIDOf(raw); e != "" && !strings.EqualFold(e, stageEntity(id)) && !strings.EqualFold(e, "DEAL_STAGE_"+id) {
+					// A portal that ignored the filter sends every status
+					// list (sources, other pipelines): not this
+					// pipeline's stages.
+					continue
+				}
 				st, err := m.stage(raw, id, names[id])
 				if err != nil {
 					return c.fail(obj, 1, &connectors.MalformedError{Detail: "stage", Err: err})
@@ -791,6 +927,28 @@ func (c *Client) pullStages(ctx context.Context, emit func(context.Context, *con
 	return nil
 }
 
+// stageEntity is the crm.status.list ENTITY_ID of pipeline id's stages:
+// DEAL_STAGE for the default pipeline 0 (whose rows are also taken as
+// DEAL_STAGE_0), DEAL_STAGE_{id} for the others.
+func stageEntity(id string) string {
+	if id == "0" {
+		return "DEAL_STAGE"
+	}
+	return "DEAL_STAGE_" + id
+}
+
+// entityIDOf reads a status row's ENTITY_ID, "" when it has none.
+func entityIDOf(raw json.RawMessage) string {
+	var row struct {
+		EntityID json.RawMessage `json:"ENTITY_ID"`
+	}
+	if json.Unmarshal(raw, &row) != nil {
+		return ""
+	}
+	s, _ := rawString(row.EntityID)
+	return strings.TrimSpace(s)
+}
+
 // each runs independent calls in one batch, or one by one on a portal
 // without batch, and returns their results in order and the requests it
 // took.
@@ -799,12 +957,24 @@ func (c *Client) each(ctx context.Context, calls []subCall) ([]json.RawMessage, 
 	br, err := c.batch(ctx, calls, nil)
 	switch {
 	case err == nil:
-		for k := range calls {
-			if out[k], err = br.sub(k); err != nil {
-				return nil, 1, err
+		requests := 1
+		for k, sc := range calls {
+			out[k], err = br.sub(k)
+			if errors.Is(err, errSubMissing) {
+				// Left out of the answer (an empty result, say): asked
+				// for alone.
+				var env *envelope
+				env, err = c.call(ctx, sc.method, sc.params)
+				requests++
+				if err == nil {
+					out[k] = env.Result
+				}
+			}
+			if err != nil {
+				return nil, requests, err
 			}
 		}
-		return out, 1, nil
+		return out, requests, nil
 	case !errors.Is(err, errNoBatch):
 		return nil, 1, err
 	}

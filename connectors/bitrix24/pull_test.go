@@ -405,3 +405,37 @@ func TestReconcileFlagsDeletedDeals(t *testing.T) {
 		t.Errorf("ReconcileObjects = %v, ReconcileEvery = %v", got, c.ReconcileEvery())
 	}
 }
+
+// A portal whose clock runs behind ours (an hour and more: a portal, or a
+// fake, on a clock of its own) stamps a change made after a window with a
+// time before that window's end. The next window starts from the portal's
+// time, so the change is read; from our clock less the overlap it never
+// would be.
+func TestIncrementalPortalClockBehind(t *testing.T) {
+	portal := newClock(t0)
+	srv := newFake(t, portal)
+	seed(srv, 60) // stamped t0
+	portal.Advance(2 * time.Hour)
+	ours := newClock(portal.Now().Add(3 * time.Hour))
+	c := newClient(t, srv, ours, nil)
+	full := pull(t, c, connectors.ObjectDeals, "")
+	if got, want := full.last(), `{"from":"2024-09-02T15:48:35Z","tz":10800}`; got != want {
+		t.Errorf("cursor after the full load = %s, want %s (an hour before the portal's time)", got, want)
+	}
+
+	ours.Advance(10 * time.Minute)
+	portal.Advance(10 * time.Minute)
+	srv.Update(bitrix24test.Deals, "7", bitrix24test.Record{"TITLE": "changed"})
+	r := pull(t, c, connectors.ObjectDeals, full.last())
+	if diff := cmp.Diff([]string{"7"}, r.ids(connectors.ObjectDeals)); diff != "" {
+		t.Errorf("incremental ids (-want +got):\n%s", diff)
+	}
+	if d, at := r.deals["7"], t0.Add(2*time.Hour+10*time.Minute); d.Name != "changed" || !d.UpdatedAt.Equal(at) {
+		t.Errorf("deal 7 = %q modified %v, want \"changed\" at %v", d.Name, d.UpdatedAt, at)
+	}
+	f := srv.LastParams("crm.deal.list")["filter"].(map[string]any)
+	wantFilter := map[string]any{">=DATE_MODIFY": "2024-09-02T18:48:35+03:00", "<DATE_MODIFY": "2024-09-02T22:58:35+03:00", ">ID": "0"}
+	if diff := cmp.Diff(wantFilter, f); diff != "" {
+		t.Errorf("deal filter (-want +got):\n%s", diff)
+	}
+}

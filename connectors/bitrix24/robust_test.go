@@ -46,6 +46,9 @@ func TestScanUnderOtherReadings(t *testing.T) {
 		// References stay text: two broken chains (a page each), then a
 		// call per page.
 		{"references never resolved", []bitrix24test.Option{bitrix24test.WithRefMode(bitrix24test.RefsLiteral)}, nil, 2 + 4, 2},
+		// The whole batch refused (400) for its references: a call per
+		// page, after two refused batches (pages 1 and 2).
+		{"references refuse the batch", []bitrix24test.Option{bitrix24test.WithRefMode(bitrix24test.RefsRefused)}, nil, 2 + 6, 2},
 		// 404 once, then a call per page: 6 pages + the refused batch.
 		{"no batch method", []bitrix24test.Option{bitrix24test.WithoutMethods("batch")}, nil, 7, 1},
 		{"start=-1 ignored (next and total sent)", []bitrix24test.Option{bitrix24test.WithoutFastMode()}, nil, 1, 1},
@@ -173,7 +176,11 @@ func TestMapScalarsEitherWay(t *testing.T) {
 	}
 }
 
-func TestScanStallsOnIgnoredIDFilter(t *testing.T) {
+// A portal that ignores the ">ID" filter still pages by start and next:
+// the client notices the stalled ID scan and pages by offset, for the full
+// load, the id listing and the windows after. One that ignores start too
+// stalls loudly rather than ending after one page.
+func TestScanPagesByOffsetOnIgnoredIDFilter(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opts []bitrix24test.Option
@@ -186,19 +193,67 @@ func TestScanStallsOnIgnoredIDFilter(t *testing.T) {
 			clk := newClock(t0)
 			srv := newFake(t, clk, append(tc.opts, bitrix24test.WithoutIDFilter())...)
 			seed(srv, 120)
+			clk.Advance(2 * time.Hour)
 			c := newClient(t, srv, clk, nil)
-			err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
-			if !errors.Is(err, ErrCursorStalled) {
-				t.Fatalf("err = %v, want ErrCursorStalled", err)
+			full := pull(t, c, connectors.ObjectDeals, "")
+			if len(full.deals) != 120 {
+				t.Fatalf("full load read %d deals, want 120", len(full.deals))
 			}
-			if want := "ignored the >ID filter"; !strings.Contains(err.Error(), want) {
-				t.Errorf("err = %v, want it to say %q", err, want)
+			if srv.TotalRequests() > 8 {
+				t.Errorf("full load took %d requests, want a stalled scan and 3 pages", srv.TotalRequests())
 			}
-			if srv.TotalRequests() > 6 {
-				t.Errorf("%d requests before giving up, want a handful", srv.TotalRequests())
+			var ids []string
+			if err := c.ListIDs(context.Background(), connectors.ObjectDeals, func(b []string) error { ids = append(ids, b...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) != 120 || ids[0] != "1" || ids[119] != "120" {
+				t.Errorf("ListIDs gave %d ids, want 1..120", len(ids))
+			}
+
+			// Killed after every page: the page read by ID before the
+			// scan stalled (deals 1-50) is read again by offset, every
+			// later page once.
+			killed, restarts := pullKilled(t, newClient(t, srv, clk, nil), connectors.ObjectDeals, "")
+			seen := map[string]int{}
+			for _, p := range killed.pages {
+				for _, d := range p.Deals {
+					seen[d.ID]++
+				}
+			}
+			if len(seen) != 120 || restarts != 4 {
+				t.Errorf("killed after every page: %d deals in %d restarts, want 120 in 4", len(seen), restarts)
+			}
+			for id, k := range seen {
+				if n, _ := strconv.Atoi(id); (n <= 50 && k != 2) || (n > 50 && k != 1) {
+					t.Errorf("deal %s emitted %d times", id, k)
+				}
+			}
+
+			// A fresh process resumes from the cursor in offset paging.
+			clk.Advance(time.Hour)
+			srv.Update(bitrix24test.Deals, "77", bitrix24test.Record{"TITLE": "changed"})
+			clk.Advance(time.Minute)
+			c2 := newClient(t, srv, clk, nil)
+			srv.ResetCounts()
+			r := pull(t, c2, connectors.ObjectDeals, full.last())
+			if diff := cmp.Diff([]string{"77"}, r.ids(connectors.ObjectDeals)); diff != "" || srv.TotalRequests() != 1 {
+				t.Errorf("window after: %d requests, ids (-want +got):\n%s", srv.TotalRequests(), diff)
 			}
 		})
 	}
+	t.Run("start ignored too", func(t *testing.T) {
+		clk := newClock(t0)
+		srv := newFake(t, clk, bitrix24test.WithoutIDFilter(), bitrix24test.WithoutStart())
+		seed(srv, 120)
+		c := newClient(t, srv, clk, nil)
+		err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+		if !errors.Is(err, ErrCursorStalled) {
+			t.Fatalf("err = %v, want ErrCursorStalled", err)
+		}
+		if srv.TotalRequests() > 8 {
+			t.Errorf("%d requests before giving up, want a handful", srv.TotalRequests())
+		}
+	})
 }
 
 func TestUsersUnderOtherReadings(t *testing.T) {
@@ -298,6 +353,21 @@ func TestStagesUnderOtherReadings(t *testing.T) {
 		{"categories as a bare list", []bitrix24test.Option{bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
 			if m == "crm.category.list" {
 				env["result"] = env["result"].(map[string]any)["categories"]
+			}
+		})}, all},
+		// A portal that ignores the ENTITY_ID filter answers with other
+		// status lists too (sources, a pipeline not listed): they are no
+		// stages of the pipeline asked for.
+		{"status filter ignored", []bitrix24test.Option{bitrix24test.WithoutMethods("batch"), bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+			if m == "crm.status.list" {
+				env["result"] = append(env["result"].([]any),
+					map[string]any{"ID": "900", "ENTITY_ID": "SOURCE", "STATUS_ID": "CALL", "NAME": "Call", "SORT": "10", "SEMANTICS": nil},
+					map[string]any{"ID": "901", "ENTITY_ID": "DEAL_STAGE_9", "STATUS_ID": "C9:WON", "NAME": "Won", "SORT": "10", "SEMANTICS": "S"})
+				if f, _ := env["result"].([]any)[0].(map[string]any); f["ENTITY_ID"] == "DEAL_STAGE" {
+					// The default pipeline's rows written as DEAL_STAGE_0
+					// are still its own.
+					f["ENTITY_ID"] = "DEAL_STAGE_0"
+				}
 			}
 		})}, all},
 		// Without crm.category.list only the default pipeline is known.
@@ -429,5 +499,127 @@ func TestHTTPHandlerShapes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.contacts, noRaw); diff != "" {
 		t.Errorf("contacts (-want +got):\n%s", diff)
+	}
+}
+
+// A portal that leaves "result" out of an empty page (an encoder dropping
+// an empty list) but sends its total and time: the page is empty, the
+// scan ends, nothing fails. A body with neither is still an error.
+func TestEmptyPageWithoutResult(t *testing.T) {
+	omitEmpty := bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+		if rows, ok := env["result"].([]any); ok && len(rows) == 0 {
+			delete(env, "result")
+		}
+	})
+	clk := newClock(t0)
+	srv := newFake(t, clk, omitEmpty)
+	seed(srv, 50) // one full page, then an empty one
+	clk.Advance(2 * time.Hour)
+	c := newClient(t, srv, clk, func(o *Options) { o.BatchSize = 1 })
+	full := pull(t, c, connectors.ObjectDeals, "")
+	if len(full.deals) != 50 || len(full.pages) != 2 {
+		t.Fatalf("full load: %d deals in %d pages, want 50 in 2", len(full.deals), len(full.pages))
+	}
+	clk.Advance(2 * time.Hour)
+	if r := pull(t, c, connectors.ObjectDeals, full.last()); len(r.deals) != 0 || len(r.pages) != 1 {
+		t.Errorf("empty window: %d deals in %d pages, want 0 in 1", len(r.deals), len(r.pages))
+	}
+	var ids int
+	if err := c.ListIDs(context.Background(), connectors.ObjectDeals, func(b []string) error { ids += len(b); return nil }); err != nil || ids != 50 {
+		t.Errorf("ListIDs: %d ids, %v; want 50", ids, err)
+	}
+
+	bare := newFake(t, clk, bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+		if m == "crm.deal.list" {
+			clear(env)
+		}
+	}))
+	c = newClient(t, bare, clk, func(o *Options) { o.BatchSize = 1; o.MaxRetries = 1 })
+	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "no result in answer") {
+		t.Errorf("answer {}: err %v, want no result in answer", err)
+	}
+}
+
+// A portal without the deprecated classic lists (crm.deal.list,
+// crm.contact.list, crm.company.list answer ERROR_METHOD_NOT_FOUND) is
+// read through crm.item.list in its own shape: the same deals, contacts
+// (but for their e-mails, which crm.item.list does not list) and
+// companies, by batch chains, windows and id listings alike.
+func TestClassicListsMissing(t *testing.T) {
+	clk := newClock(t0)
+	classic := newFake(t, clk)
+	items := newFake(t, clk, bitrix24test.WithoutMethods("crm.deal.list", "crm.contact.list", "crm.company.list"))
+	seed(classic, 120)
+	seed(items, 120)
+	clk.Advance(2 * time.Hour)
+	want := newClient(t, classic, clk, nil)
+	c := newClient(t, items, clk, nil)
+	noEmail := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Email" }, cmp.Ignore())
+	for _, obj := range []connectors.Object{connectors.ObjectDeals, connectors.ObjectContacts, connectors.ObjectCompanies} {
+		w, got := pull(t, want, obj, ""), pull(t, c, obj, "")
+		if len(w.ids(obj)) != 120 {
+			t.Fatalf("%s: the classic portal gave %d records", obj, len(w.ids(obj)))
+		}
+		if diff := cmp.Diff([]any{w.deals, w.contacts, w.companies}, []any{got.deals, got.contacts, got.companies}, noRaw, noEmail); diff != "" {
+			t.Errorf("%s through crm.item.list (-classic +items):\n%s", obj, diff)
+		}
+		var ids int
+		if err := c.ListIDs(context.Background(), obj, func(b []string) error { ids += len(b); return nil }); err != nil || ids != 120 {
+			t.Errorf("%s ListIDs: %d ids, %v; want 120", obj, ids, err)
+		}
+	}
+	if n := items.Requests("batch"); n == 0 {
+		t.Error("no batch chains through crm.item.list")
+	}
+
+	full := pull(t, c, connectors.ObjectDeals, "")
+	clk.Advance(time.Hour)
+	items.Update(bitrix24test.Deals, "77", bitrix24test.Record{"TITLE": "changed"})
+	clk.Advance(time.Minute)
+	r := pull(t, newClient(t, items, clk, nil), connectors.ObjectDeals, full.last())
+	if diff := cmp.Diff([]string{"77"}, r.ids(connectors.ObjectDeals)); diff != "" || r.deals["77"].Name != "changed" {
+		t.Errorf("window through crm.item.list: %+v, ids (-want +got):\n%s", r.deals["77"], diff)
+	}
+	f := items.LastParams("crm.item.list")["filter"].(map[string]any)
+	if _, ok := f[">=updatedTime"]; !ok {
+		t.Errorf("window filter %v, want >=updatedTime", f)
+	}
+}
+
+// A batch answer that leaves an empty page out of result (with no error
+// for it) is not taken for the end of the table, nor for a failure: the
+// page is asked for alone.
+func TestBatchLeavesEmptyPageOut(t *testing.T) {
+	dropEmpty := bitrix24test.WithEnvelopeEdit(func(m string, env map[string]any) {
+		if m != "batch" {
+			return
+		}
+		if res, ok := env["result"].(map[string]any)["result"].(map[string]any); ok {
+			for k, v := range res {
+				if rows, ok := v.([]any); ok && len(rows) == 0 {
+					delete(res, k)
+				}
+			}
+		}
+	})
+	clk := newClock(t0)
+	srv := newFake(t, clk, dropEmpty)
+	seed(srv, 100) // two full pages: the third, empty, is left out
+	c := newClient(t, srv, clk, nil)
+	for _, obj := range []connectors.Object{connectors.ObjectDeals, connectors.ObjectCompanies} {
+		if r := pull(t, c, obj, ""); len(r.ids(obj)) != 100 {
+			t.Errorf("%s: %d records, want 100", obj, len(r.ids(obj)))
+		}
+	}
+	empty := newFake(t, clk, dropEmpty)
+	if r := pull(t, newClient(t, empty, clk, nil), connectors.ObjectDeals, ""); len(r.deals) != 0 || len(r.pages) != 1 {
+		t.Errorf("empty table: %d deals in %d pages, want 0 in 1", len(r.deals), len(r.pages))
+	}
+	// A pipeline without stages: its empty list, left out, is asked for
+	// alone.
+	srv.AddPipeline(2, "Empty", 300)
+	if r := pull(t, c, connectors.ObjectStages, ""); len(r.stages) != 7 || r.requests != 3 {
+		t.Errorf("stages: %d in %d requests, want 7 in 3", len(r.stages), r.requests)
 	}
 }

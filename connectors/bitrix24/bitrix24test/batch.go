@@ -35,6 +35,13 @@ func (s *Server) batchLocked(params map[string]any, body []byte) (any, *apiError
 	}
 	halt := pInt(params, "halt", 0) != 0
 	order := cmdOrder(body, cmds)
+	if s.q.refs == RefsRefused {
+		for _, key := range order {
+			if c := scalar(cmds[key]); strings.Contains(c, "$result") || strings.Contains(strings.ToLower(c), "%24result") {
+				return nil, &apiError{http.StatusBadRequest, "INVALID_REQUEST", "Command " + key + ": bad filter value"}
+			}
+		}
+	}
 
 	results := map[string]any{}
 	errs := map[string]any{}

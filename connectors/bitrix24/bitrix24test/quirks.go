@@ -27,6 +27,10 @@ const (
 	// RefsStrict fails a sub-call whose reference does not resolve (past
 	// the end of a short page) with 400 INVALID_REQUEST.
 	RefsStrict
+	// RefsRefused answers a whole batch that holds a reference with 400
+	// INVALID_REQUEST, running none of it, as a portal that checks every
+	// command before it runs one may.
+	RefsRefused
 )
 
 type quirks struct {
@@ -34,6 +38,7 @@ type quirks struct {
 	refs         RefMode
 	ignoreFast   bool
 	ignoreIDScan bool
+	ignoreStart  bool
 	hidden       func(Record) bool
 	edit         func(method string, env map[string]any)
 }
@@ -61,6 +66,10 @@ func WithoutFastMode() Option { return func(s *Server) { s.q.ignoreFast = true }
 
 // WithoutIDFilter makes list methods ignore the ">ID" filter.
 func WithoutIDFilter() Option { return func(s *Server) { s.q.ignoreIDScan = true } }
+
+// WithoutStart makes list methods ignore start: every call reads from the
+// first matching row (next and total are still sent).
+func WithoutStart() Option { return func(s *Server) { s.q.ignoreStart = true } }
 
 // WithHiddenRows drops rows for which hide is true from list pages after
 // paging, as permission checks on a portal may: a page then has fewer

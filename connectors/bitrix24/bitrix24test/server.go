@@ -707,6 +707,8 @@ func (s *Server) callLocked(method string, params map[string]any) (callResult, *
 		return s.listLocked(s.tables[Activities], params)
 	case "crm.status.list":
 		return s.listLocked(s.tables[Statuses], params)
+	case "crm.item.list":
+		return s.itemListLocked(params)
 	case "user.get":
 		return s.userGetLocked(params)
 	case "crm.category.list":
@@ -740,7 +742,7 @@ func (s *Server) listLocked(t *table, params map[string]any) (callResult, *apiEr
 	}
 	sel := pList(params, "select")
 	start := pInt(params, "start", 0)
-	if s.q.ignoreFast && start < 0 {
+	if (s.q.ignoreFast && start < 0) || (s.q.ignoreStart && start > 0) {
 		start = 0
 	}
 	if s.q.ignoreIDScan {

@@ -52,6 +52,7 @@ func (c *threeObjects) Pull(ctx context.Context, obj connectors.Object, _ string
 // TestEngineObjects checks that Job.Objects limits a run to those objects:
 // only they are pulled, stored and recorded in sync_runs.
 func TestEngineObjects(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		crm := &threeObjects{}
@@ -141,6 +142,7 @@ func (c sinceCRM) Pull(ctx context.Context, obj connectors.Object, cursor string
 // nor after a --full one over records stored whole before; the ids are
 // listed instead, and only a record the listing lacks is flagged.
 func TestEngineReconcileSince(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		now := t0

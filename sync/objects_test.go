@@ -208,7 +208,7 @@ func TestEngineReconcileSince(t *testing.T) {
 func TestE2ESinceNeverFlagsOldRecords(t *testing.T) {
 	t.Parallel()
 	since := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
-	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+	warehousetest.EachParallel(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		clk := synctest.NewClock(time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC))
 		srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0))

@@ -188,6 +188,7 @@ func TestCRMFaults(t *testing.T) {
 					continue
 				}
 				t.Run(f.name, func(t *testing.T) {
+					t.Parallel()
 					each(t, func(t *testing.T, s *warehouse.Store) {
 						c := k.new(t)
 						ft := connectortest.NewTransport()
@@ -211,13 +212,14 @@ func TestCRMFaults(t *testing.T) {
 	}
 }
 
-// each runs fn on SQLite, and on PostgreSQL too unless -short.
+// each runs fn on SQLite, and on PostgreSQL too unless -short, the two in
+// parallel: every fn here makes its own fake.
 func each(t *testing.T, fn func(t *testing.T, s *warehouse.Store)) {
 	if testing.Short() {
 		fn(t, warehousetest.NewSQLite(t))
 		return
 	}
-	warehousetest.Each(t, fn)
+	warehousetest.EachParallel(t, fn)
 }
 
 // checkOutcome checks a faulty run against want; a failure must be one

@@ -128,6 +128,7 @@ func TestAmoCRMOAuthMidRun(t *testing.T) {
 	for _, refreshWorks := range []bool{true, false} {
 		name := map[bool]string{true: "refresh succeeds", false: "refresh fails"}[refreshWorks]
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			each(t, func(t *testing.T, s *warehouse.Store) {
 				clk := synctest.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 				srv := amocrmtest.NewServer(amocrmtest.WithClock(clk.Now), amocrmtest.WithRateLimit(0, 0), amocrmtest.WithRetryAfter(0),

@@ -51,6 +51,7 @@ func TestWarehouseFaults(t *testing.T) {
 	for _, k := range kinds {
 		for _, f := range faults {
 			t.Run(k.name+"/"+f.name, func(t *testing.T) {
+				t.Parallel()
 				each(t, func(t *testing.T, s *warehouse.Store) {
 					c := k.new(t)
 					fs := &failingStore{Store: s, obj: connectors.ObjectDeals, n: 2, err: f.err}

@@ -122,7 +122,7 @@ func TestE2EFirstSyncThenChanges(t *testing.T) {
 	for _, tc := range crms {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+			warehousetest.EachParallel(t, func(t *testing.T, s *warehouse.Store) {
 				db := synctest.DB(t, s)
 				c := tc.new(t, connectortest.FakeOptions{ShortPages: true})
 				want := c.Want()
@@ -221,7 +221,7 @@ func TestE2EKilled(t *testing.T) {
 	for _, tc := range crms {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+			warehousetest.EachParallel(t, func(t *testing.T, s *warehouse.Store) {
 				db := synctest.DB(t, s)
 				c := tc.new(t, connectortest.FakeOptions{ShortPages: true})
 				want := c.Want()

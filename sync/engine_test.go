@@ -131,6 +131,7 @@ func ints(from, to int) []int {
 }
 
 func TestEngineFullThenIncremental(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		crm := &memCRM{name: "mem", ids: ints(1, 25), pageSize: 10}
@@ -168,6 +169,7 @@ func TestEngineFullThenIncremental(t *testing.T) {
 // TestEngineKilledAtEveryPage cancels the sync right after each page in turn
 // and resumes it: the warehouse must end with every record exactly once.
 func TestEngineKilledAtEveryPage(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		for killAfter := 1; killAfter <= 5; killAfter++ {
 			t.Run(fmt.Sprintf("after page %d", killAfter), func(t *testing.T) {
@@ -221,6 +223,7 @@ func (c *cancelAfter) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, o
 }
 
 func TestEngineFailedPullKeepsCursor(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		crm := &memCRM{name: "mem", ids: ints(1, 50), pageSize: 10, failAt: 3}
@@ -263,6 +266,7 @@ func (f *failingStore) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, 
 }
 
 func TestEngineWarehouseFailureStopsPull(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		crm := &memCRM{name: "mem", ids: ints(1, 100), pageSize: 10}
@@ -282,6 +286,7 @@ func TestEngineWarehouseFailureStopsPull(t *testing.T) {
 }
 
 func TestEngineLockSkips(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		lease, err := s.TryLock(ctx, "mem", "other-host:4242")
@@ -316,6 +321,7 @@ func TestEngineLockSkips(t *testing.T) {
 }
 
 func TestEngineReconcile(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		now := t0

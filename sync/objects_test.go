@@ -52,6 +52,7 @@ func (c *threeObjects) Pull(ctx context.Context, obj connectors.Object, _ string
 // TestEngineObjects checks that Job.Objects limits a run to those objects:
 // only they are pulled, stored and recorded in sync_runs.
 func TestEngineObjects(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		crm := &threeObjects{}
@@ -141,6 +142,7 @@ func (c sinceCRM) Pull(ctx context.Context, obj connectors.Object, cursor string
 // nor after a --full one over records stored whole before; the ids are
 // listed instead, and only a record the listing lacks is flagged.
 func TestEngineReconcileSince(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		now := t0
@@ -206,7 +208,7 @@ func TestEngineReconcileSince(t *testing.T) {
 func TestE2ESinceNeverFlagsOldRecords(t *testing.T) {
 	t.Parallel()
 	since := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
-	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
+	warehousetest.EachParallel(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		clk := synctest.NewClock(time.Date(2024, 9, 2, 14, 48, 35, 0, time.UTC))
 		srv := bitrix24test.NewServer(bitrix24test.WithClock(clk.Now), bitrix24test.WithRateLimit(0, 0))

@@ -58,6 +58,7 @@ func (s *takeover) ApplyPageFenced(ctx context.Context, l *warehouse.Lease, obj 
 // holds each record once, the cursor is B's, A's run is failed and B's
 // succeeded.
 func TestEngineLostLease(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx := context.Background()
 		var sumB *Summary
@@ -113,6 +114,7 @@ func TestEngineLostLease(t *testing.T) {
 // run, on a --full pull and on the incremental listing alike, unless the
 // job allows mass deletion.
 func TestEngineMassDeleteGuard(t *testing.T) {
+	t.Parallel()
 	type step struct {
 		name    string
 		ids     []int    // what the CRM's pull returns
@@ -196,6 +198,7 @@ func (c cutCursor) Cursor(ctx context.Context, connector string, obj connectors.
 // earlier, killed sync left running are closed as interrupted by the next
 // sync of the connector, while another connector's stay.
 func TestEngineInterruptedRuns(t *testing.T) {
+	t.Parallel()
 	warehousetest.Each(t, func(t *testing.T, s *warehouse.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

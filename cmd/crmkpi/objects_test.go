@@ -60,6 +60,7 @@ func queryStrings(t *testing.T, db *sql.DB, q string) []string {
 // those objects run, users and the deals' stages with them, and the deals
 // are the ones modified since.
 func TestSyncObjectsAndSince(t *testing.T) {
+	t.Parallel()
 	hs := seededHubSpot(t)
 	since := time.Now().UTC().AddDate(0, 0, -120).Truncate(24 * time.Hour)
 	dir := t.TempDir()
@@ -96,6 +97,7 @@ func TestSyncObjectsAndSince(t *testing.T) {
 // config error (exit 2) at its line, listing the valid names, in every
 // command that builds connectors.
 func TestUnknownObject(t *testing.T) {
+	t.Parallel()
 	hs := seededHubSpot(t)
 	dir := t.TempDir()
 	cfg := hubspotConfig(t, dir, "crmkpi.yaml", hs.URL, "    objects:\n      - deals\n      - deal\n")
@@ -114,6 +116,7 @@ func TestUnknownObject(t *testing.T) {
 // TestStatusJudgesSyncedObjects checks that status fails for a failing
 // object the connector syncs and not for one taken out of its objects.
 func TestStatusJudgesSyncedObjects(t *testing.T) {
+	t.Parallel()
 	hs := seededHubSpot(t)
 	dir := t.TempDir()
 	all := hubspotConfig(t, dir, "all.yaml", hs.URL, "")

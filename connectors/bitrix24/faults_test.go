@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,31 +53,38 @@ func TestFaultsRiddenOut(t *testing.T) {
 }
 
 func TestOperationTimeLimitWaitsForReset(t *testing.T) {
-	// The clock stands 300 ms before a whole second; the reset is at that
-	// second (a Unix number), so the client waits ~300 ms, not a backoff.
-	clk := newClock(t0.Add(700 * time.Millisecond))
-	srv := newFake(t, clk)
-	seed(srv, 10)
-	c := newClient(t, srv, clk, func(o *Options) { o.MinBackoff, o.MaxBackoff = 10*time.Second, 10*time.Second })
-	srv.SetOperatingResetAt(t0.Add(time.Second))
-	srv.Fail(1, bitrix24test.FaultOperationTimeLimit)
-	start := time.Now()
-	r := pull(t, c, connectors.ObjectDeals, "")
-	if took := time.Since(start); took < 250*time.Millisecond || took > 5*time.Second {
-		t.Errorf("pull took %v, want about 300ms (until operating_reset_at)", took)
-	}
-	if len(r.deals) != 10 {
-		t.Errorf("pulled %d deals, want 10", len(r.deals))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// The portal's clock stands 300 ms before a whole second; the
+		// reset is at that second (a Unix number), so the client waits
+		// 300 ms, not its 10 s backoff.
+		clk := newClock(t0.Add(700 * time.Millisecond))
+		srv := newBubbleFake(t, clk)
+		seed(srv, 10)
+		c := newClient(t, srv, clk, func(o *Options) { o.MinBackoff, o.MaxBackoff = 10*time.Second, 10*time.Second })
+		srv.SetOperatingResetAt(t0.Add(time.Second))
+		srv.Fail(1, bitrix24test.FaultOperationTimeLimit)
+		start := time.Now()
+		r := pull(t, c, connectors.ObjectDeals, "")
+		if took := time.Since(start); took != 300*time.Millisecond {
+			t.Errorf("pull took %v, want 300ms (until operating_reset_at)", took)
+		}
+		if len(r.deals) != 10 {
+			t.Errorf("pulled %d deals, want 10", len(r.deals))
+		}
 
-	// A reset beyond MaxRetryAfter fails at once, as a rate-limit error.
-	srv.SetOperatingResetAt(t0.Add(time.Hour))
-	srv.Fail(1, bitrix24test.FaultOperationTimeLimit)
-	err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
-	var rl *connectors.RateLimitError
-	if !errors.As(err, &rl) {
-		t.Fatalf("err = %v, want a RateLimitError", err)
-	}
+		// A reset beyond MaxRetryAfter fails at once, as a rate-limit error.
+		srv.SetOperatingResetAt(t0.Add(time.Hour))
+		srv.Fail(1, bitrix24test.FaultOperationTimeLimit)
+		start = time.Now()
+		err := c.Pull(context.Background(), connectors.ObjectDeals, "", func(context.Context, *connectors.Page) error { return nil })
+		var rl *connectors.RateLimitError
+		if !errors.As(err, &rl) {
+			t.Fatalf("err = %v, want a RateLimitError", err)
+		}
+		if took := time.Since(start); took != 0 {
+			t.Errorf("the failing pull took %v, want no wait", took)
+		}
+	})
 }
 
 func TestEmptyErrorCodeReportedWithDescription(t *testing.T) {
@@ -140,57 +148,74 @@ func TestBatchSubCallErrors(t *testing.T) {
 	}
 }
 
-func TestBucketNeverOverrun(t *testing.T) {
-	// The vendor's bucket (50) and our default ratio (rate = drain rate,
-	// burst a fifth of the bucket), 50 times faster so the test is quick.
-	// Four pulls run at once, as the sync engine runs objects: 120 light
-	// requests never meet a 503, however fast or slow the machine.
-	clk := newClock(t0)
-	srv := newFake(t, clk, bitrix24test.WithRateLimit(100, 50))
-	seed(srv, 10)
-	c := newClient(t, srv, clk, func(o *Options) { o.RateLimit, o.Burst = 100, DefaultBurst })
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for range 30 {
-				c.Pull(context.Background(), connectors.ObjectUsers, "", func(context.Context, *connectors.Page) error { return nil })
-			}
-		})
-	}
-	wg.Wait()
-	if rej, st := srv.Rejected(), c.Stats(); rej != 0 || st.RateLimited != 0 || st.Requests != 120 {
-		t.Errorf("with the limiter: %d rejected, %d rate-limited in %d requests; want 0, 0, 120", rej, st.RateLimited, st.Requests)
-	}
+// The bucket tests run in a testing/synctest bubble, so the fake's leaky
+// bucket drains on the bubble's clock at the vendor's own rate, and the
+// figures are exact however fast or slow the machine.
 
-	// The same load without a limiter (and without retries) against a
-	// bucket that drains 1/s overruns it: the check above has teeth.
-	srv2 := newFake(t, clk, bitrix24test.WithRateLimit(1, 50))
-	seed(srv2, 10)
-	c2 := newClient(t, srv2, clk, func(o *Options) { o.RateLimit, o.Burst, o.MaxRetries = 1e6, 1000, -1 })
-	for range 60 {
-		c2.Pull(context.Background(), connectors.ObjectUsers, "", func(context.Context, *connectors.Page) error { return nil })
-	}
-	if srv2.Rejected() == 0 {
-		t.Errorf("without a limiter: no 503 in 60 requests; the test has no teeth")
-	}
+func TestBucketNeverOverrun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The vendor's bucket (2 a second, 50 deep) and our defaults
+		// (rate = drain rate, burst a fifth of the bucket). Four pulls run
+		// at once, as the sync engine runs objects: 120 light requests
+		// never meet a 503, and take no longer than the limiter's pace:
+		// the burst of 10 at once, then one per half second.
+		clk := newClock(t0)
+		srv := newBubbleFake(t, clk, bitrix24test.WithRateLimit(DefaultRateLimit, DefaultBucket))
+		seed(srv, 10)
+		c := newClient(t, srv, clk, func(o *Options) { o.RateLimit, o.Burst = DefaultRateLimit, DefaultBurst })
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 30 {
+					c.Pull(context.Background(), connectors.ObjectUsers, "", func(context.Context, *connectors.Page) error { return nil })
+				}
+			})
+		}
+		wg.Wait()
+		if rej, st := srv.Rejected(), c.Stats(); rej != 0 || st.RateLimited != 0 || st.Requests != 120 {
+			t.Errorf("with the limiter: %d rejected, %d rate-limited in %d requests; want 0, 0, 120", rej, st.RateLimited, st.Requests)
+		}
+		if took := time.Since(start); took != 55*time.Second {
+			t.Errorf("120 requests took %v, want 55s (110 after the burst at 2 a second)", took)
+		}
+
+		// The same load without a limiter (and without retries) against
+		// the same bucket overruns it: the check above has teeth. No time
+		// passes in the bubble, so nothing drains: 50 fit, 10 do not.
+		srv2 := newBubbleFake(t, clk, bitrix24test.WithRateLimit(DefaultRateLimit, DefaultBucket))
+		seed(srv2, 10)
+		c2 := newClient(t, srv2, clk, func(o *Options) { o.RateLimit, o.Burst, o.MaxRetries = 1e6, 1000, -1 })
+		for range 60 {
+			c2.Pull(context.Background(), connectors.ObjectUsers, "", func(context.Context, *connectors.Page) error { return nil })
+		}
+		if rej := srv2.Rejected(); rej != 10 {
+			t.Errorf("without a limiter: %d rejected of 60 requests, want 10", rej)
+		}
+	})
 }
 
 func TestBucketDrainedByAnotherClient(t *testing.T) {
-	clk := newClock(t0)
-	srv := newFake(t, clk, bitrix24test.WithRateLimit(20, 50))
-	seed(srv, 130)
-	c := newClient(t, srv, clk, func(o *Options) {
-		o.RateLimit, o.Burst = 20, DefaultBurst
-		o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		clk := newClock(t0)
+		srv := newBubbleFake(t, clk, bitrix24test.WithRateLimit(DefaultRateLimit, DefaultBucket))
+		seed(srv, 130)
+		// A backoff of half a second to a second: by the retry the bucket
+		// has drained room for at least one request, so exactly one is
+		// refused.
+		c := newClient(t, srv, clk, func(o *Options) {
+			o.RateLimit, o.Burst = DefaultRateLimit, DefaultBurst
+			o.MinBackoff, o.MaxBackoff = time.Second, time.Second
+		})
+		srv.ConsumeBucket(DefaultBucket)
+		r := pull(t, c, connectors.ObjectDeals, "")
+		if len(r.deals) != 130 {
+			t.Errorf("pulled %d deals, want 130", len(r.deals))
+		}
+		if rej, st := srv.Rejected(), c.Stats(); rej != 1 || st.RateLimited != 1 || st.Requests != 2 {
+			t.Errorf("rejected %d, client saw %d rate limits in %d requests; want the drained bucket to bite once: 1, 1, 2", rej, st.RateLimited, st.Requests)
+		}
 	})
-	srv.ConsumeBucket(50)
-	r := pull(t, c, connectors.ObjectDeals, "")
-	if len(r.deals) != 130 {
-		t.Errorf("pulled %d deals, want 130", len(r.deals))
-	}
-	if srv.Rejected() == 0 || c.Stats().RateLimited == 0 {
-		t.Errorf("rejected %d, client saw %d rate limits; want the drained bucket to bite", srv.Rejected(), c.Stats().RateLimited)
-	}
 }
 
 // secretFree fails when s holds any form of the webhook's secret.

@@ -31,8 +31,18 @@ func newFake(t testing.TB, clk *clock, opts ...bitrix24test.Option) *bitrix24tes
 	return srv
 }
 
-// newClient returns a webhook client for srv with tiny backoffs and a
-// limiter far above the fake's, unless mod says otherwise.
+// newBubbleFake is newFake without a listener, for a test inside a
+// testing/synctest bubble: the leaky bucket, the limiter and the backoffs
+// then run on the bubble's clock, so waits take no wall time and are
+// exact.
+func newBubbleFake(t testing.TB, clk *clock, opts ...bitrix24test.Option) *bitrix24test.Server {
+	t.Helper()
+	return newFake(t, clk, append([]bitrix24test.Option{bitrix24test.WithoutListener()}, opts...)...)
+}
+
+// newClient returns a webhook client for srv, over srv's transport, with
+// tiny backoffs and a limiter far above the fake's, unless mod says
+// otherwise.
 func newClient(t testing.TB, srv *bitrix24test.Server, clk *clock, mod func(*Options)) *Client {
 	t.Helper()
 	opts := Options{
@@ -40,6 +50,7 @@ func newClient(t testing.TB, srv *bitrix24test.Server, clk *clock, mod func(*Opt
 		WebhookURL:  srv.WebhookURL(),
 		HTTPOptions: connectors.HTTPOptions{RateLimit: 10000, Burst: 100, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
 		Now:         clk.Now,
+		Transport:   srv.Transport(),
 		Fields:      map[string]string{"nps_score": "UF_CRM_NPS", "nps_date": "UF_CRM_NPS_DATE", "deal_expense": "UF_CRM_EXPENSE", "key_client": "UF_CRM_KEY"},
 	}
 	if mod != nil {

@@ -189,6 +189,18 @@ func Each(t *testing.T, fn func(t *testing.T, s *warehouse.Store)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, NewPostgres(t)) })
 }
 
+// EachParallel is Each with the two subtests run in parallel, with each
+// other and with t's other parallel subtests, for an fn that shares
+// nothing between them (it makes its own fakes): on a long end-to-end
+// test the two stores then need not wait for each other. They run after
+// the caller's function has returned, so nothing after EachParallel may
+// depend on what they do.
+func EachParallel(t *testing.T, fn func(t *testing.T, s *warehouse.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); fn(t, NewSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); fn(t, NewPostgres(t)) })
+}
+
 func randomSuffix(t testing.TB) string {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {

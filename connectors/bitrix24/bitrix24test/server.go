@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crmkpi/crmkpi/connectors/connectortest"
@@ -40,6 +41,8 @@ type Server struct {
 	// endpoint is URL+"/rest/".
 	URL string
 	srv *httptest.Server
+
+	noListen bool
 
 	mu         sync.Mutex
 	now        func() time.Time
@@ -83,11 +86,19 @@ func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = 
 // WithRateLimit sets the leaky bucket: it drains perSecond requests a
 // second and holds bucket requests; a request that finds it full gets 503
 // QUERY_LIMIT_EXCEEDED. Default 2 and 50 (Enterprise: 5 and 250). A
-// perSecond of 0 turns the limit off. The bucket runs on the real clock,
-// not WithClock's, since it must drain while the client waits.
+// perSecond of 0 turns the limit off. The bucket runs on time.Now, not
+// WithClock's clock, since it must drain while the client waits: the real
+// clock, or a testing/synctest bubble's (with WithoutListener).
 func WithRateLimit(perSecond float64, bucket int) Option {
 	return func(s *Server) { s.rate, s.capacity = perSecond, float64(bucket) }
 }
+
+// WithoutListener makes the portal listen nowhere: its URL names no real
+// host, and Transport reaches it in process. A testing/synctest bubble
+// needs this: its clock stands still while any goroutine waits on the
+// real network, so a real listener would stop the fake time that the
+// leaky bucket and the client's limiter and backoff run on.
+func WithoutListener() Option { return func(s *Server) { s.noListen = true } }
 
 // WithWebhook sets the inbound webhook's user id and secret code; requests
 // to /rest/{user}/{code}/{method} with anything else get 401 NO_AUTH_FOUND.
@@ -158,13 +169,34 @@ func NewServer(opts ...Option) *Server {
 	} {
 		s.addStatusLocked("DEAL_STAGE", "0", st.id, st.name, st.sem, st.extra, (i+1)*10)
 	}
+	if s.noListen {
+		s.URL = fmt.Sprintf("http://bitrix24-%d.invalid", servers.Add(1))
+		return s
+	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
 	return s
 }
 
+// servers numbers the portals without a listener, so that each has a URL
+// of its own, as two portals do.
+var servers atomic.Int64
+
 // Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
+// Transport returns a transport that reaches the portal: over HTTP, or in
+// process with WithoutListener.
+func (s *Server) Transport() http.RoundTripper {
+	if s.srv == nil {
+		return connectortest.InProcess(http.HandlerFunc(s.serveHTTP))
+	}
+	return s.srv.Client().Transport
+}
 
 // WebhookURL is the inbound webhook URL a client is configured with:
 // URL+"/rest/{user}/{code}/".

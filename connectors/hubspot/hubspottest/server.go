@@ -311,26 +311,9 @@ func (s *Server) Client() *http.Client {
 // (connectortest.FaultReset) answers as a truncated one.
 func (s *Server) Transport() http.RoundTripper {
 	if s.ts == nil {
-		return inProcess{s.handler}
+		return connectortest.InProcess(s.handler)
 	}
 	return s.ts.Client().Transport
-}
-
-// inProcess serves each request by calling the handler.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	sreq := req.Clone(req.Context())
-	if sreq.Body == nil {
-		sreq.Body = http.NoBody
-	}
-	sreq.RequestURI = req.URL.RequestURI()
-	sreq.RemoteAddr = "192.0.2.1:49152"
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, sreq)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
 }
 
 // --- tokens ---

@@ -192,7 +192,7 @@ func (plain) Percent(v float64) string              { return strconv.FormatFloat
 // each writes when every detail is 1.
 func TestNotes(t *testing.T) {
 	want := map[string][2]string{ // note, sample
-		Satisfaction:     {"1 answer (1 promoters, 1 detractors)", "1 NPS answer"},
+		Satisfaction:     {"1 answer (1 promoter, 1 detractor)", "1 NPS answer"},
 		Retention:        {"1 of 1 client retained", "1 active client"},
 		KeyClientGrowth:  {"1 key client: 1 RUB vs 1 RUB", "1 key client"},
 		Penetration:      {"expansion 1 RUB of 1 RUB", ""},

@@ -46,7 +46,7 @@ func satisfactionNote(d Details, w Writer) string {
 	p, okP := d.Number(DetailPromoters)
 	de, okD := d.Number(DetailDetractors)
 	if s != "" && okP && okD {
-		s += " (" + w.Number(p, 0) + " promoters, " + w.Number(de, 0) + " detractors)"
+		s += " (" + w.Count(p, "promoter", "promoters") + ", " + w.Count(de, "detractor", "detractors") + ")"
 	}
 	return s
 }

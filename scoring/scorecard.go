@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"strings"
 )
@@ -50,6 +51,24 @@ type Scorecard struct {
 	Status  string   `json:"status"`
 	// KPIs holds every key of kpi.Keys.
 	KPIs map[string]*KPI `json:"kpis"`
+}
+
+// MarshalJSON writes a scorecard without a status (no KPI has data, so no
+// score) with "status": null, as its "score" is null, not as "": a script
+// comparing statuses then meets the same null the score gives.
+func (sc Scorecard) MarshalJSON() ([]byte, error) {
+	var status *string
+	if sc.Status != StatusNone {
+		status = &sc.Status
+	}
+	return json.Marshal(struct {
+		Manager string          `json:"manager"`
+		Name    string          `json:"name"`
+		Team    string          `json:"team"`
+		Score   *float64        `json:"score"`
+		Status  *string         `json:"status"`
+		KPIs    map[string]*KPI `json:"kpis"`
+	}{sc.Manager, sc.Name, sc.Team, sc.Score, status, sc.KPIs})
 }
 
 // Report is the result of scoring one period: the JSON of

@@ -33,11 +33,29 @@ type KPI struct {
 	Reason     *string        `json:"reason"`
 	Details    map[string]any `json:"details"`
 	// Pace is, in the current period, the value the KPI is on pace for at
-	// the period's end (see Paced); absent otherwise.
+	// the period's end (see Paced); null there for a KPI with no
+	// projection, and absent in a period that is over.
 	Pace *float64 `json:"pace,omitempty"`
+	// Running is true in the current period: the JSON then has "pace" on
+	// every KPI, null where there is none.
+	Running bool `json:"-"`
 	// Manual is true when the value is a figure entered by hand in the
 	// config's scoring.manual, which replaces the computed one.
 	Manual bool `json:"manual,omitempty"`
+}
+
+// MarshalJSON writes "pace": null, in the current period, for a KPI that
+// has no projection (a ratio, the first working day, a figure entered by
+// hand), so that every KPI of a running period has the key DESIGN.md names.
+func (k KPI) MarshalJSON() ([]byte, error) {
+	type plain KPI
+	if !k.Running || k.Pace != nil {
+		return json.Marshal(plain(k))
+	}
+	return json.Marshal(struct {
+		plain
+		Pace *float64 `json:"pace"`
+	}{plain: plain(k)})
 }
 
 // Scorecard is one manager's scorecard for one period.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -44,6 +45,9 @@ type DemoOptions struct {
 	Lookup func(string) (string, bool)
 	// Stdout receives the scorecard table.
 	Stdout io.Writer
+	// Preview, when set, receives the Slack channel message as text
+	// after the table (crmkpi demo gives it Stdout).
+	Preview io.Writer
 }
 
 // DemoResult is where a demo left its files and what it scored.
@@ -172,15 +176,11 @@ func Demo(ctx context.Context, env Env, o DemoOptions) (*DemoResult, error) {
 	}
 
 	previewPath := filepath.Join(abs, "slack-preview.json")
-	f, err := os.Create(previewPath)
-	if err != nil {
+	var preview bytes.Buffer
+	if err := a.Notify(ctx, r, NotifyOptions{DryRun: true, Out: &preview}); err != nil {
 		return nil, fmt.Errorf("write the Slack preview: %w", err)
 	}
-	err = a.Notify(ctx, r, NotifyOptions{DryRun: true, Out: f})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := os.WriteFile(previewPath, preview.Bytes(), 0o644); err != nil {
 		return nil, fmt.Errorf("write the Slack preview: %w", err)
 	}
 	posted := false
@@ -193,6 +193,12 @@ func Demo(ctx context.Context, env Env, o DemoOptions) (*DemoResult, error) {
 
 	if o.Stdout != nil {
 		if err := notify.WriteTable(o.Stdout, r); err != nil {
+			return nil, err
+		}
+	}
+	if o.Preview != nil {
+		fmt.Fprintln(o.Preview)
+		if err := notify.Preview(o.Preview, preview.Bytes()); err != nil {
 			return nil, err
 		}
 	}

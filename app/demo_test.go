@@ -40,21 +40,21 @@ const (
 // demoRun is what one demo left: its result, the table it printed and
 // what it told on stderr.
 type demoRun struct {
-	res           *DemoResult
-	table, stderr string
-	lookup        func(string) (string, bool)
+	res                    *DemoResult
+	table, preview, stderr string
+	lookup                 func(string) (string, bool)
 }
 
 // runDemo runs the demo in-process, as `crmkpi demo` does, with vars as
 // its whole environment.
 func runDemo(t testing.TB, o DemoOptions, vars map[string]string) (demoRun, error) {
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	var out, errOut bytes.Buffer
+	var out, preview, errOut bytes.Buffer
 	r := redact.New()
 	env := Env{Logger: NewLogger(&errOut, false, LogLevel(""), r), Redactor: r, Stderr: &errOut}
-	o.Lookup, o.Stdout = lookup, &out
+	o.Lookup, o.Stdout, o.Preview = lookup, &out, &preview
 	res, err := Demo(context.Background(), env, o)
-	return demoRun{res: res, table: out.String(), stderr: errOut.String(), lookup: lookup}, err
+	return demoRun{res: res, table: out.String(), preview: preview.String(), stderr: errOut.String(), lookup: lookup}, err
 }
 
 // sharedDemo is the demo of demoSeed and demoManagers on SQLite at
@@ -694,4 +694,32 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestDemoPrintsSlackPreview: after the scorecards the demo prints the
+// channel message of its Slack preview as text, the message
+// slack-preview.json holds first: its header and the leaderboard, led by
+// the top score of the report.
+func TestDemoPrintsSlackPreview(t *testing.T) {
+	d := theDemo(t)
+	doc, err := os.ReadFile(d.res.PreviewPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := notify.Preview(&want, doc); err != nil {
+		t.Fatal(err)
+	}
+	if d.preview != "\n"+want.String() {
+		t.Errorf("the demo printed the preview\n%s\nwant\n%s", d.preview, want.String())
+	}
+	top := d.res.Report.Managers[0]
+	for _, line := range []string{"Slack message to #sales-kpi:\n", "  🏆 All teams — October 2026\n", "  Leaderboard\n", "  1. 🟢 "} {
+		if !strings.Contains(d.preview, line) {
+			t.Errorf("the preview lacks %q:\n%s", line, d.preview)
+		}
+	}
+	if !strings.Contains(d.preview, top.Name+" ("+top.Team+")") {
+		t.Errorf("the preview lacks the leader %s:\n%s", top.Name, d.preview)
+	}
 }

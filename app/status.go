@@ -96,14 +96,20 @@ func (s *Status) WriteJSON(w io.Writer) error {
 		DataAgeSeconds *float64   `json:"data_age_seconds"`
 		Failing        bool       `json:"failing"`
 		Stale          bool       `json:"stale"`
-		Error          string     `json:"error"`
-		NextRun        *time.Time `json:"next_run"`
+		// Error is null, not "", without one: jq's select(.error) and
+		// a script's `if row["error"]` then pick the failing rows alone.
+		Error   *string    `json:"error"`
+		NextRun *time.Time `json:"next_run"`
 	}
 	rows := []row{}
 	for _, h := range s.Objects {
 		r := row{Connector: h.Connector, Object: h.Object, Status: h.Status, Records: h.Records,
 			FinishedAt: h.FinishedAt, LastSuccess: h.LastSuccess, NewestData: h.NewestData,
-			Failing: h.Failing, Stale: h.Stale, Error: h.Error}
+			Failing: h.Failing, Stale: h.Stale}
+		if h.Error != "" {
+			msg := h.Error
+			r.Error = &msg
+		}
 		if !h.StartedAt.IsZero() {
 			t := h.StartedAt
 			r.StartedAt = &t

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,13 +104,20 @@ func TestStatusJSON(t *testing.T) {
 		"connector": "hs", "object": "deals", "status": "ok", "records": 12.0,
 		"started_at": "2026-11-27T03:30:00Z", "finished_at": "2026-11-27T06:35:03+03:00",
 		"duration_seconds": 303.0, "data_age_seconds": 2400.0, "next_run": "2026-11-28T09:00:00+03:00",
+		"error": nil, "last_success": "2026-11-27T06:35:03+03:00", "newest_data": nil, "failing": false, "stale": false,
 	} {
 		if !cmp.Equal(hs[k], want) {
 			t.Errorf("hs deals %s = %v, want %v", k, hs[k], want)
 		}
 	}
-	if amo := got.Objects[0]; amo["next_run"] != "2026-11-28T08:35:00+03:00" || amo["duration_seconds"] != nil {
-		t.Errorf("amo = %v, want next_run 2026-11-28T08:35:00+03:00 and no duration", amo)
+	if amo := got.Objects[0]; amo["next_run"] != "2026-11-28T08:35:00+03:00" || amo["duration_seconds"] != nil || amo["error"] != "never synced" {
+		t.Errorf("amo = %v, want next_run 2026-11-28T08:35:00+03:00, no duration and error never synced", amo)
+	}
+	keys := slices.Sorted(maps.Keys(hs))
+	want := []string{"connector", "data_age_seconds", "duration_seconds", "error", "failing", "finished_at", "last_success",
+		"newest_data", "next_run", "object", "records", "stale", "started_at", "status"}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("status JSON object keys (-want +got):\n%s", diff)
 	}
 }
 

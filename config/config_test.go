@@ -555,3 +555,63 @@ func TestLoadResolvesSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestDesignExample parses DESIGN.md's config example as it is written there
+// (testdata/design.yaml is a verbatim copy), `auth: {token: ${CRMKPI_WEB_TOKEN}}`
+// with its unquoted variable inside a flow mapping included.
+func TestDesignExample(t *testing.T) {
+	cfg, err := LoadWithEnv("testdata/design.yaml", lookup)
+	if err != nil {
+		t.Fatalf("Load(DESIGN.md example): %v", err)
+	}
+	got := []string{
+		cfg.Web.Auth.Token.Value(),
+		cfg.Warehouse.DSN.Value(),
+		cfg.Notify.Slack.Token.Value(),
+		cfg.Connectors[0].Name, cfg.Connectors[0].Token.Value(), cfg.Connectors[0].Fields.KeyClient,
+		cfg.Connectors[1].Name, cfg.Connectors[1].Token.Value(), cfg.Connectors[1].Fields.NPSScore, cfg.Connectors[1].Fields.DealExpense,
+		cfg.Connectors[2].Name, cfg.Connectors[2].WebhookURL.Value(), cfg.Connectors[2].Fields.NPSDate,
+		cfg.Web.BaseURL,
+	}
+	want := []string{
+		"SECRET-web-token",
+		"postgres://crmkpi:SECRET-pg@db:5432/crmkpi",
+		"xoxb-SECRET-slack",
+		"hubspot-eu", "pat-na1-SECRET-hubspot", "key_account",
+		"amo", "SECRET-amo-token", "512345", "512399",
+		"b24", "https://portal.bitrix24.ru/rest/1/SECRET-b24/", "UF_CRM_NPS_DATE",
+		"https://kpi.example.com",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DESIGN.md example (-want +got):\n%s", diff)
+	}
+}
+
+// TestFlowVars checks that a ${VAR} needs no quotes inside {…} or […]: its
+// braces neither end nor open a flow collection, its value is typed as if
+// written plain, and errors after it on its line keep their columns.
+func TestFlowVars(t *testing.T) {
+	env := func(name string) (string, bool) {
+		v, ok := map[string]string{"TOKEN": "xoxb-1", "RATE": "7", "DM": "false", "CH": "#kpi"}[name]
+		return v, ok
+	}
+	cfg, err := ParseWithEnv(strings.NewReader(
+		"notify: {slack: {token: ${TOKEN}, channel: ${CH}, direct_messages: ${DM}, api_url: ${API:-http://127.0.0.1:1/api/}}}\n"+
+			"connectors: [{name: b, type: bitrix24, webhook_url: \"https://p.bitrix24.ru/rest/1/${TOKEN}/\", rate_limit: ${RATE}}]\n"+
+			"scoring: {exclude: [${CH}x@example.com, $${LITERAL}@example.com]}\n"), "crmkpi.yaml", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Notify.Slack
+	got := fmt.Sprint(s.Token.Value(), " ", s.Channel, " ", s.DirectMessages, " ", s.APIURL, " ",
+		cfg.Connectors[0].WebhookURL.Value(), " ", cfg.Connectors[0].RateLimit, " ", cfg.Scoring.Exclude[0].Key, " ", cfg.Scoring.Exclude[1].Key)
+	want := "xoxb-1 #kpi false http://127.0.0.1:1/api/ https://p.bitrix24.ru/rest/1/xoxb-1/ 7 #kpix@example.com ${literal}@example.com"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	_, err = ParseWithEnv(strings.NewReader("notify: {slack: {token: ${TOKEN}, channel: x, bogus: 1}}\n"), "crmkpi.yaml", env)
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Line != 1 || list[0].Column != 47 || !strings.HasPrefix(list[0].Msg, "notify.slack.bogus: unknown key") {
+		t.Errorf("err = %v (%+v), want one unknown key notify.slack.bogus at 1:47", err, list)
+	}
+}

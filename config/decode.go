@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	goyaml "github.com/goccy/go-yaml"
 	goyamlparser "github.com/goccy/go-yaml/parser"
@@ -61,8 +62,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // zero-based (the line above a broken flow mapping), so the position comes
 // from goccy/go-yaml's parser, which reports the token it stopped at; the
 // message stays yaml.v3's, which decoding agrees with. A tab in the
-// indentation and an unquoted ${VAR} inside {…} or […] (whose braces end a
-// flow collection) get a message that says what to do.
+// indentation gets a message that says what to do.
 func (d *decoder) syntaxError(data []byte, err error) {
 	msg := err.Error()
 	e := &Error{File: d.file, Syntax: true}
@@ -78,8 +78,6 @@ func (d *decoder) syntaxError(data []byte, err error) {
 	if line, col, ok := indentTab(data); ok && (strings.Contains(msg, "tab") || e.Line == line) {
 		e.Line, e.Column = line, col
 		msg = "tabs are not allowed: indent with spaces"
-	} else if e.Line > 0 && unquotedVarInFlow(lineOf(data, e.Line)) {
-		msg += ` (a ${VAR} inside {…} or […] must be quoted: token: "${VAR}")`
 	}
 	e.Msg = "yaml: " + msg
 	d.errs = append(d.errs, e)
@@ -112,50 +110,59 @@ func indentTab(data []byte) (line, col int, ok bool) {
 	return 0, 0, false
 }
 
-func lineOf(data []byte, n int) string {
-	lines := strings.Split(string(data), "\n")
-	if n < 1 || n > len(lines) {
-		return ""
+// Sentinels stand in for the braces of a ${VAR} while YAML is parsed:
+// DESIGN.md's own example writes `auth: {token: ${CRMKPI_WEB_TOKEN}}`, and in
+// a flow mapping YAML would read the variable's "}" as the mapping's end.
+// Private-use runes are printable to YAML and no indicator of it, count one
+// column each like the braces they replace, and are put back in every node
+// before anything reads a value.
+const (
+	varOpen  = '\uE000'
+	varClose = '\uE001'
+)
+
+var varRE = regexp.MustCompile(`\$\{[^{}\n]*\}`)
+
+// protectVars replaces the braces of every ${...} in data by the sentinels.
+// A file that already holds a sentinel rune is left alone, so restoring
+// cannot turn the file's own text into braces.
+func protectVars(data []byte) []byte {
+	if bytes.ContainsRune(data, varOpen) || bytes.ContainsRune(data, varClose) {
+		return data
 	}
-	return lines[n-1]
+	return varRE.ReplaceAllFunc(data, func(m []byte) []byte {
+		out := make([]byte, 0, len(m)+4)
+		out = append(out, '$')
+		out = utf8.AppendRune(out, varOpen)
+		out = append(out, m[2:len(m)-1]...)
+		return utf8.AppendRune(out, varClose)
+	})
 }
 
-// unquotedVarInFlow reports whether line has a ${ outside quotes after an
-// opening { or [ of a flow collection.
-func unquotedVarInFlow(line string) bool {
-	var quote rune
-	flow := false
-	for i, r := range line {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '"' || r == '\'':
-			quote = r
-		case r == '#' && (i == 0 || line[i-1] == ' '):
-			return false
-		case r == '{' || r == '[':
-			if i > 0 && line[i-1] == '$' {
-				if flow {
-					return true
-				}
-				continue
-			}
-			flow = true
-		}
+var varRestorer = strings.NewReplacer(string(varOpen), "{", string(varClose), "}")
+
+// restoreVars puts the braces protectVars took back into n and below.
+func restoreVars(n *yaml.Node, seen map[*yaml.Node]bool) {
+	if n == nil || seen[n] {
+		return
 	}
-	return false
+	seen[n] = true
+	n.Value = varRestorer.Replace(n.Value)
+	for _, c := range n.Content {
+		restoreVars(c, seen)
+	}
 }
 
 // decodeFile parses data into nodes and then into a Config.
 func (d *decoder) decodeFile(data []byte) *Config {
+	data = protectVars(data)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		d.syntaxError(data, err)
 		return nil
 	}
+	restoreVars(&doc, map[*yaml.Node]bool{})
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		d.errorf(&extra, "a second YAML document; the config is one document")

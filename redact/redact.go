@@ -205,10 +205,43 @@ func (r *Redactor) Redact(s string) string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, sec := range r.secrets {
-		s = strings.ReplaceAll(s, sec, Redacted)
+		if len(sec) < minFragment {
+			s = replaceWord(s, sec)
+		} else {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
 	}
 	s = redactShapes(s)
 	return r.redactFragments(s)
+}
+
+// replaceWord hides sec where no letter, digit or underscore touches it on
+// either side. A secret shorter than minFragment (a test token "t", a
+// password "pw") is as common as a word's own letters: hidden everywhere it
+// would turn "context deadline exceeded" into "con[REDACTED]ext ..." and say
+// which letters the secret has, while it still never shows where it stands
+// as a value (Bearer t, "token":"t", /rest/1/pw/).
+func replaceWord(s, sec string) string {
+	var b strings.Builder
+	for from := 0; ; {
+		i := strings.Index(s[from:], sec)
+		if i < 0 {
+			if from == 0 {
+				return s
+			}
+			b.WriteString(s[from:])
+			return b.String()
+		}
+		i += from
+		end := i + len(sec)
+		b.WriteString(s[from:i])
+		if (i > 0 && isWordByte(s[i-1])) || (end < len(s) && isWordByte(s[end])) {
+			b.WriteString(sec)
+		} else {
+			b.WriteString(Redacted)
+		}
+		from = end
+	}
 }
 
 // Shapes hides credential-shaped values only, for text whose

@@ -83,6 +83,25 @@ func TestRedactKnownSecrets(t *testing.T) {
 	}
 }
 
+// TestRedactShortSecrets: a secret shorter than 8 bytes is hidden where it
+// stands alone, never inside a word, so a config with `token: t` still gets
+// readable errors.
+func TestRedactShortSecrets(t *testing.T) {
+	r := New("t", "x", "pw-1")
+	tests := []struct{ in, want string }{
+		{"check account: context deadline exceeded (lookup example.amocrm.ru)", "check account: context deadline exceeded (lookup example.amocrm.ru)"},
+		{"GET /api?key=t&limit=x HTTP/1.1", "GET /api?key=[REDACTED]&limit=[REDACTED] HTTP/1.1"},
+		{`{"token":"t"} x`, `{"token":"[REDACTED]"} [REDACTED]`},
+		{"/rest/1/pw-1/crm.deal.list pw-12 apw-1", "/rest/1/[REDACTED]/crm.deal.list pw-12 apw-1"},
+		{"t", "[REDACTED]"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestCut(t *testing.T) {
 	r := New()
 	tests := []struct {

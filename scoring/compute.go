@@ -268,7 +268,7 @@ func (m *model) report() *Report {
 			k := &KPI{Label: def.Label, Unit: def.Unit, LowerIsBetter: def.LowerIsBetter,
 				Value: v.value, Target: target, Weight: weight, Previous: prevVals[key].value, Details: v.details, Manual: v.manual}
 			if current {
-				k.Pace = pace(key, v, &cur[i], factor)
+				k.Pace, k.Running = pace(key, v, &cur[i], factor), true
 			}
 			if v.value == nil {
 				k.Reason = ptr(v.reason)

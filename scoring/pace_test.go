@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -98,14 +99,65 @@ func TestPace(t *testing.T) {
 	if diff := cmp.Diff(wantBehind, behind); diff != "" {
 		t.Errorf("BehindPace mismatch (-want +got):\n%s", diff)
 	}
-	// The fixture as scored the day after P: no pace anywhere.
-	for _, sc := range computeFrom(fixtureData(), fixtureOptions(), fixturePeriod()).Managers {
+	// In the JSON of the running period every KPI has "pace": Boris's
+	// retention (a ratio) and team contribution (by hand) null.
+	boris := paceJSON(t, r, "boris@example.com")
+	if v, ok := boris[kpi.Retention]; !ok || v != nil {
+		t.Errorf("boris retention pace = %v (present %v), want null", v, ok)
+	}
+	if v, ok := boris[kpi.TeamContribution]; !ok || v != nil {
+		t.Errorf("boris team_contribution pace = %v (present %v), want null", v, ok)
+	}
+	if v := boris[kpi.ClosedWon]; v != 2*f {
+		t.Errorf("boris closed_won pace = %v, want %v", v, 2*f)
+	}
+	if len(boris) != len(kpi.Keys) {
+		t.Errorf("boris has pace on %d KPIs in the running period, want all %d: %v", len(boris), len(kpi.Keys), boris)
+	}
+	// The fixture as scored the day after P: no pace anywhere, in the
+	// JSON not even the key.
+	after := computeFrom(fixtureData(), fixtureOptions(), fixturePeriod())
+	for _, sc := range after.Managers {
 		for key, k := range sc.KPIs {
 			if k.Pace != nil {
 				t.Errorf("%s %s: pace %v after the period", sc.Manager, key, *k.Pace)
 			}
 		}
 	}
+	if got := paceJSON(t, after, "boris@example.com"); len(got) != 0 {
+		t.Errorf("boris's JSON after the period has pace keys %v, want none", got)
+	}
+}
+
+// paceJSON returns, by KPI, the "pace" that manager's KPIs have in the
+// JSON of r, for the KPIs that have the key.
+func paceJSON(t *testing.T, r *Report, manager string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Managers []struct {
+			Manager string                    `json:"manager"`
+			KPIs    map[string]map[string]any `json:"kpis"`
+		} `json:"managers"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	for _, m := range got.Managers {
+		if m.Manager != manager {
+			continue
+		}
+		for key, k := range m.KPIs {
+			if v, ok := k["pace"]; ok {
+				out[key] = v
+			}
+		}
+	}
+	return out
 }
 
 // TestPaceOverflow: key-client revenue saturated at the largest float

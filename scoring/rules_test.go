@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -677,4 +678,39 @@ func mustLoad(t testing.TB, name string) *time.Location {
 		t.Fatalf("LoadLocation(%q): %v", name, err)
 	}
 	return loc
+}
+
+// TestScorecardJSON pins a manager's keys in `score --format json`, in
+// DESIGN.md's order, and the null status of a scorecard with no data (its
+// score is null too). A field tagged for JSON on Scorecard but missing from
+// its MarshalJSON fails here.
+func TestScorecardJSON(t *testing.T) {
+	score := 91.4
+	for _, tt := range []struct {
+		sc   Scorecard
+		want string
+	}{
+		{Scorecard{Manager: "anna@example.com", Name: "Anna Petrova", Team: "enterprise", Email: "Anna@Example.com", SlackID: "U1",
+			Score: &score, Status: StatusAmber, KPIs: map[string]*KPI{}},
+			`{"manager":"anna@example.com","name":"Anna Petrova","team":"enterprise","score":91.4,"status":"amber","kpis":{}}`},
+		{Scorecard{Manager: "hub:7", Status: StatusNone, KPIs: map[string]*KPI{}},
+			`{"manager":"hub:7","name":"","team":"","score":null,"status":null,"kpis":{}}`},
+	} {
+		b, err := json.Marshal(tt.sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("json = %s\nwant   %s", b, tt.want)
+		}
+	}
+	var tagged []string
+	for f := range reflect.TypeFor[Scorecard]().Fields() {
+		if tag := f.Tag.Get("json"); tag != "-" {
+			tagged = append(tagged, strings.Split(tag, ",")[0])
+		}
+	}
+	if want := []string{"manager", "name", "team", "score", "status", "kpis"}; !slices.Equal(tagged, want) {
+		t.Errorf("Scorecard's JSON fields = %v, MarshalJSON writes %v", tagged, want)
+	}
 }

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"strings"
 )
@@ -32,11 +33,29 @@ type KPI struct {
 	Reason     *string        `json:"reason"`
 	Details    map[string]any `json:"details"`
 	// Pace is, in the current period, the value the KPI is on pace for at
-	// the period's end (see Paced); absent otherwise.
+	// the period's end (see Paced); null there for a KPI with no
+	// projection, and absent in a period that is over.
 	Pace *float64 `json:"pace,omitempty"`
+	// Running is true in the current period: the JSON then has "pace" on
+	// every KPI, null where there is none.
+	Running bool `json:"-"`
 	// Manual is true when the value is a figure entered by hand in the
 	// config's scoring.manual, which replaces the computed one.
 	Manual bool `json:"manual,omitempty"`
+}
+
+// MarshalJSON writes "pace": null, in the current period, for a KPI that
+// has no projection (a ratio, the first working day, a figure entered by
+// hand), so that every KPI of a running period has the key DESIGN.md names.
+func (k KPI) MarshalJSON() ([]byte, error) {
+	type plain KPI
+	if !k.Running || k.Pace != nil {
+		return json.Marshal(plain(k))
+	}
+	return json.Marshal(struct {
+		plain
+		Pace *float64 `json:"pace"`
+	}{plain: plain(k)})
 }
 
 // Scorecard is one manager's scorecard for one period.
@@ -50,6 +69,24 @@ type Scorecard struct {
 	Status  string   `json:"status"`
 	// KPIs holds every key of kpi.Keys.
 	KPIs map[string]*KPI `json:"kpis"`
+}
+
+// MarshalJSON writes a scorecard without a status (no KPI has data, so no
+// score) with "status": null, as its "score" is null, not as "": a script
+// comparing statuses then meets the same null the score gives.
+func (sc Scorecard) MarshalJSON() ([]byte, error) {
+	var status *string
+	if sc.Status != StatusNone {
+		status = &sc.Status
+	}
+	return json.Marshal(struct {
+		Manager string          `json:"manager"`
+		Name    string          `json:"name"`
+		Team    string          `json:"team"`
+		Score   *float64        `json:"score"`
+		Status  *string         `json:"status"`
+		KPIs    map[string]*KPI `json:"kpis"`
+	}{sc.Manager, sc.Name, sc.Team, sc.Score, status, sc.KPIs})
 }
 
 // Report is the result of scoring one period: the JSON of

@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		o.Now = t
 	}
-	o.Lookup, o.Stdout = e.lookup, e.stdout
+	o.Lookup, o.Stdout, o.Preview = e.lookup, e.stdout, e.stdout
 	if *webPages {
 		o.Web = "127.0.0.1:0"
 	}

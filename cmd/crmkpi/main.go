@@ -175,6 +175,7 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (stri
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	e := newEnv(stdin, stdout, stderr, lookup)
+	args = hoistConfig(args)
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		args = []string{"version"}
 	}
@@ -199,6 +200,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fmt.Fprintf(stderr, "crmkpi: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return exitUsage
+}
+
+// hoistConfig moves a --config given before the command behind it, so that
+// `crmkpi --config FILE sync` works as `crmkpi sync --config FILE` does:
+// DESIGN.md names --config as the binary's, not one command's.
+func hoistConfig(args []string) []string {
+	var cfg []string
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case a == "--config" || a == "-config":
+			if len(args) < 2 {
+				return append(cfg, args...)
+			}
+			cfg, args = append(cfg, a, args[1]), args[2:]
+		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
+			cfg, args = append(cfg, a), args[1:]
+		default:
+			if len(cfg) == 0 {
+				return args
+			}
+			return append(append([]string{a}, cfg...), args[1:]...)
+		}
+	}
+	return cfg
 }
 
 func usage(w io.Writer) {

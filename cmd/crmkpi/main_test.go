@@ -57,6 +57,11 @@ func TestUsageAndExitCodes(t *testing.T) {
 			bad + `:4: connectors[0].type: unknown connector type "salesforce"`,
 		}},
 		{"config from env", []string{"migrate"}, map[string]string{"CRMKPI_CONFIG": good}, 0, nil},
+		// DESIGN.md gives --config to the binary: before the command too.
+		{"config before the command", []string{"--config", bad, "migrate"}, nil, 2, []string{bad + `:4: connectors[0].type`}},
+		{"config= before the command", []string{"-config=" + bad, "migrate"}, nil, 2, []string{bad + `:4: connectors[0].type`}},
+		{"config before the command wins over env", []string{"--config", good, "migrate"}, map[string]string{"CRMKPI_CONFIG": bad}, 0, nil},
+		{"config without a command", []string{"--config", good}, nil, 2, []string{`unknown command "--config"`}},
 		{"bad period", []string{"score", "--config", good, "--period", "2026-13"}, nil, 2, []string{`--period: period "2026-13": bad month`}},
 		{"garbage period", []string{"score", "--config", good, "--period", "garbage"}, nil, 2, []string{`--period: period "garbage": unknown format`}},
 		{"period not started", []string{"score", "--config", good, "--period", "2999-Q1"}, nil, 2, []string{`--period: period "2999-Q1" has not started`}},

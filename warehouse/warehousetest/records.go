@@ -270,3 +270,29 @@ func open(s *warehouse.Store) (*sqlx.DB, error) {
 	}
 	return sqlx.NewDb(sql.OpenDB(c), "postgres"), nil
 }
+
+// Column is one column of a warehouse table as its database declares it.
+type Column struct {
+	Name    string `db:"name"`
+	Type    string `db:"type"`
+	NotNull bool   `db:"notnull"`
+	Key     bool   `db:"pk"` // part of the primary key
+}
+
+// Columns returns table's columns in the order the database lists them.
+func Columns(t testing.TB, s *warehouse.Store, table string) []Column {
+	t.Helper()
+	var cols []Column
+	q := `SELECT name, type, "notnull" = 1 AS "notnull", pk > 0 AS pk FROM pragma_table_info('` + table + `') ORDER BY cid`
+	if s.Dialect() != warehouse.DialectSQLite {
+		q = `SELECT c.column_name AS name, c.data_type AS type, c.is_nullable = 'NO' AS "notnull",
+			EXISTS (SELECT 1 FROM information_schema.table_constraints tc
+				JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name AND k.table_schema = tc.table_schema
+				WHERE tc.table_schema = c.table_schema AND tc.table_name = c.table_name
+				AND tc.constraint_type = 'PRIMARY KEY' AND k.column_name = c.column_name) AS pk
+			FROM information_schema.columns c
+			WHERE c.table_schema = current_schema() AND c.table_name = '` + table + `' ORDER BY c.ordinal_position`
+	}
+	sel(t, s, table+" columns", &cols, q)
+	return cols
+}

@@ -143,20 +143,35 @@ func snapshot(t *testing.T, db *sql.DB) []string {
 // nothing more, and the warehouse equals the fake.
 func TestProcessLostLease(t *testing.T) {
 	t.Parallel()
-	// Big enough (about 200 requests of 20 ms, ten objects at once) that
-	// the first sync is still going when it is stopped.
+	// Big enough (about 110 requests, ten objects at once) that the first
+	// sync has pages left when the fake holds its 16th request.
 	hs := hubspottest.NewServer(hubspottest.WithToken(hubspotToken), hubspottest.WithRateLimit(0, 0),
-		hubspottest.WithSearchRateLimit(0), hubspottest.WithLatency(20*time.Millisecond))
+		hubspottest.WithSearchRateLimit(0))
 	t.Cleanup(hs.Close)
 	if err := hs.Seed(hubspottest.World{Seed: 5, Now: time.Now().Add(-time.Hour), Companies: 60}); err != nil {
 		t.Fatal(err)
 	}
 	hs.SetShortPages(10)
+	// The first sync is stopped while the fake holds its requests: it
+	// waits for an answer, however slowly the machine runs, so that it has
+	// pages left to store and, once its database statements are done,
+	// none in flight.
+	gate := hs.Hold(15)
+	t.Cleanup(gate.Open) // before hs.Close, which waits for held requests
 	f := &fakes{hs: hs}
 	w := newWarehouse(t, "postgres")
 	first := start(t, "sync", "--config", f.config(t, appDSN(t, w.dsn, "crmkpi_first"), "@every 1m", "hs"))
-	pollUntil(t, 30*time.Second, "the first sync's 15th request", func() bool { return f.hs.TotalRequests() >= 15 })
+	select {
+	case <-gate.Held():
+	case <-first.done:
+		t.Fatalf("the first sync exited %d before its 16th request\n%s", first.cmd.ProcessState.ExitCode(), first.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the first sync made no 16th request in 30 s\n%s", first.stderr)
+	}
 	stopIdle(t, first, w.db, "crmkpi_first")
+	// Its held requests are answered into its sockets; it reads them only
+	// when it goes on, after the second sync.
+	gate.Open()
 	served := f.hs.TotalRequests()
 	var lastRun int64
 	if err := w.db.QueryRow("SELECT max(id) FROM sync_runs").Scan(&lastRun); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/app"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -248,19 +249,35 @@ func TestProcessSignalsInterrupt(t *testing.T) {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(fmt.Sprintf("%s/%s", kind, map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[sig]), func(t *testing.T) {
 				t.Parallel()
-				// Fakes of its own: the signal is sent after the requests
-				// they served.
-				f := newFakes(t, 5*time.Millisecond)
+				// Fakes of its own, which hold the sync's requests from
+				// the 6th on each until it is signalled: every connector
+				// is then in mid-sync, however slowly the machine runs.
+				f := newFakes(t, 0)
 				want := f.want()
 				w := newWarehouse(t, kind)
 				cfg := f.config(t, w.dsn, "@every 1m")
-				base := f.total()
+				gates := []*connectortest.Gate{f.hs.Hold(5), f.amo.Hold(5), f.b24.Hold(5)}
+				for _, g := range gates {
+					t.Cleanup(g.Open) // before the fakes close, which waits for held requests
+				}
 				c := start(t, "sync", "--config", cfg)
-				pollUntil(t, 30*time.Second, "20 requests", func() bool { return f.total()-base >= 20 })
+				for i, g := range gates {
+					select {
+					case <-g.Held():
+					case <-c.done:
+						t.Fatalf("the sync exited %d before the 6th request to %s\n%s", c.cmd.ProcessState.ExitCode(), []string{"hs", "amo", "b24"}[i], c.stderr)
+					case <-time.After(30 * time.Second):
+						t.Fatalf("the sync made no 6th request to %s in 30 s\n%s", []string{"hs", "amo", "b24"}[i], c.stderr)
+					}
+				}
 				if err := c.cmd.Process.Signal(sig); err != nil {
 					t.Fatal(err)
 				}
-				if code, wantCode := c.wait(t, 60*time.Second), 128+int(sig); code != wantCode {
+				code, wantCode := c.wait(t, 60*time.Second), 128+int(sig)
+				for _, g := range gates {
+					g.Open()
+				}
+				if code != wantCode {
 					t.Fatalf("exit %d after %s, want %d\n%s", code, sig, wantCode, c.stderr)
 				}
 				interrupted := 0

@@ -162,13 +162,7 @@ func TestProcessLostLease(t *testing.T) {
 	f := &fakes{hs: hs}
 	w := newWarehouse(t, "postgres")
 	first := start(t, "sync", "--config", f.config(t, appDSN(t, w.dsn, "crmkpi_first"), "@every 1m", "hs"))
-	select {
-	case <-gate.Held():
-	case <-first.done:
-		t.Fatalf("the first sync exited %d before its 16th request\n%s", first.cmd.ProcessState.ExitCode(), first.stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the first sync made no 16th request in 30 s\n%s", first.stderr)
-	}
+	first.waitHeld(t, gate, "its 16th request")
 	stopIdle(t, first, w.db, "crmkpi_first")
 	// Its held requests are answered into its sockets; it reads them only
 	// when it goes on, after the second sync.
@@ -262,13 +256,7 @@ func TestProcessSignalsInterrupt(t *testing.T) {
 				}
 				c := start(t, "sync", "--config", cfg)
 				for i, g := range gates {
-					select {
-					case <-g.Held():
-					case <-c.done:
-						t.Fatalf("the sync exited %d before the 6th request to %s\n%s", c.cmd.ProcessState.ExitCode(), []string{"hs", "amo", "b24"}[i], c.stderr)
-					case <-time.After(30 * time.Second):
-						t.Fatalf("the sync made no 6th request to %s in 30 s\n%s", []string{"hs", "amo", "b24"}[i], c.stderr)
-					}
+					c.waitHeld(t, g, "its 6th request to "+[]string{"hs", "amo", "b24"}[i])
 				}
 				if err := c.cmd.Process.Signal(sig); err != nil {
 					t.Fatal(err)

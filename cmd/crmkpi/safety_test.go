@@ -144,7 +144,7 @@ func snapshot(t *testing.T, db *sql.DB) []string {
 // nothing more, and the warehouse equals the fake.
 func TestProcessLostLease(t *testing.T) {
 	t.Parallel()
-	// Big enough (about 110 requests, ten objects at once) that the first
+	// Big enough (over 100 requests, ten objects at once) that the first
 	// sync has pages left when the fake holds its 16th request.
 	hs := hubspottest.NewServer(hubspottest.WithToken(hubspotToken), hubspottest.WithRateLimit(0, 0),
 		hubspottest.WithSearchRateLimit(0))

@@ -220,6 +220,19 @@ func (c *child) wait(t *testing.T, d time.Duration) int {
 	return c.cmd.ProcessState.ExitCode()
 }
 
+// waitHeld waits until the child sends a request that g holds (what names
+// it), failing if the child exits first; the 30 s only guard a hang.
+func (c *child) waitHeld(t *testing.T, g *connectortest.Gate, what string) {
+	t.Helper()
+	select {
+	case <-g.Held():
+	case <-c.done:
+		t.Fatalf("crmkpi %s exited %d before %s\n%s", strings.Join(c.cmd.Args[1:], " "), c.cmd.ProcessState.ExitCode(), what, c.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("crmkpi %s did not reach %s in 30 s\n%s", strings.Join(c.cmd.Args[1:], " "), what, c.stderr)
+	}
+}
+
 // crmkpi runs the binary to its end and returns its exit code.
 func crmkpi(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmkpi/crmkpi/app"
+	"github.com/crmkpi/crmkpi/connectors/connectortest"
 	"github.com/crmkpi/crmkpi/connectors/hubspot/hubspottest"
 	"github.com/crmkpi/crmkpi/sync/synctest"
 	"github.com/crmkpi/crmkpi/warehouse"
@@ -143,20 +144,29 @@ func snapshot(t *testing.T, db *sql.DB) []string {
 // nothing more, and the warehouse equals the fake.
 func TestProcessLostLease(t *testing.T) {
 	t.Parallel()
-	// Big enough (about 200 requests of 20 ms, ten objects at once) that
-	// the first sync is still going when it is stopped.
+	// Big enough (over 100 requests, ten objects at once) that the first
+	// sync has pages left when the fake holds its 16th request.
 	hs := hubspottest.NewServer(hubspottest.WithToken(hubspotToken), hubspottest.WithRateLimit(0, 0),
-		hubspottest.WithSearchRateLimit(0), hubspottest.WithLatency(20*time.Millisecond))
+		hubspottest.WithSearchRateLimit(0))
 	t.Cleanup(hs.Close)
 	if err := hs.Seed(hubspottest.World{Seed: 5, Now: time.Now().Add(-time.Hour), Companies: 60}); err != nil {
 		t.Fatal(err)
 	}
 	hs.SetShortPages(10)
+	// The first sync is stopped while the fake holds its requests: it
+	// waits for an answer, however slowly the machine runs, so that it has
+	// pages left to store and, once its database statements are done,
+	// none in flight.
+	gate := hs.Hold(15)
+	t.Cleanup(gate.Open) // before hs.Close, which waits for held requests
 	f := &fakes{hs: hs}
 	w := newWarehouse(t, "postgres")
 	first := start(t, "sync", "--config", f.config(t, appDSN(t, w.dsn, "crmkpi_first"), "@every 1m", "hs"))
-	pollUntil(t, 30*time.Second, "the first sync's 15th request", func() bool { return f.hs.TotalRequests() >= 15 })
+	first.waitHeld(t, gate, "its 16th request")
 	stopIdle(t, first, w.db, "crmkpi_first")
+	// Its held requests are answered into its sockets; it reads them only
+	// when it goes on, after the second sync.
+	gate.Open()
 	served := f.hs.TotalRequests()
 	var lastRun int64
 	if err := w.db.QueryRow("SELECT max(id) FROM sync_runs").Scan(&lastRun); err != nil {
@@ -233,19 +243,29 @@ func TestProcessSignalsInterrupt(t *testing.T) {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(fmt.Sprintf("%s/%s", kind, map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[sig]), func(t *testing.T) {
 				t.Parallel()
-				// Fakes of its own: the signal is sent after the requests
-				// they served.
-				f := newFakes(t, 5*time.Millisecond)
+				// Fakes of its own, which hold the sync's requests from
+				// the 6th on each until it is signalled: every connector
+				// is then in mid-sync, however slowly the machine runs.
+				f := newFakes(t, 0)
 				want := f.want()
 				w := newWarehouse(t, kind)
 				cfg := f.config(t, w.dsn, "@every 1m")
-				base := f.total()
+				gates := []*connectortest.Gate{f.hs.Hold(5), f.amo.Hold(5), f.b24.Hold(5)}
+				for _, g := range gates {
+					t.Cleanup(g.Open) // before the fakes close, which waits for held requests
+				}
 				c := start(t, "sync", "--config", cfg)
-				pollUntil(t, 30*time.Second, "20 requests", func() bool { return f.total()-base >= 20 })
+				for i, g := range gates {
+					c.waitHeld(t, g, "its 6th request to "+[]string{"hs", "amo", "b24"}[i])
+				}
 				if err := c.cmd.Process.Signal(sig); err != nil {
 					t.Fatal(err)
 				}
-				if code, wantCode := c.wait(t, 60*time.Second), 128+int(sig); code != wantCode {
+				code, wantCode := c.wait(t, 60*time.Second), 128+int(sig)
+				for _, g := range gates {
+					g.Open()
+				}
+				if code != wantCode {
 					t.Fatalf("exit %d after %s, want %d\n%s", code, sig, wantCode, c.stderr)
 				}
 				interrupted := 0

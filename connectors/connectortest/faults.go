@@ -103,7 +103,7 @@ func (f Fault) String() string {
 
 // Faults is a fake's fault queue and request log, and the middleware that
 // serves them. A fake embeds it, which gives every fake the same knobs
-// (Fail, ClearFaults) and counters (Requests, RequestCounts,
+// (Fail, ClearFaults, Hold) and counters (Requests, RequestCounts,
 // TotalRequests, ResetCounts). Its methods are safe for concurrent use.
 type Faults struct {
 	// Key names a request in the log and in Fault.Endpoint: an endpoint,
@@ -118,6 +118,45 @@ type Faults struct {
 	queue  []Fault
 	counts map[string]int
 	total  int
+	gate   *Gate
+}
+
+// Gate holds a fake's requests from a set one on until a test opens it
+// (Faults.Hold). A test that must act on a client in mid-work (stop it,
+// kill its database connection) then finds it at a known point, waiting
+// for an answer, however slowly a loaded machine runs either side.
+type Gate struct {
+	pass               int // requests still to let through, under the Faults' mu
+	held, open         chan struct{}
+	heldOnce, openOnce sync.Once
+}
+
+// Held is closed once a request waits at the gate.
+func (g *Gate) Held() <-chan struct{} { return g.held }
+
+// Open lets the held requests, and every later one, through. It may be
+// called more than once.
+func (g *Gate) Open() { g.openOnce.Do(func() { close(g.open) }) }
+
+// wait holds r until the gate opens or r's client gives up, so that a
+// killed client never keeps the server from closing.
+func (g *Gate) wait(r *http.Request) {
+	g.heldOnce.Do(func() { close(g.held) })
+	select {
+	case <-g.open:
+	case <-r.Context().Done():
+	}
+}
+
+// Hold lets the next n requests through and holds every later one, once
+// logged, until the Gate it returns is opened. A new Hold replaces the
+// gate before it, which stays as it is for the requests it holds.
+func (x *Faults) Hold(n int) *Gate {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	g := &Gate{pass: n, held: make(chan struct{}), open: make(chan struct{})}
+	x.gate = g
+	return g
 }
 
 // Fail queues n answers of fault f, served to the next matching requests in
@@ -184,16 +223,25 @@ func (x *Faults) key(r *http.Request) string {
 	return x.Key(r)
 }
 
-// Record logs r and returns its key.
+// Record logs r and returns its key; a request past a Hold waits at its
+// gate first.
 func (x *Faults) Record(r *http.Request) string {
 	k := x.key(r)
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	if x.counts == nil {
 		x.counts = map[string]int{}
 	}
 	x.counts[k]++
 	x.total++
+	g := x.gate
+	if g != nil && g.pass > 0 {
+		g.pass--
+		g = nil
+	}
+	x.mu.Unlock()
+	if g != nil {
+		g.wait(r)
+	}
 	return k
 }
 

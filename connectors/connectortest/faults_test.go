@@ -129,6 +129,40 @@ func TestFaultQueueAndLog(t *testing.T) {
 	}
 }
 
+// TestHold: after Hold(2) two requests are answered at once; the third
+// waits, logged, until the gate opens, then gets the real answer, and so
+// does every later one.
+func TestHold(t *testing.T) {
+	x, srv := newFake(t)
+	get(t, srv.URL+"/a")
+	g := x.Hold(2)
+	t.Cleanup(g.Open)
+	for range 2 {
+		if a := get(t, srv.URL+"/a"); a.Body != realBody {
+			t.Fatalf("a request before the gate: %+v, want the real answer", a)
+		}
+	}
+	third := make(chan answer, 1)
+	go func() { third <- get(t, srv.URL+"/b") }()
+	<-g.Held()
+	select {
+	case a := <-third:
+		t.Fatalf("the third request was answered before the gate opened: %+v", a)
+	default:
+	}
+	if x.TotalRequests() != 4 || x.Requests("GET /b") != 1 {
+		t.Errorf("held: TotalRequests = %d, Requests(GET /b) = %d, want 4 and 1", x.TotalRequests(), x.Requests("GET /b"))
+	}
+	g.Open()
+	g.Open()
+	if a := <-third; a.Status != 200 || a.Body != realBody {
+		t.Errorf("the held request once opened: %+v, want 200 and the real answer", a)
+	}
+	if a := get(t, srv.URL+"/a"); a.Body != realBody {
+		t.Errorf("a request after the gate opened: %+v, want the real answer", a)
+	}
+}
+
 // TestEchoGatewayCutsThroughTheSecret: odd requests cut the echo inside
 // the secret, even ones pad it across the 300-byte snippet.
 func TestEchoGatewayCutsThroughTheSecret(t *testing.T) {

@@ -238,7 +238,7 @@ func (s *Server) SeedUniform(companies, contacts, deals, activities int) {
 		}
 		if i <= contacts {
 			cts = append(cts, Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": link(i, companies), "ASSIGNED_BY_ID": owner,
-				"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}},
+				"EMAIL":       []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}},
 				"DATE_CREATE": at(i, contacts), "DATE_MODIFY": at(i, contacts)})
 		}
 		if i <= deals {

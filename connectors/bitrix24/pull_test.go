@@ -434,17 +434,8 @@ func TestIncrementalPortalClockBehind(t *testing.T) {
 		t.Errorf("cursor after the full load = %s, want %s (an hour before the portal's time)", got, want)
 	}
 
-	ours.Advance(10 * time.Minute)
-	portal.Advance(10 * time.Minute)
-	srv.Update(bitrix24test.Deals, "7", bitrix24test.Record{"TITLE": "changed"})
-	r := pull(t, c, connectors.ObjectDeals, full.last())
 	// Deal 60, changed within the overlap, is read again.
-	if diff := cmp.Diff([]string{"60", "7"}, r.ids(connectors.ObjectDeals)); diff != "" {
-		t.Errorf("incremental ids (-want +got):\n%s", diff)
-	}
-	if d, at := r.deals["7"], t0.Add(2*time.Hour+10*time.Minute); d.Name != "changed" || !d.UpdatedAt.Equal(at) {
-		t.Errorf("deal 7 = %q modified %v, want \"changed\" at %v", d.Name, d.UpdatedAt, at)
-	}
+	pullAfterChange(t, srv, c, portal, ours, full.last(), t0.Add(2*time.Hour+10*time.Minute))
 	f := srv.LastParams("crm.deal.list")["filter"].(map[string]any)
 	wantFilter := map[string]any{">=DATE_MODIFY": "2024-09-02T18:48:35+03:00", "<DATE_MODIFY": "2024-09-02T22:58:35+03:00", ">ID": "0"}
 	if diff := cmp.Diff(wantFilter, f); diff != "" {
@@ -468,20 +459,30 @@ func TestIncrementalPortalClockBehindNoTimeBlock(t *testing.T) {
 		t.Errorf("cursor after the full load = %s, want %s (deal 60's DATE_MODIFY)", got, want)
 	}
 
-	ours.Advance(10 * time.Minute)
-	portal.Advance(10 * time.Minute)
-	srv.Update(bitrix24test.Deals, "7", bitrix24test.Record{"TITLE": "changed"})
-	r := pull(t, c, connectors.ObjectDeals, full.last())
-	if diff := cmp.Diff([]string{"60", "7"}, r.ids(connectors.ObjectDeals)); diff != "" {
-		t.Errorf("incremental ids (-want +got):\n%s", diff)
-	}
-	if d := r.deals["7"]; d.Name != "changed" || !d.UpdatedAt.Equal(t0.Add(10*time.Minute)) {
-		t.Errorf("deal 7 = %q modified %v, want \"changed\" at %v", d.Name, d.UpdatedAt, t0.Add(10*time.Minute))
-	}
+	// Deal 60, the latest read, is read again.
+	r := pullAfterChange(t, srv, c, portal, ours, full.last(), t0.Add(10*time.Minute))
 	// The next window starts at deal 7's change, the latest read.
 	if got, want := r.last(), `{"from":"2024-09-02T14:58:35Z","tz":10800}`; got != want {
 		t.Errorf("cursor after the incremental = %s, want %s", got, want)
 	}
+}
+
+// pullAfterChange moves both clocks on 10 minutes, changes deal 7 (at
+// at, the portal's clock) and pulls the deals from cur: deal 60 and the
+// changed deal 7.
+func pullAfterChange(t *testing.T, srv *bitrix24test.Server, c *Client, portal, ours *clock, cur string, at time.Time) *result {
+	t.Helper()
+	ours.Advance(10 * time.Minute)
+	portal.Advance(10 * time.Minute)
+	srv.Update(bitrix24test.Deals, "7", bitrix24test.Record{"TITLE": "changed"})
+	r := pull(t, c, connectors.ObjectDeals, cur)
+	if diff := cmp.Diff([]string{"60", "7"}, r.ids(connectors.ObjectDeals)); diff != "" {
+		t.Errorf("incremental ids (-want +got):\n%s", diff)
+	}
+	if d := r.deals["7"]; d.Name != "changed" || !d.UpdatedAt.Equal(at) {
+		t.Errorf("deal 7 = %q modified %v, want \"changed\" at %v", d.Name, d.UpdatedAt, at)
+	}
+	return r
 }
 
 // The latest DATE_MODIFY read is in every page's cursor, so a run killed

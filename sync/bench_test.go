@@ -187,8 +187,8 @@ var benchCases = []benchCase{
 	{"bitrix24", 2, 2500, nil, 25 * time.Second, func(tb testing.TB, n int, lat time.Duration, now func() time.Time, limited bool) benchFake {
 		// The leaky bucket: 2 requests/s, 50 deep (the fake's default);
 		// a batch of 50 list calls brings 2,500 rows. SeedUniform stamps
-		// the clock's now, so the clock runs benchSeedAge behind while it
-		// seeds.
+		// up to the clock's now, so the clock runs benchSeedAge behind
+		// while it seeds.
 		var seeded atomic.Bool
 		clock := func() time.Time {
 			if !seeded.Load() {

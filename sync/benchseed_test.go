@@ -40,8 +40,13 @@ func TestBenchIncremental(t *testing.T) {
 		// is inclusive): the 10 edited deals and one more.
 		"amocrm": {"users": 8, "stages": 9, "deals": 11, "companies": 1, "contacts": 1, "tasks": 1, "notes": 1, "events": 1},
 		// Users (2) and the stages of the two pipelines (4+3) are
-		// re-read.
-		"bitrix24": {"users": 2, "stages": 7, "deals": 10, "companies": 0, "contacts": 0, "activities": 0},
+		// re-read. As for amoCRM, each windowed object reads again the
+		// record the full sync read last, the one SeedUniform stamped
+		// latest: the seed is older than the sync's clock less the
+		// overlap, so the window starts at it (connectors.NextWindow;
+		// the >=DATE_MODIFY filter is inclusive): the 10 edited deals
+		// and one more.
+		"bitrix24": {"users": 2, "stages": 7, "deals": 11, "companies": 1, "contacts": 1, "activities": 1},
 	}
 	for _, tc := range benchCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -141,6 +141,9 @@ func pull(t testing.TB, c *Client, obj connectors.Object, cur string) *result {
 
 // seed fills srv with a small, deterministic portal: users, a second
 // pipeline, and n each of companies, contacts, deals and activities.
+// Record i is last modified n−i seconds before t0, a second apart as a
+// portal's changes are: the window's filter is inclusive, so the next
+// window reads again only the last one (connectors.NextWindow).
 func seed(srv *bitrix24test.Server, n int) {
 	srv.AddMany(bitrix24test.Users, []bitrix24test.Record{
 		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com", "UF_DEPARTMENT": []any{1}, "USER_TYPE": "employee"},
@@ -149,16 +152,17 @@ func seed(srv *bitrix24test.Server, n int) {
 	srv.AddPipeline(1, "Enterprise", 200, "NEW:New:", "WON:Deal won:S", "LOSE:Deal lost:F")
 	var cos, cts, ds, as []bitrix24test.Record
 	for i := 1; i <= n; i++ {
-		cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": "1", "UF_CRM_KEY": []string{"0", "1"}[i%2]})
+		mod := t0.Add(-time.Duration(n-i) * time.Second)
+		cos = append(cos, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": "1", "UF_CRM_KEY": []string{"0", "1"}[i%2], "DATE_MODIFY": mod})
 		cts = append(cts, bitrix24test.Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": i, "ASSIGNED_BY_ID": "6",
-			"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}}})
+			"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}}, "DATE_MODIFY": mod})
 		stage, sem := []string{"NEW", "C1:WON", "LOSE"}[i%3], []string{"P", "S", "F"}[i%3]
 		ds = append(ds, bitrix24test.Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "CATEGORY_ID": []string{"0", "1", "0"}[i%3], "STAGE_ID": stage,
 			"STAGE_SEMANTIC_ID": sem, "CLOSED": []string{"N", "Y", "Y"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*100), "CURRENCY_ID": "RUB",
-			"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": "1", "COMPANY_ID": i, "CONTACT_ID": i, "UF_CRM_EXPENSE": "150|RUB"})
+			"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": "1", "COMPANY_ID": i, "CONTACT_ID": i, "UF_CRM_EXPENSE": "150|RUB", "DATE_MODIFY": mod})
 		as = append(as, bitrix24test.Record{"ID": i, "OWNER_ID": i, "OWNER_TYPE_ID": "2", "TYPE_ID": "2", "PROVIDER_ID": "VOXIMPLANT_CALL",
 			"SUBJECT": "Call", "START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00",
-			"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": "1", "DIRECTION": "2"})
+			"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": "1", "DIRECTION": "2", "LAST_UPDATED": mod})
 	}
 	srv.AddMany(bitrix24test.Companies, cos)
 	srv.AddMany(bitrix24test.Contacts, cts)

@@ -22,7 +22,7 @@ import (
 // [From, To) of the modified time. To is fixed when a window begins (the
 // run's start), After is the last id stored in it, so a resumed pull asks
 // for ">ID After" in the same window. The last page's cursor opens the next
-// window at To − Overlap and carries no To, so the next run sets its own.
+// window (nextFrom) and carries no To, so the next run sets its own.
 //
 // Users and stages are read whole every run: Start is the offset of the
 // next user page, Done marks a finished refresh (the next run starts over).
@@ -41,6 +41,10 @@ type cursor struct {
 	// Offset marks a scan of a portal that ignores the ">ID" filter: it
 	// pages by offset (Start), and After is the last ID read.
 	Offset bool `json:"offset,omitempty"`
+	// Max is the latest DATE_MODIFY (LAST_UPDATED) of the rows this run
+	// read, kept in every page's cursor so that a resumed run's next
+	// window starts no later than what it read before (nextFrom).
+	Max *time.Time `json:"max,omitempty"`
 }
 
 func parseCursor(s string) (cursor, error) {
@@ -259,11 +263,18 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		if len(rows) > 0 {
 			cr.After = last
 		}
+		if m := latestModified(p); !m.IsZero() && (cr.Max == nil || m.After(*cr.Max)) {
+			cr.Max = &m
+		}
 		cr.TZ = c.tzPtr()
 		final := done && cr.Scan == len(scans)-1
 		switch {
 		case final:
-			next := cursor{From: ptr(c.nextFrom(ctx, obj, *cr.To)), TZ: cr.TZ, Offset: cr.Offset}
+			var latest time.Time
+			if cr.Max != nil {
+				latest = *cr.Max
+			}
+			next := cursor{From: ptr(c.nextFrom(ctx, obj, *cr.To, latest)), TZ: cr.TZ, Offset: cr.Offset}
 			p.Cursor = next.String()
 		case done:
 			cr.Scan, cr.After, cr.Start = cr.Scan+1, 0, 0
@@ -288,25 +299,53 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 	}
 }
 
-// nextFrom is where the window after one ending at to (our clock) starts:
-// Overlap before the earlier of to and the portal's clock at its latest
-// answer. The portal stamps DATE_MODIFY and LAST_UPDATED by its own clock;
-// when that runs behind ours, a change made after this window carries a
-// time before to, which a window starting at to less the overlap would
-// never read. A portal clock ahead of ours only delays a change to a later
+// nextFrom is where the window after one ending at to (our clock) starts,
+// after a run whose latest DATE_MODIFY (LAST_UPDATED) read was latest:
+// connectors.NextWindow from the earlier of to and the portal's clock at
+// its latest answer. The portal stamps those fields by its own clock; when
+// that runs behind ours, a change made after this window carries a time
+// before to, which a window starting at to less the overlap would never
+// read. The portal's time.date_start tells how far behind when answers
+// carry it; latest tells it too when they do not, and covers a clock
+// that stopped. The filter is ">=", so the records at latest are read
+// again. A portal clock ahead of ours only delays a change to a later
 // window, since each starts before the last one ended.
-func (c *Client) nextFrom(ctx context.Context, obj connectors.Object, to time.Time) time.Time {
-	from := to
+func (c *Client) nextFrom(ctx context.Context, obj connectors.Object, to, latest time.Time) time.Time {
+	end := to
 	if n := c.portalNow.Load(); n != 0 {
 		if p := time.Unix(0, n).UTC(); p.Before(to) {
-			from = p
+			end = p
 			if lag := to.Sub(p); lag > c.opts.Overlap {
 				c.log.WarnContext(ctx, "portal clock is behind ours; the next window starts from the portal's time",
 					"object", string(obj), "behind", lag.Round(time.Second).String())
 			}
 		}
 	}
-	return from.Add(-c.opts.Overlap)
+	return connectors.NextWindow(end.Add(-c.opts.Overlap), end, c.opts.Overlap, latest)
+}
+
+// latestModified is the latest modified time of p's records, zero when it
+// has none.
+func latestModified(p *connectors.Page) time.Time {
+	var m time.Time
+	see := func(r connectors.Meta) {
+		if r.UpdatedAt.After(m) {
+			m = r.UpdatedAt
+		}
+	}
+	for _, r := range p.Companies {
+		see(r.Meta)
+	}
+	for _, r := range p.Contacts {
+		see(r.Meta)
+	}
+	for _, r := range p.Deals {
+		see(r.Meta)
+	}
+	for _, r := range p.Activities {
+		see(r.Meta)
+	}
+	return m.UTC()
 }
 
 // sinceScan is one ID scan of a full load from Options.Since: the records

@@ -87,7 +87,7 @@ func TestFullLoadEqualsFake(t *testing.T) {
 		wantStatus := []string{"open", "won", "lost"}[i%3]
 		amount := float64(i*100) + 0.5
 		if d.Status != wantStatus || d.Amount == nil || *d.Amount != amount || d.CompanyID != id || d.ContactID != id ||
-			d.OwnerID != "1" || d.Expense == nil || *d.Expense != 150 || !d.UpdatedAt.Equal(t0) {
+			d.OwnerID != "1" || d.Expense == nil || *d.Expense != 150 || !d.UpdatedAt.Equal(t0.Add(-time.Duration(n-i)*time.Second)) {
 			t.Fatalf("deal %s = %+v, want status %s amount %v", id, d, wantStatus, amount)
 		}
 		ct := got[connectors.ObjectContacts].contacts[id]
@@ -119,13 +119,14 @@ func TestFullLoadEqualsFake(t *testing.T) {
 		t.Errorf("inactive user = %+v, want kept as inactive", u)
 	}
 	// 420 deals: one batch (a short page inside it): a full load chains
-	// from the start. The last cursor opens the next window an overlap
-	// before the run's start, with the portal's offset.
+	// from the start. The last cursor opens the next window at the latest
+	// DATE_MODIFY read, deal 420's t0, which is before the run's start
+	// less the overlap (connectors.NextWindow), with the portal's offset.
 	r := got[connectors.ObjectDeals]
 	if r.requests != 1 || len(r.pages) != 1 {
 		t.Errorf("deals took %d requests in %d pages, want 1 and 1", r.requests, len(r.pages))
 	}
-	if want := `{"from":"2024-09-02T16:48:35Z","tz":10800}`; r.last() != want {
+	if want := `{"from":"2024-09-02T14:48:35Z","tz":10800}`; r.last() != want {
 		t.Errorf("final cursor = %s, want %s", r.last(), want)
 	}
 }
@@ -196,11 +197,14 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	clk.Advance(time.Minute)
 	srv.ResetCounts()
 
+	// Each window starts at the latest DATE_MODIFY the full load read,
+	// record 300's t0 (connectors.NextWindow: the seed is 3 h older than
+	// the run), and the filter is inclusive: record 300 is read again.
 	want := map[connectors.Object][]string{
-		connectors.ObjectDeals:      {"250", "7", newID},
-		connectors.ObjectActivities: {"3"},
-		connectors.ObjectContacts:   {"9"},
-		connectors.ObjectCompanies:  nil,
+		connectors.ObjectDeals:      {"250", "300", "7", newID},
+		connectors.ObjectActivities: {"3", "300"},
+		connectors.ObjectContacts:   {"300", "9"},
+		connectors.ObjectCompanies:  {"300"},
 	}
 	for obj, ids := range want {
 		r := pull(t, c, obj, full[obj].last())
@@ -217,7 +221,7 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	}
 	// The window is written in portal-local time with the portal's offset.
 	f := srv.LastParams("crm.deal.list")["filter"].(map[string]any)
-	wantFilter := map[string]any{">=DATE_MODIFY": "2024-09-02T19:48:35+03:00", "<DATE_MODIFY": "2024-09-02T22:49:35+03:00", ">ID": "0"}
+	wantFilter := map[string]any{">=DATE_MODIFY": "2024-09-02T17:48:35+03:00", "<DATE_MODIFY": "2024-09-02T22:49:35+03:00", ">ID": "0"}
 	if diff := cmp.Diff(wantFilter, f); diff != "" {
 		t.Errorf("deal filter (-want +got):\n%s", diff)
 	}
@@ -230,8 +234,8 @@ func TestIncrementalFetchesOnlyChanges(t *testing.T) {
 	c2 := newClient(t, srv, clk, nil)
 	srv.ResetCounts()
 	r := pull(t, c2, connectors.ObjectDeals, full[connectors.ObjectDeals].last())
-	if len(r.deals) != 3 || srv.TotalRequests() != 1 || srv.Requests("server.time") != 0 {
-		t.Errorf("fresh client: %d deals in %d requests (server.time %d), want 3 in 1 (0)", len(r.deals), srv.TotalRequests(), srv.Requests("server.time"))
+	if len(r.deals) != 4 || srv.TotalRequests() != 1 || srv.Requests("server.time") != 0 {
+		t.Errorf("fresh client: %d deals in %d requests (server.time %d), want 4 in 1 (0)", len(r.deals), srv.TotalRequests(), srv.Requests("server.time"))
 	}
 	// Without an offset anywhere it asks once.
 	c3 := newClient(t, srv, clk, nil)
@@ -255,12 +259,14 @@ func TestIncrementalOtherOffset(t *testing.T) {
 	srv.Update(bitrix24test.Deals, "4", bitrix24test.Record{"TITLE": "x"})
 	clk.Advance(time.Minute)
 	r := pull(t, c, connectors.ObjectDeals, full.last())
-	if diff := cmp.Diff([]string{"4"}, r.ids(connectors.ObjectDeals)); diff != "" {
+	// Deal 10, the latest DATE_MODIFY (t0) read by the full load, where
+	// the window starts, is read again.
+	if diff := cmp.Diff([]string{"10", "4"}, r.ids(connectors.ObjectDeals)); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
 	f := srv.LastParams("crm.deal.list")["filter"].(map[string]any)
-	if got := f[">=DATE_MODIFY"]; got != "2024-09-02T11:48:35-05:00" {
-		t.Errorf(">=DATE_MODIFY = %v, want 2024-09-02T11:48:35-05:00", got)
+	if got := f[">=DATE_MODIFY"]; got != "2024-09-02T09:48:35-05:00" {
+		t.Errorf(">=DATE_MODIFY = %v, want 2024-09-02T09:48:35-05:00", got)
 	}
 }
 
@@ -354,6 +360,8 @@ func TestResumeAfterEveryPage(t *testing.T) {
 	}
 	clk.Advance(time.Minute)
 	killed, _ := pullKilled(t, c, connectors.ObjectDeals, full.last())
+	// And deal 734, the last the full load read, where the window starts.
+	changed = append(changed, "734")
 	sort.Strings(changed)
 	if diff := cmp.Diff(changed, killed.ids(connectors.ObjectDeals)); diff != "" {
 		t.Errorf("killed incremental (-want +got):\n%s", diff)
@@ -414,8 +422,11 @@ func TestReconcileFlagsDeletedDeals(t *testing.T) {
 func TestIncrementalPortalClockBehind(t *testing.T) {
 	portal := newClock(t0)
 	srv := newFake(t, portal)
-	seed(srv, 60) // stamped t0
+	seed(srv, 60) // stamped up to t0
 	portal.Advance(2 * time.Hour)
+	// A change at the portal's now: the latest DATE_MODIFY read is then
+	// no earlier than the portal's time less the overlap, which decides.
+	srv.Update(bitrix24test.Deals, "60", bitrix24test.Record{"TITLE": "late"})
 	ours := newClock(portal.Now().Add(3 * time.Hour))
 	c := newClient(t, srv, ours, nil)
 	full := pull(t, c, connectors.ObjectDeals, "")
@@ -423,19 +434,77 @@ func TestIncrementalPortalClockBehind(t *testing.T) {
 		t.Errorf("cursor after the full load = %s, want %s (an hour before the portal's time)", got, want)
 	}
 
-	ours.Advance(10 * time.Minute)
-	portal.Advance(10 * time.Minute)
-	srv.Update(bitrix24test.Deals, "7", bitrix24test.Record{"TITLE": "changed"})
-	r := pull(t, c, connectors.ObjectDeals, full.last())
-	if diff := cmp.Diff([]string{"7"}, r.ids(connectors.ObjectDeals)); diff != "" {
-		t.Errorf("incremental ids (-want +got):\n%s", diff)
-	}
-	if d, at := r.deals["7"], t0.Add(2*time.Hour+10*time.Minute); d.Name != "changed" || !d.UpdatedAt.Equal(at) {
-		t.Errorf("deal 7 = %q modified %v, want \"changed\" at %v", d.Name, d.UpdatedAt, at)
-	}
+	// Deal 60, changed within the overlap, is read again.
+	pullAfterChange(t, srv, c, portal, ours, full.last(), t0.Add(2*time.Hour+10*time.Minute))
 	f := srv.LastParams("crm.deal.list")["filter"].(map[string]any)
 	wantFilter := map[string]any{">=DATE_MODIFY": "2024-09-02T18:48:35+03:00", "<DATE_MODIFY": "2024-09-02T22:58:35+03:00", ">ID": "0"}
 	if diff := cmp.Diff(wantFilter, f); diff != "" {
 		t.Errorf("deal filter (-want +got):\n%s", diff)
+	}
+}
+
+// A portal whose answers carry no time block and whose clock runs 2 h
+// behind ours: nothing tells its time but the records' DATE_MODIFY. The
+// next window starts at the latest one read (connectors.NextWindow), so a
+// change after the first sync, stamped before our clock less the overlap,
+// is read by the next one.
+func TestIncrementalPortalClockBehindNoTimeBlock(t *testing.T) {
+	portal := newClock(t0)
+	srv := newFake(t, portal, bitrix24test.WithEnvelopeEdit(func(_ string, env map[string]any) { delete(env, "time") }))
+	seed(srv, 60) // deal i stamped 60−i seconds before t0
+	ours := newClock(t0.Add(2 * time.Hour))
+	c := newClient(t, srv, ours, nil)
+	full := pull(t, c, connectors.ObjectDeals, "")
+	if got, want := full.last(), `{"from":"2024-09-02T14:48:35Z","tz":10800}`; got != want {
+		t.Errorf("cursor after the full load = %s, want %s (deal 60's DATE_MODIFY)", got, want)
+	}
+
+	// Deal 60, the latest read, is read again.
+	r := pullAfterChange(t, srv, c, portal, ours, full.last(), t0.Add(10*time.Minute))
+	// The next window starts at deal 7's change, the latest read.
+	if got, want := r.last(), `{"from":"2024-09-02T14:58:35Z","tz":10800}`; got != want {
+		t.Errorf("cursor after the incremental = %s, want %s", got, want)
+	}
+}
+
+// pullAfterChange moves both clocks on 10 minutes, changes deal 7 (at
+// at, the portal's clock) and pulls the deals from cur: deal 60 and the
+// changed deal 7.
+func pullAfterChange(t *testing.T, srv *bitrix24test.Server, c *Client, portal, ours *clock, cur string, at time.Time) *result {
+	t.Helper()
+	ours.Advance(10 * time.Minute)
+	portal.Advance(10 * time.Minute)
+	srv.Update(bitrix24test.Deals, "7", bitrix24test.Record{"TITLE": "changed"})
+	r := pull(t, c, connectors.ObjectDeals, cur)
+	if diff := cmp.Diff([]string{"60", "7"}, r.ids(connectors.ObjectDeals)); diff != "" {
+		t.Errorf("incremental ids (-want +got):\n%s", diff)
+	}
+	if d := r.deals["7"]; d.Name != "changed" || !d.UpdatedAt.Equal(at) {
+		t.Errorf("deal 7 = %q modified %v, want \"changed\" at %v", d.Name, d.UpdatedAt, at)
+	}
+	return r
+}
+
+// The latest DATE_MODIFY read is in every page's cursor, so a run killed
+// after the page that read it still starts the next window there: deal 1,
+// changed last, is on the first page and the later pages hold older ones.
+func TestResumeKeepsLatestRead(t *testing.T) {
+	portal := newClock(t0)
+	srv := newFake(t, portal, bitrix24test.WithEnvelopeEdit(func(_ string, env map[string]any) { delete(env, "time") }))
+	seed(srv, 120) // deal i stamped 120−i seconds before t0
+	portal.Advance(time.Minute)
+	srv.Update(bitrix24test.Deals, "1", bitrix24test.Record{"TITLE": "changed"})
+	c := newClient(t, srv, newClock(t0.Add(2*time.Hour)), func(o *Options) { o.BatchSize = 1 })
+	killed, restarts := pullKilled(t, c, connectors.ObjectDeals, "")
+	if len(killed.deals) != 120 || restarts != 3 {
+		t.Fatalf("%d deals in %d restarts, want 120 in 3", len(killed.deals), restarts)
+	}
+	want := []string{
+		`{"to":"2024-09-02T16:48:35Z","after":50,"tz":10800,"max":"2024-09-02T14:49:35Z"}`,
+		`{"to":"2024-09-02T16:48:35Z","after":100,"tz":10800,"max":"2024-09-02T14:49:35Z"}`,
+		`{"from":"2024-09-02T14:49:35Z","tz":10800}`,
+	}
+	if diff := cmp.Diff(want, killed.cursors); diff != "" {
+		t.Errorf("cursors (-want +got):\n%s", diff)
 	}
 }

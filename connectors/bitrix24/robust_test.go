@@ -236,7 +236,9 @@ func TestScanPagesByOffsetOnIgnoredIDFilter(t *testing.T) {
 			c2 := newClient(t, srv, clk, nil)
 			srv.ResetCounts()
 			r := pull(t, c2, connectors.ObjectDeals, full.last())
-			if diff := cmp.Diff([]string{"77"}, r.ids(connectors.ObjectDeals)); diff != "" || srv.TotalRequests() != 1 {
+			// And deal 120, the last the full load read, where the window
+			// starts.
+			if diff := cmp.Diff([]string{"120", "77"}, r.ids(connectors.ObjectDeals)); diff != "" || srv.TotalRequests() != 1 {
 				t.Errorf("window after: %d requests, ids (-want +got):\n%s", srv.TotalRequests(), diff)
 			}
 		})
@@ -521,7 +523,12 @@ func TestEmptyPageWithoutResult(t *testing.T) {
 		t.Fatalf("full load: %d deals in %d pages, want 50 in 2", len(full.deals), len(full.pages))
 	}
 	clk.Advance(2 * time.Hour)
-	if r := pull(t, c, connectors.ObjectDeals, full.last()); len(r.deals) != 0 || len(r.pages) != 1 {
+	// The next window would read deal 50 again, the last read (t0): one
+	// from a second later is empty.
+	if want := `{"from":"2024-09-02T14:48:35Z","tz":10800}`; full.last() != want {
+		t.Errorf("full load's cursor %s, want %s", full.last(), want)
+	}
+	if r := pull(t, c, connectors.ObjectDeals, `{"from":"2024-09-02T14:48:36Z","tz":10800}`); len(r.deals) != 0 || len(r.pages) != 1 {
 		t.Errorf("empty window: %d deals in %d pages, want 0 in 1", len(r.deals), len(r.pages))
 	}
 	var ids int
@@ -578,7 +585,8 @@ func TestClassicListsMissing(t *testing.T) {
 	items.Update(bitrix24test.Deals, "77", bitrix24test.Record{"TITLE": "changed"})
 	clk.Advance(time.Minute)
 	r := pull(t, newClient(t, items, clk, nil), connectors.ObjectDeals, full.last())
-	if diff := cmp.Diff([]string{"77"}, r.ids(connectors.ObjectDeals)); diff != "" || r.deals["77"].Name != "changed" {
+	// And deal 120, the last the full load read, where the window starts.
+	if diff := cmp.Diff([]string{"120", "77"}, r.ids(connectors.ObjectDeals)); diff != "" || r.deals["77"].Name != "changed" {
 		t.Errorf("window through crm.item.list: %+v, ids (-want +got):\n%s", r.deals["77"], diff)
 	}
 	f := items.LastParams("crm.item.list")["filter"].(map[string]any)

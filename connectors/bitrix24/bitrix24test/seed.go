@@ -60,12 +60,12 @@ func (s *Server) Seed(cfg SeedConfig) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x623234))
 	span := int64(180 * 24 * 3600)
 	at := func() time.Time { return end.Add(-time.Duration(rng.Int64N(span)) * time.Second) }
+	// after is a change up to maxDays after t and before end: records
+	// are not piled up at end, where a real portal has a change or two a
+	// second and an inclusive window re-reads the last second's records.
 	after := func(t time.Time, maxDays int) time.Time {
-		d := t.Add(time.Duration(1+rng.Int64N(int64(maxDays)*24*3600)) * time.Second)
-		if d.After(end) {
-			return end
-		}
-		return d
+		n := min(int64(maxDays)*24*3600, int64(end.Sub(t)/time.Second))
+		return t.Add(time.Duration(rng.Int64N(max(n, 1))) * time.Second)
 	}
 	pick := func(n int) int { return 1 + rng.IntN(n) }
 	// Managers own the records; user 1 (the admin) owns none.
@@ -217,7 +217,9 @@ func (s *Server) Seed(cfg SeedConfig) {
 // Record i of each links to company, contact and deal i, wrapping at their
 // counts; deals are new, won (in Enterprise) and lost in turn, worth
 // i×100.50 RUB; activities are completed calls and e-mails in turn.
-// Creation and modification times are the clock's now.
+// Record i of n is created and last modified n−i seconds before the
+// clock's now, a second apart as a real portal's changes are, not all at
+// one second that an inclusive window would read again whole.
 func (s *Server) SeedUniform(companies, contacts, deals, activities int) {
 	s.AddMany(Users, []Record{
 		{"ID": "1", "ACTIVE": true, "NAME": "Vadim", "LAST_NAME": "Valeev", "EMAIL": "v.valeev@example.com", "UF_DEPARTMENT": []any{1}, "USER_TYPE": "employee"},
@@ -226,25 +228,31 @@ func (s *Server) SeedUniform(companies, contacts, deals, activities int) {
 	s.AddPipeline(1, "Enterprise", 200, "NEW:New:", "WON:Deal won:S", "LOSE:Deal lost:F")
 	var cos, cts, ds, as []Record
 	link := func(i, n int) int { return (i-1)%max(n, 1) + 1 }
+	now := s.now()
+	at := func(i, n int) time.Time { return now.Add(-time.Duration(n-i) * time.Second) }
 	for i := 1; i <= max(companies, contacts, deals, activities); i++ {
 		owner := []string{"1", "6"}[i%2]
 		if i <= companies {
-			cos = append(cos, Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner})
+			cos = append(cos, Record{"ID": i, "TITLE": fmt.Sprintf("Company %d", i), "ASSIGNED_BY_ID": owner,
+				"DATE_CREATE": at(i, companies), "DATE_MODIFY": at(i, companies)})
 		}
 		if i <= contacts {
 			cts = append(cts, Record{"ID": i, "NAME": "Contact", "LAST_NAME": fmt.Sprint(i), "COMPANY_ID": link(i, companies), "ASSIGNED_BY_ID": owner,
-				"EMAIL": []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}}})
+				"EMAIL":       []any{map[string]any{"ID": fmt.Sprint(1000 + i), "VALUE_TYPE": "WORK", "VALUE": fmt.Sprintf("c%d@example.com", i), "TYPE_ID": "EMAIL"}},
+				"DATE_CREATE": at(i, contacts), "DATE_MODIFY": at(i, contacts)})
 		}
 		if i <= deals {
 			stage, sem := []string{"NEW", "C1:WON", "LOSE"}[i%3], []string{"P", "S", "F"}[i%3]
 			ds = append(ds, Record{"ID": i, "TITLE": fmt.Sprintf("Deal %d", i), "CATEGORY_ID": []string{"0", "1", "0"}[i%3], "STAGE_ID": stage,
 				"STAGE_SEMANTIC_ID": sem, "CLOSED": []string{"N", "Y", "Y"}[i%3], "OPPORTUNITY": fmt.Sprintf("%d.50", i*100), "CURRENCY_ID": "RUB",
-				"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": owner, "COMPANY_ID": link(i, companies), "CONTACT_ID": link(i, contacts)})
+				"CLOSEDATE": "2024-09-09T00:00:00+03:00", "ASSIGNED_BY_ID": owner, "COMPANY_ID": link(i, companies), "CONTACT_ID": link(i, contacts),
+				"DATE_CREATE": at(i, deals), "DATE_MODIFY": at(i, deals)})
 		}
 		if i <= activities {
 			as = append(as, Record{"ID": i, "OWNER_ID": link(i, deals), "OWNER_TYPE_ID": "2", "TYPE_ID": []string{"2", "4"}[i%2],
 				"SUBJECT": "Touch", "START_TIME": "2024-09-05T13:25:00+03:00", "END_TIME": "2024-09-05T13:28:03+03:00",
-				"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": owner, "DIRECTION": "2"})
+				"DEADLINE": "2024-09-05T13:25:00+03:00", "COMPLETED": "Y", "STATUS": "2", "RESPONSIBLE_ID": owner, "DIRECTION": "2",
+				"CREATED": at(i, activities), "LAST_UPDATED": at(i, activities)})
 		}
 	}
 	s.AddMany(Companies, cos)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // amoCRM and Bitrix24 are PHP, whose json_encode cannot tell an empty
@@ -90,4 +91,34 @@ func DecodeObject(b []byte, v any) error {
 		return nil
 	}
 	return json.Unmarshal(b, v)
+}
+
+// Map is a JSON object that may also arrive as null or nothing (empty), or
+// as a list, whose values are then keyed by index ("0", "1", ...): a PHP
+// array keyed by strings, which json_encode writes as [] when empty.
+type Map map[string]json.RawMessage
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Map) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*m = Map{}
+		return nil
+	case b[0] == '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		out := make(Map, len(list))
+		for i, v := range list {
+			out[strconv.Itoa(i)] = v
+		}
+		*m = out
+		return nil
+	}
+	var out map[string]json.RawMessage
+	err := json.Unmarshal(b, &out)
+	*m = out
+	return err
 }

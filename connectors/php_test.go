@@ -48,3 +48,30 @@ func TestListAndDecodeObject(t *testing.T) {
 		}
 	}
 }
+
+// TestMap: Bitrix24's batch answers key each command's result by the
+// command's name, as an object, but an empty one comes as [] and a
+// portal may write a list.
+func TestMap(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Map
+		wantErr bool
+	}{
+		{`{"c00":1,"c01":[2]}`, Map{"c00": json.RawMessage(`1`), "c01": json.RawMessage(`[2]`)}, false},
+		{`[]`, Map{}, false},
+		{`null`, Map{}, false},
+		{`[{"a":1},3]`, Map{"0": json.RawMessage(`{"a":1}`), "1": json.RawMessage(`3`)}, false},
+		{`"x"`, nil, true},
+	} {
+		var got Map
+		err := json.Unmarshal([]byte(tc.in), &got)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); !tc.wantErr && diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}

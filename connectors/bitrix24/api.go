@@ -303,9 +303,9 @@ type subCall struct {
 // batchResult holds what each command of a batch answered.
 type batchResult struct {
 	calls   []subCall
-	results phpMap
-	errs    phpMap
-	nexts   phpMap
+	results connectors.Map
+	errs    connectors.Map
+	nexts   connectors.Map
 	redact  func(string) string
 }
 
@@ -315,7 +315,7 @@ func cmdKey(i int) string { return fmt.Sprintf("c%02d", i) }
 
 // lookup finds command i in m by its key or, where the answer came as a
 // list rather than an object keyed by command, by its index.
-func (m phpMap) lookup(i int) (json.RawMessage, bool) {
+func lookup(m connectors.Map, i int) (json.RawMessage, bool) {
 	if v, ok := m[cmdKey(i)]; ok {
 		return v, true
 	}
@@ -327,7 +327,7 @@ func (m phpMap) lookup(i int) (json.RawMessage, bool) {
 // MalformedError when the answer has neither (halt=1 stopped before it).
 func (b *batchResult) sub(i int) (json.RawMessage, error) {
 	k, method := cmdKey(i), b.calls[i].method
-	if raw, ok := b.errs.lookup(i); ok {
+	if raw, ok := lookup(b.errs, i); ok {
 		var eb errorBody
 		json.Unmarshal(raw, &eb)
 		eb.Error, eb.Description = b.redact(eb.Error), b.redact(eb.Description)
@@ -337,7 +337,7 @@ func (b *batchResult) sub(i int) (json.RawMessage, error) {
 		v := verdictFor(nil, http.StatusOK, eb)
 		return nil, fmt.Errorf("batch command %s (%s): %w", k, method, v.Err)
 	}
-	raw, ok := b.results.lookup(i)
+	raw, ok := lookup(b.results, i)
 	if !ok {
 		return nil, &connectors.MalformedError{Detail: fmt.Sprintf("batch command %s (%s) missing from answer", k, method), Err: errSubMissing}
 	}
@@ -351,7 +351,7 @@ var errSubMissing = errors.New("no result and no error")
 
 // next is command i's result_next, 0 when absent.
 func (b *batchResult) next(i int) int {
-	raw, _ := b.nexts.lookup(i)
+	raw, _ := lookup(b.nexts, i)
 	return nextOf(raw)
 }
 
@@ -402,9 +402,9 @@ func (c *Client) batch(ctx context.Context, calls []subCall, until func(i int, r
 			// maps are PHP arrays: [] when empty, objects when not.
 			var env struct {
 				Result struct {
-					Result      phpMap `json:"result"`
-					ResultError phpMap `json:"result_error"`
-					ResultNext  phpMap `json:"result_next"`
+					Result      connectors.Map `json:"result"`
+					ResultError connectors.Map `json:"result_error"`
+					ResultNext  connectors.Map `json:"result_next"`
 				} `json:"result"`
 				Time json.RawMessage `json:"time"`
 			}
@@ -414,7 +414,7 @@ func (c *Client) batch(ctx context.Context, calls []subCall, until func(i int, r
 			c.learn(timeOf(env.Time))
 			out.results, out.errs, out.nexts = env.Result.Result, env.Result.ResultError, env.Result.ResultNext
 			for i := range calls {
-				if raw, ok := out.errs.lookup(i); ok {
+				if raw, ok := lookup(out.errs, i); ok {
 					var eb errorBody
 					json.Unmarshal(raw, &eb)
 					if strings.EqualFold(strings.TrimSpace(eb.Error), "QUERY_LIMIT_EXCEEDED") {
@@ -424,7 +424,7 @@ func (c *Client) batch(ctx context.Context, calls []subCall, until func(i int, r
 					}
 					break
 				}
-				raw, ok := out.results.lookup(i)
+				raw, ok := lookup(out.results, i)
 				if !ok || (until != nil && until(i, raw)) {
 					break
 				}
@@ -459,40 +459,6 @@ func isFatal(err error) bool {
 	var ae *connectors.AuthError
 	var rl *connectors.RateLimitError
 	return errors.As(err, &ae) || errors.As(err, &rl) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// phpMap is a PHP array that json_encode wrote as an object keyed by
-// command, or as [] when empty.
-type phpMap map[string]json.RawMessage
-
-// UnmarshalJSON accepts an object, a list (keys become indexes) or null.
-func (m *phpMap) UnmarshalJSON(b []byte) error {
-	v, err := phpObject(b)
-	*m = v
-	return err
-}
-
-// phpObject decodes a PHP array that json_encode wrote as an object, or as
-// [] when empty.
-func phpObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return map[string]json.RawMessage{}, nil
-	}
-	if raw[0] == '[' {
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, err
-		}
-		m := make(map[string]json.RawMessage, len(list))
-		for i, v := range list {
-			m[strconv.Itoa(i)] = v
-		}
-		return m, nil
-	}
-	var m map[string]json.RawMessage
-	err := json.Unmarshal(raw, &m)
-	return m, err
 }
 
 // phpQuery writes params as a batch command's query string in the form the

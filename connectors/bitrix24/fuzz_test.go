@@ -42,8 +42,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		parseTime(s, msk)
 		parseResetAt(raw)
-		phpObject(raw)
-		var pm phpMap
+		var pm connectors.Map
 		json.Unmarshal(raw, &pm)
 		for _, st := range []int{200, 400, 401, 429, 503} {
 			c.classify(st, http.Header{}, []byte(s))

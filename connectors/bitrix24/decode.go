@@ -145,16 +145,18 @@ func parseInt(s string) (int64, error) {
 	return n, err
 }
 
-// b24Truth is Bitrix24's yes: Y (and true, 1); anything else is no.
-var b24Truth = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}}
-
-// yesNo reads a Y/N field where a missing or odd value must say nothing
-// (COMPLETED, CLOSED, ACTIVE): ok is false for anything in neither list.
+// yesNo is Bitrix24's booleans: Y/N (and true/false, 1/0); anything else
+// says nothing.
 var yesNo = connectors.Truth{Yes: []string{"Y", "TRUE", "1"}, No: []string{"N", "FALSE", "0"}}
 
-// flag reads Bitrix24's Y/N booleans (and true/false, 1/0).
+// known reads the Y/N field key; ok is false when it is missing or odd,
+// where the caller must fall back on another field (COMPLETED, CLOSED,
+// ACTIVE).
+func (f fields) known(key string) (v, ok bool) { return yesNo.Read(connectors.ScalarOf(f[key])) }
+
+// flag reads a Y/N field; missing or odd is no.
 func (f fields) flag(key string) bool {
-	v, _ := b24Truth.Read(connectors.ScalarOf(f[key]))
+	v, _ := f.known(key)
 	return v
 }
 

@@ -59,7 +59,7 @@ func (m *mapper) user(raw json.RawMessage) (connectors.User, error) {
 	// Only an ACTIVE that says no (false, "N") is a dismissed user: a row
 	// without it says nothing, and an inactive user's manager leaves the
 	// ranking.
-	active, known := yesNo.Read(connectors.ScalarOf(f["ACTIVE"]))
+	active, known := f.known("ACTIVE")
 	return connectors.User{
 		Meta:   meta,
 		Email:  f.str("EMAIL"),
@@ -246,7 +246,7 @@ func dealStatus(f fields) string {
 	case "P":
 		return connectors.StatusOpen
 	}
-	if closed, ok := yesNo.Read(connectors.ScalarOf(f["CLOSED"])); !ok || !closed {
+	if closed, ok := f.known("CLOSED"); !ok || !closed {
 		return connectors.StatusOpen
 	}
 	stage := strings.ToUpper(f.str("STAGE_ID"))
@@ -449,7 +449,7 @@ func callConnected(f fields) *bool {
 // another field, so a row that carries only one of them still says it;
 // ok is false when neither does.
 func completed(f fields) (done, ok bool) {
-	if done, ok := yesNo.Read(connectors.ScalarOf(f["COMPLETED"])); ok {
+	if done, ok := f.known("COMPLETED"); ok {
 		return done, true
 	}
 	switch f.str("STATUS") {

@@ -630,11 +630,17 @@ func (c *Client) plainer(l *list) bool {
 		return true
 	}
 	if l.window == updatedWindow && !c.singleFilter(l.path) {
-		c.single.Store(l.path, true)
-		c.warnf("single:"+l.path, l.path+" refused filter[updated_at][from]; using the single filter[updated_at] form")
+		c.useSingle(l, "refused")
 		return true
 	}
 	return false
+}
+
+// useSingle reads l with the single filter[updated_at] form from now on,
+// after the server did what to the range form.
+func (c *Client) useSingle(l *list, what string) {
+	c.single.Store(l.path, true)
+	c.warnf("single:"+l.path, l.path+" "+what+" filter[updated_at][from]; using the single filter[updated_at] form")
 }
 
 func (c *Client) singleFilter(path string) bool {
@@ -733,8 +739,7 @@ func (c *Client) run(ctx context.Context, obj connectors.Object, cur cursor, lis
 			if err != nil && l.window == updatedWindow && !c.singleFilter(l.path) {
 				// Try the other documented form of the filter before
 				// failing; the list restarts since its set was wrong.
-				c.single.Store(l.path, true)
-				c.warnf("single:"+l.path, l.path+" ignored filter[updated_at][from]; using the single filter[updated_at] form")
+				c.useSingle(l, "ignored")
 				cur.Page = 1
 				pg = newPaging()
 				continue

@@ -205,3 +205,28 @@ func (p *Page) Len() int {
 	return len(p.Users) + len(p.Stages) + len(p.Companies) + len(p.Contacts) +
 		len(p.Deals) + len(p.Activities) + len(p.Deletions) + len(p.Links)
 }
+
+// LatestUpdate is the latest UpdatedAt of the page's companies, contacts,
+// deals and activities, in UTC; zero when it has none. It tells where the
+// CRM's clock was (NextWindow).
+func (p *Page) LatestUpdate() time.Time {
+	var m time.Time
+	see := func(r Meta) {
+		if r.UpdatedAt.After(m) {
+			m = r.UpdatedAt
+		}
+	}
+	for _, r := range p.Companies {
+		see(r.Meta)
+	}
+	for _, r := range p.Contacts {
+		see(r.Meta)
+	}
+	for _, r := range p.Deals {
+		see(r.Meta)
+	}
+	for _, r := range p.Activities {
+		see(r.Meta)
+	}
+	return m.UTC()
+}

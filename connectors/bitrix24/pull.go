@@ -263,7 +263,7 @@ func (c *Client) pullEntity(ctx context.Context, obj connectors.Object, e entity
 		if len(rows) > 0 {
 			cr.After = last
 		}
-		if m := latestModified(p); !m.IsZero() && (cr.Max == nil || m.After(*cr.Max)) {
+		if m := p.LatestUpdate(); !m.IsZero() && (cr.Max == nil || m.After(*cr.Max)) {
 			cr.Max = &m
 		}
 		cr.TZ = c.tzPtr()
@@ -322,30 +322,6 @@ func (c *Client) nextFrom(ctx context.Context, obj connectors.Object, to, latest
 		}
 	}
 	return connectors.NextWindow(end.Add(-c.opts.Overlap), end, c.opts.Overlap, latest)
-}
-
-// latestModified is the latest modified time of p's records, zero when it
-// has none.
-func latestModified(p *connectors.Page) time.Time {
-	var m time.Time
-	see := func(r connectors.Meta) {
-		if r.UpdatedAt.After(m) {
-			m = r.UpdatedAt
-		}
-	}
-	for _, r := range p.Companies {
-		see(r.Meta)
-	}
-	for _, r := range p.Contacts {
-		see(r.Meta)
-	}
-	for _, r := range p.Deals {
-		see(r.Meta)
-	}
-	for _, r := range p.Activities {
-		see(r.Meta)
-	}
-	return m.UTC()
 }
 
 // sinceScan is one ID scan of a full load from Options.Since: the records

@@ -36,7 +36,9 @@ func TestNextWindow(t *testing.T) {
 }
 
 func TestPageLatestUpdate(t *testing.T) {
-	at := func(h int) Meta { return Meta{UpdatedAt: time.Date(2026, 11, 1, h, 0, 0, 0, time.FixedZone("", 3*3600))} }
+	at := func(h int) Meta {
+		return Meta{UpdatedAt: time.Date(2026, 11, 1, h, 0, 0, 0, time.FixedZone("", 3*3600))}
+	}
 	p := &Page{Companies: []Company{{Meta: at(9)}}, Deals: []Deal{{Meta: at(11)}, {Meta: at(10)}}, Activities: []Activity{{Meta: at(8)}}}
 	if got, want := p.LatestUpdate(), time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC); !got.Equal(want) || got.Location() != time.UTC {
 		t.Errorf("LatestUpdate = %v, want %v in UTC", got, want)
